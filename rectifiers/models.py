@@ -1,0 +1,112 @@
+"""The networks of the book: the seed article's CNN and a plain MLP of configurable depth."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+from .activations import DEFAULT_ALPHA, activation_layer, check_activation
+from .validation import check_choice, check_finite, check_int
+
+INITIALIZERS = ("he", "glorot", "he_leaky", "lecun", "scaled_normal")
+"""Weight initialisations: He (2/fan_in), Glorot (2/(fan_in+fan_out)), He for a leaky unit of slope α
+(2/((1+α²)·fan_in)), LeCun (1/fan_in), and `scaled_normal` = He's variance times `init_scale`²."""
+
+
+def kernel_initializer(name: str, *, alpha: float = DEFAULT_ALPHA, scale: float = 1.0, seed: int | None = None):
+    """A Keras initializer by name; `scale` multiplies the standard deviation (1 leaves it as the name says)."""
+    check_choice("initializer", name, INITIALIZERS)
+    alpha = check_finite("alpha", alpha)
+    scale = check_finite("init_scale", scale, low=0.0)
+    if name == "glorot":
+        return keras.initializers.VarianceScaling(scale**2, "fan_avg", "truncated_normal", seed=seed)
+    if name == "lecun":
+        return keras.initializers.VarianceScaling(scale**2, "fan_in", "truncated_normal", seed=seed)
+    if name == "he_leaky":
+        return keras.initializers.VarianceScaling(2.0 * scale**2 / (1 + alpha**2), "fan_in", "truncated_normal", seed=seed)
+    return keras.initializers.VarianceScaling(2.0 * scale**2, "fan_in", "truncated_normal", seed=seed)
+
+
+def seed_cnn(
+    activation: str = "relu",
+    alpha: float = DEFAULT_ALPHA,
+    *,
+    seed: int = 0,
+    dropout: float = 0.0,
+    input_shape=(28, 28, 1),
+    n_classes: int = 10,
+) -> keras.Model:
+    """The seed article's CNN: Conv2D(32,3) → MaxPool(2) → Conv2D(64,3) → MaxPool(2) → Flatten → Dense softmax.
+
+    Weights depend only on `seed`, never on the activation, so a ReLU and a Leaky ReLU model built with the same
+    seed start from identical weights and their comparison is paired. PReLU's slopes are extra weights.
+    """
+    activation, alpha = check_activation(activation, alpha)
+    dropout = check_finite("dropout", dropout, low=0.0, high=0.99)
+    seed = check_int("seed", seed, low=0)
+    init = lambda k: keras.initializers.GlorotUniform(seed=seed * 1000 + k)  # noqa: E731 - one per layer
+    layers = [
+        keras.Input(input_shape, name="image"),
+        keras.layers.Conv2D(32, 3, kernel_initializer=init(1), name="conv1"),
+        activation_layer(activation, alpha, layer_name="act1"),
+        keras.layers.MaxPooling2D(2, name="pool1"),
+        keras.layers.Conv2D(64, 3, kernel_initializer=init(2), name="conv2"),
+        activation_layer(activation, alpha, layer_name="act2"),
+        keras.layers.MaxPooling2D(2, name="pool2"),
+        keras.layers.Flatten(name="flatten"),
+    ]
+    if dropout > 0:
+        layers.append(keras.layers.Dropout(dropout, seed=seed, name="dropout"))
+    layers.append(keras.layers.Dense(n_classes, activation="softmax", kernel_initializer=init(3), name="classifier"))
+    return keras.Sequential(layers, name=f"seed_cnn_{activation}")
+
+
+def mlp(
+    depth: int,
+    width: int,
+    activation: str = "relu",
+    alpha: float = DEFAULT_ALPHA,
+    *,
+    initializer: str = "he",
+    init_scale: float = 1.0,
+    bias: float = 0.0,
+    seed: int = 0,
+    input_shape=(28, 28, 1),
+    n_classes: int = 10,
+) -> keras.Model:
+    """A fully connected network: Flatten → `depth` × (Dense(`width`) → activation) → Dense softmax.
+
+    Hidden Dense layers are named `dense_1` … `dense_{depth}` and their activations `act_1` … so probes can find
+    them. Biases start at `bias` (0 by default). Weights depend on `seed` and the initialiser, not the activation.
+    """
+    depth = check_int("depth", depth, low=1)
+    width = check_int("width", width, low=1)
+    activation, alpha = check_activation(activation, alpha)
+    seed = check_int("seed", seed, low=0)
+    bias = check_finite("bias", bias)
+    layers = [keras.Input(input_shape, name="image"), keras.layers.Flatten(name="flatten")]
+    for i in range(1, depth + 1):
+        layers += [
+            keras.layers.Dense(
+                width,
+                kernel_initializer=kernel_initializer(initializer, alpha=alpha, scale=init_scale, seed=seed * 1000 + i),
+                bias_initializer=keras.initializers.Constant(bias),
+                name=f"dense_{i}",
+            ),
+            activation_layer(activation, alpha, layer_name=f"act_{i}"),
+        ]
+    layers.append(
+        keras.layers.Dense(
+            n_classes,
+            activation="softmax",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 1000 + depth + 1),
+            name="classifier",
+        )
+    )
+    return keras.Sequential(layers, name=f"mlp_{depth}x{width}_{activation}")
+
+
+def parameter_count(model: keras.Model) -> int:
+    """Number of weights of a model (trainable and not)."""
+    return int(sum(math.prod(w.shape) for w in model.weights))
