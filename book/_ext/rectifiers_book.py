@@ -3,7 +3,8 @@
 - plotly: kernels inherit PLOTLY_RENDERER=plotly_mimetype, so every figure reaches myst-nb as JSON, which
   `rectifiers.book_plotly` draws with one shared copy of plotly.js (from plotly's Python package).
 - ipywidgets: the widget manager and require.js come from the npm registry (book/package.json), not a CDN.
-- MathJax: served from the npm package too (`mathjax_path` in _config.yml).
+- MathJax: served from the npm package too (`mathjax_path` in _config.yml), configured by
+  book/_static/mathjax-compat.js, which also answers the widget manager's MathJax 2 calls.
 """
 
 from __future__ import annotations
@@ -46,6 +47,23 @@ def _copy_vendor(app, exception):
         shutil.copy2(NODE_MODULES / source, target / name)
     for source, name in VENDORED_DIRS.items():
         shutil.copytree(NODE_MODULES / source, target / name, dirs_exist_ok=True)
+    _copy_widget_fonts(Path(app.outdir))
+
+
+def _copy_widget_fonts(outdir: Path):
+    """The widget manager fetches its icon fonts from `@jupyter-widgets/html-manager/dist/` beside the page."""
+    dist = NODE_MODULES / "@jupyter-widgets/html-manager/dist"
+    fonts = [f for f in dist.iterdir() if f.suffix in {".woff2", ".woff", ".ttf", ".eot", ".svg"}]
+    page_dirs = {
+        page.parent
+        for page in outdir.rglob("*.html")
+        if "_static" not in page.parts and "vnd.jupyter.widget-view+json" in page.read_text(errors="ignore")
+    }
+    for page_dir in page_dirs:
+        target = page_dir / "@jupyter-widgets" / "html-manager" / "dist"
+        target.mkdir(parents=True, exist_ok=True)
+        for font in fonts:
+            shutil.copy2(font, target / font.name)
 
 
 def _check_assets(app, config):
@@ -56,9 +74,24 @@ def _check_assets(app, config):
         )
 
 
+def _page_context(app, pagename, templatename, context, doctree):
+    """Drop Thebe (off, CDN-based, yet added twice to every page by sphinx-thebe); set the theme's default mode."""
+    context["script_files"] = [
+        js for js in context.get("script_files", [])
+        if "THEBE_JS_URL" not in (getattr(js, "attributes", {}).get("body") or "")
+        and "sphinx-thebe" not in str(js)
+    ]
+    context["css_files"] = [css for css in context.get("css_files", []) if "sphinx-thebe" not in str(css)]
+    # An empty default mode makes pydata-sphinx-theme log a console error on every page.
+    context["default_mode"] = context.get("default_mode") or "light"
+
+
 def setup(app):
     app.connect("config-inited", _check_assets)
+    app.connect("html-page-context", _page_context)
     # Before require.js (added on widget pages): plotly.js must define the global `Plotly`, not an AMD module.
     app.add_js_file("vendor/plotly.min.js", priority=200)
+    # After the MathJax configuration Sphinx writes into pages with math, before MathJax itself (deferred).
+    app.add_js_file("mathjax-compat.js", priority=600)
     app.connect("build-finished", _copy_vendor)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

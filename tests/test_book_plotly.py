@@ -1,0 +1,23 @@
+"""The book's plotly renderer writes a div and a newPlot call that cannot break out of its script."""
+
+import plotly.graph_objects as go
+
+from rectifiers.book_plotly import PLOTLY_MIME, PlotlyMimeRenderer, plotly_figure_html
+
+
+def test_figure_html_draws_data_layout_and_frames():
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 2], name="</script><b>"), frames=[go.Frame(name="f1")])
+    html = plotly_figure_html(fig.to_plotly_json(), div_id="fig1")
+    assert '<div class="plotly-figure" id="fig1"' in html
+    assert "Plotly.newPlot('fig1'" in html and "Plotly.addFrames" in html
+    assert "</script><b>" not in html and html.count("</script>") == 1
+
+
+def test_renderer_claims_only_plotly_json():
+    class Data:
+        mime_type, content = "text/html", "<p>"
+
+    assert PlotlyMimeRenderer.handle_mime(None, Data(), inline=False) is None
+    Data.mime_type, Data.content = PLOTLY_MIME, {"data": [], "layout": {}}
+    (node,) = PlotlyMimeRenderer.handle_mime(None, Data(), inline=False)
+    assert "Plotly.newPlot" in node.astext()
