@@ -1,0 +1,57 @@
+"""Small statistics for comparisons over seeds: means with t confidence intervals and paired tests."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from .validation import check_finite
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over n values with its two-sided confidence interval (Student t, n-1 degrees of freedom)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    sd: float
+
+    def excludes(self, value: float = 0.0) -> bool:
+        """Whether the interval lies entirely on one side of `value`."""
+        return self.low > value or self.high < value
+
+
+def mean_ci(values, confidence: float = 0.95) -> Estimate:
+    """Mean of `values` and its t-based confidence interval (NaN bounds for a single value)."""
+    confidence = check_finite("confidence", confidence, low=0.0, high=1.0)
+    x = np.asarray(values, dtype=float)
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"values must be a non-empty sequence of finite numbers; got {values!r}")
+    mean = float(x.mean())
+    if x.size == 1:
+        return Estimate(mean, math.nan, math.nan, 1, math.nan)
+    sd = float(x.std(ddof=1))
+    half = float(sps.t.ppf(0.5 + confidence / 2, x.size - 1)) * sd / math.sqrt(x.size)
+    return Estimate(mean, mean - half, mean + half, int(x.size), sd)
+
+
+def paired_t_test(a, b) -> float:
+    """Two-sided p-value of the paired t-test that a - b has mean zero (1.0 when all differences are 0)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.size < 2:
+        raise ValueError(f"a and b must be paired samples of equal length >= 2; got {a.size} and {b.size}")
+    d = a - b
+    if np.allclose(d, d[0]) and d[0] == 0:
+        return 1.0
+    return float(sps.ttest_rel(a, b).pvalue)
+
+
+def relative_difference(value, reference):
+    """100 · (value − reference) / reference: the seed article's "ReLU relative to LReLU", in percent."""
+    value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
+    return 100.0 * (value - reference) / reference
