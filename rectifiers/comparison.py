@@ -46,7 +46,7 @@ def replication_table(snapshots: pd.DataFrame, alpha: float, seed: int) -> pd.Da
     diffs = relative_differences(snapshots, alpha)
     one = diffs[diffs.seed == seed]
     if one.empty:
-        raise ValueError(f"seed must be one of the stored seeds {sorted(diffs.seed.unique())}; got {seed!r}")
+        raise ValueError(f"seed must be one of the stored seeds {sorted(int(s) for s in diffs.seed.unique())}; got {seed!r}")
     return one.drop(columns="seed").set_index("epoch")
 
 

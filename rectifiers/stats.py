@@ -41,14 +41,16 @@ def mean_ci(values, confidence: float = 0.95) -> Estimate:
 
 
 def paired_t_test(a, b) -> float:
-    """Two-sided p-value of the paired t-test that a - b has mean zero (1.0 when all differences are 0)."""
+    """Two-sided p-value of the paired t-test that a − b has mean zero."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape or a.size < 2:
         raise ValueError(f"a and b must be paired samples of equal length >= 2; got {a.size} and {b.size}")
     d = a - b
-    if np.allclose(d, d[0]) and d[0] == 0:
-        return 1.0
-    return float(sps.ttest_rel(a, b).pvalue)
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    if sd <= 1e-12 * abs(mean) or sd == 0.0:  # identical differences: certain unless all are zero
+        return 1.0 if mean == 0.0 else 0.0
+    t = mean / (sd / math.sqrt(d.size))
+    return float(2 * sps.t.sf(abs(t), d.size - 1))
 
 
 def relative_difference(value, reference):

@@ -43,3 +43,9 @@ def test_paired_t_test():
 def test_relative_difference_is_the_seed_articles_convention():
     # ReLU accuracy 0.97 vs Leaky 0.98: ReLU is about 1.02 % worse, a negative number.
     assert relative_difference(0.97, 0.98) == pytest.approx(-1.0204, abs=1e-4)
+
+
+def test_paired_t_test_agrees_with_scipy():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=6), rng.normal(size=6)
+    assert paired_t_test(a, b) == pytest.approx(sps.ttest_rel(a, b).pvalue)
