@@ -1,0 +1,149 @@
+"""Figures of the CNN comparison chapter: learning curves, snapshots with an epoch slider, differences vs noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .plots import colour, finish, label
+from .seed_article import METRICS, TABLE
+
+METRIC_TITLES = {
+    "train_loss": "train loss",
+    "test_loss": "test loss",
+    "train_accuracy": "train accuracy",
+    "test_accuracy": "test accuracy",
+}
+_GRID = (("train_loss", 1, 1), ("test_loss", 1, 2), ("train_accuracy", 2, 1), ("test_accuracy", 2, 2))
+
+
+def _faint(hex_colour: str, opacity: float = 0.25) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{opacity})"
+
+
+def _runs(frame: pd.DataFrame):
+    """(activation, alpha, group) for each model in a frame, ReLU first."""
+    keys = frame[["activation", "alpha"]].drop_duplicates().sort_values(["activation", "alpha"], key=lambda s: s.map(
+        lambda v: (v != "relu") if isinstance(v, str) else v))
+    for activation, alpha in keys.itertuples(index=False):
+        group = frame[(frame.activation == activation) & np.isclose(frame.alpha, alpha)]
+        yield activation, (alpha if activation != "relu" else None), group
+
+
+def learning_curves(history: pd.DataFrame, *, title: str = "Learning curves: every seed faint, mean bold") -> go.Figure:
+    """Train/test loss and accuracy per epoch (log-scaled epochs) for each model; one faint line per seed."""
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[METRIC_TITLES[m] for m, _, _ in _GRID],
+                        horizontal_spacing=0.1, vertical_spacing=0.14)
+    for activation, alpha, group in _runs(history):
+        name = label(activation, alpha)
+        for metric, row, col in _GRID:
+            data = group.dropna(subset=[metric])
+            for seed, runs in data.groupby("seed"):
+                fig.add_trace(go.Scatter(x=runs.epoch, y=runs[metric], mode="lines", legendgroup=name,
+                                         line=dict(color=_faint(colour(activation)), width=1), showlegend=False,
+                                         hovertemplate=f"{name}, seed {seed}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"),
+                              row=row, col=col)
+            mean = data.groupby("epoch")[metric].mean()
+            fig.add_trace(go.Scatter(x=mean.index, y=mean.values, mode="lines", name=name, legendgroup=name,
+                                     line=dict(color=colour(activation), width=2.5),
+                                     showlegend=(metric == "train_loss")), row=row, col=col)
+    fig.update_xaxes(type="log", title_text="epoch (log scale)")
+    fig.update_yaxes(type="log", row=1)
+    fig.update_yaxes(title_text="cross-entropy (log scale)", row=1, col=1)
+    fig.update_yaxes(title_text="fraction correct", row=2, col=1)
+    return finish(fig, title=title, x="epoch (log scale)", y="cross-entropy (log scale)", height=700)
+
+
+def snapshots_by_epoch(snapshots: pd.DataFrame, *, title: str = "Every seed at the chosen epoch") -> go.Figure:
+    """Each metric per model at one snapshot epoch, one dot per seed and the mean; a slider picks the epoch."""
+    epochs = sorted(snapshots.epoch.unique())
+    models = list(_runs(snapshots))
+    fig = make_subplots(rows=1, cols=4, subplot_titles=[METRIC_TITLES[m] for m in METRICS], horizontal_spacing=0.07)
+    visible_sets = []
+    for e_index, epoch in enumerate(epochs):
+        for activation, alpha, group in models:
+            at = group[group.epoch == epoch]
+            name = label(activation, alpha)
+            for col, metric in enumerate(METRICS, start=1):
+                fig.add_trace(go.Box(y=at[metric], name=name, boxpoints="all", jitter=0.4, pointpos=0,
+                                     marker=dict(color=colour(activation), size=7), line=dict(color=colour(activation)),
+                                     fillcolor=_faint(colour(activation), 0.15), boxmean=True,
+                                     visible=(e_index == len(epochs) - 1), showlegend=False,
+                                     hovertemplate=f"{name}<br>%{{y:.4f}}<extra>epoch {epoch}</extra>"),
+                              row=1, col=col)
+                visible_sets.append(e_index)
+    steps = [dict(method="update", label=str(epoch),
+                  args=[{"visible": [v == i for v in visible_sets]}, {"title.text": f"{title} — epoch {epoch}"}])
+             for i, epoch in enumerate(epochs)]
+    fig.update_layout(sliders=[dict(active=len(epochs) - 1, steps=steps, currentvalue=dict(prefix="epoch: "),
+                                    pad=dict(t=40))])
+    fig.update_yaxes(tickformat=".4f")
+    return finish(fig, title=f"{title} — epoch {epochs[-1]}", x="", y="value at the snapshot epoch", height=500)
+
+
+def differences_vs_noise(verdicts: pd.DataFrame, spread: pd.DataFrame, *,
+                         title: str = "ReLU relative to Leaky ReLU, against seed-to-seed noise") -> go.Figure:
+    """Per metric: mean difference over seeds with its 95 % CI, the seed article's single runs, and the spread
+    between two ReLU seeds (grey) — all in the article's unit, % of the Leaky ReLU value."""
+    fig = make_subplots(rows=1, cols=4, subplot_titles=[METRIC_TITLES[m] for m in METRICS], horizontal_spacing=0.07)
+    for col, metric in enumerate(METRICS, start=1):
+        v = verdicts[verdicts.metric == metric].sort_values("epoch")
+        x = [str(e) for e in v.epoch]
+        noise = spread[spread.metric == metric]
+        if not noise.empty:
+            fig.add_trace(go.Box(x=[str(e) for e in noise.epoch], y=noise.difference, name="ReLU seed vs ReLU seed",
+                                 marker=dict(color="#aaaaaa", size=4), line=dict(color="#aaaaaa"),
+                                 boxpoints="all", pointpos=0, legendgroup="noise", showlegend=(col == 1)),
+                          row=1, col=col)
+        fig.add_trace(go.Scatter(x=x, y=v["mean"], mode="markers", name="our mean over seeds, 95 % CI",
+                                 marker=dict(color="black", size=9, symbol="diamond"), legendgroup="ours",
+                                 error_y=dict(type="data", symmetric=False, array=v.ci_high - v["mean"],
+                                              arrayminus=v["mean"] - v.ci_low),
+                                 showlegend=(col == 1)), row=1, col=col)
+        article = [(str(e), row[METRICS.index(metric)]) for e, row in TABLE.items() if str(e) in set(x)]
+        if article:
+            fig.add_trace(go.Scatter(x=[a for a, _ in article], y=[b for _, b in article], mode="markers",
+                                     name="seed article (one run)", legendgroup="article", showlegend=(col == 1),
+                                     marker=dict(color=colour("leaky_relu"), size=10, symbol="x")), row=1, col=col)
+        fig.add_hline(y=0, line=dict(color="#555555", width=1, dash="dot"), row=1, col=col)
+    fig.update_xaxes(title_text="epochs", type="category")
+    fig.update_layout(boxmode="overlay")
+    return finish(fig, title=title, x="epochs", y="ReLU relative to Leaky ReLU (%)", height=480)
+
+
+def alpha_sweep(snapshots: pd.DataFrame, metric: str = "test_accuracy", *,
+                title: str = "Leaky ReLU's slope α against ReLU") -> go.Figure:
+    """A metric against α (log axis) for Leaky ReLU, one dot per seed and the mean, ReLU's mean as a band;
+    a slider picks the snapshot epoch."""
+    epochs = sorted(snapshots.epoch.unique())
+    fig = go.Figure()
+    owners = []
+    for i, epoch in enumerate(epochs):
+        at = snapshots[snapshots.epoch == epoch]
+        leaky = at[at.activation == "leaky_relu"]
+        relu = at[at.activation == "relu"][metric]
+        show = i == len(epochs) - 1
+        if not relu.empty:
+            lo, hi = float(relu.min()), float(relu.max())
+            alphas = sorted(leaky.alpha.unique()) or [0.01, 1.0]
+            fig.add_trace(go.Scatter(x=[alphas[0], alphas[-1], alphas[-1], alphas[0]], y=[lo, lo, hi, hi],
+                                     fill="toself", mode="none", fillcolor=_faint(colour("relu"), 0.2),
+                                     name="ReLU, range over seeds", visible=show, hoverinfo="skip"))
+            fig.add_trace(go.Scatter(x=[alphas[0], alphas[-1]], y=[relu.mean()] * 2, mode="lines",
+                                     line=dict(color=colour("relu"), dash="dash"), name="ReLU, mean", visible=show))
+            owners += [i, i]
+        fig.add_trace(go.Scatter(x=leaky.alpha, y=leaky[metric], mode="markers", name="Leaky ReLU, each seed",
+                                 marker=dict(color=_faint(colour("leaky_relu"), 0.5), size=7), visible=show))
+        mean = leaky.groupby("alpha")[metric].mean()
+        fig.add_trace(go.Scatter(x=mean.index, y=mean.values, mode="lines+markers", name="Leaky ReLU, mean",
+                                 line=dict(color=colour("leaky_relu"), width=2.5), visible=show))
+        owners += [i, i]
+    steps = [dict(method="update", label=str(e), args=[{"visible": [o == i for o in owners]}])
+             for i, e in enumerate(epochs)]
+    fig.update_layout(sliders=[dict(active=len(epochs) - 1, steps=steps, currentvalue=dict(prefix="epoch: "),
+                                    pad=dict(t=50))])
+    fig.update_xaxes(type="log")
+    return finish(fig, title=title, x="negative slope α (log scale)", y=METRIC_TITLES[metric])
