@@ -1,0 +1,90 @@
+"""The results store: atomic writes, refusal to overwrite what is not ours, and the pandas loaders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rectifiers import results
+from rectifiers.results import ResultsStore, StoreError, history_frame, snapshots_frame, write_json_atomic
+
+
+def record(key="mnist-relu-s0-000000000000", status="complete", seed=0):
+    return {
+        "schema": results.SCHEMA, "key": key, "status": status, "epochs_done": 2,
+        "config": {"dataset": "mnist", "activation": "relu", "alpha": 0.01, "seed": seed},
+        "experiment": {"dataset": "mnist", "activation": "relu", "alpha": None, "seed": seed, "n_train": 200},
+        "data": {"is_sample": True},
+        "snapshots": [{"epoch": 1, "test_accuracy": 0.5}, {"epoch": 2, "test_accuracy": 0.6}],
+        "history": {"epoch": [1, 2], "train_loss": [2.0, 1.5], "test_accuracy": [0.5, 0.6]},
+    }
+
+
+def test_put_then_get_round_trips(tmp_path):
+    store = ResultsStore(tmp_path)
+    path = store.put(record())
+    assert path == tmp_path / "runs" / "mnist-relu-s0-000000000000.json"
+    assert store.get("mnist-relu-s0-000000000000") == record() and store.get("mnist-relu-s1-0") is None
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch):
+    path = tmp_path / "run.json"
+    write_json_atomic(path, {"old": True})
+
+    def half_written(f):
+        f.write(b'{"new": ')
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        results._atomic_write(path, half_written)
+    assert json.loads(path.read_text()) == {"old": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"schema": "rectifiers.run/1", "key": "mnist-relu-s0-0000', "not readable as JSON"),
+        ('{"some": "notebook output"}', "not a run record of schema 'rectifiers.run/1'"),
+        (json.dumps(record(key="mnist-relu-s9-999999999999")), "holds run 'mnist-relu-s9-999999999999'"),
+    ],
+    ids=["truncated", "foreign", "wrong-key"],
+)
+def test_corrupt_or_foreign_files_are_reported_and_never_overwritten(tmp_path, content, message):
+    store = ResultsStore(tmp_path)
+    path = store.run_path("mnist-relu-s0-000000000000")
+    path.parent.mkdir(parents=True)
+    path.write_text(content)
+    with pytest.raises(StoreError, match=message):
+        store.put(record())
+    with pytest.raises(StoreError, match=message):
+        store.get("mnist-relu-s0-000000000000")
+    assert path.read_text() == content
+    records, problems = store.scan()
+    assert records == [] and len(problems) == 1 and message.split("'")[0] in problems[0]
+    with pytest.warns(UserWarning, match="skipped"):
+        assert store.records() == []
+    with pytest.raises(StoreError):
+        store.records(strict=True)
+
+
+def test_put_refuses_a_record_that_is_not_one(tmp_path):
+    with pytest.raises(StoreError, match="lacks snapshots"):
+        ResultsStore(tmp_path).put({k: v for k, v in record().items() if k != "snapshots"})
+    with pytest.raises(StoreError, match="status must be 'partial' or 'complete'"):
+        ResultsStore(tmp_path).put(record(status="done"))
+
+
+def test_frames_have_one_row_per_snapshot_and_per_epoch(tmp_path):
+    store = ResultsStore(tmp_path)
+    store.put(record())
+    store.put(record(key="mnist-relu-s1-111111111111", seed=1, status="partial"))
+    runs = results.load_runs(tmp_path)
+    snaps, history = snapshots_frame(runs), history_frame(runs)
+    assert len(snaps) == 4 and set(snaps.seed) == {0, 1} and snaps.alpha.isna().all()
+    assert list(snaps.columns[:3]) == ["key", "status", "epochs_done"] and "test_accuracy" in snaps
+    assert len(history) == 4 and history.train_is_sample.all()
+    assert len(results.load_runs(tmp_path, seed=1, status="partial")) == 1
+    assert history_frame([]).empty
