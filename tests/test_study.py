@@ -1,0 +1,104 @@
+"""Studies: checked before any training, planned honestly, run and resumed; the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rectifiers.__main__ import main
+from rectifiers.results import ResultsStore
+from rectifiers.study import load_study, plan, run_study, study_from_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = ROOT / "studies" / "smoke.yaml"
+VALID = dict(name="t", datasets=["mnist"], activations=["relu", "leaky_relu"], alphas=[0.01, 0.1], seeds=[0, 1],
+             epochs=[1, 2], n_train=200, n_test=100)
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(activations=["relu", "leaky"]), "activation must be one of"),
+        (dict(alphas=[0.01, float("inf")]), r"alphas\[1\] must be a finite real number"),
+        (dict(epochs=[1, 100, 10]), "epochs must be strictly increasing"),
+        (dict(epochs=[0, 10]), r"epochs\[0\] must be an integer >= 1"),
+        (dict(datasets=["cifar10"]), "dataset must be one of 'mnist', 'fashion_mnist'"),
+        (dict(seeds=[0, 0]), "seeds lists an item twice"),
+        (dict(seeds=[-1]), r"seeds\[0\] must be an integer >= 0"),
+        (dict(activations=[]), "activations must be a non-empty list"),
+        (dict(batchsize=64), "unknown study setting.*'batchsize'"),
+        (dict(learning_rate=-1.0), "learning_rate must be a finite real number > 0"),
+    ],
+)
+def test_invalid_studies_are_rejected_with_the_setting_named(change, message):
+    with pytest.raises(ValueError, match=message):
+        study_from_dict({**VALID, **change}, source="x.yaml")
+
+
+def test_the_grid_pairs_seeds_and_collapses_alpha_for_relu():
+    configs = study_from_dict(VALID).configs()
+    assert [(c.seed, c.activation, c.alpha) for c in configs] == [
+        (0, "relu", 0.01), (0, "leaky_relu", 0.01), (0, "leaky_relu", 0.1),
+        (1, "relu", 0.01), (1, "leaky_relu", 0.01), (1, "leaky_relu", 0.1),
+    ]
+    assert all(c.n_train == 200 and c.epochs == (1, 2) for c in configs)
+
+
+def test_committed_studies_are_valid():
+    for path in sorted((ROOT / "studies").glob("*.yaml")):
+        study = load_study(path)
+        assert study.name == path.stem and study.configs()
+    replication = load_study(ROOT / "studies" / "mnist_seed_replication.yaml")
+    assert len(replication.configs()) == 10 and replication.configs()[0].epochs == (1, 10, 100, 1000)
+
+
+def test_a_study_file_that_is_not_yaml_is_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    with pytest.raises(ValueError, match="bad.yaml: not valid YAML"):
+        load_study(bad)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_study(tmp_path / "none.yaml")
+
+
+@pytest.mark.slow
+def test_smoke_study_runs_resumes_and_plans(tmp_path, capsys):
+    store = ResultsStore(tmp_path)
+    study = load_study(SMOKE)
+    before = plan(study, store, until_epoch=1)
+    assert before.counts() == {"done": 0, "partial": 0, "missing": 2} and before.epochs_to_go == 2
+    assert "default estimate" in before.describe()
+
+    partial = run_study(study, store, until_epoch=1, progress=False)
+    assert [r["status"] for r in partial] == ["partial", "partial"]
+    middle = plan(study, store)
+    assert middle.counts() == {"done": 0, "partial": 2, "missing": 0} and middle.epochs_to_go == 4
+    assert "measured: mean of" not in middle.describe()  # epoch 1 includes compilation: not a measurement
+
+    assert main(["--results", str(tmp_path), "study", str(SMOKE), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "0 done, 2 partial, 0 missing; 4 epochs to train" in out and "2 runs stored" in out
+    assert main(["--results", str(tmp_path), "study", str(SMOKE), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "2 done, 0 partial, 0 missing; 0 epochs to train" in out
+    assert "measured: mean of 2 epochs of 2 stored runs" in out and "SAMPLE" in out
+    assert main(["--results", str(tmp_path), "runs"]) == 0
+    assert "2 runs in" in capsys.readouterr().out
+
+
+def test_cli_dry_run_trains_nothing_and_rejects_bad_studies(tmp_path, capsys):
+    assert main(["--results", str(tmp_path), "study", str(SMOKE), "--dry-run", "--until-epoch", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Study 'smoke'" in out and "epoch 1 now" in out and "0 done, 0 partial, 2 missing" in out
+    assert not (tmp_path / "runs").exists()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**VALID, "activations": ["relu", "tanhh"]}))
+    assert main(["--results", str(tmp_path), "study", str(bad), "--dry-run"]) == 2
+    assert "activation must be one of" in capsys.readouterr().err
