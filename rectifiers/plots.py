@@ -55,3 +55,171 @@ def finish(fig: go.Figure, *, title: str, x: str, y: str, height: int = 450) -> 
         margin=dict(l=60, r=20, t=60, b=50),
     )
     return fig
+
+
+# --- Chapter 1: activation functions ----------------------------------------------------------------------
+
+DERIVATIVE_DASH = "dash"
+"""Derivatives are drawn dashed, in their activation's colour."""
+
+
+def _grid(x_range, n_points):
+    import numpy as np
+
+    from .validation import check_finite, check_int
+
+    if len(x_range) != 2:
+        raise ValueError(f"x_range must be two numbers [low, high]; got {x_range!r}")
+    low, high = (check_finite(f"x_range[{i}]", v) for i, v in enumerate(x_range))
+    if not low < high:
+        raise ValueError(f"x_range must be increasing [low, high]; got {list(x_range)!r}")
+    n_points = check_int("n_points", n_points, low=3)
+    # Always include x = 0 exactly, where the kinked activations' derivatives follow autodiff's convention.
+    return np.union1d(np.linspace(low, high, n_points), [0.0] if low < 0 < high else [])
+
+
+def _function_and_derivative_axes(title: str, x_range, height: int = 420):
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("f(x)", "f′(x), by automatic differentiation"))
+    finish(fig, title=title, x="input x", y="output f(x)", height=height)
+    fig.update_xaxes(title_text="input x", range=list(x_range))
+    fig.update_yaxes(title_text="derivative f′(x)", row=1, col=2)
+    return fig
+
+
+def activation_figure(
+    names,
+    alpha: float = 0.01,
+    *,
+    x_range=(-4.0, 4.0),
+    n_points: int = 401,
+    slopes: dict | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """Activations (solid) and their autodiff derivatives (dashed) side by side.
+
+    `slopes` overrides `alpha` per activation, e.g. {"prelu": 0.25} to draw PReLU at He et al.'s initial slope.
+    """
+    import numpy as np
+
+    from . import activations
+
+    x = _grid(x_range, n_points)
+    slopes = slopes or {}
+    f32 = lambda values: np.asarray(values, dtype=np.float32)  # noqa: E731 - half the page weight of float64
+    fig = _function_and_derivative_axes(title or "Activation functions and their derivatives", x_range)
+    for name in names:
+        a = slopes.get(name, alpha)
+        name_label = label(name, a if name in activations.SLOPED else None)
+        style = dict(color=colour(name), width=2)
+        fig.add_scatter(
+            x=f32(x), y=f32(activations.activation(name, x, a)), name=name_label, legendgroup=name, line=style,
+            row=1, col=1,
+        )
+        fig.add_scatter(
+            x=f32(x),
+            y=f32(activations.derivative(name, x, a)),
+            name=f"{name_label} f′",
+            legendgroup=name,
+            showlegend=False,
+            line=dict(style, dash=DERIVATIVE_DASH),
+            row=1,
+            col=2,
+        )
+    return fig
+
+
+def alpha_slider_figure(alphas, *, x_range=(-4.0, 4.0), n_points: int = 201, active: float | None = None) -> go.Figure:
+    """Leaky ReLU and its derivative with a plotly slider over `alphas`: works in a static page, no kernel.
+
+    Each slider step restyles the y data of the two Leaky ReLU traces (0: f, 1: f′) with values computed here;
+    ReLU stays as a fixed reference. `active` picks the step shown first (default: the first α).
+    """
+    import numpy as np
+
+    from . import activations
+    from .validation import check_finite
+
+    if isinstance(alphas, (str, bytes)) or len(alphas) == 0:
+        raise ValueError(f"alphas must be a non-empty list of slopes >= 0; got {alphas!r}")
+    alphas = [check_finite(f"alphas[{i}]", a, low=0.0) for i, a in enumerate(alphas)]
+    start = alphas.index(active) if active in alphas else 0
+    x = _grid(x_range, n_points)
+    curves = [(activations.activation("leaky_relu", x, a), activations.derivative("leaky_relu", x, a)) for a in alphas]
+
+    fig = _function_and_derivative_axes("Leaky ReLU as its slope α varies", x_range, height=480)
+    red = dict(color=colour("leaky_relu"), width=3)
+    blue = dict(color=colour("relu"), width=1.5, dash="dot")
+    fig.add_scatter(x=x, y=np.round(curves[start][0], 5), name="Leaky ReLU", legendgroup="leaky", line=red, row=1, col=1)
+    fig.add_scatter(
+        x=x, y=np.round(curves[start][1], 5), name="Leaky ReLU f′", legendgroup="leaky", showlegend=False,
+        line=dict(red, dash=DERIVATIVE_DASH), row=1, col=2,
+    )
+    fig.add_scatter(x=x, y=activations.activation("relu", x), name="ReLU (α = 0)", legendgroup="relu", line=blue, row=1, col=1)
+    fig.add_scatter(
+        x=x, y=activations.derivative("relu", x), name="ReLU f′", legendgroup="relu", showlegend=False,
+        line=blue, row=1, col=2,
+    )
+    low, high = min(x_range), max(x_range)
+    fig.update_yaxes(range=[max(alphas) * low - 0.3, high + 0.3], row=1, col=1)
+    fig.update_yaxes(range=[-0.05, 1.1], row=1, col=2)
+    steps = [
+        dict(
+            method="restyle",
+            label=f"{a:g}",
+            # Rounded to 5 decimals: the page carries every step's curves as text.
+            args=[{"y": [np.round(f, 5).tolist(), np.round(d, 5).tolist()]}, [0, 1]],
+        )
+        for a, (f, d) in zip(alphas, curves)
+    ]
+    fig.update_layout(
+        sliders=[dict(active=start, currentvalue=dict(prefix="α = "), pad=dict(t=50), steps=steps)],
+        margin=dict(b=110),
+    )
+    return fig
+
+
+def timing_figure(timings, names=("relu", "leaky_relu")) -> go.Figure:
+    """Time per forward + backward call of each activation, every repeat shown (a `timing.Timings`)."""
+    fig = go.Figure()
+    for name in names:
+        fig.add_box(
+            y=timings.times[name] * 1e3,
+            name=label(name, timings.alpha if name in ("leaky_relu", "prelu") else None),
+            marker_color=colour(name),
+            boxpoints="all",
+            jitter=0.4,
+            pointpos=0,
+        )
+    floats = f"{timings.size / 2**20:g} Mi" if timings.size % 2**20 == 0 else f"{timings.size:,}"
+    return finish(
+        fig,
+        title=f"Forward + backward on {floats} float32 values, {timings.repeats} interleaved repeats",
+        x="activation",
+        y="time per call (ms)",
+    )
+
+
+def relative_cost_figure(costs) -> go.Figure:
+    """Median time relative to ReLU per activation, with the interquartile range of the paired ratios."""
+    names = list(costs.index)
+    fig = go.Figure(
+        go.Bar(
+            x=[label(n) for n in names],
+            y=costs["median_ratio"],
+            marker_color=[colour(n) for n in names],
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=costs["ratio_q75"] - costs["median_ratio"],
+                arrayminus=costs["median_ratio"] - costs["ratio_q25"],
+            ),
+            name="median ratio (bars: interquartile range)",
+            showlegend=True,
+        )
+    )
+    fig.add_hline(y=1.0, line=dict(color=colour("relu"), dash="dot"), annotation_text="ReLU")
+    return finish(
+        fig, title="Cost of forward + backward relative to ReLU", x="activation", y="time ÷ ReLU's time (ratio)"
+    )

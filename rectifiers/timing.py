@@ -1,0 +1,233 @@
+"""What an activation costs: forward + backward passes timed on one tensor, in interleaved, shuffled order.
+
+Timing on a shared machine is noisy, and its load drifts. So every repeat times each activation once, in a
+fresh random order, and comparisons use the per-repeat ratio (paired), summarised by its median, its
+interquartile range and a bootstrap confidence interval of the median.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .activations import ACTIVATIONS, DEFAULT_ALPHA, activation_layer, check_activation
+from .validation import check_choice, check_finite, check_int
+
+ROW = 1024
+"""Units per row of the timed tensor: a tensor of `size` floats has shape (size / 1024, 1024)."""
+
+
+@dataclass(frozen=True)
+class RatioSummary:
+    """The distribution of paired ratios a/b over repeats."""
+
+    median: float
+    q25: float
+    q75: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    n: int
+
+
+@dataclass
+class Timings:
+    """Seconds per forward + backward call, one array per activation, and how they were measured.
+
+    `times` is wall-clock time; `cpu_times` is the CPU time of this process (all threads), which waiting for a
+    core on a busy machine does not inflate.
+    """
+
+    times: dict[str, np.ndarray]
+    cpu_times: dict[str, np.ndarray]
+    size: int
+    repeats: int
+    alpha: float
+    seed: int
+    wall_s: float
+    environment: dict = field(default_factory=dict)
+
+    def milliseconds(self, name: str) -> float:
+        """Median time of one forward + backward call, in ms."""
+        return float(np.median(self.times[name]) * 1e3)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able record of the measurement."""
+        record = asdict(self)
+        record["times"] = {name: t.tolist() for name, t in self.times.items()}
+        record["cpu_times"] = {name: t.tolist() for name, t in self.cpu_times.items()}
+        return record
+
+
+def check_size(size, name: str = "size") -> int:
+    """A timed tensor size: a positive multiple of `ROW` floats; errors name the parameter `name`."""
+    size = check_int(name, size, low=ROW)
+    if size % ROW:
+        raise ValueError(f"{name} must be a positive multiple of {ROW} (rows of {ROW} units); got {size!r}")
+    return size
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    # Tracing one tf.function per activation trips TensorFlow's "excessive retracing" warning; it is expected.
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def forward_backward_step(name: str, alpha: float = DEFAULT_ALPHA):
+    """A compiled function (x, upstream) → (y, dy/dx and any weight gradients) through the Keras layer."""
+    import tensorflow as tf
+
+    name, alpha = check_activation(name, alpha)
+    layer = activation_layer(name, alpha)
+
+    @tf.function
+    def step(x, upstream):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+        # As in backpropagation: the incoming gradient times f′(x), plus PReLU's slope gradients.
+        return y, tape.gradient(y, [x, *layer.trainable_weights], output_gradients=upstream)
+
+    return step
+
+
+def time_activations(
+    names=("relu", "leaky_relu"),
+    alpha: float = DEFAULT_ALPHA,
+    *,
+    size: int = 4 * 1024 * 1024,
+    repeats: int = 50,
+    warmup: int = 3,
+    seed: int = 0,
+) -> Timings:
+    """Time one forward + backward pass of each activation on `size` standard-normal float32 values.
+
+    Each of `repeats` rounds times every activation once, in an order shuffled with `seed`; `warmup` untimed
+    rounds first compile the functions and warm the caches.
+    """
+    import tensorflow as tf
+
+    names = tuple(check_choice("activation", n, ACTIVATIONS) for n in names)
+    if not names:
+        raise ValueError(f"names must list at least one of {', '.join(map(repr, ACTIVATIONS))}; got ()")
+    alpha = check_finite("alpha", alpha, low=0.0)
+    size = check_size(size)
+    repeats = check_int("repeats", repeats, low=1)
+    warmup = check_int("warmup", warmup, low=0)
+    seed = check_int("seed", seed, low=0)
+
+    rng = np.random.default_rng(seed)
+    shape = (size // ROW, ROW)
+    x = tf.constant(rng.standard_normal(shape, dtype=np.float32))
+    upstream = tf.constant(rng.standard_normal(shape, dtype=np.float32))
+    environment = describe_environment()
+    start = time.perf_counter()
+    with _quiet_tensorflow():
+        steps = {name: forward_backward_step(name, alpha) for name in names}
+        for _ in range(warmup):
+            for name in names:
+                steps[name](x, upstream)
+        times = {name: np.empty(repeats) for name in names}
+        cpu_times = {name: np.empty(repeats) for name in names}
+        for r in range(repeats):
+            for i in rng.permutation(len(names)):
+                name = names[i]
+                c0, t0 = time.process_time(), time.perf_counter()
+                _, grads = steps[name](x, upstream)
+                grads[0].numpy()  # the result exists before the clock stops
+                times[name][r] = time.perf_counter() - t0
+                cpu_times[name][r] = time.process_time() - c0
+    environment["load_average_after"] = _load_average()
+    return Timings(times, cpu_times, size, repeats, alpha, seed, time.perf_counter() - start, environment)
+
+
+def paired_ratio(numerator, denominator, *, confidence: float = 0.95, n_boot: int = 4000, seed: int = 0) -> RatioSummary:
+    """Median, quartiles and a percentile-bootstrap confidence interval of the median of numerator/denominator."""
+    numerator, denominator = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    if numerator.shape != denominator.shape or numerator.ndim != 1 or len(numerator) == 0:
+        raise ValueError(
+            f"numerator and denominator must be equally long 1-d sequences of times; got shapes "
+            f"{numerator.shape} and {denominator.shape}"
+        )
+    if not (np.all(np.isfinite(numerator)) and np.all(denominator > 0) and np.all(np.isfinite(denominator))):
+        raise ValueError("numerator must be finite and denominator finite and > 0")
+    confidence = check_finite("confidence", confidence, low=0.5, high=0.999)
+    n_boot = check_int("n_boot", n_boot, low=100)
+    ratios = numerator / denominator
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    medians = np.median(rng.choice(ratios, size=(n_boot, len(ratios)), replace=True), axis=1)
+    tail = (1 - confidence) / 2
+    q25, q75 = np.percentile(ratios, [25, 75])
+    low, high = np.quantile(medians, [tail, 1 - tail])
+    return RatioSummary(
+        float(np.median(ratios)), float(q25), float(q75), float(low), float(high), confidence, len(ratios)
+    )
+
+
+def relative_costs(timings: Timings, reference: str = "relu"):
+    """Per activation: median ms per call and the paired ratio to `reference` (median, IQR, 95 % CI)."""
+    import pandas as pd
+
+    check_choice("reference", reference, tuple(timings.times))
+    rows = []
+    for name, t in timings.times.items():
+        summary = paired_ratio(t, timings.times[reference])
+        rows.append(
+            dict(
+                activation=name,
+                median_ms=float(np.median(t) * 1e3),
+                median_ratio=summary.median,
+                ratio_q25=summary.q25,
+                ratio_q75=summary.q75,
+                ci_low=summary.ci_low,
+                ci_high=summary.ci_high,
+            )
+        )
+    return pd.DataFrame(rows).set_index("activation")
+
+
+def describe_ratio(summary: RatioSummary, name: str = "Leaky ReLU", reference: str = "ReLU", *, margin: float = 0.1) -> str:
+    """A one-line verdict on a time ratio that follows from its confidence interval, for the prose."""
+    margin = check_finite("margin", margin, low=0.0, high=1.0)
+    interval = f"{summary.confidence:.0%} CI {summary.ci_low:.2f}–{summary.ci_high:.2f}"
+    if summary.ci_low > 1 + margin:
+        return f"{name} is noticeably slower than {reference} (more than {margin:.0%}; {interval})"
+    if summary.ci_low > 1:
+        return f"{name} is slower than {reference}, by {summary.median - 1:.0%} at the median ({interval})"
+    if summary.ci_high < 1:
+        return f"{name} is not slower than {reference}: here it was faster ({interval})"
+    return f"{name} and {reference} cannot be told apart at this precision ({interval})"
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # not available on this platform
+        return None
+
+
+def describe_environment() -> dict:
+    """What the timings ran on: CPU count, load, TensorFlow's threads and version."""
+    import tensorflow as tf
+
+    return dict(
+        cpu_count=os.cpu_count(),
+        load_average_before=_load_average(),
+        tensorflow=tf.__version__,
+        intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+        inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads(),
+        machine=platform.machine(),
+        python=platform.python_version(),
+    )

@@ -1,0 +1,84 @@
+"""Figures of Chapter 1: right data, the book's colours, titled axes, a working static α slider."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rectifiers import activations as A
+from rectifiers import plots
+from rectifiers.timing import Timings
+
+
+def test_activation_figure_draws_functions_and_autodiff_derivatives():
+    fig = plots.activation_figure(["relu", "leaky_relu", "prelu"], 0.05, x_range=(-2, 3), n_points=51, slopes={"prelu": 0.25})
+    assert len(fig.data) == 6
+    assert fig.layout.title.text and fig.layout.xaxis.title.text == "input x"
+    assert fig.layout.yaxis.title.text == "output f(x)" and fig.layout.yaxis2.title.text == "derivative f′(x)"
+    by_name = {trace.name: trace for trace in fig.data}
+    relu, leaky, prelu = by_name["ReLU"], by_name["Leaky ReLU (α=0.05)"], by_name["PReLU (α=0.25)"]
+    assert 0.0 in relu.x and relu.x[0] == -2 and relu.x[-1] == 3
+    assert relu.line.color == plots.COLOURS["relu"] and leaky.line.color == plots.COLOURS["leaky_relu"]
+    np.testing.assert_allclose(prelu.y, A.activation("prelu", prelu.x, 0.25), rtol=1e-6)  # float32
+    leaky_derivative = by_name["Leaky ReLU (α=0.05) f′"]
+    assert leaky_derivative.line.dash == "dash" and leaky_derivative.xaxis == "x2"
+    np.testing.assert_allclose(leaky_derivative.y, A.derivative("leaky_relu", leaky.x, 0.05), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "x_range, message",
+    [((3, -3), "x_range must be increasing"), ((0, 1, 2), "x_range must be two numbers"), ((0, np.inf), r"x_range\[1\]")],
+)
+def test_bad_ranges_are_named(x_range, message):
+    with pytest.raises(ValueError, match=message):
+        plots.activation_figure(["relu"], x_range=x_range)
+
+
+def test_alpha_slider_restyles_to_precomputed_curves():
+    alphas = [0.0, 0.01, 0.3, 1.0]
+    fig = plots.alpha_slider_figure(alphas, x_range=(-3, 3), n_points=31, active=0.3)
+    slider = fig.layout.sliders[0]
+    assert slider.active == 2 and [step.label for step in slider.steps] == ["0", "0.01", "0.3", "1"]
+    x = np.asarray(fig.data[0].x)
+    np.testing.assert_allclose(fig.data[0].y, A.activation("leaky_relu", x, 0.3), atol=1e-5)
+    for alpha, step in zip(alphas, slider.steps):
+        assert step.method == "restyle" and list(step.args[1]) == [0, 1]
+        f, d = step.args[0]["y"]
+        np.testing.assert_allclose(f, A.activation("leaky_relu", x, alpha), atol=1e-5)  # rounded to 5 decimals
+        np.testing.assert_allclose(d, A.derivative("leaky_relu", x, alpha), atol=1e-5)
+    # The ReLU reference stays put; the two Leaky ReLU traces are red.
+    assert fig.data[2].name.startswith("ReLU") and fig.data[0].line.color == plots.COLOURS["leaky_relu"]
+
+
+@pytest.mark.parametrize("alphas, message", [([], "non-empty"), ("0.1", "non-empty"), ([0.1, -1.0], r"alphas\[1\] must be")])
+def test_alpha_slider_rejects_bad_slopes(alphas, message):
+    with pytest.raises(ValueError, match=message):
+        plots.alpha_slider_figure(alphas)
+
+
+def _timings():
+    rng = np.random.default_rng(0)
+    times = {"relu": rng.uniform(0.01, 0.02, 5), "leaky_relu": rng.uniform(0.01, 0.02, 5)}
+    return Timings(times, times, size=4 * 2**20, repeats=5, alpha=0.01, seed=0, wall_s=1.0)
+
+
+def test_timing_figure_shows_every_repeat_in_ms():
+    fig = plots.timing_figure(_timings())
+    assert [trace.name for trace in fig.data] == ["ReLU", "Leaky ReLU (α=0.01)"]
+    assert fig.data[0].boxpoints == "all" and fig.data[1].marker.color == plots.COLOURS["leaky_relu"]
+    np.testing.assert_allclose(fig.data[0].y, _timings().times["relu"] * 1e3)
+    assert "4 Mi float32" in fig.layout.title.text and fig.layout.yaxis.title.text == "time per call (ms)"
+
+
+def test_relative_cost_figure_has_ratio_bars_with_quartiles():
+    import pandas as pd
+
+    costs = pd.DataFrame(
+        {"median_ratio": [1.0, 1.1], "ratio_q25": [1.0, 0.9], "ratio_q75": [1.0, 1.4]}, index=["relu", "leaky_relu"]
+    )
+    fig = plots.relative_cost_figure(costs)
+    bar = fig.data[0]
+    assert list(bar.x) == ["ReLU", "Leaky ReLU"] and list(bar.marker.color) == [plots.COLOURS["relu"], plots.COLOURS["leaky_relu"]]
+    np.testing.assert_allclose(bar.error_y.array, [0.0, 0.3])
+    np.testing.assert_allclose(bar.error_y.arrayminus, [0.0, 0.2])
+    assert fig.layout.title.text and fig.layout.yaxis.title.text
