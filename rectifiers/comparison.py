@@ -7,13 +7,20 @@ epoch, train/test loss and accuracy). Differences follow the seed article: "ReLU
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from .results import history_frame, snapshots_frame
 from .seed_article import METRICS
 from .stats import mean_ci, paired_t_test, relative_difference
+
+if TYPE_CHECKING:
+    from .results import ResultsStore
+    from .study import Plan, Study
 
 LOWER_IS_BETTER = {"train_loss", "test_loss"}
 
@@ -89,3 +96,106 @@ def seed_to_seed_spread(snapshots: pd.DataFrame, activation: str = "relu", alpha
                 rows.append(dict(epoch=epoch, metric=m, seeds=f"{a} vs {b}",
                                  difference=float(relative_difference(by_seed.at[a, m], by_seed.at[b, m]))))
     return pd.DataFrame(rows, columns=["epoch", "metric", "seeds", "difference"])
+
+
+# --- a study's stored results, for the chapter -------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class StudyResults:
+    """What a study has stored: its runs' records (those with at least one snapshot) and what is missing."""
+
+    plan: "Plan"
+    records: list[dict]
+
+    @property
+    def missing(self) -> list[str]:
+        """Runs not yet trained to their target epoch, as 'key (status, epochs done/target)'."""
+        return [f"{r.key} ({r.status}, {r.epochs_done}/{r.target} epochs)" for r in self.plan.runs
+                if r.status != "done"]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def snapshots(self) -> pd.DataFrame:
+        return snapshots_frame(self.records)
+
+    def history(self) -> pd.DataFrame:
+        return history_frame(self.records)
+
+    def missing_message(self, command: str) -> str:
+        """A reader-facing note of which runs are missing and the command that trains them ('' if none)."""
+        if self.complete:
+            return ""
+        lines = [f"{len(self.missing)} of {len(self.plan.runs)} runs of study {self.plan.study.name!r} are not "
+                 f"stored up to epoch {max(r.target for r in self.plan.runs)}; the results below use what is "
+                 "stored. Missing or partial:"]
+        lines += [f"  - {m}" for m in self.missing]
+        lines.append(f"Train them (resuming where they stopped) with:\n  {command}")
+        return "\n".join(lines)
+
+
+def gather(study: "Study", store: "ResultsStore | None" = None, *, train: bool = False,
+           until_epoch: int | None = None, progress: bool = True) -> StudyResults:
+    """The stored runs of `study`; with `train=True`, first train what is missing (resuming partial runs)."""
+    from .results import ResultsStore
+    from .study import plan, run_study
+
+    store = store or ResultsStore()
+    if train:
+        run_study(study, store, until_epoch=until_epoch, progress=progress)
+    the_plan = plan(study, store, until_epoch=until_epoch)
+    records = [store.get(r.key) for r in the_plan.runs if r.epochs_done > 0]
+    return StudyResults(the_plan, [r for r in records if r and r["snapshots"]])
+
+
+def scale_summary(results: StudyResults) -> dict:
+    """The scale a study was actually run at, from its stored records: data, seeds, epochs, hardware, time."""
+    records = results.records
+    if not records:
+        return {"runs_stored": 0, "runs_planned": len(results.plan.runs)}
+    data = records[0]["data"]
+    segments = [s for r in records for s in r["segments"]]
+    done = [r["epochs_done"] for r in records]
+    epochs = sum(done)
+    wall = sum(s["wall_s"] for s in segments)
+    return {
+        "runs_stored": len(records),
+        "runs_planned": len(results.plan.runs),
+        "seeds": sorted({r["config"]["seed"] for r in records}),
+        "n_train": data["n_train"],
+        "n_test": data["n_test"],
+        "train_is_sample": bool(data["is_sample"]),
+        "data": data["description"],
+        "epochs_done_min": min(done),
+        "epochs_done_max": max(done),
+        "epochs_trained": epochs,
+        "wall_hours": wall / 3600,
+        "s_per_epoch": wall / epochs if epochs else float("nan"),
+        "backends": sorted({s["backend"] for s in segments}),
+        "devices": sorted({s["device"] for s in segments}),
+        "cpus": sorted({s["hardware"]["cpu"] for s in segments}),
+        "batch_size": records[0]["config"]["batch_size"],
+    }
+
+
+def overfitting_summary(history: pd.DataFrame) -> pd.DataFrame:
+    """Per model: the epoch of lowest test loss (mean over seeds), that loss, the last test loss and train loss."""
+    rows = []
+    tested = history.dropna(subset=["test_loss"])
+    for (activation, seed), runs in tested.groupby(["activation", "seed"]):
+        runs = runs.sort_values("epoch")
+        best = runs.loc[runs.test_loss.idxmin()]
+        last = runs.iloc[-1]
+        train_last = history[(history.activation == activation) & (history.seed == seed)].sort_values("epoch").iloc[-1]
+        rows.append(dict(activation=activation, seed=seed, best_epoch=int(best.epoch), best_test_loss=best.test_loss,
+                         last_epoch=int(last.epoch), last_test_loss=last.test_loss,
+                         last_train_loss=train_last.train_loss))
+    per_run = pd.DataFrame(rows)
+    if per_run.empty:
+        return per_run
+    return per_run.groupby("activation").agg(
+        runs=("seed", "count"), best_epoch_mean=("best_epoch", "mean"), best_test_loss=("best_test_loss", "mean"),
+        last_epoch=("last_epoch", "max"), last_test_loss=("last_test_loss", "mean"),
+        last_train_loss=("last_train_loss", "mean"))

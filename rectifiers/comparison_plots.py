@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .activations import SLOPED
 from .plots import colour, finish, label
 from .seed_article import METRICS, TABLE
 
@@ -25,12 +26,15 @@ def _faint(hex_colour: str, opacity: float = 0.25) -> str:
 
 
 def _runs(frame: pd.DataFrame):
-    """(activation, alpha, group) for each model in a frame, ReLU first."""
-    keys = frame[["activation", "alpha"]].drop_duplicates().sort_values(["activation", "alpha"], key=lambda s: s.map(
-        lambda v: (v != "relu") if isinstance(v, str) else v))
-    for activation, alpha in keys.itertuples(index=False):
-        group = frame[(frame.activation == activation) & np.isclose(frame.alpha, alpha)]
-        yield activation, (alpha if activation != "relu" else None), group
+    """(activation, alpha or None, rows) for each model in a frame: ReLU first, then each slope in order."""
+    order = sorted(frame.activation.unique(), key=lambda a: (a != "relu", a))
+    for activation in order:
+        rows = frame[frame.activation == activation]
+        if activation in SLOPED:
+            for alpha in sorted(rows.alpha.dropna().unique()):
+                yield activation, float(alpha), rows[np.isclose(rows.alpha, alpha)]
+        else:
+            yield activation, None, rows
 
 
 def learning_curves(history: pd.DataFrame, *, title: str = "Learning curves: every seed faint, mean bold") -> go.Figure:

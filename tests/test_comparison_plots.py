@@ -8,7 +8,7 @@ from rectifiers.comparison import seed_noise_verdicts, seed_to_seed_spread
 from rectifiers.comparison_plots import alpha_sweep, differences_vs_noise, learning_curves, snapshots_by_epoch
 from rectifiers.plots import COLOURS
 
-MODELS = [("relu", 0.01), ("leaky_relu", 0.01), ("leaky_relu", 0.1)]
+MODELS = [("relu", None), ("leaky_relu", 0.01), ("leaky_relu", 0.1)]  # the store records no α for ReLU
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ class TestChapter:
             assert isinstance(node, ast.AnnAssign), f"parameter on line {node.lineno} has no type annotation"
             line = source.splitlines()[node.lineno - 1]
             assert "#" in line, f"parameter {ast.unparse(node.target)!r} has no comment"
-        declared = papermill.inspect_notebook(str(path))
+        declared = papermill.inspect_notebook(str(path))  # papermill must see every parameter, with its type
+        assert len(declared) == len(tree.body), f"papermill sees {sorted(declared)} only"
         assert all(p["inferred_type_name"] != "None" for p in declared.values())
 
     def test_parameters_are_checked_next(self, path):

@@ -1,0 +1,46 @@
+"""Chapter 4 run by papermill in train mode on a tiny study: its tables agree with the runs it stored."""
+
+import json
+from io import StringIO
+
+import pandas as pd
+import papermill
+import pytest
+
+from rectifiers.comparison import replication_table
+from rectifiers.results import load_runs, snapshots_frame
+
+TINY = dict(mode="train", epochs=[1, 2], until_epoch=0, seeds=[0, 1], sweep_alphas=[0.01, 0.3], sweep_seeds=[0],
+            sweep_until_epoch=0, n_train=150, n_test=100, test_every=1, live_n_train=50, live_n_test=20)
+
+
+@pytest.mark.slow
+def test_train_mode_tables_match_the_stored_runs(notebook_runner, tmp_path):
+    root = tmp_path / "store"
+    glued = notebook_runner("04_cnn_comparison", results_dir=str(root), **TINY)
+    assert glued["cnn_runs_stored"] == glued["cnn_runs_planned"] == 4
+    assert glued["cnn_n_seeds"] == 2 and glued["cnn_n_train"] == "150"
+
+    table = pd.read_json(StringIO(glued["cnn_replication_table"]))
+    assert table.shape == (2, 4) and list(table.index) == [1, 2]
+    recomputed = replication_table(snapshots_frame(load_runs(root)), 0.01, 0)
+    pd.testing.assert_frame_equal(table, recomputed, check_names=False, check_dtype=False, atol=1e-9)
+
+    verdicts = json.loads(glued["cnn_verdicts"])
+    assert len(verdicts) == glued["cnn_cells"] == 8
+    for v in verdicts:  # the verdict follows from the interval, and "better" from the sign
+        inside = v["ci_low"] <= 0 <= v["ci_high"]
+        assert v["verdict"] == ("within seed noise" if inside else "distinguishable from seed noise")
+        lower_better = v["metric"].endswith("loss")
+        assert v["better"] == ("ReLU" if (v["mean"] < 0) == lower_better else "Leaky ReLU")
+    assert len(load_runs(root)) == 5  # 4 comparison runs + the α = 0.3 sweep run (α = 0.01 runs are shared)
+
+
+@pytest.mark.slow
+def test_unknown_and_ill_typed_parameters_fail_clearly(notebook_runner):
+    with pytest.raises(papermill.PapermillExecutionError, match="unknown parameter.*'seedz'"):
+        notebook_runner("04_cnn_comparison", seedz=[1])
+    with pytest.raises(papermill.PapermillExecutionError, match="'seeds' must be list\\[int\\]"):
+        notebook_runner("04_cnn_comparison", seeds="0,1")
+    with pytest.raises(papermill.PapermillExecutionError, match="mode must be one of 'stored', 'train'"):
+        notebook_runner("04_cnn_comparison", mode="fast")
