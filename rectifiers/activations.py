@@ -13,6 +13,7 @@ Three views of each activation, kept apart so each can check the others:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import keras
 import numpy as np
@@ -101,10 +102,10 @@ def activation_layer(name: str, alpha: float = DEFAULT_ALPHA, *, layer_name: str
 
 
 def formula_latex(name: str) -> str:
-    """LaTeX of an activation and its derivative side by side, for `IPython.display.Math`."""
+    """LaTeX of an activation above its derivative, for `IPython.display.Math`."""
     check_choice("activation", name, ACTIVATIONS)
     f, df = FORMULAS[name]
-    return rf"{f} \qquad {df}"
+    return rf"\begin{{gathered}} {f} \\[6pt] {df} \end{{gathered}}"
 
 
 # --- Closed forms (NumPy, float64) ------------------------------------------------------------------------
@@ -350,6 +351,7 @@ def properties(name: str, alpha: float = DEFAULT_ALPHA, *, x_limit: float = 15.0
 
     d_tails = analytic_derivative(name, [-x_limit, x_limit], alpha)
     saturates = [side for side, d in zip(("x → −∞", "x → +∞"), d_tails) if abs(d) < 1e-5]
+    saturates = "both tails" if len(saturates) == 2 else saturates[0] if saturates else "no"
     negative = np.linspace(-x_limit, -1e-6, 2001)
     dead = bool(np.all(analytic_derivative(name, negative, alpha) == 0.0))
 
@@ -358,9 +360,9 @@ def properties(name: str, alpha: float = DEFAULT_ALPHA, *, x_limit: float = 15.0
     d = analytic_derivative(name, [-2 * h, -h, h, 2 * h], alpha)
     curvature_jump = abs((d[3] - d[2]) / h - (d[1] - d[0]) / h)
     if not math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-9):
-        smoothness = f"kink at 0: f′ jumps {_number(left)} → {_number(right)}"
+        smoothness = f"kink, f′ {_number(left)}→{_number(right)}"
     elif curvature_jump > 1e-2:
-        smoothness = "f′ continuous; f″ jumps at 0"
+        smoothness = "f″ jumps at 0"
     else:
         smoothness = "smooth"
     return dict(
@@ -368,8 +370,8 @@ def properties(name: str, alpha: float = DEFAULT_ALPHA, *, x_limit: float = 15.0
         range=f"{lower}, {upper}",
         mean_output_standard_normal=mean,
         zero_centred=abs(mean) < 0.01,
-        saturates=" and ".join(saturates) if saturates else "no",
-        dead_region="x < 0 (f′ = 0)" if dead else "none",
+        saturates=saturates,
+        dead_region="x < 0" if dead else "none",
         derivative_at_minus_1=float(analytic_derivative(name, [-1.0], alpha)[0]),
         smoothness=smoothness,
     )
@@ -396,19 +398,18 @@ def properties_table(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, costs=None
     if costs is not None:
         table["cost_vs_relu"] = costs.loc[list(names), "median_ratio"]
     table.index = [_label(name) for name in table.index]
-    table.index.name = "activation"
     return table.rename(columns=PROPERTY_COLUMNS)
 
 
 PROPERTY_COLUMNS = {
     "range": "range",
-    "mean_output_standard_normal": "mean output, x ~ N(0, 1)",
+    "mean_output_standard_normal": "mean, N(0,1) input",
     "zero_centred": "zero-centred",
-    "saturates": "saturates (|f′| < 1e−5) as",
+    "saturates": "saturates",
     "dead_region": "dead region",
     "derivative_at_minus_1": "f′(−1)",
     "smoothness": "smoothness",
-    "cost_vs_relu": "time ÷ ReLU's (measured)",
+    "cost_vs_relu": "time ÷ ReLU",
 }
 """Reader-facing column names of `properties_table`."""
 
@@ -431,6 +432,37 @@ def linear_collapse_table(
             }
         )
     return pd.DataFrame(rows).set_index("between the layers")
+
+
+def collapse_summary(table) -> dict[str, float]:
+    """The numbers the chapter quotes from a `linear_collapse_table`, as plain floats."""
+    residual = table["best affine fit: relative residual"]
+    return dict(
+        product_error=float(table.loc["nothing", "max |stack − product map|"]),
+        output_max=float(table.loc["nothing", "max |output|"]),
+        none_residual=float(residual["nothing"]),
+        relu_residual=float(residual["ReLU"]),
+        leaky_residual=float(residual["Leaky ReLU"]),
+    )
+
+
+CITED_SLOPES = {
+    "torch.nn.LeakyReLU() (PyTorch)": (0.01, "pytorchleakyrelu"),
+    "Maas et al. (2013)": (0.01, "maas2013rectifier"),
+    "the seed article": (0.01, "seedarticle"),
+    "Xu et al. (2015), a = 5.5": (1 / 5.5, "xu2015empirical"),
+    "PReLU's initial slope, He et al. (2015)": (0.25, "he2015delving"),
+}
+"""Slopes from the literature and from PyTorch, which is not installed here: cited, not measured."""
+
+
+def slope_defaults_table(measured: Mapping[str, float], keras_version: str):
+    """Measured Keras defaults beside the cited slopes, with how each is known."""
+    import pandas as pd
+
+    rows = [dict(source=k, α=float(v), known_by=f"measured (Keras {keras_version})") for k, v in measured.items()]
+    rows += [dict(source=k, α=v, known_by="cited") for k, (v, _key) in CITED_SLOPES.items()]
+    return pd.DataFrame(rows).set_index("source").rename(columns={"known_by": "how it is known"})
 
 
 def exact_zero_fraction(images, *, seed: int = 0, layer: str = "conv1") -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 COLOURS = {
@@ -64,8 +65,6 @@ DERIVATIVE_DASH = "dash"
 
 
 def _grid(x_range, n_points):
-    import numpy as np
-
     from .validation import check_finite, check_int
 
     if len(x_range) != 2:
@@ -101,8 +100,6 @@ def activation_figure(
 
     `slopes` overrides `alpha` per activation, e.g. {"prelu": 0.25} to draw PReLU at He et al.'s initial slope.
     """
-    import numpy as np
-
     from . import activations
 
     x = _grid(x_range, n_points)
@@ -136,8 +133,6 @@ def alpha_slider_figure(alphas, *, x_range=(-4.0, 4.0), n_points: int = 201, act
     Each slider step restyles the y data of the two Leaky ReLU traces (0: f, 1: f′) with values computed here;
     ReLU stays as a fixed reference. `active` picks the step shown first (default: the first α).
     """
-    import numpy as np
-
     from . import activations
     from .validation import check_finite
 
@@ -203,23 +198,38 @@ def timing_figure(timings, names=("relu", "leaky_relu")) -> go.Figure:
 
 def relative_cost_figure(costs) -> go.Figure:
     """Median time relative to ReLU per activation, with the interquartile range of the paired ratios."""
-    names = list(costs.index)
-    fig = go.Figure(
-        go.Bar(
-            x=[label(n) for n in names],
-            y=costs["median_ratio"],
-            marker_color=[colour(n) for n in names],
+    fig = go.Figure()
+    for name, row in costs.iterrows():
+        fig.add_bar(
+            x=[label(name)],
+            y=[row["median_ratio"]],
+            name=label(name),
+            marker_color=colour(name),
             error_y=dict(
                 type="data",
                 symmetric=False,
-                array=costs["ratio_q75"] - costs["median_ratio"],
-                arrayminus=costs["median_ratio"] - costs["ratio_q25"],
+                array=[row["ratio_q75"] - row["median_ratio"]],
+                arrayminus=[row["median_ratio"] - row["ratio_q25"]],
             ),
-            name="median ratio (bars: interquartile range)",
-            showlegend=True,
         )
-    )
     fig.add_hline(y=1.0, line=dict(color=colour("relu"), dash="dot"), annotation_text="ReLU")
     return finish(
-        fig, title="Cost of forward + backward relative to ReLU", x="activation", y="time ÷ ReLU's time (ratio)"
+        fig,
+        title="Forward + backward time relative to ReLU (median; bars: interquartile range)",
+        x="activation",
+        y="time ÷ ReLU's time in the same repeat",
     )
+
+
+def table(frame, digits: int = 3):
+    """A DataFrame styled for the book: numbers to `digits` significant figures, booleans as yes/no."""
+    import numbers
+
+    def fmt(value):
+        if isinstance(value, (bool, np.bool_)):
+            return "yes" if value else "no"
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+            return f"{value:.{digits}g}".replace("-", "−")
+        return value
+
+    return frame.style.format(fmt)

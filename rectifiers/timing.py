@@ -211,6 +211,31 @@ def describe_ratio(summary: RatioSummary, name: str = "Leaky ReLU", reference: s
     return f"{name} and {reference} cannot be told apart at this precision ({interval})"
 
 
+def compare(timings: Timings, name: str = "leaky_relu", reference: str = "relu", *, seed: int = 0) -> dict:
+    """The numbers the chapter quotes about `name` against `reference`: times, ratios, verdict, conditions."""
+    from .plots import LABELS
+
+    for role, value in (("name", name), ("reference", reference)):
+        check_choice(role, value, tuple(timings.times))
+    wall = paired_ratio(timings.times[name], timings.times[reference], seed=seed)
+    cpu = paired_ratio(timings.cpu_times[name], timings.cpu_times[reference], seed=seed)
+    return {
+        f"{reference}_ms": timings.milliseconds(reference),
+        f"{name}_ms": timings.milliseconds(name),
+        "ratio_median": wall.median,
+        "ratio_q25": wall.q25,
+        "ratio_q75": wall.q75,
+        "ratio_ci_low": wall.ci_low,
+        "ratio_ci_high": wall.ci_high,
+        "cpu_ratio_median": cpu.median,
+        "verdict": describe_ratio(wall, LABELS[name], LABELS[reference]),
+        "size": timings.size,
+        "repeats": timings.repeats,
+        "load_average": timings.environment.get("load_average_before"),
+        "cpu_count": timings.environment.get("cpu_count"),
+    }
+
+
 def _load_average() -> float | None:
     try:
         return round(os.getloadavg()[0], 2)

@@ -37,7 +37,9 @@ def test_registry_is_complete():
     assert set(A.SLOPED) <= set(A.ACTIVATIONS) and set(A.KINKED) <= set(A.ACTIVATIONS)
     for name in A.ACTIVATIONS:
         f, df = A.FORMULAS[name]
-        assert "=" in f and "=" in df and A.formula_latex(name) == rf"{f} \qquad {df}"
+        assert "=" in f and "=" in df
+        latex = A.formula_latex(name)
+        assert latex.startswith(r"\begin{gathered}") and f in latex and df in latex
 
 
 @pytest.mark.parametrize("alpha", ALPHAS)
@@ -167,18 +169,19 @@ def test_properties_are_computed_from_the_functions():
     assert row["ReLU", "range"] == "[0, ∞)" and row["Leaky ReLU", "range"] == "(−∞, ∞)"
     assert row["sigmoid", "range"] == "(0, 1)" and row["tanh", "range"] == "(−1, 1)"
     assert row["ELU", "range"] == "(−1, ∞)" and row["GELU", "range"] == "[−0.17, ∞)"
-    assert row["ReLU", "mean output, x ~ N(0, 1)"] == pytest.approx(1 / math.sqrt(2 * math.pi), rel=1e-6)
-    assert row["Leaky ReLU", "mean output, x ~ N(0, 1)"] == pytest.approx(0.99 / math.sqrt(2 * math.pi), rel=1e-6)
+    assert row["ReLU", "mean, N(0,1) input"] == pytest.approx(1 / math.sqrt(2 * math.pi), rel=1e-6)
+    assert row["Leaky ReLU", "mean, N(0,1) input"] == pytest.approx(0.99 / math.sqrt(2 * math.pi), rel=1e-6)
     assert set(table.index[table["zero-centred"]]) == {"tanh", "SELU"}
-    assert row["ReLU", "dead region"] == "x < 0 (f′ = 0)"
+    assert row["ReLU", "dead region"] == "x < 0"
     assert (table.drop(index="ReLU")["dead region"] == "none").all()
-    assert row["Leaky ReLU", "saturates (|f′| < 1e−5) as"] == "no"
-    assert row["sigmoid", "saturates (|f′| < 1e−5) as"] == "x → −∞ and x → +∞"
+    assert row["Leaky ReLU", "saturates"] == "no" and row["ReLU", "saturates"] == "x → −∞"
+    assert row["sigmoid", "saturates"] == row["tanh", "saturates"] == "both tails"
     assert row["Leaky ReLU", "f′(−1)"] == 0.01
-    assert row["ReLU", "smoothness"].startswith("kink at 0")
-    assert row["ELU", "smoothness"] == "f′ continuous; f″ jumps at 0"
+    assert row["ReLU", "smoothness"] == "kink, f′ 0→1"
+    assert row["SELU", "smoothness"] == "kink, f′ 1.76→1.05"
+    assert row["ELU", "smoothness"] == "f″ jumps at 0"
     assert row["GELU", "smoothness"] == row["Mish", "smoothness"] == "smooth"
-    assert "time ÷ ReLU's (measured)" not in table.columns
+    assert "time ÷ ReLU" not in table.columns
 
 
 def test_properties_table_takes_measured_costs():
@@ -186,7 +189,7 @@ def test_properties_table_takes_measured_costs():
 
     costs = pd.DataFrame({"median_ratio": [1.0, 1.2]}, index=["relu", "leaky_relu"])
     table = A.properties_table(["relu", "leaky_relu"], 0.01, costs)
-    assert list(table["time ÷ ReLU's (measured)"]) == [1.0, 1.2]
+    assert list(table["time ÷ ReLU"]) == [1.0, 1.2]
 
 
 def test_a_stack_without_activation_is_one_affine_map():
@@ -204,6 +207,9 @@ def test_a_stack_without_activation_is_one_affine_map():
 def test_linear_collapse_table_and_its_checks():
     table = A.linear_collapse_table(0.01, depth=2, width=4, n_samples=50)
     assert list(table.index) == ["nothing", "ReLU", "Leaky ReLU"]
+    summary = A.collapse_summary(table)
+    assert summary["none_residual"] < 1e-5 < summary["relu_residual"]
+    assert all(type(v) is float for v in summary.values())
     with pytest.raises(ValueError, match="n_samples must be an integer >= 10"):
         A.linear_collapse(None, width=8, n_samples=5)
     with pytest.raises(ValueError, match="depth must be an integer >= 1"):
@@ -220,3 +226,10 @@ def test_exact_zero_fraction_counts_blank_patches():
     assert 0.3 < A.exact_zero_fraction(half) < 0.5
     with pytest.raises(ValueError, match=r"images must be an array of shape \(n, 28, 28, 1\)"):
         A.exact_zero_fraction(np.zeros((2, 28, 28)))
+
+
+def test_slope_defaults_table_marks_measured_and_cited_values():
+    table = A.slope_defaults_table({"keras.layers.LeakyReLU()": 0.3}, "3.15.1")
+    assert table.loc["keras.layers.LeakyReLU()", "how it is known"] == "measured (Keras 3.15.1)"
+    assert table.loc["torch.nn.LeakyReLU() (PyTorch)", "α"] == 0.01
+    assert (table["how it is known"] == "cited").sum() == len(A.CITED_SLOPES)

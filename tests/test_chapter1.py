@@ -26,10 +26,10 @@ def test_chapter_computes_and_glues_its_numbers(notebook_runner):
     glued = notebook_runner(CHAPTER, **SMALL)
 
     # The slope-default trap, read from the installed Keras.
-    assert glued["keras_layer_default_slope"] == 0.3
-    assert glued["keras_layer_slope_at_minus_one"] == pytest.approx(0.3)
-    assert glued["keras_function_slope_at_minus_one"] == pytest.approx(0.2)
-    assert glued["keras_string_slope_at_minus_one"] == pytest.approx(0.2)
+    assert glued["keras_layer_config_slope"] == 0.3
+    assert glued["keras_layer_slope"] == pytest.approx(0.3)
+    assert glued["keras_function_slope"] == pytest.approx(0.2)
+    assert glued["keras_string_slope"] == pytest.approx(0.2)
 
     # Autodiff at exactly 0 follows the stated convention, with the chapter's α.
     assert glued["alpha"] == 0.05
@@ -45,12 +45,13 @@ def test_chapter_computes_and_glues_its_numbers(notebook_runner):
 
     # The timing is a real measurement: positive times, a ratio inside its own quartiles and interval.
     assert glued["timing_repeats"] == 5 and glued["timing_size"] == 65_536
-    assert glued["relu_ms"] > 0 and glued["leaky_relu_ms"] > 0
-    ratio = glued["cost_ratio_median"]
-    assert math.isfinite(ratio) and ratio > 0
-    assert glued["cost_ratio_q25"] <= ratio <= glued["cost_ratio_q75"]
-    assert glued["cost_ratio_ci_low"] <= ratio <= glued["cost_ratio_ci_high"]
-    assert glued["cost_verdict"].startswith("Leaky ReLU")
+    assert glued["timing_relu_ms"] > 0 and glued["timing_leaky_relu_ms"] > 0
+    ratio = glued["timing_ratio_median"]
+    assert math.isfinite(ratio) and ratio > 0 and glued["timing_cpu_ratio_median"] > 0
+    assert glued["timing_ratio_q25"] <= ratio <= glued["timing_ratio_q75"]
+    assert glued["timing_ratio_ci_low"] <= ratio <= glued["timing_ratio_ci_high"]
+    assert glued["timing_verdict"].startswith("Leaky ReLU")
+    assert glued["cost_size"] == 16_384 and glued["cost_repeats"] == 3
 
 
 @pytest.mark.slow

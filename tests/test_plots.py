@@ -77,8 +77,16 @@ def test_relative_cost_figure_has_ratio_bars_with_quartiles():
         {"median_ratio": [1.0, 1.1], "ratio_q25": [1.0, 0.9], "ratio_q75": [1.0, 1.4]}, index=["relu", "leaky_relu"]
     )
     fig = plots.relative_cost_figure(costs)
-    bar = fig.data[0]
-    assert list(bar.x) == ["ReLU", "Leaky ReLU"] and list(bar.marker.color) == [plots.COLOURS["relu"], plots.COLOURS["leaky_relu"]]
-    np.testing.assert_allclose(bar.error_y.array, [0.0, 0.3])
-    np.testing.assert_allclose(bar.error_y.arrayminus, [0.0, 0.2])
+    assert [bar.name for bar in fig.data] == ["ReLU", "Leaky ReLU"]
+    assert [bar.marker.color for bar in fig.data] == [plots.COLOURS["relu"], plots.COLOURS["leaky_relu"]]
+    np.testing.assert_allclose(fig.data[1].y, [1.1])
+    np.testing.assert_allclose(fig.data[1].error_y.array, [0.3])
+    np.testing.assert_allclose(fig.data[1].error_y.arrayminus, [0.2])
     assert fig.layout.title.text and fig.layout.yaxis.title.text
+
+
+def test_table_formats_numbers_for_reading():
+    import pandas as pd
+
+    html = plots.table(pd.DataFrame({"x": [1.4e-6, -0.5], "ok": [True, False], "n": [3, 4]})).to_html()
+    assert "1.4e−06" in html and "−0.5" in html and "yes" in html and "no" in html and ">3<" in html

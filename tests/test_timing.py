@@ -35,6 +35,12 @@ def test_time_activations_records_every_repeat():
     assert {"cpu_count", "load_average_before", "load_average_after", "tensorflow"} <= set(t.environment)
     record = json.loads(json.dumps(t.to_dict()))
     assert len(record["times"]["prelu"]) == 4
+    numbers = timing.compare(t, "leaky_relu", "relu")
+    assert numbers["relu_ms"] == t.milliseconds("relu") and numbers["repeats"] == 4
+    assert numbers["ratio_ci_low"] <= numbers["ratio_median"] <= numbers["ratio_ci_high"]
+    assert numbers["verdict"].startswith("Leaky ReLU") and numbers["cpu_ratio_median"] > 0
+    with pytest.raises(ValueError, match="reference must be one of 'relu', 'leaky_relu', 'prelu'"):
+        timing.compare(t, "leaky_relu", "gelu")
     costs = timing.relative_costs(t)
     assert costs.loc["relu", "median_ratio"] == 1.0
     assert (costs["ci_low"] <= costs["median_ratio"]).all() and (costs["median_ratio"] <= costs["ci_high"]).all()
