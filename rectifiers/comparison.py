@@ -181,7 +181,7 @@ def scale_summary(results: StudyResults) -> dict:
 
 
 def overfitting_summary(history: pd.DataFrame) -> pd.DataFrame:
-    """Per model: the epoch of lowest test loss (mean over seeds), that loss, the last test loss and train loss."""
+    """Per model, mean over seeds: the epoch of lowest test loss, loss and accuracy there and at the last epoch."""
     rows = []
     tested = history.dropna(subset=["test_loss"])
     for (activation, seed), runs in tested.groupby(["activation", "seed"]):
@@ -190,12 +190,38 @@ def overfitting_summary(history: pd.DataFrame) -> pd.DataFrame:
         last = runs.iloc[-1]
         train_last = history[(history.activation == activation) & (history.seed == seed)].sort_values("epoch").iloc[-1]
         rows.append(dict(activation=activation, seed=seed, best_epoch=int(best.epoch), best_test_loss=best.test_loss,
-                         last_epoch=int(last.epoch), last_test_loss=last.test_loss,
+                         best_test_accuracy=best.test_accuracy, last_epoch=int(last.epoch),
+                         last_test_loss=last.test_loss, last_test_accuracy=last.test_accuracy,
                          last_train_loss=train_last.train_loss))
     per_run = pd.DataFrame(rows)
     if per_run.empty:
         return per_run
     return per_run.groupby("activation").agg(
         runs=("seed", "count"), best_epoch_mean=("best_epoch", "mean"), best_test_loss=("best_test_loss", "mean"),
-        last_epoch=("last_epoch", "max"), last_test_loss=("last_test_loss", "mean"),
+        best_test_accuracy=("best_test_accuracy", "mean"), last_epoch=("last_epoch", "max"),
+        last_test_loss=("last_test_loss", "mean"), last_test_accuracy=("last_test_accuracy", "mean"),
         last_train_loss=("last_train_loss", "mean"))
+
+
+def verdict_sentence(verdicts: pd.DataFrame) -> str:
+    """One sentence for the reader: how many cells of the table survive seed noise, and which."""
+    distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
+    n, seeds = len(verdicts), int(verdicts.n_seeds.min()) if len(verdicts) else 0
+    if distinct.empty:
+        return f"none of the {n} cells of the table is distinguishable from seed noise with {seeds} seeds"
+    cells = "; ".join(f"{r.metric.replace('_', ' ')} at epoch {r.epoch}, {r.better} better by {abs(r['mean']):.2f} %"
+                      for _, r in distinct.iterrows())
+    return f"{len(distinct)} of the {n} cells of the table are distinguishable from seed noise with {seeds} seeds ({cells})"
+
+
+def alpha_spread(sweep_snapshots: pd.DataFrame, metric: str = "test_accuracy") -> dict:
+    """At the last common epoch of a sweep: the range of Leaky ReLU's mean `metric` over α < 1, and the mean
+    range over seeds within one α (the seed noise the α ranking must beat)."""
+    at = sweep_snapshots[sweep_snapshots.epoch == sweep_snapshots.epoch.max()]
+    leaky = at[(at.activation == "leaky_relu") & (at.alpha < 1)]
+    if leaky.empty:
+        return {}
+    means = leaky.groupby("alpha")[metric].mean()
+    within = leaky.groupby("alpha")[metric].agg(lambda v: v.max() - v.min())
+    return {"epoch": int(at.epoch.max()), "n_alphas": int(means.size), "alpha_range": float(means.max() - means.min()),
+            "seed_range": float(within.mean()), "best_alpha": float(means.idxmax())}
