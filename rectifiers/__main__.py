@@ -27,12 +27,13 @@ def main(argv=None) -> int:
     if args.command == "runs":
         return _list_runs(store)
 
+    from .results import StoreError
     from .study import load_study, plan, run_study
 
     try:
         the_study = load_study(args.file)
         the_plan = plan(the_study, store, until_epoch=args.until_epoch)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(the_plan.describe())

@@ -20,7 +20,8 @@ A run file (`"schema": "rectifiers.run/1"`) holds:
   test_accuracy (the test set after the epoch; null where not evaluated), fit_s, eval_s (seconds of training and
   of evaluation), save_s (seconds to write the checkpoint; null where none was written)};
 - `segments`: one entry per training session (a resumed run has several): epochs [from, to], start and end
-  time, wall seconds, backend, device, hardware, library versions, git commit;
+  time, wall seconds, backend, device, hardware, library versions, git commit, and the session's
+  `recording` settings (checkpoint_every, test_every, eval_batch_size; `config` holds the latest session's);
 - `created`, `updated`: ISO times (UTC).
 
 Writes are atomic (temporary file, fsync, rename). A file that is not valid JSON, not a run file, or whose key

@@ -35,8 +35,6 @@ DEFAULT_EPOCHS = (1, 10, 100, 1000)
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 MODELS = ("seed_cnn",)
-EVAL_BATCH_SIZE = 500
-"""Batch size for evaluation only (it does not change the numbers, only the speed)."""
 
 _KEY_FIELDS = ("model", "dataset", "n_train", "n_test", "data_seed", "activation", "alpha", "seed", "epochs",
                "batch_size", "optimizer", "learning_rate", "dropout")
@@ -59,8 +57,10 @@ class RunConfig:
     dropout: float = 0.0
     data_seed: int = 0  # which stratified subset when n_train / n_test are given
     model: str = "seed_cnn"
+    # How the run is recorded (not part of its key):
     checkpoint_every: int = 1  # epochs between checkpoints (snapshot epochs and the last epoch always get one)
     test_every: int = 1  # evaluate the test set after every `test_every` epochs for the history (0: never)
+    eval_batch_size: int = 500  # evaluation only: changes speed, and losses in the 7th digit (float32 sums)
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 - frozen dataclass
@@ -84,6 +84,7 @@ class RunConfig:
         set_("data_seed", check_int("data_seed", self.data_seed, low=0))
         set_("checkpoint_every", check_int("checkpoint_every", self.checkpoint_every, low=1))
         set_("test_every", check_int("test_every", self.test_every, low=0))
+        set_("eval_batch_size", check_int("eval_batch_size", self.eval_batch_size, low=1))
 
     @property
     def last_epoch(self) -> int:
@@ -188,6 +189,8 @@ def train(
         state = _load_checkpoint(checkpoint, key, model)
 
     segment = _segment_start(state.epoch, model)
+    segment["recording"] = {"checkpoint_every": config.checkpoint_every, "test_every": config.test_every,
+                            "eval_batch_size": config.eval_batch_size}
     state.segments.append(segment)
     bar, own_bar = _progress_bar(progress, config, state.epoch, target)
     snapshot_epochs = set(config.epochs)
@@ -203,14 +206,14 @@ def train(
             row = {"epoch": epoch, "train_loss": fit.history["loss"][0], "train_accuracy": fit.history["accuracy"][0],
                    "test_loss": None, "test_accuracy": None, "fit_s": t1 - t0}
             if epoch in snapshot_epochs:
-                snap = {"epoch": epoch, **_evaluate(model, data.x_train, data.y_train, "train"),
-                        **_evaluate(model, data.x_test, data.y_test, "test")}
+                snap = {"epoch": epoch, **_evaluate(model, data.x_train, data.y_train, "train", config),
+                        **_evaluate(model, data.x_test, data.y_test, "test", config)}
                 snap["eval_s"] = time.perf_counter() - t1
                 state.snapshots.append(snap)
                 row["test_loss"], row["test_accuracy"] = snap["test_loss"], snap["test_accuracy"]
                 write_npz_atomic(store.snapshot_weights_path(key, epoch), _arrays("model", model.variables))
             elif config.test_every and epoch % config.test_every == 0 and test_n:
-                row.update(_evaluate(model, data.x_test, data.y_test, "test"))
+                row.update(_evaluate(model, data.x_test, data.y_test, "test", config))
             t2 = time.perf_counter()
             row["eval_s"] = t2 - t1
             row["save_s"] = None  # filled in once the checkpoint is written
@@ -253,8 +256,8 @@ def _compiled_model(config: RunConfig):
     return model
 
 
-def _evaluate(model, x, y, prefix: str) -> dict:
-    loss, accuracy = model.evaluate(x, y, batch_size=EVAL_BATCH_SIZE, verbose=0)
+def _evaluate(model, x, y, prefix: str, config: RunConfig) -> dict:
+    loss, accuracy = model.evaluate(x, y, batch_size=config.eval_batch_size, verbose=0)
     return {f"{prefix}_loss": float(loss), f"{prefix}_accuracy": float(accuracy)}
 
 

@@ -102,3 +102,11 @@ def test_cli_dry_run_trains_nothing_and_rejects_bad_studies(tmp_path, capsys):
     bad.write_text(yaml.safe_dump({**VALID, "activations": ["relu", "tanhh"]}))
     assert main(["--results", str(tmp_path), "study", str(bad), "--dry-run"]) == 2
     assert "activation must be one of" in capsys.readouterr().err
+
+
+def test_cli_runs_reports_foreign_files(tmp_path, capsys):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "notes.json").write_text("{}")
+    assert main(["--results", str(tmp_path), "runs"]) == 1
+    captured = capsys.readouterr()
+    assert "0 runs in" in captured.out and "notes.json: not a run record" in captured.err

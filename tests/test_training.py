@@ -69,7 +69,7 @@ def test_the_key_covers_the_experiment_and_only_it():
     key = lambda **kw: run_key(RunConfig(**{**TINY, **kw}), data)  # noqa: E731
     assert key(alpha=0.01) == key(alpha=0.3)  # α does not change ReLU
     assert key(activation="leaky_relu", alpha=0.01) != key(activation="leaky_relu", alpha=0.3)
-    assert key(checkpoint_every=5, test_every=0) == key()  # how the run is recorded is not the experiment
+    assert key(checkpoint_every=5, test_every=0, eval_batch_size=100) == key()  # recording, not the experiment
     assert key(seed=1) != key() and key(epochs=(1, 3)) != key() and key(batch_size=64) != key()
     assert key().startswith("mnist-relu-s0-") and key(activation="leaky_relu").startswith("mnist-leaky_relu-a0.01-s0")
 
@@ -156,3 +156,13 @@ def test_a_run_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
     assert len(resumed["segments"]) == 2 and resumed["segments"][1]["epochs"][0] == interrupted["epochs_done"]
     assert [s | {"eval_s": 0} for s in resumed["snapshots"]] == [s | {"eval_s": 0} for s in straight["snapshots"]]
     assert without_timings(resumed["history"]) == without_timings(straight["history"])
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_end_to_end_on_tiny_data(capsys):
+    from rectifiers import bench
+
+    assert bench.main(["--n-train", "100", "--n-test", "100", "--epochs", "2", "--rounds", "1", "--no-variants"]) == 0
+    out = capsys.readouterr().out
+    assert "plain model.fit(batch_size=32)" in out and "engine, no per-epoch test evaluation" in out
+    assert "one checkpoint" in out
