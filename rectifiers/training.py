@@ -100,7 +100,8 @@ class RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown run setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
+            raise ValueError(f"unknown run setting(s) {', '.join(map(repr, unknown))}; "
+                             f"known: {', '.join(sorted(known))}")
         values = dict(values)
         if "epochs" in values:
             values["epochs"] = tuple(values["epochs"]) if isinstance(values["epochs"], list) else values["epochs"]
