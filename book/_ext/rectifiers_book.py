@@ -3,6 +3,7 @@
 - plotly: kernels inherit PLOTLY_RENDERER=plotly_mimetype, so every figure reaches myst-nb as JSON, which
   `rectifiers.book_plotly` draws with one shared copy of plotly.js (from plotly's Python package).
 - ipywidgets: the widget manager and require.js come from the npm registry (book/package.json), not a CDN.
+- kernels: TensorFlow's C++ start-up log stays out of the pages (book/ipython), Python warnings do not.
 - MathJax: served from the npm package too (`mathjax_path` in _config.yml), configured by
   book/_static/mathjax-compat.js, which also answers the widget manager's MathJax 2 calls.
 """
@@ -25,6 +26,8 @@ VENDORED_DIRS = {"mathjax/es5": "mathjax"}
 
 os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Kernels read book/ipython/profile_default/ipython_kernel_config.py: C-level stderr stays out of the pages.
+os.environ.setdefault("IPYTHONDIR", str(BOOK_DIR / "ipython"))
 
 
 class MissingBookAssets(RuntimeError):
