@@ -1,0 +1,815 @@
+"""Probes of gradient flow and saturation in a network built by `rectifiers.models.mlp`.
+
+What they measure, layer by layer (hidden layers are the `dense_i` → `act_i` pairs, i = 1 … depth):
+
+- `weight_gradient_norms`: the norm of ∂loss/∂W_i, the gradient that training applies to each hidden layer's
+  weights (loss: mean sparse categorical cross-entropy, the training loss of every model in the book);
+- `activation_statistics`: mean, spread and percentiles of each layer's outputs, and how many units are
+  *saturated* (their derivative is below a tenth of its peak) or pass *no* gradient at all;
+- `chain_derivatives`: d x_L / d x_0 through a chain of scalar units, against which a bound can be checked;
+- `train_with_probes`: both probes on a fixed batch while the model trains with plain SGD;
+- `gradient_profile` / `gradient_traces`: gradient norms at initialisation / in training, over several seeds;
+- `gradient_grid` / `saturation_runs`: the chapter's heavier results, stored as JSON under results/gradients/
+  with how they were made (see the README there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import logging
+import platform
+import re
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .activations import DEFAULT_ALPHA, activation_layer, check_activation
+from .models import INITIALIZERS, kernel_initializer, mlp
+from .validation import check_choice, check_finite, check_int
+
+PERCENTILES = (2.0, 25.0, 50.0, 75.0, 98.0)
+"""Percentiles of the activation values reported per layer (2 and 98 bound 96 % of the values)."""
+
+GRID_PATH = Path(__file__).resolve().parent.parent / "results" / "gradients" / "grid.json"
+"""Where the chapter's precomputed grid (static sliders) is stored."""
+
+SATURATION_THRESHOLD = 0.1
+"""A unit is saturated for an input when its derivative there is below this fraction of its largest derivative."""
+
+_LOSS = keras.losses.SparseCategoricalCrossentropy()
+_GRADIENT_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SGD_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PEAKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def customary_initializer(activation: str) -> str:
+    """The initialisation usually paired with an activation: Glorot for sigmoid/tanh, He (leaky) for rectifiers."""
+    check_activation(activation)
+    if activation in ("sigmoid", "tanh"):
+        return "glorot"
+    if activation in ("leaky_relu", "prelu"):
+        return "he_leaky"
+    return "he"
+
+
+def check_batch(images, labels=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Images as float32 (and labels as int32) if the batch is non-empty, finite and the lengths agree."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 0 or images.shape[0] == 0:
+        raise ValueError(f"images must hold at least one example; got an array of shape {images.shape}")
+    if not np.all(np.isfinite(images)):
+        raise ValueError("images must be finite; got NaN or infinite values")
+    if labels is None:
+        return images, None
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
+        raise ValueError(
+            f"labels must be one integer per image ({images.shape[0]}); got an array of shape {labels.shape}"
+        )
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be integers (class indices); got dtype {labels.dtype}")
+    return images, labels.astype(np.int32)
+
+
+def hidden_layers(model: keras.Model) -> list[tuple[keras.layers.Layer, keras.layers.Layer]]:
+    """The (dense_i, act_i) pairs of a model, i = 1, 2, … in order."""
+    names = {layer.name: layer for layer in model.layers}
+    pairs = []
+    while f"dense_{len(pairs) + 1}" in names and f"act_{len(pairs) + 1}" in names:
+        i = len(pairs) + 1
+        pairs.append((names[f"dense_{i}"], names[f"act_{i}"]))
+    if not pairs:
+        raise ValueError(
+            f"model {model.name!r} has no hidden layers named dense_1/act_1, …; build it with rectifiers.models.mlp"
+        )
+    return pairs
+
+
+def _forward(model: keras.Model, images, training: bool = False):
+    """Outputs of the model, with each hidden layer's pre-activations and activations."""
+    dense_names = {dense.name for dense, _ in hidden_layers(model)}
+    act_names = {act.name for _, act in hidden_layers(model)}
+    x, pre, post = images, [], []
+    for layer in model.layers:
+        x = layer(x, training=training)
+        if layer.name in dense_names:
+            pre.append(x)
+        elif layer.name in act_names:
+            post.append(x)
+    return x, pre, post
+
+
+@contextlib.contextmanager
+def _quiet_retracing():
+    """Silence TensorFlow's retracing warning: probing many fresh models traces one small function per model."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _signature(model: keras.Model) -> list[tf.TensorSpec]:
+    """Input signature (any batch size) of a model's images and labels, so each function is traced once."""
+    return [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32), tf.TensorSpec([None], tf.int32)]
+
+
+def _gradient_function(model: keras.Model):
+    """A compiled function (images, labels) → (loss, gradient norm of each hidden kernel), one per model."""
+    if model not in _GRADIENT_FUNCTIONS:
+        kernels = [dense.kernel for dense, _ in hidden_layers(model)]
+
+        @tf.function(input_signature=_signature(model))
+        def norms(images, labels):
+            with tf.GradientTape() as tape:
+                loss = _LOSS(labels, model(images, training=False))
+            return loss, tf.stack([tf.norm(g) for g in tape.gradient(loss, kernels)])
+
+        _GRADIENT_FUNCTIONS[model] = norms
+    return _GRADIENT_FUNCTIONS[model]
+
+
+def _sgd_function(model: keras.Model, xla: bool = False):
+    """A compiled function running many plain-SGD steps in one call, and its optimizer; one per model.
+
+    Per-step Python overhead would otherwise dominate these small models.
+    """
+    if _SGD_FUNCTIONS.get(model, (None, None, None))[2] != xla:
+        optimizer = keras.optimizers.SGD(0.1)
+        optimizer.build(model.trainable_variables)
+
+        @tf.function(input_signature=[*_signature(model), tf.TensorSpec([None, None], tf.int32)], jit_compile=xla)
+        def train_steps(images, labels, batches):
+            for i in tf.range(tf.shape(batches)[0]):
+                x, y = tf.gather(images, batches[i]), tf.gather(labels, batches[i])
+                with tf.GradientTape() as tape:
+                    loss = _LOSS(y, model(x, training=True))
+                grads = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+        _SGD_FUNCTIONS[model] = (optimizer, train_steps, xla)
+    return _SGD_FUNCTIONS[model][:2]
+
+
+def weight_gradient_norms(model: keras.Model, images, labels) -> np.ndarray:
+    """Frobenius norm of ∂loss/∂W_i for each hidden layer i = 1 … depth (mean cross-entropy over the batch)."""
+    images, labels = check_batch(images, labels)
+    with _quiet_retracing():
+        _, norms = _gradient_function(model)(tf.constant(images), tf.constant(labels))
+    return norms.numpy().astype(np.float64)
+
+
+def batch_loss(model: keras.Model, images, labels) -> float:
+    """Mean cross-entropy of the model on a batch."""
+    images, labels = check_batch(images, labels)
+    with _quiet_retracing():
+        loss, _ = _gradient_function(model)(tf.constant(images), tf.constant(labels))
+    return float(loss)
+
+
+def activation_derivatives(layer: keras.layers.Layer, pre_activations) -> np.ndarray:
+    """The derivative of an elementwise activation layer at each pre-activation value (by automatic differentiation)."""
+    z = tf.convert_to_tensor(pre_activations, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        a = layer(z)
+    # Each output depends on its own input only, so the gradient of the sum is the elementwise derivative.
+    return tape.gradient(a, z).numpy()
+
+
+def peak_derivative(layer: keras.layers.Layer, width: int) -> float:
+    """The largest derivative of an activation layer over [-10, 10] (1/4 for sigmoid, 1 for tanh and ReLU)."""
+    if layer in _PEAKS:
+        return _PEAKS[layer]
+    grid = np.tile(np.linspace(-10.0, 10.0, 401, dtype=np.float32)[:, None], (1, width))
+    peak = float(activation_derivatives(layer, grid).max())
+    if not layer.trainable_weights:  # PReLU's slopes change in training, so its peak may too
+        _PEAKS[layer] = peak
+    return peak
+
+
+@dataclass(frozen=True)
+class ActivationStatistics:
+    """Per-layer statistics of a network's hidden activations on one batch (arrays indexed by layer - 1)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    percentiles: np.ndarray  # (layers, len(levels))
+    levels: tuple[float, ...]
+    saturated: np.ndarray  # fraction of (unit, example) pairs whose derivative < threshold × peak derivative
+    zero_gradient: np.ndarray  # fraction whose derivative is exactly 0: no gradient passes at all
+    threshold: float
+
+
+def activation_statistics(
+    model: keras.Model,
+    images,
+    *,
+    levels: Sequence[float] = PERCENTILES,
+    threshold: float = SATURATION_THRESHOLD,
+) -> ActivationStatistics:
+    """Mean, std, percentiles and saturated / zero-gradient fractions of each hidden layer's outputs on `images`."""
+    images, _ = check_batch(images)
+    threshold = check_finite("threshold", threshold, low=0.0, high=1.0)
+    levels = tuple(check_finite(f"levels[{i}]", v, low=0.0, high=100.0) for i, v in enumerate(levels))
+    _, pre, post = _forward(model, tf.constant(images))
+    mean, std, pct, saturated, zero = [], [], [], [], []
+    for (_, act), z, a in zip(hidden_layers(model), pre, post):
+        a = a.numpy()
+        derivative = activation_derivatives(act, z)
+        peak = peak_derivative(act, z.shape[-1])
+        mean.append(a.mean())
+        std.append(a.std())
+        pct.append(np.percentile(a, levels))
+        saturated.append(np.mean(derivative < threshold * peak))
+        zero.append(np.mean(derivative == 0.0))
+    return ActivationStatistics(
+        mean=np.array(mean),
+        std=np.array(std),
+        percentiles=np.array(pct),
+        levels=levels,
+        saturated=np.array(saturated),
+        zero_gradient=np.array(zero),
+        threshold=threshold,
+    )
+
+
+def chain_derivatives(
+    activation: str, depth: int, x0, *, weight: float = 1.0, alpha: float = DEFAULT_ALPHA
+) -> np.ndarray:
+    """d x_l / d x_0 for l = 1 … depth through the scalar chain x_l = f(weight · x_{l-1}), for each start x0.
+
+    Returns an array of shape (len(x0), depth), measured by automatic differentiation.
+    """
+    activation, alpha = check_activation(activation, alpha)
+    depth = check_int("depth", depth, low=1)
+    weight = check_finite("weight", weight)
+    x0 = np.atleast_1d(np.asarray(x0, dtype=np.float32))
+    if x0.size == 0 or not np.all(np.isfinite(x0)):
+        raise ValueError(f"x0 must hold at least one finite starting value; got {x0!r}")
+    layer = activation_layer(activation, alpha)
+    start = tf.Variable(x0[:, None])
+    with tf.GradientTape(persistent=True) as tape:
+        x, outputs = start, []
+        for _ in range(depth):
+            x = layer(weight * x)
+            outputs.append(x)
+    derivatives = np.concatenate([tape.gradient(x_l, start).numpy() for x_l in outputs], axis=1)
+    del tape
+    return derivatives.astype(np.float64)
+
+
+def sigmoid_chain_bound(depth: int, weight: float = 1.0) -> np.ndarray:
+    """Upper bound (|weight| / 4)^l on |d x_l / d x_0| through l sigmoid units, since σ' ≤ 1/4; l = 1 … depth."""
+    depth = check_int("depth", depth, low=1)
+    weight = check_finite("weight", weight)
+    return (abs(weight) / 4.0) ** np.arange(1, depth + 1, dtype=np.float64)
+
+
+def reinitialise(
+    model: keras.Model,
+    initializer: str,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    init_scale: float = 1.0,
+    seed: int = 0,
+    bias: float = 0.0,
+) -> keras.Model:
+    """Give an `mlp` the weights `mlp(..., initializer, init_scale, seed)` would have started with, in place.
+
+    Cheaper than building a new model for every seed; tests check that the weights are identical.
+    """
+    check_choice("initializer", initializer, INITIALIZERS)
+    seed = check_int("seed", seed, low=0)
+    pairs = hidden_layers(model)
+    for i, (dense, _) in enumerate(pairs, start=1):
+        init = kernel_initializer(initializer, alpha=alpha, scale=init_scale, seed=seed * 1000 + i)
+        dense.kernel.assign(init(dense.kernel.shape))
+        dense.bias.assign(np.full(dense.bias.shape, bias, dtype=np.float32))
+    classifier = model.get_layer("classifier")
+    classifier.kernel.assign(keras.initializers.GlorotUniform(seed=seed * 1000 + len(pairs) + 1)(classifier.kernel.shape))
+    classifier.bias.assign(np.zeros(classifier.bias.shape, dtype=np.float32))
+    return model
+
+
+_PROBE_MODELS: dict = {}
+_PROBE_MODELS_KEPT = 16
+
+
+def probe_model(depth: int, width: int, activation: str, alpha: float = DEFAULT_ALPHA, *, input_shape=(28, 28, 1)):
+    """An `mlp` of this shape, reused between calls (with its compiled probes); callers `reinitialise` it first.
+
+    Building a deep Keras model and tracing its gradient function cost about a second each; the chapter and its
+    live sliders measure the same shapes many times.
+    """
+    key = (depth, width, activation, float(alpha), tuple(input_shape))
+    if key not in _PROBE_MODELS:
+        if len(_PROBE_MODELS) >= _PROBE_MODELS_KEPT:
+            _PROBE_MODELS.pop(next(iter(_PROBE_MODELS)))  # the oldest
+        _PROBE_MODELS[key] = mlp(depth, width, activation, alpha, input_shape=input_shape)
+    return _PROBE_MODELS[key]
+
+
+def _check_seeds(seeds) -> tuple[int, ...]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty list of integers >= 0; got {seeds!r}")
+    return tuple(check_int(f"seeds[{i}]", s, low=0) for i, s in enumerate(seeds))
+
+
+@dataclass(frozen=True)
+class GradientProfile:
+    """Hidden-layer weight-gradient norms of one network configuration at initialisation, one row per seed."""
+
+    activation: str
+    alpha: float
+    initializer: str
+    init_scale: float
+    width: int
+    seeds: tuple[int, ...]
+    norms: np.ndarray  # (len(seeds), depth)
+
+    @property
+    def depth(self) -> int:
+        return self.norms.shape[1]
+
+    def centre(self) -> np.ndarray:
+        """Geometric mean over seeds, layer by layer (norms span orders of magnitude)."""
+        return np.exp(np.log(self.norms).mean(axis=0))
+
+    def low(self) -> np.ndarray:
+        return self.norms.min(axis=0)
+
+    def high(self) -> np.ndarray:
+        return self.norms.max(axis=0)
+
+    def first_to_last(self) -> np.ndarray:
+        """Per seed: gradient norm of the first hidden layer divided by that of the last one."""
+        return self.norms[:, 0] / self.norms[:, -1]
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["norms"] = self.norms.tolist()
+        out["seeds"] = list(self.seeds)
+        return out
+
+
+def gradient_profile(
+    images,
+    labels,
+    *,
+    depth: int,
+    width: int = 128,
+    activation: str = "relu",
+    alpha: float = DEFAULT_ALPHA,
+    initializer: str | None = None,
+    init_scale: float = 1.0,
+    seeds: Sequence[int] = (0, 1, 2),
+) -> GradientProfile:
+    """Weight-gradient norm of every hidden layer of a freshly initialised `mlp`, for each seed.
+
+    `initializer=None` uses the activation's customary initialisation (see `customary_initializer`).
+    """
+    images, labels = check_batch(images, labels)
+    activation, alpha = check_activation(activation, alpha)
+    depth = check_int("depth", depth, low=1)
+    width = check_int("width", width, low=1)
+    initializer = customary_initializer(activation) if initializer is None else initializer
+    check_choice("initializer", initializer, INITIALIZERS)
+    init_scale = check_finite("init_scale", init_scale, low=0.0)
+    seeds = _check_seeds(seeds)
+    model = probe_model(depth, width, activation, alpha, input_shape=images.shape[1:])
+    rows = []
+    for seed in seeds:
+        reinitialise(model, initializer, alpha=alpha, init_scale=init_scale, seed=seed)
+        rows.append(weight_gradient_norms(model, images, labels))
+    return GradientProfile(activation, alpha, initializer, init_scale, width, seeds, np.array(rows))
+
+
+@dataclass
+class TrainingTrace:
+    """Probes recorded on a fixed batch while a model trains: one entry per record, arrays indexed [record, layer]."""
+
+    steps: list[int] = field(default_factory=list)
+    epochs: list[float] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    gradient_norms: list[np.ndarray] = field(default_factory=list)
+    statistics: list[ActivationStatistics] = field(default_factory=list)
+
+    def array(self, name: str) -> np.ndarray:
+        """A statistic stacked over records: 'gradient_norms', 'mean', 'std', 'percentiles', 'saturated', …."""
+        if name == "gradient_norms":
+            return np.array(self.gradient_norms)
+        return np.array([getattr(s, name) for s in self.statistics])
+
+    def to_dict(self) -> dict:
+        """Plain JSON: lists indexed [record][layer] (percentiles [record][layer][level])."""
+        out = {"steps": list(self.steps), "epochs": list(self.epochs), "loss": [float(v) for v in self.loss],
+               "gradient_norms": self.array("gradient_norms").tolist()}
+        if self.statistics:
+            out["levels"] = list(self.statistics[0].levels)
+            out["threshold"] = self.statistics[0].threshold
+            for name in ("mean", "std", "percentiles", "saturated", "zero_gradient"):
+                out[name] = self.array(name).tolist()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainingTrace:
+        """The inverse of `to_dict`."""
+        stats = []
+        if "mean" in data:
+            for r in range(len(data["steps"])):
+                stats.append(ActivationStatistics(
+                    mean=np.array(data["mean"][r]), std=np.array(data["std"][r]),
+                    percentiles=np.array(data["percentiles"][r]), levels=tuple(data["levels"]),
+                    saturated=np.array(data["saturated"][r]), zero_gradient=np.array(data["zero_gradient"][r]),
+                    threshold=data["threshold"],
+                ))
+        return cls(steps=list(data["steps"]), epochs=list(data["epochs"]), loss=list(data["loss"]),
+                   gradient_norms=[np.array(g) for g in data["gradient_norms"]], statistics=stats)
+
+
+def saturation_escape(trace: TrainingTrace, *, layer: int = -1, factor: float = 2.0) -> dict:
+    """When a layer's mean activation bottoms out, and the first record after that where it is `factor` × higher.
+
+    Returns min_mean, min_step, escape_step (None if it never rises that far) and, at the end, end_mean.
+    """
+    mean = trace.array("mean")[:, layer]
+    lowest = int(np.argmin(mean))
+    later = np.flatnonzero(mean[lowest:] >= factor * mean[lowest])
+    return {
+        "min_mean": float(mean[lowest]),
+        "min_step": int(trace.steps[lowest]),
+        "escape_step": int(trace.steps[lowest + later[0]]) if len(later) else None,
+        "end_mean": float(mean[-1]),
+    }
+
+
+def train_with_probes(
+    model: keras.Model,
+    images,
+    labels,
+    *,
+    probe_images,
+    probe_labels,
+    steps: int,
+    record_every: int,
+    batch_size: int = 32,
+    learning_rate: float = 0.1,
+    seed: int = 0,
+    statistics: bool = True,
+    xla: bool = False,
+) -> TrainingTrace:
+    """Train with plain SGD (as Glorot & Bengio did) and record loss, gradient norms and activation statistics.
+
+    Records are taken on the fixed probe batch before the first step, after every `record_every` steps and after
+    the last, so the values are comparable across steps. The training set is reshuffled every epoch with `seed`.
+    `statistics=False` skips the activation statistics (faster). `xla=True` compiles the steps with XLA: seconds
+    slower to start, about twice as fast per step here, so worth it for runs of thousands of steps.
+    """
+    images, labels = check_batch(images, labels)
+    probe_images, probe_labels = check_batch(probe_images, probe_labels)
+    steps = check_int("steps", steps, low=0)
+    record_every = check_int("record_every", record_every, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1, high=len(images))
+    learning_rate = check_finite("learning_rate", learning_rate, low=0.0)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    optimizer, train_steps = _sgd_function(model, xla)
+    optimizer.learning_rate = learning_rate
+    all_images, all_labels = tf.constant(images), tf.constant(labels)
+
+    per_epoch = len(images) // batch_size
+    epochs_needed = -(-steps // per_epoch) if steps else 0
+    batches = np.concatenate(
+        [rng.permutation(len(images))[: per_epoch * batch_size].reshape(per_epoch, batch_size)
+         for _ in range(epochs_needed)] or [np.zeros((0, batch_size), dtype=np.int64)]
+    ).astype(np.int32)
+
+    trace = TrainingTrace()
+
+    def record(step):
+        trace.steps.append(step)
+        trace.epochs.append(step * batch_size / len(images))
+        trace.loss.append(batch_loss(model, probe_images, probe_labels))
+        trace.gradient_norms.append(weight_gradient_norms(model, probe_images, probe_labels))
+        if statistics:
+            trace.statistics.append(activation_statistics(model, probe_images))
+
+    record(0)
+    for start in range(0, steps, record_every):  # the last chunk may be shorter
+        stop = min(start + record_every, steps)
+        with _quiet_retracing():
+            train_steps(all_images, all_labels, tf.constant(batches[start:stop]))
+        record(stop)
+    return trace
+
+
+def gradient_traces(
+    images,
+    labels,
+    *,
+    probe_images,
+    probe_labels,
+    depth: int,
+    width: int = 128,
+    activation: str = "relu",
+    alpha: float = DEFAULT_ALPHA,
+    initializer: str | None = None,
+    init_scale: float = 1.0,
+    seeds: Sequence[int] = (0, 1, 2),
+    steps: int = 200,
+    record_every: int = 20,
+    batch_size: int = 32,
+    learning_rate: float = 0.01,
+) -> list[TrainingTrace]:
+    """Gradient norms over the first SGD steps of an `mlp`, one trace per seed (weights and batch order)."""
+    activation, alpha = check_activation(activation, alpha)
+    depth = check_int("depth", depth, low=1)
+    width = check_int("width", width, low=1)
+    initializer = customary_initializer(activation) if initializer is None else initializer
+    check_choice("initializer", initializer, INITIALIZERS)
+    seeds = _check_seeds(seeds)
+    images, labels = check_batch(images, labels)
+    model = probe_model(depth, width, activation, alpha, input_shape=images.shape[1:])
+    traces = []
+    for seed in seeds:
+        reinitialise(model, initializer, alpha=alpha, init_scale=init_scale, seed=seed)
+        traces.append(train_with_probes(
+            model, images, labels, probe_images=probe_images, probe_labels=probe_labels, steps=steps,
+            record_every=record_every, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
+            statistics=False,
+        ))
+    return traces
+
+
+def provenance(**parameters) -> dict:
+    """How a result was made: parameters, library versions, machine, date (wall time is added by the caller)."""
+    return {
+        "parameters": parameters,
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+        "machine": f"{platform.machine()}, {platform.system()}",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+GRID_SCHEMA = (
+    "norms[d][a][s] is the list, over seeds, of lists over hidden layers 1..depths[d] of the Frobenius norm of "
+    "d(mean cross-entropy)/d(kernel) at initialisation, for depth depths[d], Leaky ReLU slope alphas[a] "
+    "(0 = ReLU) and initial scale init_scales[s] (standard deviation = init_scale x He's sqrt(2/fan_in))."
+)
+
+
+def gradient_grid(
+    images,
+    labels,
+    *,
+    depths: Sequence[int],
+    alphas: Sequence[float],
+    init_scales: Sequence[float],
+    seeds: Sequence[int] = (0, 1, 2),
+    width: int = 128,
+    data: str = "",
+    made_by: str = "",
+) -> dict:
+    """Gradient profiles at initialisation over depth × α × init scale (He initialisation scaled), as plain JSON.
+
+    The result records its schema and how it was made (parameters, seeds, versions, date, wall time).
+    """
+    images, labels = check_batch(images, labels)
+    depths = [check_int(f"depths[{i}]", d, low=1) for i, d in enumerate(depths)]
+    alphas = [check_finite(f"alphas[{i}]", a, low=0.0) for i, a in enumerate(alphas)]
+    init_scales = [check_finite(f"init_scales[{i}]", s, low=0.0) for i, s in enumerate(init_scales)]
+    if not depths or not alphas or not init_scales:
+        raise ValueError("depths, alphas and init_scales must each hold at least one value")
+    seeds = _check_seeds(seeds)
+    width = check_int("width", width, low=1)
+    start = time.perf_counter()
+    norms = []
+    for depth in depths:
+        by_alpha = []
+        for alpha in alphas:
+            model = probe_model(depth, width, "leaky_relu", alpha, input_shape=images.shape[1:])
+            by_scale = []
+            for scale in init_scales:
+                rows = []
+                for seed in seeds:
+                    reinitialise(model, "he", alpha=alpha, init_scale=scale, seed=seed)
+                    rows.append([float(f"{v:.6g}") for v in weight_gradient_norms(model, images, labels)])
+                by_scale.append(rows)
+            by_alpha.append(by_scale)
+        norms.append(by_alpha)
+    made = provenance(
+        function="rectifiers.gradients.gradient_grid", depths=depths, alphas=alphas, init_scales=init_scales,
+        seeds=list(seeds), width=width, initializer="he", activation="leaky_relu", n_images=int(len(images)),
+        data=data,
+    )
+    made["made_by"] = made_by
+    made["wall_time_s"] = round(time.perf_counter() - start, 1)
+    return {"schema": GRID_SCHEMA, "made": made, "depths": depths, "alphas": alphas, "init_scales": init_scales,
+            "seeds": list(seeds), "norms": norms}
+
+
+SATURATION_PATH = Path(__file__).resolve().parent.parent / "results" / "gradients" / "saturation_sigmoid.json"
+"""Where the chapter's long sigmoid training runs (Glorot & Bengio's saturation experiment) are stored."""
+
+
+def saturation_runs(
+    images,
+    labels,
+    *,
+    probe_images,
+    probe_labels,
+    activation: str = "sigmoid",
+    depth: int = 4,
+    width: int = 256,
+    seeds: Sequence[int] = (0, 1, 2),
+    steps: int = 30_000,
+    record_every: int = 500,
+    batch_size: int = 10,
+    learning_rate: float = 0.1,
+    xla: bool = True,
+    data: str = "",
+    made_by: str = "",
+) -> dict:
+    """Long SGD runs of one network per seed with activation statistics recorded, as plain JSON with provenance."""
+    activation, _ = check_activation(activation)
+    seeds = _check_seeds(seeds)
+    start = time.perf_counter()
+    runs = []
+    for seed in seeds:
+        model = mlp(depth, width, activation, initializer=customary_initializer(activation), seed=seed,
+                    input_shape=np.shape(images)[1:])
+        trace = train_with_probes(model, images, labels, probe_images=probe_images, probe_labels=probe_labels,
+                                  steps=steps, record_every=record_every, batch_size=batch_size,
+                                  learning_rate=learning_rate, seed=seed, xla=xla)
+        runs.append({"seed": seed, **trace.to_dict()})
+    made = provenance(
+        function="rectifiers.gradients.saturation_runs", activation=activation, depth=depth, width=width,
+        initializer=customary_initializer(activation), seeds=list(seeds), steps=steps, record_every=record_every,
+        batch_size=batch_size, learning_rate=learning_rate, optimizer="SGD", n_train=int(len(labels)),
+        n_probe=int(len(probe_labels)), data=data,
+    )
+    made["made_by"] = made_by
+    made["wall_time_s"] = round(time.perf_counter() - start, 1)
+    schema = ("runs[k] is one seed: steps, epochs and probe-batch loss per record; mean, std, saturated and "
+              "zero_gradient are [record][hidden layer]; percentiles is [record][hidden layer][level] at `levels`.")
+    return {"schema": schema, "made": made, "runs": runs}
+
+
+def load_saturation_runs(path) -> tuple[dict, list[TrainingTrace]]:
+    """Read a file written from `saturation_runs`: its record of how it was made, and one trace per seed."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no saturation runs at {path}; run the chapter with recompute=True to create them")
+    stored = json.loads(path.read_text())
+    if "runs" not in stored or "made" not in stored:
+        raise ValueError(f"{path} is not a file of saturation runs: it lacks 'runs' or 'made'")
+    return stored["made"], [TrainingTrace.from_dict(run) for run in stored["runs"]]
+
+
+def _rounded(value):
+    """Floats to 7 significant digits (float32's precision), recursively."""
+    if isinstance(value, float):
+        return float(f"{value:.7g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def save_result(result: dict, path) -> Path:
+    """Write a result (`gradient_grid`, `saturation_runs`) as indented JSON, each innermost list of numbers on a line."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(_rounded(result), indent=1, ensure_ascii=False)
+    text = re.sub(r"\[\s*([-+0-9.eE,\s]+?)\s*\]", lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]", text)
+    path.write_text(text + "\n")
+    return path
+
+
+def load_grid(path) -> dict:
+    """Read a grid written by `save_result`, checking that its shape matches its axes."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no gradient grid at {path}; run the chapter with recompute=True to create it")
+    grid = json.loads(path.read_text())
+    for key in ("depths", "alphas", "init_scales", "seeds", "norms", "made"):
+        if key not in grid:
+            raise ValueError(f"{path} is not a gradient grid: it lacks {key!r}")
+    for d, depth in enumerate(grid["depths"]):
+        for a in range(len(grid["alphas"])):
+            for s in range(len(grid["init_scales"])):
+                rows = grid["norms"][d][a][s]
+                if len(rows) != len(grid["seeds"]) or any(len(r) != depth for r in rows):
+                    raise ValueError(f"{path}: norms for depth {depth} do not match the grid's axes")
+    return grid
+
+
+def grid_profile(grid: dict, depth: int, alpha: float, init_scale: float) -> GradientProfile:
+    """One configuration of a stored grid as a GradientProfile."""
+    try:
+        d, a, s = grid["depths"].index(depth), grid["alphas"].index(alpha), grid["init_scales"].index(init_scale)
+    except ValueError:
+        raise ValueError(
+            f"(depth, alpha, init_scale) = ({depth}, {alpha}, {init_scale}) is not in the grid; it holds depths "
+            f"{grid['depths']}, alphas {grid['alphas']}, init_scales {grid['init_scales']}"
+        ) from None
+    return GradientProfile("leaky_relu", float(alpha), "he", float(init_scale), grid["made"]["parameters"]["width"],
+                           tuple(grid["seeds"]), np.array(grid["norms"][d][a][s]))
+
+
+def depth_growth(grid: dict, *, alpha: float) -> dict[float, float]:
+    """Per init scale: the factor by which the first layer's gradient grows per added hidden layer.
+
+    Least-squares slope of log(geometric-mean norm) against depth over the grid's depths, exponentiated:
+    1 means depth does not matter, above 1 the gradient explodes with depth, below 1 it vanishes.
+    """
+    depths = np.array(grid["depths"], dtype=np.float64)
+    if len(depths) < 2:
+        raise ValueError(f"the grid must hold at least two depths to measure growth; it holds {grid['depths']}")
+    growth = {}
+    for scale in grid["init_scales"]:
+        first = [np.log(grid_profile(grid, int(d), alpha, scale).centre()[0]) for d in depths]
+        growth[float(scale)] = float(np.exp(np.polyfit(depths, first, 1)[0]))
+    return growth
+
+
+def profile_table(profiles):
+    """A table per profile: first and last hidden layer's gradient norm and their ratio (geometric mean, range)."""
+    import pandas as pd
+
+    rows = []
+    for p in profiles:
+        ratio = ratio_summary(p.first_to_last())
+        rows.append({
+            "activation": p.activation,
+            "α": p.alpha if p.activation in ("leaky_relu", "prelu") else None,
+            "initialisation": p.initializer if p.init_scale == 1 else f"{p.initializer} × {p.init_scale:g}",
+            "first layer ‖∂L/∂W‖": p.centre()[0],
+            "last layer ‖∂L/∂W‖": p.centre()[-1],
+            "first / last": ratio["mean"],
+            "first / last, min": ratio["min"],
+            "first / last, max": ratio["max"],
+            "second / last": float(np.exp(np.log(p.norms[:, min(1, p.depth - 1)] / p.norms[:, -1]).mean())),
+        })
+    return pd.DataFrame(rows).set_index("activation")
+
+
+def check_chapter_settings(params: dict) -> dict:
+    """Check the values of Chapter 2's parameters (types are checked by `check_parameters`); return them."""
+    p = dict(params)
+    for name in ("depth", "width", "n_probe", "n_train", "chain_depth", "train_record_every", "train_batch",
+                 "saturation_depth", "saturation_width", "saturation_record_every", "saturation_batch",
+                 "long_record_every"):
+        if name in p:
+            p[name] = check_int(name, p[name], low=1)
+    for name in ("train_steps", "saturation_steps", "long_steps"):
+        if name in p:
+            p[name] = check_int(name, p[name], low=0)
+    for name in ("alpha", "large_alpha"):
+        if name in p:
+            p[name] = check_activation("leaky_relu", p[name])[1] if name == "alpha" else check_finite(name, p[name], low=0.0)
+    for name in ("exploding_scale", "learning_rate", "saturation_learning_rate"):
+        if name in p:
+            p[name] = check_finite(name, p[name], low=0.0)
+    for key in ("activations", "saturation_activations"):
+        if key in p:
+            if not p[key]:
+                raise ValueError(f"{key} must name at least one activation")
+            for i, name in enumerate(p[key]):
+                try:
+                    check_activation(name, p.get("alpha", DEFAULT_ALPHA))
+                except ValueError as error:
+                    raise ValueError(f"{key}[{i}]: {error}") from None
+    if "seeds" in p:
+        p["seeds"] = _check_seeds(p["seeds"])
+    if "chain_starts" in p:
+        if not p["chain_starts"]:
+            raise ValueError("chain_starts must hold at least one starting value")
+        p["chain_starts"] = [check_finite(f"chain_starts[{i}]", x) for i, x in enumerate(p["chain_starts"])]
+    for name in ("train_batch", "saturation_batch"):
+        if name in p and "n_train" in p and p[name] > p["n_train"]:
+            raise ValueError(f"{name} must be at most n_train ({p['n_train']}); got {p[name]}")
+    return p
+
+
+def ratio_summary(ratios) -> dict:
+    """Geometric mean, min and max of positive ratios (e.g. `GradientProfile.first_to_last()`)."""
+    ratios = np.asarray(ratios, dtype=np.float64)
+    return {"mean": float(np.exp(np.log(ratios).mean())), "min": float(ratios.min()), "max": float(ratios.max())}
+

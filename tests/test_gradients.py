@@ -1,0 +1,413 @@
+"""Gradient and saturation probes, checked on networks whose answer is known by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from rectifiers import gradient_plots as GP
+from rectifiers import gradients as G
+from rectifiers.models import mlp
+
+
+def chain_model(kernels, activation="linear", n_classes=2):
+    """Dense layers with fixed kernels (zero biases) named like an `mlp`, then a softmax classifier."""
+    n_in = kernels[0].shape[0]
+    layers = [keras.Input((n_in,))]
+    for i, k in enumerate(kernels[:-1], start=1):
+        layers += [
+            keras.layers.Dense(k.shape[1], kernel_initializer=keras.initializers.Constant(k), name=f"dense_{i}"),
+            keras.layers.Activation(activation, name=f"act_{i}"),
+        ]
+    layers.append(keras.layers.Dense(n_classes, activation="softmax", name="classifier",
+                                     kernel_initializer=keras.initializers.Constant(kernels[-1])))
+    model = keras.Sequential(layers)
+    for i, k in enumerate(kernels[:-1], start=1):
+        assert np.allclose(model.get_layer(f"dense_{i}").kernel.numpy(), k)
+    return model
+
+
+def hand_gradients(x, y, kernels):
+    """∂(mean cross-entropy)/∂W for a linear chain x W1 W2 … → softmax, in float64."""
+    hs = [x]
+    for k in kernels:
+        hs.append(hs[-1] @ k)
+    z = hs[-1]
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    delta = (p - np.eye(z.shape[1])[y]) / len(x)
+    grads = []
+    for k, h in zip(reversed(kernels), reversed(hs[:-1])):
+        grads.append(h.T @ delta)
+        delta = delta @ k.T
+    return grads[::-1]
+
+
+@pytest.fixture(scope="module")
+def linear_chain():
+    rng = np.random.default_rng(3)
+    kernels = [rng.normal(0, 0.5, (4, 3)), rng.normal(0, 0.5, (3, 3)), rng.normal(0, 0.5, (3, 2))]
+    x = rng.normal(size=(16, 4))
+    y = rng.integers(0, 2, 16)
+    return kernels, x, y
+
+
+def test_linear_chain_gradient_norms_match_the_hand_computation(linear_chain):
+    kernels, x, y = linear_chain
+    model = chain_model(kernels)
+    expected = [np.linalg.norm(g) for g in hand_gradients(x, y, kernels)[:-1]]
+    np.testing.assert_allclose(G.weight_gradient_norms(model, x, y), expected, rtol=1e-4)
+
+
+def test_one_sgd_step_moves_the_weights_by_the_hand_gradient(linear_chain):
+    kernels, x, y = linear_chain
+    model = chain_model(kernels)
+    lr = 0.5
+    trace = G.train_with_probes(model, x, y, probe_images=x, probe_labels=y, steps=1, record_every=1,
+                                batch_size=len(x), learning_rate=lr)
+    grads = hand_gradients(x, y, kernels)
+    for i in (1, 2):
+        np.testing.assert_allclose(model.get_layer(f"dense_{i}").kernel.numpy(), kernels[i - 1] - lr * grads[i - 1],
+                                   rtol=1e-4, atol=1e-6)
+    assert trace.steps == [0, 1] and trace.epochs == [0.0, 1.0]
+    assert trace.loss[1] < trace.loss[0]  # a full-batch gradient step on a convex-in-output loss, small enough
+
+
+def test_records_are_taken_every_few_steps_and_after_the_last(linear_chain):
+    kernels, x, y = linear_chain
+    trace = G.train_with_probes(chain_model(kernels), x, y, probe_images=x, probe_labels=y, steps=7,
+                                record_every=3, batch_size=4, learning_rate=0.1)
+    assert trace.steps == [0, 3, 6, 7]
+    assert trace.array("gradient_norms").shape == (4, 2)
+    assert trace.array("percentiles").shape == (4, 2, len(G.PERCENTILES))
+    np.testing.assert_allclose(trace.epochs, [0, 0.75, 1.5, 1.75])
+
+
+def test_a_saturated_sigmoid_layer_passes_no_gradient():
+    rng = np.random.default_rng(0)
+    x = rng.choice([-1.0, 1.0], size=(32, 1)) * np.ones((32, 8))  # pre-activations ±8000 with these weights
+    y = rng.integers(0, 2, 32)
+    huge = [np.full((8, 4), 1000.0), rng.normal(size=(4, 4)), rng.normal(size=(4, 2))]
+    small = [huge[0] * 1e-4, *huge[1:]]  # pre-activations ±0.8: the sigmoid's steep middle
+    saturated = chain_model(huge, "sigmoid")
+    stats = G.activation_statistics(saturated, x)
+    assert stats.saturated[0] == 1.0 and stats.zero_gradient[0] == 1.0
+    assert stats.percentiles[0, 0] == 0.0 and stats.percentiles[0, -1] == 1.0
+    assert G.weight_gradient_norms(saturated, x, y)[0] == 0.0
+    unsaturated = chain_model(small, "sigmoid")
+    assert G.weight_gradient_norms(unsaturated, x, y)[0] > 1e-3
+    assert G.activation_statistics(unsaturated, x).saturated[0] == 0.0
+
+
+@pytest.mark.parametrize("activation, alpha, saturated_negative, zero_negative", [
+    ("relu", 0.0, True, True), ("leaky_relu", 0.01, True, False), ("leaky_relu", 0.3, False, False),
+])
+def test_activation_statistics_of_an_identity_layer(activation, alpha, saturated_negative, zero_negative):
+    from rectifiers.activations import activation_layer
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 3)).astype(np.float32)
+    model = keras.Sequential([
+        keras.Input((3,)),
+        keras.layers.Dense(3, kernel_initializer="identity", name="dense_1"),
+        activation_layer(activation, alpha, layer_name="act_1"),
+        keras.layers.Dense(2, activation="softmax", name="classifier"),
+    ])
+    stats = G.activation_statistics(model, x)
+    a = np.where(x > 0, x, alpha * x)
+    assert stats.mean[0] == pytest.approx(a.mean(), rel=1e-5)
+    assert stats.std[0] == pytest.approx(a.std(), rel=1e-5)
+    np.testing.assert_allclose(stats.percentiles[0], np.percentile(a, G.PERCENTILES), rtol=1e-5, atol=1e-6)
+    negative = np.mean(x < 0)
+    assert stats.saturated[0] == pytest.approx(negative if saturated_negative else 0.0)
+    assert stats.zero_gradient[0] == pytest.approx(negative if zero_negative else 0.0)
+
+
+def test_relu_chain_derivative_is_the_product_of_weights():
+    d = G.chain_derivatives("relu", 6, [0.5, 2.0], weight=1.5)
+    np.testing.assert_allclose(d, np.tile(1.5 ** np.arange(1, 7), (2, 1)), rtol=1e-5)
+    assert np.all(G.chain_derivatives("relu", 3, [-1.0]) == 0)
+
+
+def test_sigmoid_chain_matches_the_chain_rule_and_the_bound():
+    x0, w, depth = np.array([0.0, 1.0, -3.0, 3.0]), 2.5, 12
+    measured = G.chain_derivatives("sigmoid", depth, x0, weight=w)
+    x, product, expected = x0.copy(), np.ones_like(x0), []
+    for _ in range(depth):
+        s = 1 / (1 + np.exp(-w * x))
+        product *= w * s * (1 - s)
+        expected.append(product.copy())
+        x = s
+    np.testing.assert_allclose(measured, np.array(expected).T, rtol=1e-3)  # float32 near saturation
+    bound = G.sigmoid_chain_bound(depth, w)
+    np.testing.assert_allclose(bound, (w / 4) ** np.arange(1, depth + 1))
+    assert np.all(np.abs(measured) <= bound * (1 + 1e-6))
+    # The bound is nearly reached only near x = 0: a unit in its flat tail loses far more.
+    assert abs(measured[0, 0]) == pytest.approx(w / 4, rel=1e-5)
+    assert abs(measured[3, 0]) < 1e-2 * bound[0]
+
+
+def test_reinitialise_gives_the_weights_mlp_starts_with():
+    model = mlp(3, 8, "leaky_relu", 0.2, initializer="glorot", seed=0)
+    G.reinitialise(model, "he_leaky", alpha=0.2, init_scale=1.3, seed=4)
+    fresh = mlp(3, 8, "leaky_relu", 0.2, initializer="he_leaky", init_scale=1.3, seed=4)
+    for a, b in zip(model.weights, fresh.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(0)
+    return rng.random((64, 28, 28, 1)).astype(np.float32), rng.integers(0, 10, 64)
+
+
+def test_deep_sigmoid_starves_the_first_layer_but_relu_does_not(images):
+    x, y = images
+    sigmoid = G.gradient_profile(x, y, depth=10, width=32, activation="sigmoid", seeds=[0, 1])
+    relu = G.gradient_profile(x, y, depth=10, width=32, activation="relu", seeds=[0, 1])
+    assert sigmoid.norms.shape == (2, 10) and sigmoid.initializer == "glorot" and relu.initializer == "he"
+    assert not np.array_equal(sigmoid.norms[0], sigmoid.norms[1])  # seeds give different networks
+    assert np.all(sigmoid.first_to_last() < 4.0**-5)  # ten sigmoid layers: far below 1
+    assert np.all(relu.first_to_last() > 0.1)  # may exceed 1: the first layer's input (784 pixels) is large
+    assert sigmoid.centre()[0] < 1e-3 * relu.centre()[0]
+
+
+def test_too_large_an_initialisation_explodes_with_depth(images):
+    x, y = images
+    first = [G.gradient_profile(x, y, depth=d, width=32, activation="relu", initializer="he", init_scale=2.0,
+                                seeds=[0]).norms[0, 0] for d in (2, 10)]
+    assert first[1] > 30 * first[0]  # about 2 per extra layer: 2^8 = 256 for eight more
+
+
+def test_he_for_leaky_units_keeps_a_linear_network_in_scale(images):
+    # Leaky ReLU with α = 1 is the identity: plain He doubles the variance per layer, the leaky formula does not.
+    x, y = images
+    he, leaky = (G.gradient_profile(x, y, depth=12, width=32, activation="leaky_relu", alpha=1.0, initializer=init,
+                                    seeds=[0]).centre() for init in ("he", "he_leaky"))
+    assert np.exp(np.mean(np.log(he / leaky))) > 2.0**4
+
+
+def test_gradient_traces_one_per_seed(images):
+    x, y = images
+    traces = G.gradient_traces(x, y, probe_images=x[:16], probe_labels=y[:16], depth=3, width=8, seeds=[0, 1],
+                               steps=4, record_every=2, batch_size=8)
+    assert len(traces) == 2 and traces[0].steps == [0, 2, 4]
+    assert traces[0].array("gradient_norms").shape == (3, 3)
+    assert not np.array_equal(traces[0].gradient_norms[0], traces[1].gradient_norms[0])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x, y: G.gradient_profile(x, y, depth=0), "depth must be an integer >= 1"),
+    (lambda x, y: G.gradient_profile(x, y, depth=2, activation="softsign"), "activation must be one of"),
+    (lambda x, y: G.gradient_profile(x, y, depth=2, activation="leaky_relu", alpha=math.nan), "alpha must be a finite"),
+    (lambda x, y: G.gradient_profile(x, y, depth=2, alpha=math.inf), "alpha must be a finite"),
+    (lambda x, y: G.gradient_profile(x[:0], y[:0], depth=2), "images must hold at least one example"),
+    (lambda x, y: G.gradient_profile(x, y[:3], depth=2), "labels must be one integer per image"),
+    (lambda x, y: G.gradient_profile(x, y, depth=2, seeds=[]), "seeds must be a non-empty list"),
+    (lambda x, y: G.gradient_profile(x, y, depth=2, initializer="orthogonal"), "initializer must be one of"),
+    (lambda x, y: G.chain_derivatives("sigmoid", 0, [0.0]), "depth must be an integer >= 1"),
+    (lambda x, y: G.chain_derivatives("sigmoid", 3, []), "x0 must hold at least one"),
+    (lambda x, y: G.activation_statistics(mlp(1, 2), x[:0]), "images must hold at least one example"),
+    (lambda x, y: G.weight_gradient_norms(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]),
+                                          x[:, 0, 0, :3], y), "no hidden layers named dense_1"),
+])
+def test_bad_arguments_fail_with_a_clear_message(images, call, message):
+    x, y = images
+    with pytest.raises(ValueError, match=message):
+        call(x, y)
+
+
+CHAPTER_DEFAULTS = dict(depth=20, width=128, activations=["sigmoid", "relu"], alpha=0.01, large_alpha=0.5,
+                        seeds=[0, 1], n_probe=256, n_train=2000, chain_depth=20, chain_starts=[0.0],
+                        train_steps=10, train_record_every=5, train_batch=32, learning_rate=0.01,
+                        saturation_activations=["sigmoid"], saturation_depth=4, saturation_width=16,
+                        saturation_steps=10, saturation_record_every=5, saturation_batch=10,
+                        saturation_learning_rate=0.1, exploding_scale=1.5)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(depth=0), "depth must be an integer >= 1"),
+    (dict(activations=["relu", "softsign"]), r"activations\[1\]: activation must be one of"),
+    (dict(activations=[]), "activations must name at least one"),
+    (dict(alpha=math.inf), "alpha must be a finite"),
+    (dict(alpha=math.nan), "alpha must be a finite"),
+    (dict(n_probe=0), "n_probe must be an integer >= 1"),
+    (dict(n_train=0), "n_train must be an integer >= 1"),
+    (dict(train_batch=5000), "train_batch must be at most n_train"),
+    (dict(seeds=[]), "seeds must be a non-empty list"),
+    (dict(chain_starts=[]), "chain_starts must hold at least one"),
+    (dict(learning_rate=-1.0), "learning_rate must be a finite real number >= 0"),
+])
+def test_chapter_settings_are_checked(change, message):
+    assert G.check_chapter_settings(CHAPTER_DEFAULTS)["seeds"] == (0, 1)
+    with pytest.raises(ValueError, match=message):
+        G.check_chapter_settings({**CHAPTER_DEFAULTS, **change})
+
+
+def synthetic_grid(growth_by_scale, depths=(1, 2, 4, 8), alphas=(0.0, 0.01)):
+    """A grid whose first-layer norm is 3 · g^depth for each scale's g, for every seed and α."""
+    scales = list(growth_by_scale)
+    norms = [[[[[3.0 * growth_by_scale[s] ** d * (1 + 0.1 * seed)] * d for seed in range(2)] for s in scales]
+              for _ in alphas] for d in depths]
+    return {"depths": list(depths), "alphas": list(alphas), "init_scales": scales, "seeds": [0, 1], "norms": norms,
+            "made": {"parameters": {"width": 4}, "wall_time_s": 0.0, "date": "2000-01-01"}}
+
+
+def test_depth_growth_recovers_a_known_rate():
+    grid = synthetic_grid({0.5: 0.5, 1.0: 1.0, 1.5: 1.7})
+    growth = G.depth_growth(grid, alpha=0.01)
+    assert growth == pytest.approx({0.5: 0.5, 1.0: 1.0, 1.5: 1.7}, rel=1e-9)
+
+
+def test_grid_round_trip_and_lookup(tmp_path, images):
+    x, y = images
+    grid = G.gradient_grid(x[:16], y[:16], depths=[1, 3], alphas=[0.0, 0.3], init_scales=[1.0, 2.0], seeds=[0, 1],
+                           width=8, data="synthetic")
+    assert set(grid["made"]) >= {"parameters", "versions", "date", "wall_time_s", "machine"}
+    path = G.save_result(grid, tmp_path / "g.json")
+    loaded = G.load_grid(path)
+    profile = G.grid_profile(loaded, 3, 0.3, 2.0)
+    assert profile.norms.shape == (2, 3) and profile.activation == "leaky_relu"
+    direct = G.gradient_profile(x[:16], y[:16], depth=3, width=8, activation="leaky_relu", alpha=0.3,
+                                initializer="he", init_scale=2.0, seeds=[0, 1])
+    np.testing.assert_allclose(profile.norms, direct.norms, rtol=1e-5)
+    with pytest.raises(ValueError, match="not in the grid"):
+        G.grid_profile(loaded, 2, 0.3, 2.0)
+    broken = json.loads(path.read_text())
+    broken["norms"][1][0][0] = [[1.0]]
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    with pytest.raises(ValueError, match="do not match"):
+        G.load_grid(tmp_path / "broken.json")
+    with pytest.raises(FileNotFoundError, match="recompute=True"):
+        G.load_grid(tmp_path / "missing.json")
+
+
+def test_the_stored_grid_is_complete_and_says_how_it_was_made():
+    grid = G.load_grid(G.GRID_PATH)
+    made = grid["made"]
+    assert made["parameters"]["function"] == "rectifiers.gradients.gradient_grid"
+    assert {"tensorflow", "keras", "numpy", "python"} <= set(made["versions"])
+    assert 0.0 in grid["alphas"] and 0.01 in grid["alphas"] and 1.0 in grid["init_scales"]
+    assert len(grid["seeds"]) >= 3
+    growth = G.depth_growth(grid, alpha=0.01)
+    assert growth[min(growth)] < 1 < growth[max(growth)]  # too small vanishes, too large explodes
+
+
+@pytest.mark.slow
+def test_the_stored_grid_is_reproduced_by_the_package():
+    from rectifiers.data import load_dataset
+
+    grid = G.load_grid(G.GRID_PATH)
+    made = grid["made"]["parameters"]
+    data = load_dataset("mnist", n_train=2000, n_test=made["n_images"], seed=0)
+    depth = sorted(grid["depths"])[1]
+    fresh = G.gradient_profile(data.x_test, data.y_test, depth=depth, width=made["width"], activation="leaky_relu",
+                               alpha=0.01, initializer="he", init_scale=1.0, seeds=grid["seeds"])
+    np.testing.assert_allclose(G.grid_profile(grid, depth, 0.01, 1.0).norms, fresh.norms, rtol=1e-3)
+
+
+def test_profile_summaries(images):
+    x, y = images
+    profile = G.gradient_profile(x, y, depth=3, width=8, seeds=[0, 1, 2])
+    assert np.all(profile.low() <= profile.centre()) and np.all(profile.centre() <= profile.high())
+    summary = G.ratio_summary([1.0, 4.0])
+    assert summary == {"mean": pytest.approx(2.0), "min": 1.0, "max": 4.0}
+    table = G.profile_table([profile])
+    assert table.loc["relu", "first / last"] == pytest.approx(G.ratio_summary(profile.first_to_last())["mean"])
+
+
+def test_figures_have_titles_axes_and_log_scales(images):
+    x, y = images
+    profiles = [G.gradient_profile(x, y, depth=3, width=8, activation=a, seeds=[0, 1]) for a in ("sigmoid", "relu")]
+    figures = [
+        GP.gradient_profile_figure(profiles, title="profiles"),
+        GP.chain_bound_figure({"x0 = 0": G.chain_derivatives("sigmoid", 5, [0.0])[0]}, G.sigmoid_chain_bound(5)),
+        GP.derivative_figure(),
+    ]
+    for fig in figures:
+        assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    assert figures[0].layout.yaxis.type == "log" and figures[1].layout.yaxis.type == "log"
+    # ReLU blue, Leaky ReLU red, in every chapter.
+    assert {t.line.color for t in figures[0].data if t.mode} == {GP.colour("sigmoid"), GP.colour("relu")}
+
+
+def test_grid_figure_slider_shows_one_scale_at_a_time():
+    grid = synthetic_grid({0.5: 0.5, 1.0: 1.0, 1.5: 1.7})
+    fig = GP.gradient_grid_figure(grid, depths=[2, 8])
+    steps = fig.layout.sliders[0].steps
+    assert [s.label for s in steps] == ["0.5", "1", "1.5"]
+    per_scale = 2 * len(grid["alphas"])  # panels × lines
+    for s, step in enumerate(steps):
+        visible = step.args[0]["visible"]
+        assert sum(visible) == per_scale and all(visible[s * per_scale : (s + 1) * per_scale])
+    assert sum(bool(t.visible) for t in fig.data) == per_scale  # He's scale (1) shown first
+    depth_fig = GP.depth_scaling_figure(grid, alpha=0.0)
+    assert depth_fig.layout.yaxis.type == "log"
+
+
+def test_training_figures(images):
+    x, y = images
+    traces = {a: G.gradient_traces(x, y, probe_images=x[:16], probe_labels=y[:16], depth=2, width=8,
+                                   activation=a, seeds=[0, 1], steps=2, record_every=1, batch_size=8)
+              for a in ("relu", "leaky_relu")}
+    fig = GP.training_gradient_figure(traces, alpha=0.01)
+    assert fig.layout.title.text and fig.layout.yaxis.type == "log"
+    model = mlp(2, 8, "sigmoid", initializer="glorot")
+    run = {"sigmoid": G.train_with_probes(model, x, y, probe_images=x[:16], probe_labels=y[:16], steps=2,
+                                          record_every=1, batch_size=8)}
+    for fig in (GP.saturation_figure(run), GP.saturated_fraction_figure(run)):
+        assert fig.layout.title.text and fig.layout.xaxis.title.text == "epoch"
+
+
+def test_live_explorer_remeasures_when_a_slider_moves(images):
+    from rectifiers.gradient_widgets import gradient_explorer
+
+    x, y = images
+    box = gradient_explorer(x[:16], y[:16], activations=["relu"], depth=2, width=8, seeds=[0], max_depth=4)
+    title = lambda: box.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]  # noqa: E731
+    assert "2 hidden layers" in title()
+    box.children[0].value = 3
+    assert "3 hidden layers" in title()
+    with pytest.raises(ValueError, match="depth must be an integer"):
+        gradient_explorer(x, y, depth=0)
+
+
+def test_saturation_escape_finds_the_plateau_and_the_rise():
+    means = [0.5, 0.2, 0.06, 0.05, 0.07, 0.11, 0.3]
+    trace = G.TrainingTrace(steps=list(range(0, 700, 100)), epochs=[0.0] * 7, loss=[2.3] * 7,
+                            gradient_norms=[np.ones(2)] * 7)
+    for m in means:
+        trace.statistics.append(G.ActivationStatistics(
+            mean=np.array([0.5, m]), std=np.zeros(2), percentiles=np.zeros((2, 1)), levels=(50.0,),
+            saturated=np.zeros(2), zero_gradient=np.zeros(2), threshold=0.1))
+    assert G.saturation_escape(trace) == {"min_mean": 0.05, "min_step": 300, "escape_step": 500, "end_mean": 0.3}
+    assert G.saturation_escape(trace, factor=10)["escape_step"] is None
+
+
+def test_saturation_runs_round_trip(tmp_path, images):
+    x, y = images
+    stored = G.saturation_runs(x, y, probe_images=x[:8], probe_labels=y[:8], depth=2, width=8, seeds=[0, 1],
+                               steps=4, record_every=2, batch_size=8, xla=False, data="synthetic")
+    assert stored["made"]["parameters"]["initializer"] == "glorot" and stored["made"]["wall_time_s"] >= 0
+    path = G.save_result(stored, tmp_path / "runs.json")
+    made, traces = G.load_saturation_runs(path)
+    assert made["parameters"]["seeds"] == [0, 1] and len(traces) == 2
+    assert traces[1].steps == [0, 2, 4]
+    np.testing.assert_allclose(traces[0].array("percentiles"), np.array(stored["runs"][0]["percentiles"]), rtol=1e-6)
+    lines = [line.strip().rstrip(",") for line in path.read_text().splitlines()]
+    assert any(line.startswith('"loss": [') and line.endswith("]") for line in lines)  # number lists on one line
+    with pytest.raises(FileNotFoundError, match="recompute=True"):
+        G.load_saturation_runs(tmp_path / "missing.json")
+
+
+def test_the_stored_saturation_runs_say_how_they_were_made():
+    made, traces = G.load_saturation_runs(G.SATURATION_PATH)
+    assert made["parameters"]["function"] == "rectifiers.gradients.saturation_runs"
+    assert made["parameters"]["activation"] == "sigmoid" and len(traces) == len(made["parameters"]["seeds"]) >= 3
+    assert traces[0].steps[-1] == made["parameters"]["steps"]
+    top = traces[0].array("mean")[:, -1]
+    assert top[0] == pytest.approx(0.5, abs=0.05)  # sigmoid(0) = 0.5 at a symmetric initialisation
