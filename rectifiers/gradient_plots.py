@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
@@ -23,6 +25,36 @@ def _dash(profile: GradientProfile) -> str:
     return "dashdot" if profile.init_scale != 1 else INITIALIZER_DASH.get(profile.initializer, "solid")
 
 
+def _float32(make_figure):
+    """Store a figure's numbers as float32: the page embeds every figure, and float64 doubles its weight."""
+
+    @functools.wraps(make_figure)
+    def wrapper(*args, **kwargs):
+        fig = make_figure(*args, **kwargs)
+        for trace in fig.data:
+            for key in ("x", "y", "customdata"):
+                values = getattr(trace, key, None)
+                if values is not None and np.asarray(values).dtype.kind in "fiu":
+                    # plotly skips an assignment whose values compare equal, so clear the property first.
+                    setattr(trace, key, None)
+                    setattr(trace, key, np.asarray(values, dtype=np.float32))
+        return fig
+
+    return wrapper
+
+
+def _subtitle(fig: go.Figure, text: str) -> go.Figure:
+    """A second, smaller title line (the book's pages are narrow: details go here, not in long titles)."""
+    fig.update_layout(title_text=f"{fig.layout.title.text}<br><sup>{text}</sup>", margin=dict(t=85))
+    return fig
+
+
+def _ordinal(n: float) -> str:
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _rgba(hex_colour: str, opacity: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{opacity})"
@@ -32,7 +64,7 @@ def _band(fig, x, low, high, colour_hex, group, **where):
     """A shaded band between `low` and `high` (no legend entry)."""
     x = list(x)
     fig.add_scatter(
-        x=x + x[::-1], y=list(high) + list(low)[::-1], fill="toself", fillcolor=_rgba(colour_hex, 0.15),
+        x=x + x[::-1], y=list(high) + list(low)[::-1], fill="toself", fillcolor=_rgba(colour_hex, 0.15), mode="lines",
         line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=group, **where,
     )
 
@@ -44,10 +76,11 @@ def profile_name(profile: GradientProfile) -> str:
     return text if profile.init_scale == 1 else f"{text} × {profile.init_scale:g}"
 
 
+@_float32
 def derivative_figure(names=("sigmoid", "tanh", "relu", "leaky_relu"), alpha: float = 0.01, *, x_range=(-8.0, 8.0),
                       threshold: float = 0.1) -> go.Figure:
     """Each activation's derivative (autodiff through Keras), with sigmoid's ceiling of 1/4 marked."""
-    x = np.linspace(*x_range, 801)
+    x = np.linspace(*x_range, 401)
     fig = go.Figure()
     for name in names:
         fig.add_scatter(x=x, y=activations.derivative(name, x, alpha), name=label(name, alpha if name in
@@ -55,11 +88,12 @@ def derivative_figure(names=("sigmoid", "tanh", "relu", "leaky_relu"), alpha: fl
     fig.add_hline(y=0.25, line=dict(color=colour("sigmoid"), dash="dot"), annotation_text="σ′ ≤ 1/4",
                   annotation_position="top left")
     fig.add_hline(y=0.25 * threshold, line=dict(color="grey", dash="dash", width=1),
-                  annotation_text=f"sigmoid 'saturated' below {threshold:g} × 1/4", annotation_position="bottom right")
+                  annotation_text=f"sigmoid saturated: σ′ < {0.25 * threshold:g}", annotation_position="top right")
     return finish(fig, title="Derivatives: where each activation passes gradient, and how much", x="pre-activation x",
                   y="derivative f′(x)")
 
 
+@_float32
 def chain_bound_figure(measured: Mapping[str, np.ndarray], bound: np.ndarray) -> go.Figure:
     """Measured |d x_L / d x_0| through L sigmoid units, against the bound 4^-L (log scale)."""
     depth = np.arange(1, len(bound) + 1)
@@ -74,6 +108,7 @@ def chain_bound_figure(measured: Mapping[str, np.ndarray], bound: np.ndarray) ->
                   x="number of sigmoid units L", y="|d x_L / d x_0| (log scale)")
 
 
+@_float32
 def gradient_profile_figure(profiles: Sequence[GradientProfile], *, title: str, names: Sequence[str] | None = None,
                             height: int = 480) -> go.Figure:
     """Gradient norm against hidden-layer index: geometric mean over seeds (line) and min–max (band), log y."""
@@ -91,10 +126,11 @@ def gradient_profile_figure(profiles: Sequence[GradientProfile], *, title: str, 
         )
     fig.update_yaxes(type="log", exponentformat="power")
     seeds = len(profiles[0].seeds) if profiles else 0
-    return finish(fig, title=title, x=f"hidden layer (1 = next to the input) — line: geometric mean of {seeds} seeds, "
-                  "band: min–max", y=LOG_NORM, height=height)
+    finish(fig, title=title, x="hidden layer (1 = next to the input)", y=LOG_NORM, height=height)
+    return _subtitle(fig, f"line: geometric mean of {seeds} seeds; band: their min–max")
 
 
+@_float32
 def training_gradient_figure(traces: Mapping[str, Sequence[TrainingTrace]], *, alpha: float | None = None) -> go.Figure:
     """First and last hidden layer's gradient norm over the first training steps, per activation (band: seeds)."""
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
@@ -111,13 +147,14 @@ def training_gradient_figure(traces: Mapping[str, Sequence[TrainingTrace]], *, a
     fig.update_yaxes(type="log", exponentformat="power")
     seeds = len(next(iter(traces.values()))) if traces else 0
     finish(fig, title="Gradient norms during the first SGD steps", x="SGD step", y=LOG_NORM)
-    fig.update_xaxes(title_text=f"SGD step (line: geometric mean of {seeds} seeds, band: min–max)")
-    return fig
+    fig.update_xaxes(title_text="SGD step")
+    return _subtitle(fig, f"measured on a fixed batch; line: geometric mean of {seeds} seeds; band: min–max")
 
 
 LAYER_SCALE = "Viridis"
 
 
+@_float32
 def saturation_figure(traces: Mapping[str, TrainingTrace], *, alpha: float | None = None) -> go.Figure:
     """Glorot & Bengio's view: each hidden layer's mean activation (line) and 2nd–98th percentiles (band) in training."""
     names = list(traces)
@@ -132,16 +169,18 @@ def saturation_figure(traces: Mapping[str, TrainingTrace], *, alpha: float | Non
             shade = shades[layer]
             rgb = shade[shade.index("(") + 1 : shade.index(")")]
             fig.add_scatter(x=trace.epochs + trace.epochs[::-1], y=list(pct[:, layer, -1]) + list(pct[::-1, layer, 0]),
-                            fill="toself", fillcolor=f"rgba({rgb},0.12)", line=dict(width=0), hoverinfo="skip",
+                            fill="toself", mode="lines", fillcolor=f"rgba({rgb},0.12)", line=dict(width=0), hoverinfo="skip",
                             showlegend=False, row=1, col=col)
             fig.add_scatter(x=trace.epochs, y=mean[:, layer], name=f"layer {layer + 1}", legendgroup=f"layer {layer + 1}",
                             showlegend=col == 1, line=dict(color=shade, width=2), row=1, col=col)
-    finish(fig, title=f"Activation values of each hidden layer during training (line: mean, band: "
-           f"{levels[0]:g}th–{levels[-1]:g}th percentile)", x="epoch", y="activation value", height=430)
+    finish(fig, title="Activation values of each hidden layer in training", x="epoch", y="activation value",
+           height=450)
     fig.update_xaxes(title_text="epoch")
-    return fig
+    return _subtitle(fig, f"line: mean; band: {_ordinal(levels[0])} to {_ordinal(levels[-1])} percentile "
+                     "(on a fixed batch)")
 
 
+@_float32
 def saturated_fraction_figure(traces: Mapping[str, TrainingTrace], *, alpha: float | None = None) -> go.Figure:
     """Share of hidden-unit values on the flat side during training: saturated (solid) and zero-gradient (dotted)."""
     fig = go.Figure()
@@ -154,8 +193,9 @@ def saturated_fraction_figure(traces: Mapping[str, TrainingTrace], *, alpha: flo
         fig.add_scatter(x=trace.epochs, y=trace.array("zero_gradient").mean(axis=1), name=f"{text}: f′ = 0",
                         line=dict(color=colour(name), width=2, dash="dot"))
     fig.update_yaxes(tickformat=".0%", range=[-0.02, 1.02])
-    return finish(fig, title="Unit values on the flat side of their activation (all hidden layers, fixed batch)",
-                  x="epoch", y="share of (unit, image) pairs")
+    finish(fig, title="Unit values on the flat side of their activation", x="epoch", y="share of (unit, image) pairs")
+    return _subtitle(fig, "all hidden layers, on a fixed batch; solid: derivative under a tenth of its peak; "
+                     "dotted: exactly 0")
 
 
 def _alpha_colour(alpha: float, alphas: Sequence[float]) -> str:
@@ -167,9 +207,10 @@ def _alpha_colour(alpha: float, alphas: Sequence[float]) -> str:
 
 
 def _alpha_name(alpha: float) -> str:
-    return "α = 0 (ReLU)" if alpha == 0 else f"Leaky ReLU α = {alpha:g}"
+    return "α = 0 (ReLU)" if alpha == 0 else f"α = {alpha:g}"
 
 
+@_float32
 def gradient_grid_figure(grid: Mapping, *, depths: Sequence[int] | None = None, active_scale: float = 1.0) -> go.Figure:
     """Static explorer of a stored grid: one panel per depth, one line per α, a plotly slider over init scale.
 
@@ -181,7 +222,7 @@ def gradient_grid_figure(grid: Mapping, *, depths: Sequence[int] | None = None, 
         raise ValueError(f"depths must include at least one of the grid's depths {grid['depths']}")
     start = scales.index(active_scale) if active_scale in scales else 0
     fig = make_subplots(rows=1, cols=len(depths), shared_yaxes=True,
-                        subplot_titles=[f"{d} hidden layer{'s' if d > 1 else ''}" for d in depths])
+                        subplot_titles=[f"L = {d}" for d in depths], horizontal_spacing=0.03)
     owner = []  # init-scale index of each trace
     for s, scale in enumerate(scales):
         for col, depth in enumerate(depths, start=1):
@@ -192,8 +233,7 @@ def gradient_grid_figure(grid: Mapping, *, depths: Sequence[int] | None = None, 
                     showlegend=col == 1, visible=s == start, mode="lines+markers", marker=dict(size=4),
                     line=dict(color=_alpha_colour(alpha, alphas), width=2),
                     customdata=np.stack([profile.low(), profile.high()], axis=1),
-                    hovertemplate=f"{_alpha_name(alpha)}, layer %{{x}}: %{{y:.3g}} "
-                    "(seeds: %{customdata[0]:.3g}–%{customdata[1]:.3g})<extra></extra>",
+                    hovertemplate="layer %{x}: %{y:.3g} (seeds %{customdata[0]:.2g}–%{customdata[1]:.2g})",
                     row=1, col=col,
                 )
                 owner.append(s)
@@ -201,17 +241,17 @@ def gradient_grid_figure(grid: Mapping, *, depths: Sequence[int] | None = None, 
              for s, scale in enumerate(scales)]
     fig.update_yaxes(type="log", exponentformat="power")
     n = len(grid["seeds"])
-    finish(fig, title=f"Gradient norm per layer at initialisation (He × init scale; geometric mean of {n} seeds)",
-           x="hidden layer", y=LOG_NORM, height=520)
-    fig.update_xaxes(title_text="hidden layer")
+    finish(fig, title="Leaky ReLU: gradient norm per layer at initialisation", x="hidden layer", y=LOG_NORM, height=540)
+    _subtitle(fig, f"L hidden layers; He's initialisation × init scale; geometric mean of {n} seeds (hover: range)")
     fig.update_layout(
         sliders=[dict(active=start, currentvalue=dict(prefix="init scale (× He's standard deviation) = "),
                       pad=dict(t=60), steps=steps)],
-        margin=dict(b=130),
+        margin=dict(b=130, t=85),
     )
     return fig
 
 
+@_float32
 def depth_scaling_figure(grid: Mapping, *, alpha: float) -> go.Figure:
     """First hidden layer's gradient norm against network depth, one line per init scale (band: seeds), log y."""
     depths, scales = grid["depths"], grid["init_scales"]
@@ -224,15 +264,18 @@ def depth_scaling_figure(grid: Mapping, *, alpha: float) -> go.Figure:
         name = f"init scale {scale:g}" + (" (He)" if scale == 1 else "")
         rgb = shade[shade.index("(") + 1 : shade.index(")")]
         fig.add_scatter(x=depths + depths[::-1], y=list(norms.max(axis=1)) + list(norms.min(axis=1))[::-1],
-                        fill="toself", fillcolor=f"rgba({rgb},0.15)", line=dict(width=0), hoverinfo="skip",
+                        fill="toself", mode="lines", fillcolor=f"rgba({rgb},0.15)", line=dict(width=0), hoverinfo="skip",
                         showlegend=False)
         fig.add_scatter(x=depths, y=np.exp(np.log(norms).mean(axis=1)), name=name, mode="lines+markers",
                         line=dict(color=shade, width=3 if scale == 1 else 2))
     fig.update_yaxes(type="log", exponentformat="power")
-    return finish(fig, title=f"{_alpha_name(alpha)}: first-layer gradient at initialisation vs depth",
-                  x="number of hidden layers", y="first hidden layer's ‖∂L/∂W‖ (log scale)")
+    finish(fig, title=f"First-layer gradient at initialisation vs depth ({_alpha_name(alpha)})",
+           x="number of hidden layers", y="first hidden layer's ‖∂L/∂W‖ (log scale)")
+    return _subtitle(fig, f"He's initialisation × init scale; line: geometric mean of {len(grid['seeds'])} seeds; "
+                     "band: min–max")
 
 
+@_float32
 def long_saturation_figure(traces: Sequence[TrainingTrace], seeds: Sequence[int]) -> go.Figure:
     """Long sigmoid runs: each hidden layer's mean activation (top) and the loss (bottom), one line per seed."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.08)
@@ -250,8 +293,8 @@ def long_saturation_figure(traces: Sequence[TrainingTrace], seeds: Sequence[int]
                         dash=dashes[k % len(dashes)]), row=2, col=1)
     fig.add_hline(y=float(np.log(10)), line=dict(color="grey", dash="dot"), annotation_text="ln 10: guessing",
                   annotation_position="top right", row=2, col=1)
-    finish(fig, title="Sigmoid network, long run: mean activation of each hidden layer (top) and loss (bottom); "
-           "line style = seed", x="SGD step", y="mean activation value", height=620)
+    finish(fig, title="Sigmoid network, long runs", x="SGD step", y="mean activation value", height=620)
+    _subtitle(fig, "top: mean activation of each hidden layer; bottom: loss on a fixed batch; line style: seed")
     fig.update_xaxes(title_text=None, row=1, col=1)
     fig.update_xaxes(title_text="SGD step (minibatches of 10)", row=2, col=1)
     fig.update_yaxes(title_text="cross-entropy (nats)", row=2, col=1)

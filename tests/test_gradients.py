@@ -332,7 +332,7 @@ def test_figures_have_titles_axes_and_log_scales(images):
         assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
     assert figures[0].layout.yaxis.type == "log" and figures[1].layout.yaxis.type == "log"
     # ReLU blue, Leaky ReLU red, in every chapter.
-    assert {t.line.color for t in figures[0].data if t.mode} == {GP.colour("sigmoid"), GP.colour("relu")}
+    assert {t.line.color for t in figures[0].data if not t.fill} == {GP.colour("sigmoid"), GP.colour("relu")}
 
 
 def test_grid_figure_slider_shows_one_scale_at_a_time():
@@ -411,3 +411,12 @@ def test_the_stored_saturation_runs_say_how_they_were_made():
     assert traces[0].steps[-1] == made["parameters"]["steps"]
     top = traces[0].array("mean")[:, -1]
     assert top[0] == pytest.approx(0.5, abs=0.05)  # sigmoid(0) = 0.5 at a symmetric initialisation
+
+
+def test_the_static_grid_figure_stays_light():
+    """Every figure is embedded in the page: the stored grid's explorer must stay well under the page budget."""
+    import plotly.io as pio
+
+    fig = GP.gradient_grid_figure(G.load_grid(G.GRID_PATH), depths=[2, 10, 20, 30])
+    assert len(pio.to_json(fig)) < 130_000
+    assert all(np.asarray(t.y).dtype == np.float32 for t in fig.data)
