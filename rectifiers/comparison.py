@@ -16,6 +16,7 @@ import pandas as pd
 
 from .results import history_frame, snapshots_frame
 from .seed_article import METRICS
+from .seed_article import seed_table as seed_article_table
 from .stats import mean_ci, paired_t_test, relative_difference
 
 if TYPE_CHECKING:
@@ -225,3 +226,96 @@ def alpha_spread(sweep_snapshots: pd.DataFrame, metric: str = "test_accuracy") -
     within = leaky.groupby("alpha")[metric].agg(lambda v: v.max() - v.min())
     return {"epoch": int(at.epoch.max()), "n_alphas": int(means.size), "alpha_range": float(means.max() - means.min()),
             "seed_range": float(within.mean()), "best_alpha": float(means.idxmax())}
+
+
+# --- the numbers the chapter's prose quotes ------------------------------------------------------------------------
+
+MISSING = "— (runs missing)"
+"""What the prose shows for a number whose runs are not stored yet."""
+
+
+def has_pairs(snapshots: pd.DataFrame, alpha: float) -> bool:
+    """Whether at least one seed has both a ReLU and a Leaky ReLU(α) snapshot at the same epoch."""
+    try:
+        return not paired_metrics(snapshots, alpha).empty
+    except ValueError:
+        return False
+
+
+def prose_numbers(results: StudyResults, sweep_snapshots: pd.DataFrame, alpha: float, replication_seed: int) -> dict:
+    """Every number the chapter's text quotes, formatted; `MISSING` where the stored runs cannot give it.
+
+    Formatting here (not in the text) lets the chapter build and say what is missing on a fresh clone.
+    """
+    out = {}
+    scale = scale_summary(results)
+    out["cnn_runs_stored"] = str(scale["runs_stored"])
+    out["cnn_runs_planned"] = str(scale["runs_planned"])
+    if scale["runs_stored"]:
+        out.update(
+            cnn_n_seeds=str(len(scale["seeds"])), cnn_n_train=f"{scale['n_train']:,}",
+            cnn_n_test=f"{scale['n_test']:,}",
+            cnn_train_kind=("a sample of the 60,000-image MNIST training set" if scale["train_is_sample"]
+                            else "the training set"),
+            cnn_epochs_done=str(scale["epochs_done_min"]), cnn_epochs_trained=f"{scale['epochs_trained']:,}",
+            cnn_wall_hours=f"{scale['wall_hours']:.1f}", cnn_s_per_epoch=f"{scale['s_per_epoch']:.1f}",
+            cnn_hardware=(f"{', '.join(scale['devices'])} ({', '.join(scale['cpus'])}), Keras backend "
+                          f"{', '.join(scale['backends'])}"),
+        )
+    snapshots = results.snapshots()
+    if has_pairs(snapshots, alpha):
+        ours = replication_table(snapshots, alpha, replication_seed)
+        article = seed_article_table().reindex(ours.index)
+        comparable = article.notna()
+        agree = ((ours > 0) == (article > 0)) & comparable
+        out["cnn_sign_agreement"] = f"{int(agree.values.sum())} of {int(comparable.values.sum())}"
+        verdicts = seed_noise_verdicts(snapshots, alpha)
+        distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
+        out["cnn_cells"] = str(len(verdicts))
+        out["cnn_distinct_cells"] = str(len(distinct))
+        out["cnn_verdict_sentence"] = verdict_sentence(verdicts)
+        spread = seed_to_seed_spread(snapshots, "relu")
+        if not spread.empty:
+            noise = spread.assign(size=spread.difference.abs()).groupby(["epoch", "metric"])["size"].median()
+            gap = verdicts.set_index(["epoch", "metric"])["mean"].abs()
+            below = (gap < noise.reindex(gap.index)).sum()
+            out["cnn_gap_below_noise"] = f"{int(below)} of {len(gap)}"
+        overfit = overfitting_summary(results.history())
+        if {"relu", "leaky_relu"} <= set(overfit.index):
+            r, lk = overfit.loc["relu"], overfit.loc["leaky_relu"]
+            out.update(
+                cnn_best_epoch_relu=f"{r.best_epoch_mean:.0f}", cnn_best_epoch_leaky=f"{lk.best_epoch_mean:.0f}",
+                cnn_last_epoch=f"{int(r.last_epoch)}", cnn_last_train_loss_relu=f"{r.last_train_loss:.1e}",
+                cnn_loss_rise_relu=f"{r.last_test_loss / r.best_test_loss:.1f}",
+                cnn_loss_rise_leaky=f"{lk.last_test_loss / lk.best_test_loss:.1f}",
+                cnn_acc_change_relu=f"{100 * (r.last_test_accuracy - r.best_test_accuracy):+.2f}",
+            )
+    if not sweep_snapshots.empty:
+        at = sweep_snapshots[sweep_snapshots.epoch == sweep_snapshots.epoch.max()]
+        by_alpha = at[at.activation == "leaky_relu"].groupby("alpha").test_accuracy.mean()
+        relu = at[at.activation == "relu"].test_accuracy
+        out["sweep_epoch"] = str(int(at.epoch.max()))
+        if not by_alpha.empty:
+            out["sweep_best_alpha"] = f"{by_alpha.idxmax():g}"
+            out["sweep_best_acc"] = f"{by_alpha.max():.4f}"
+        if not relu.empty:
+            out["sweep_relu_acc"] = f"{relu.mean():.4f}"
+        if 1.0 in by_alpha.index:
+            out["sweep_linear_acc"] = f"{by_alpha[1.0]:.4f}"
+        spread_alpha = alpha_spread(sweep_snapshots)
+        if spread_alpha:
+            out.update(sweep_n_alphas=str(spread_alpha["n_alphas"]),
+                       sweep_alpha_range=f"{100 * spread_alpha['alpha_range']:.2f}",
+                       sweep_seed_range=f"{100 * spread_alpha['seed_range']:.2f}")
+    return {key: out.get(key, MISSING) for key in PROSE_KEYS}
+
+
+PROSE_KEYS = (
+    "cnn_runs_stored", "cnn_runs_planned", "cnn_n_seeds", "cnn_n_train", "cnn_n_test", "cnn_train_kind",
+    "cnn_epochs_done", "cnn_epochs_trained", "cnn_wall_hours", "cnn_s_per_epoch", "cnn_hardware",
+    "cnn_sign_agreement", "cnn_cells", "cnn_distinct_cells", "cnn_verdict_sentence", "cnn_gap_below_noise",
+    "cnn_best_epoch_relu", "cnn_best_epoch_leaky", "cnn_last_epoch", "cnn_last_train_loss_relu",
+    "cnn_loss_rise_relu", "cnn_loss_rise_leaky", "cnn_acc_change_relu", "sweep_epoch", "sweep_best_alpha",
+    "sweep_best_acc", "sweep_relu_acc", "sweep_linear_acc", "sweep_n_alphas", "sweep_alpha_range",
+    "sweep_seed_range",
+)

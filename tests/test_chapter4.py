@@ -18,8 +18,8 @@ TINY = dict(mode="train", epochs=[1, 2], until_epoch=0, seeds=[0, 1], sweep_alph
 def test_train_mode_tables_match_the_stored_runs(notebook_runner, tmp_path):
     root = tmp_path / "store"
     glued = notebook_runner("04_cnn_comparison", results_dir=str(root), **TINY)
-    assert glued["cnn_runs_stored"] == glued["cnn_runs_planned"] == 4
-    assert glued["cnn_n_seeds"] == 2 and glued["cnn_n_train"] == "150"
+    assert glued["cnn_runs_stored"] == glued["cnn_runs_planned"] == "4"
+    assert glued["cnn_n_seeds"] == "2" and glued["cnn_n_train"] == "150"
 
     table = pd.read_json(StringIO(glued["cnn_replication_table"]))
     assert table.shape == (2, 4) and list(table.index) == [1, 2]
@@ -27,13 +27,30 @@ def test_train_mode_tables_match_the_stored_runs(notebook_runner, tmp_path):
     pd.testing.assert_frame_equal(table, recomputed, check_names=False, check_dtype=False, atol=1e-9)
 
     verdicts = json.loads(glued["cnn_verdicts"])
-    assert len(verdicts) == glued["cnn_cells"] == 8
+    assert len(verdicts) == int(glued["cnn_cells"]) == 8
+    distinct = sum(v["verdict"] == "distinguishable from seed noise" for v in verdicts)
+    assert glued["cnn_distinct_cells"] == str(distinct)
     for v in verdicts:  # the verdict follows from the interval, and "better" from the sign
         inside = v["ci_low"] <= 0 <= v["ci_high"]
         assert v["verdict"] == ("within seed noise" if inside else "distinguishable from seed noise")
         lower_better = v["metric"].endswith("loss")
         assert v["better"] == ("ReLU" if (v["mean"] < 0) == lower_better else "Leaky ReLU")
     assert len(load_runs(root)) == 5  # 4 comparison runs + the α = 0.3 sweep run (α = 0.01 runs are shared)
+    assert glued["sweep_n_alphas"] == "2" and glued["sweep_epoch"] == "2"
+
+
+@pytest.mark.slow
+def test_stored_mode_without_runs_builds_and_says_what_is_missing(notebook_runner, tmp_path):
+    """A fresh clone with no stored runs: the chapter still runs, names the missing runs and the command."""
+    from rectifiers.comparison import MISSING
+
+    empty = tmp_path / "empty-store"
+    glued = notebook_runner("04_cnn_comparison", results_dir=str(empty), seeds=[0], sweep_seeds=[0],
+                            sweep_alphas=[0.01], epochs=[1, 2], until_epoch=0, sweep_until_epoch=0, n_train=150,
+                            n_test=100, live_n_train=50, live_n_test=20)
+    assert glued["cnn_runs_stored"] == "0" and glued["cnn_runs_planned"] == "2"
+    assert glued["cnn_verdict_sentence"] == MISSING and glued["sweep_best_alpha"] == MISSING
+    assert not empty.exists() or not any(empty.rglob("*.json"))  # stored mode trains nothing
 
 
 @pytest.mark.slow
