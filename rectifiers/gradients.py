@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .activations import DEFAULT_ALPHA, activation_layer, check_activation
+from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .models import INITIALIZERS, kernel_initializer, mlp
 from .validation import check_choice, check_finite, check_int
 
@@ -312,7 +312,8 @@ def probe_model(depth: int, width: int, activation: str, alpha: float = DEFAULT_
     Building a deep Keras model and tracing its gradient function cost about a second each; the chapter and its
     live sliders measure the same shapes many times.
     """
-    key = (depth, width, activation, float(alpha), tuple(input_shape))
+    alpha = float(alpha) if activation in SLOPED else DEFAULT_ALPHA  # α only shapes the leaky units
+    key = (depth, width, activation, alpha, tuple(input_shape))
     if key not in _PROBE_MODELS:
         if len(_PROBE_MODELS) >= _PROBE_MODELS_KEPT:
             _PROBE_MODELS.pop(next(iter(_PROBE_MODELS)))  # the oldest
@@ -343,8 +344,12 @@ class GradientProfile:
         return self.norms.shape[1]
 
     def centre(self) -> np.ndarray:
-        """Geometric mean over seeds, layer by layer (norms span orders of magnitude)."""
-        return np.exp(np.log(self.norms).mean(axis=0))
+        """Geometric mean over seeds, layer by layer (norms span orders of magnitude).
+
+        A norm that underflowed float32 to exactly 0 (deep sigmoid stacks) makes the layer's mean 0.
+        """
+        with np.errstate(divide="ignore"):
+            return np.exp(np.log(self.norms).mean(axis=0))
 
     def low(self) -> np.ndarray:
         return self.norms.min(axis=0)
@@ -811,5 +816,7 @@ def check_chapter_settings(params: dict) -> dict:
 def ratio_summary(ratios) -> dict:
     """Geometric mean, min and max of positive ratios (e.g. `GradientProfile.first_to_last()`)."""
     ratios = np.asarray(ratios, dtype=np.float64)
-    return {"mean": float(np.exp(np.log(ratios).mean())), "min": float(ratios.min()), "max": float(ratios.max())}
+    with np.errstate(divide="ignore"):  # a ratio of exactly 0 (underflow) gives a mean of 0
+        mean = float(np.exp(np.log(ratios).mean()))
+    return {"mean": mean, "min": float(ratios.min()), "max": float(ratios.max())}
 
