@@ -58,6 +58,15 @@ def replication_table(snapshots: pd.DataFrame, alpha: float, seed: int) -> pd.Da
     return one.drop(columns="seed").set_index("epoch")
 
 
+def side_by_side(ours: pd.DataFrame, article: pd.DataFrame) -> pd.DataFrame:
+    """Two tables of the article's format interleaved column by column: "<metric> (ours)", "<metric> (article)"."""
+    columns = {}
+    for m in METRICS:
+        columns[f"{m} (ours)"] = ours[m]
+        columns[f"{m} (article)"] = article[m].reindex(ours.index)
+    return pd.DataFrame(columns, index=ours.index)
+
+
 def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float = 0.95) -> pd.DataFrame:
     """Per (epoch, metric): mean difference over seeds, its CI, the paired t-test p-value, and a verdict.
 

@@ -53,3 +53,13 @@ def test_seed_to_seed_spread_counts_every_pair():
     row = spread[(spread.seeds == "0 vs 1") & (spread.metric == "test_accuracy")].difference.item()
     assert row == pytest.approx(100 * (0.97 - 0.98) / 0.98)
     assert np.isfinite(spread.difference).all()
+
+
+def test_side_by_side_interleaves_ours_and_the_articles_columns():
+    from rectifiers.comparison import side_by_side
+    from rectifiers.seed_article import seed_table
+
+    ours = replication_table(snapshots([0.97], [0.98]), alpha=0.01, seed=0)
+    both = side_by_side(ours, seed_table())
+    assert list(both.columns[:2]) == ["train_accuracy (ours)", "train_accuracy (article)"]
+    assert both.loc[10, "test_loss (article)"] == 1.87 and both.loc[1, "test_loss (ours)"] == pytest.approx(50.0)
