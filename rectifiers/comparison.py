@@ -59,12 +59,25 @@ def replication_table(snapshots: pd.DataFrame, alpha: float, seed: int) -> pd.Da
 
 
 def side_by_side(ours: pd.DataFrame, article: pd.DataFrame) -> pd.DataFrame:
-    """Two tables of the article's format interleaved column by column: "<metric> (ours)", "<metric> (article)"."""
+    """Two tables of the article's format side by side: columns (metric, "ours" | "article")."""
     columns = {}
     for m in METRICS:
-        columns[f"{m} (ours)"] = ours[m]
-        columns[f"{m} (article)"] = article[m].reindex(ours.index)
+        columns[(m.replace("_", " "), "ours")] = ours[m]
+        columns[(m.replace("_", " "), "article")] = article[m].reindex(ours.index)
     return pd.DataFrame(columns, index=ours.index)
+
+
+def verdicts_for_reading(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The verdict table, narrowed for a page: the interval in one column, rounded numbers, short labels."""
+    return pd.DataFrame({
+        "epoch": verdicts.epoch,
+        "metric": verdicts.metric.str.replace("_", " "),
+        "mean (%)": verdicts["mean"].map(lambda v: f"{v:+.3f}"),
+        "95 % CI (%)": [f"[{lo:+.3f}, {hi:+.3f}]" for lo, hi in zip(verdicts.ci_low, verdicts.ci_high)],
+        "paired p": verdicts.p_value.map(lambda v: f"{v:.3f}"),
+        "favours": verdicts.better,
+        "verdict": verdicts.verdict.str.replace("distinguishable from seed noise", "distinguishable"),
+    })
 
 
 def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float = 0.95) -> pd.DataFrame:

@@ -113,9 +113,26 @@ def differences_vs_noise(verdicts: pd.DataFrame, spread: pd.DataFrame, *,
                                      name="seed article (one run)", legendgroup="article", showlegend=(col == 1),
                                      marker=dict(color=colour("leaky_relu"), size=10, symbol="x")), row=1, col=col)
         fig.add_hline(y=0, line=dict(color="#555555", width=1, dash="dot"), row=1, col=col)
+        shown = np.concatenate([noise.difference.to_numpy(), v["mean"].to_numpy(), [b for _, b in article]])
+        low, high = robust_range(shown)
+        fig.update_yaxes(range=[low, high], row=1, col=col)
     fig.update_xaxes(title_text="epochs", type="category")
     fig.update_layout(boxmode="overlay")
-    return finish(fig, title=title, x="epochs", y="ReLU relative to Leaky ReLU (%)", height=480)
+    fig.add_annotation(text="axes show the 5th–95th percentile of the values; longer whiskers and intervals run off "
+                            "the plot (the table lists every number)", xref="paper", yref="paper", x=0, y=-0.28,
+                       showarrow=False, font=dict(size=11, color="#555555"), xanchor="left")
+    return finish(fig, title=title, x="epochs", y="ReLU relative to Leaky ReLU (%)", height=500)
+
+
+def robust_range(values, low_q: float = 5, high_q: float = 95, pad: float = 0.15) -> tuple[float, float]:
+    """An axis range covering the `low_q`–`high_q` percentiles of the finite values and 0, padded."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return -1.0, 1.0
+    low, high = min(np.percentile(x, low_q), 0.0), max(np.percentile(x, high_q), 0.0)
+    span = (high - low) or 1.0
+    return low - pad * span, high + pad * span
 
 
 def alpha_sweep(snapshots: pd.DataFrame, metric: str = "test_accuracy", *,

@@ -71,7 +71,8 @@ def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: st
     alpha_control = alpha_slider(alpha)
     epochs_control = W.IntSlider(value=epochs, min=1, max=max_epochs, description="epochs", continuous_update=False)
     button = W.Button(description="Train", button_style="primary", icon="play")
-    progress = W.IntProgress(value=0, min=0, max=2 * epochs, description="epochs done")
+    progress = W.IntProgress(value=0, min=0, max=2 * epochs, description="epochs trained",
+                             style={"description_width": "initial"})
     status = W.Label(value=f"Trains ReLU and Leaky ReLU on {n_train:,} training images, tests on {n_test:,}.")
     output = W.Output()
     output.outputs = (figure_output(live_curves_figure({}, stored_history, alpha)),)

@@ -121,7 +121,7 @@ def _slider_pages():
 
 @pytest.mark.parametrize("name", _slider_pages())
 def test_plotly_sliders_change_the_plot(name, server, browser):
-    """Dragging each plotly slider to its far end redraws the figure (without a kernel)."""
+    """Clicking an end of each plotly slider redraws the figure (without a kernel)."""
     visit = PageVisit(browser, f"{server}/{name}")
     page = visit.page
     figures = page.locator("div.plotly-figure")
@@ -132,14 +132,14 @@ def test_plotly_sliders_change_the_plot(name, server, browser):
         if rails.count() == 0:
             continue
         fig.scroll_into_view_if_needed()
-        before = fig.locator("g.cartesianlayer, g.heatmaplayer, g.layer-above").first.inner_html()
-        before_all = fig.locator(".main-svg").first.inner_html()
         box = rails.first.bounding_box()
-        page.mouse.click(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
-        page.wait_for_timeout(1200)
-        after_all = fig.locator(".main-svg").first.inner_html()
-        assert after_all != before_all, f"slider of figure {i} on {name} did not change the plot"
-        del before
+        changed = False
+        for x in (box["x"] + box["width"] - 2, box["x"] + 2):  # whichever end the slider is not already at
+            before = fig.locator(".main-svg").first.inner_html()
+            page.mouse.click(x, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(1200)
+            changed = changed or fig.locator(".main-svg").first.inner_html() != before
+        assert changed, f"slider of figure {i} on {name} did not change the plot"
         moved += 1
     assert moved > 0, f"{name} has a slider definition but no slider was drawn"
     assert visit.errors == [], visit.errors

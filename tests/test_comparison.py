@@ -61,5 +61,14 @@ def test_side_by_side_interleaves_ours_and_the_articles_columns():
 
     ours = replication_table(snapshots([0.97], [0.98]), alpha=0.01, seed=0)
     both = side_by_side(ours, seed_table())
-    assert list(both.columns[:2]) == ["train_accuracy (ours)", "train_accuracy (article)"]
-    assert both.loc[10, "test_loss (article)"] == 1.87 and both.loc[1, "test_loss (ours)"] == pytest.approx(50.0)
+    assert list(both.columns[:2]) == [("train accuracy", "ours"), ("train accuracy", "article")]
+    assert both.loc[10, ("test loss", "article")] == 1.87 and both.loc[1, ("test loss", "ours")] == pytest.approx(50.0)
+
+
+def test_verdicts_for_reading_keeps_every_cell():
+    from rectifiers.comparison import verdicts_for_reading
+
+    v = seed_noise_verdicts(snapshots([0.970, 0.971, 0.969], [0.980, 0.981, 0.979]), alpha=0.01)
+    table = verdicts_for_reading(v)
+    assert len(table) == len(v) and table.verdict.eq("distinguishable").all()
+    assert table["95 % CI (%)"].str.match(r"^\[[+-]\d+\.\d{3}, [+-]\d+\.\d{3}\]$").all()

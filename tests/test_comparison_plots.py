@@ -56,3 +56,11 @@ def test_alpha_sweep_slider_over_epochs(snapshots):
     fig = alpha_sweep(snapshots)
     assert fig.layout.xaxis.type == "log" and fig.layout.xaxis.title.text.startswith("negative slope")
     assert len(fig.layout.sliders[0].steps) == 3
+
+
+def test_robust_range_ignores_outliers_but_keeps_zero():
+    from rectifiers.comparison_plots import robust_range
+
+    low, high = robust_range([1.0] * 50 + [2.0] * 50 + [6e6])
+    assert low < 0 < 1 < high < 10
+    assert robust_range([]) == (-1.0, 1.0)

@@ -54,7 +54,8 @@ def _copy_vendor(app, exception):
 
 
 def _copy_widget_fonts(outdir: Path):
-    """The widget manager fetches its icon fonts from `@jupyter-widgets/html-manager/dist/` beside the page."""
+    """The widget manager fetches its icon fonts from `@jupyter-widgets/html-manager/dist/` beside the page, and
+    the controls (a button's icon) from `@jupyter-widgets/`: both are served from copies there."""
     dist = NODE_MODULES / "@jupyter-widgets/html-manager/dist"
     fonts = [f for f in dist.iterdir() if f.suffix in {".woff2", ".woff", ".ttf", ".eot", ".svg"}]
     page_dirs = {
@@ -63,10 +64,10 @@ def _copy_widget_fonts(outdir: Path):
         if "_static" not in page.parts and "vnd.jupyter.widget-view+json" in page.read_text(errors="ignore")
     }
     for page_dir in page_dirs:
-        target = page_dir / "@jupyter-widgets" / "html-manager" / "dist"
-        target.mkdir(parents=True, exist_ok=True)
-        for font in fonts:
-            shutil.copy2(font, target / font.name)
+        for target in (page_dir / "@jupyter-widgets" / "html-manager" / "dist", page_dir / "@jupyter-widgets"):
+            target.mkdir(parents=True, exist_ok=True)
+            for font in fonts:
+                shutil.copy2(font, target / font.name)
 
 
 def _check_assets(app, config):
