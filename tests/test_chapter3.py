@@ -1,0 +1,62 @@
+"""Chapter 3 (the dying ReLU) runs with small parameters and records values that agree with the theory."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT
+
+CHAPTER = "03_dying_relu"
+SMALL = dict(table_widths=[2, 4], table_depths=[10, 20], mc_networks=3000, explorer_networks=300, explorer_images=200)
+
+
+@pytest.mark.slow
+def test_chapter_runs_and_its_numbers_agree_with_theory(notebook_runner):
+    glued = notebook_runner(CHAPTER, **SMALL)
+    # Width 2, depth 10 on [0, 1]: the exact theory lies within the estimate's 95 % Wilson interval.
+    assert glued["born_dead_w2_d10_low"] <= glued["theory_w2_d10"] <= glued["born_dead_w2_d10_high"]
+    assert glued["theory_w2_d10"] == pytest.approx(1 - 0.75**10)
+    # Both signs: no more often than one ray, no less than the Fréchet bound.
+    assert glued["born_dead_two_sided_w4_d10_low"] <= glued["theory_w4_d10"]
+    # Leaky ReLU networks are never born dead.
+    assert glued["leaky_dead_count"] == 0 and glued["leaky_networks"] == 3000
+    # The dead unit shown gets exactly zero gradient; the live one does not.
+    assert glued["dead_unit_gradient"] == 0.0 and glued["live_unit_gradient"] > 0
+    assert glued["dead_unit_max_preactivation"] <= 0
+    # Read from the stored grids: RAI is born dead less often than symmetric initialisation with biases.
+    assert glued["rai_w4_deep"] < glued["symmetric_bias_w4_deep"]
+
+
+@pytest.mark.slow
+def test_recompute_writes_the_grid_it_then_shows(notebook_runner, tmp_path):
+    import json
+    import shutil
+
+    from rectifiers.dying import RESULT_FILES
+
+    stored = ROOT / "results" / "dying"
+    for name in ("training", "width"):  # the training sweeps are reused; the born-dead grid is recomputed
+        shutil.copy(stored / RESULT_FILES[name], tmp_path / RESULT_FILES[name])
+    grid = dict(widths=[2, 4], max_depth=12, n_networks=300, n_inputs=9, seed=3)
+    glued = notebook_runner(
+        CHAPTER, recompute=True, results_dir=str(tmp_path), recompute_settings=dict(which=["born_dead"], grid=grid), **SMALL
+    )
+    how = json.loads((tmp_path / RESULT_FILES["born_dead"]).read_text())["how"]
+    assert how["parameters"] == grid and how["made_by"] == "rectifiers.dying.born_dead_grid"
+    assert glued["grid_networks"] == 300 and glued["init_depth"] == 12
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        (dict(mc_networks=0), "mc_networks must be an integer >= 1"),
+        (dict(table_widths="2, 4"), "parameter 'table_widths' must be list\\[int\\]"),
+        (dict(table_depths=[50, 10]), "table_depths must be strictly increasing"),
+    ],
+)
+def test_bad_parameters_fail_clearly(notebook_runner, parameters, message):
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError, match=message):
+        notebook_runner(CHAPTER, **parameters)
