@@ -318,9 +318,9 @@ def born_dead_monte_carlo(
     for size, chunk_seed in zip(chunks, np.random.SeedSequence(seed).spawn(len(chunks))):
         died_at = _simulate_chunk(np.random.default_rng(chunk_seed), size, width, depth, x, slope, init)
         dead += np.bincount(died_at[died_at <= depth], minlength=depth + 1)[1:].cumsum()
-    return BornDead(
-        width, depth, activation, alpha if activation != "relu" else 0.0, init, domain, n_networks, len(x), seed, dead, time.perf_counter() - start
-    )
+    recorded_alpha = alpha if activation != "relu" else 0.0
+    wall = time.perf_counter() - start
+    return BornDead(width, depth, activation, recorded_alpha, init, domain, n_networks, len(x), seed, dead, wall)
 
 
 def _simulate_chunk(rng, n, width, depth, x, slope, init) -> np.ndarray:

@@ -119,7 +119,10 @@ def born_dead_heatmap(records: list[BornDead], domain: str = "[-1,1]") -> go.Fig
                 z=z, x=depths, y=[str(r.width) for r in rows], zmin=0, zmax=1, colorscale="Blues",
                 colorbar=dict(title="P(dead)"), visible=k == 0, name=setting_label(activation, alpha, init),
                 customdata=np.dstack([low, high]),
-                hovertemplate="depth %{x}, width %{y}<br>P(dead) = %{z:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]<extra></extra>",
+                hovertemplate=(
+                    "depth %{x}, width %{y}<br>P(dead) = %{z:.3f} "
+                    "[%{customdata[0]:.3f}, %{customdata[1]:.3f}]<extra></extra>"
+                ),
             )
         )
     steps = [
@@ -167,7 +170,7 @@ def initialisation_figure(records: list[BornDead], width: int = 4, domain: str =
     fig.update_yaxes(range=[-0.03, 1.03])
     return finish(
         fig,
-        title=f"What the initialisation and the slope change: width {width}, domain {domain}, {chosen[0].n_networks:,} networks each",
+        title=f"Initialisation and slope: width {width}, domain {domain}, {chosen[0].n_networks:,} networks each",
         x="depth (hidden layers)",
         y="P(output constant on the domain)",
     )
@@ -265,7 +268,8 @@ def dead_channels_figure(runs: list[DyingRun], alpha: float = 0.01) -> go.Figure
         raise ValueError(f"no seed_cnn runs with ReLU or Leaky ReLU (α={alpha:g})")
     rates = sorted({r.learning_rate for r in chosen})
     layers = chosen[0].layers
-    fig = make_subplots(rows=1, cols=len(layers), subplot_titles=[f"{name} ({len(chosen[0].active_fraction[i])} channels)" for i, name in enumerate(layers)])
+    titles = [f"{name} ({len(chosen[0].active_fraction[i])} channels)" for i, name in enumerate(layers)]
+    fig = make_subplots(rows=1, cols=len(layers), subplot_titles=titles)
     visibility = []
     for k, lr in enumerate(rates):
         for r in (r for r in chosen if r.learning_rate == lr):
@@ -285,7 +289,8 @@ def dead_channels_figure(runs: list[DyingRun], alpha: float = 0.01) -> go.Figure
         dict(method="update", label=f"{lr:g}", args=[{"visible": [v == k for v in visibility]}])
         for k, lr in enumerate(rates)
     ]
-    fig.update_layout(barmode="group", sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="Adam learning rate: "), pad=dict(t=50))])
+    slider = dict(active=0, steps=steps, currentvalue=dict(prefix="Adam learning rate: "), pad=dict(t=50))
+    fig.update_layout(barmode="group", sliders=[slider])
     fig.update_xaxes(title_text="channel", row=1, col=2)
     return finish(
         fig,
@@ -343,7 +348,12 @@ def preactivation_histogram(values: dict[str, np.ndarray]) -> go.Figure:
         fig.add_trace(go.Histogram(x=np.asarray(v), name=label, opacity=0.6, nbinsx=60, marker_color=palette[i % 4]))
     fig.add_vline(x=0, line=dict(color="black", width=1, dash="dash"))
     fig.update_layout(barmode="overlay")
-    return finish(fig, title="A dead unit and a live one: pre-activations over every training image", x="pre-activation w·x + b", y="images")
+    return finish(
+        fig,
+        title="A dead unit and a live one: pre-activations over every training image",
+        x="pre-activation w·x + b",
+        y="images",
+    )
 
 
 # --- Live explorers (ipywidgets: sliders + Output + observe, via rectifiers.widgets) ------------------------------
@@ -380,7 +390,11 @@ def born_dead_explorer_figure(depth: int, width: int, alpha: float, domain: str,
             fillcolor=_colour(activation), opacity=0.2, hoverinfo="skip", name="95 % Wilson interval",
         )
     )
-    fig.add_trace(go.Scatter(x=r.depths, y=r.probability, mode="lines+markers", line=dict(color=_colour(activation)), name="measured"))
+    fig.add_trace(
+        go.Scatter(
+            x=r.depths, y=r.probability, mode="lines+markers", line=dict(color=_colour(activation)), name="measured"
+        )
+    )
     if activation == "relu":
         fig.add_trace(
             go.Scatter(
@@ -392,7 +406,10 @@ def born_dead_explorer_figure(depth: int, width: int, alpha: float, domain: str,
     at = r.at(depth)
     return finish(
         fig,
-        title=f"{setting_label(activation, alpha)}, width {width}, on {domain}: P(dead at depth {depth}) = {at['p']:.3f} [{at['low']:.3f}, {at['high']:.3f}]",
+        title=(
+            f"{setting_label(activation, alpha)}, width {width}, on {domain}: P(dead at depth {depth}) = "
+            f"{at['p']:.3f} [{at['low']:.3f}, {at['high']:.3f}]"
+        ),
         x="depth (hidden layers)",
         y="P(born dead)",
     )
@@ -411,13 +428,18 @@ def training_run_figure(run: DyingRun) -> go.Figure:
     fig.update_yaxes(range=[-0.03, 1.03])
     return finish(
         fig,
-        title=f"{run.label}, Adam {run.learning_rate:.3g}: test accuracy {run.test_accuracy[-1]:.3f}, {sum(run.revived())} units revived",
+        title=(
+            f"{run.label}, Adam {run.learning_rate:.3g}: test accuracy {run.test_accuracy[-1]:.3f}, "
+            f"{sum(run.revived())} units revived"
+        ),
         x="epoch (0 = initialisation)",
         y="share of the layer's units dead",
     )
 
 
-def training_explorer(data, *, initial: DyingRun | None = None, epochs: int = 3, mlp_depth: int = 4, mlp_width: int = 32, seed: int = 0):
+def training_explorer(
+    data, *, initial: DyingRun | None = None, epochs: int = 3, mlp_depth: int = 4, mlp_width: int = 32, seed: int = 0
+):
     """Sliders for the learning rate and α (0 = ReLU) that train a small MLP on `data` and redraw its dead units
     per epoch. Keep `data` small: every move trains. `initial`, a run of the same setup, is drawn first without
     training (it is what the static book shows)."""

@@ -276,3 +276,44 @@ def test_train_and_watch_records_every_epoch():
         dying.train_and_watch(data, "resnet")
     with pytest.raises(ValueError, match="learning_rate must be a finite real number"):
         dying.train_and_watch(data, learning_rate=0.0)
+
+
+# --- figures and explorers, from the stored results ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stored():
+    return dying.load_stored_results("results/dying")
+
+
+def test_stored_results_record_how_they_were_made(stored):
+    for name, (how, records) in stored.items():
+        assert how["made_by"].startswith("rectifiers.dying.") and how["versions"]["numpy"] and records
+        assert "cpu_s" in how and "wall_s" in how
+    assert stored["training"][0]["data"]["name"] == "mnist"
+
+
+def test_static_sliders_have_one_step_per_setting(stored):
+    from rectifiers import dying_plots
+
+    grid = stored["born_dead"][1]
+    fig = dying_plots.born_dead_heatmap(grid)
+    settings = {(r.activation, r.alpha, r.init) for r in grid}
+    assert len(fig.layout.sliders[0].steps) == len(settings) == len(fig.data)
+    assert [t.visible for t in fig.data].count(True) == 1
+    sweep = stored["training"][1]
+    fig = dying_plots.dead_fraction_by_epoch(sweep, "seed_cnn")
+    rates = {r.learning_rate for r in sweep if r.architecture == "seed_cnn"}
+    assert len(fig.layout.sliders[0].steps) == len(rates)
+    with pytest.raises(ValueError, match="no runs of architecture 'resnet'"):
+        dying_plots.dead_fraction_by_epoch(sweep, "resnet")
+
+
+def test_explorers_draw_without_a_frontend(stored):
+    from rectifiers import dying_plots
+
+    box = dying_plots.born_dead_explorer(n_networks=50, max_depth=5)
+    assert box.output.outputs and "text/html" in box.output.outputs[0]["data"]
+    run = stored["training"][1][0]
+    box = dying_plots.training_explorer(None, initial=run)  # drawn from the run: nothing trains
+    assert box.output.outputs and run.label in str(box.output.outputs[0]["data"])
