@@ -14,11 +14,8 @@ The definitions the chapter uses:
 
 from __future__ import annotations
 
-import datetime
 import json
 import math
-import os
-import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -26,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .results import provenance as results_provenance
 from .validation import check_choice, check_finite, check_increasing_ints, check_int
 
 # --- Dead units of a Keras model --------------------------------------------------------------------------------
@@ -668,24 +666,8 @@ def provenance(function: str, parameters: dict, wall_s: float, cpu_s: float, dat
 
     The machine is shared, so wall time depends on the load; CPU time (all threads) is the steadier cost.
     """
-    import keras
-    import tensorflow as tf
-
-    return {
-        "made_by": f"rectifiers.dying.{function}",
-        "parameters": parameters,
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs (shared)",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "wall_s": round(wall_s, 1),
-        "cpu_s": round(cpu_s, 1),
-        "data": None if data is None else data.provenance(),
-    }
+    return results_provenance(parameters, made_by=f"rectifiers.dying.{function}", wall_s=round(wall_s, 1),
+                              cpu_s=round(cpu_s, 1), data=None if data is None else data.provenance())
 
 
 def write_result(path, how: dict, records: list) -> Path:

@@ -16,10 +16,8 @@ What they measure, layer by layer (hidden layers are the `dense_i` → `act_i` p
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import logging
-import platform
 import re
 import time
 import weakref
@@ -33,6 +31,7 @@ import tensorflow as tf
 
 from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .models import INITIALIZERS, kernel_initializer, mlp
+from .results import provenance as results_provenance
 from .validation import check_choice, check_finite, check_int
 
 PERCENTILES = (2.0, 25.0, 50.0, 75.0, 98.0)
@@ -558,17 +557,7 @@ def gradient_traces(
 
 def provenance(**parameters) -> dict:
     """How a result was made: parameters, library versions, machine, date (wall time is added by the caller)."""
-    return {
-        "parameters": parameters,
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-        },
-        "machine": f"{platform.machine()}, {platform.system()}",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
+    return results_provenance(parameters)
 
 
 GRID_SCHEMA = (

@@ -185,6 +185,23 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def provenance(parameters: dict, **details) -> dict:
+    """How a stored result was made: its parameters, library versions, machine and date, plus `details`
+    (e.g. made_by, wall_s, cpu_s, data). Shared by every chapter's stored results."""
+    import datetime
+    import platform
+
+    from .training import versions
+
+    return {
+        "parameters": parameters,
+        "versions": versions(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs (shared)",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        **details,
+    }
+
+
 # --- loaders for the chapters --------------------------------------------------------------------------------------
 
 _CONFIG_COLUMNS = ("dataset", "activation", "alpha", "seed", "n_train", "n_test", "batch_size", "optimizer",
