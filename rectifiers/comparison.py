@@ -295,6 +295,8 @@ def prose_numbers(results: StudyResults, sweep_snapshots: pd.DataFrame, alpha: f
         distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
         out["cnn_cells"] = str(len(verdicts))
         out["cnn_distinct_cells"] = str(len(distinct))
+        # Each cell is its own test at the 5 % level: this many would come out "distinguishable" by chance alone.
+        out["cnn_expected_by_chance"] = f"{0.05 * len(verdicts):.1f}"
         out["cnn_verdict_sentence"] = verdict_sentence(verdicts)
         spread = seed_to_seed_spread(snapshots, "relu")
         if not spread.empty:
@@ -335,7 +337,7 @@ def prose_numbers(results: StudyResults, sweep_snapshots: pd.DataFrame, alpha: f
 PROSE_KEYS = (
     "cnn_runs_stored", "cnn_runs_planned", "cnn_n_seeds", "cnn_n_train", "cnn_n_test", "cnn_train_kind",
     "cnn_epochs_done", "cnn_epochs_trained", "cnn_wall_hours", "cnn_s_per_epoch", "cnn_hardware",
-    "cnn_sign_agreement", "cnn_cells", "cnn_distinct_cells", "cnn_verdict_sentence", "cnn_gap_below_noise",
+    "cnn_sign_agreement", "cnn_cells", "cnn_distinct_cells", "cnn_expected_by_chance", "cnn_verdict_sentence", "cnn_gap_below_noise",
     "cnn_best_epoch_relu", "cnn_best_epoch_leaky", "cnn_last_epoch", "cnn_last_train_loss_relu",
     "cnn_loss_rise_relu", "cnn_loss_rise_leaky", "cnn_acc_change_relu", "sweep_epoch", "sweep_best_alpha",
     "sweep_best_acc", "sweep_relu_acc", "sweep_linear_acc", "sweep_n_alphas", "sweep_alpha_range",
