@@ -14,7 +14,7 @@ ifneq ($(wildcard ../shared/data/mnist),)
 export RECTIFIERS_MNIST_DIR ?= $(abspath ../shared/data/mnist)
 endif
 
-BOOK_INPUTS := _config.yml _toc.yml $(wildcard book/*.md book/*.bib book/_ext/*.py notebooks/*.ipynb) \
+BOOK_INPUTS := _config.yml _toc.yml $(wildcard book/*.md book/*.bib book/_ext/*.py book/_static/* notebooks/*.ipynb) \
 	$(shell find rectifiers results -type f -not -name '*.pyc' 2>/dev/null)
 
 .PHONY: book test test-unit test-book lab bench env clean
