@@ -15,9 +15,7 @@ What they measure, layer by layer (hidden layers are the `dense_i` → `act_i` p
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import re
 import time
 import weakref
@@ -32,6 +30,7 @@ import tensorflow as tf
 from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .models import INITIALIZERS, kernel_initializer, mlp
 from .results import provenance as results_provenance
+from .tf_logging import quiet_retracing
 from .validation import check_choice, check_finite, check_int
 
 PERCENTILES = (2.0, 25.0, 50.0, 75.0, 98.0)
@@ -106,18 +105,6 @@ def _forward(model: keras.Model, images, training: bool = False):
     return x, pre, post
 
 
-@contextlib.contextmanager
-def _quiet_retracing():
-    """Silence TensorFlow's retracing warning: probing many fresh models traces one small function per model."""
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _signature(model: keras.Model) -> list[tf.TensorSpec]:
     """Input signature (any batch size) of a model's images and labels, so each function is traced once."""
     return [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32), tf.TensorSpec([None], tf.int32)]
@@ -163,7 +150,7 @@ def _sgd_function(model: keras.Model, xla: bool = False):
 def weight_gradient_norms(model: keras.Model, images, labels) -> np.ndarray:
     """Frobenius norm of ∂loss/∂W_i for each hidden layer i = 1 … depth (mean cross-entropy over the batch)."""
     images, labels = check_batch(images, labels)
-    with _quiet_retracing():
+    with quiet_retracing():
         _, norms = _gradient_function(model)(tf.constant(images), tf.constant(labels))
     return norms.numpy().astype(np.float64)
 
@@ -171,7 +158,7 @@ def weight_gradient_norms(model: keras.Model, images, labels) -> np.ndarray:
 def batch_loss(model: keras.Model, images, labels) -> float:
     """Mean cross-entropy of the model on a batch."""
     images, labels = check_batch(images, labels)
-    with _quiet_retracing():
+    with quiet_retracing():
         loss, _ = _gradient_function(model)(tf.constant(images), tf.constant(labels))
     return float(loss)
 
@@ -511,7 +498,7 @@ def train_with_probes(
     record(0)
     for start in range(0, steps, record_every):  # the last chunk may be shorter
         stop = min(start + record_every, steps)
-        with _quiet_retracing():
+        with quiet_retracing():
             train_steps(all_images, all_labels, tf.constant(batches[start:stop]))
         record(stop)
     return trace

@@ -7,8 +7,6 @@ interquartile range and a bootstrap confidence interval of the median.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
 import platform
 import time
@@ -17,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .activations import ACTIVATIONS, DEFAULT_ALPHA, activation_layer, check_activation
+from .tf_logging import quiet_retracing
 from .validation import check_choice, check_finite, check_int
 
 ROW = 1024
@@ -73,18 +72,6 @@ def check_size(size, name: str = "size") -> int:
     return size
 
 
-@contextlib.contextmanager
-def _quiet_tensorflow():
-    # Tracing one tf.function per activation trips TensorFlow's "excessive retracing" warning; it is expected.
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def forward_backward_step(name: str, alpha: float = DEFAULT_ALPHA):
     """A compiled function (x, upstream) → (y, dy/dx and any weight gradients) through the Keras layer."""
     import tensorflow as tf
@@ -134,7 +121,7 @@ def time_activations(
     upstream = tf.constant(rng.standard_normal(shape, dtype=np.float32))
     environment = describe_environment()
     start = time.perf_counter()
-    with _quiet_tensorflow():
+    with quiet_retracing():
         steps = {name: forward_backward_step(name, alpha) for name in names}
         for _ in range(warmup):
             for name in names:
