@@ -1,14 +1,22 @@
 """ReLU against Leaky ReLU over stored runs: the seed article's table from our runs, and its test over seeds.
 
 All functions take the snapshots DataFrame of `results.snapshots_frame` (columns activation, alpha, seed,
-epoch, train/test loss and accuracy). Differences follow the seed article: "ReLU relative to LReLU",
+epoch, train/test loss and accuracy). The article's table uses "ReLU relative to LReLU",
 100 · (ReLU − LReLU) / LReLU, in percent, for runs of the same seed (paired: same initial weights).
+
+That measure is kept for the article's table, but it is ill-conditioned for losses: after a few dozen epochs a
+training loss is 1e-7–1e-2, and the ratio of two such numbers swings by orders of magnitude. Verdicts and
+figures therefore measure losses by the log of their ratio, ln(ReLU / LReLU) (`MEASURES`), which treats
+"twice as large" and "half as large" alike; accuracies, far from zero, keep the article's relative difference.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
+import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,15 +33,35 @@ if TYPE_CHECKING:
 
 LOWER_IS_BETTER = {"train_loss", "test_loss"}
 
+MEASURES = {"train_accuracy": "relative", "train_loss": "log_ratio", "test_accuracy": "relative",
+            "test_loss": "log_ratio"}
+"""How verdicts and figures measure each metric's gap: "relative" = 100 · (ReLU − LReLU) / LReLU in %,
+"log_ratio" = ln(ReLU / LReLU) (shown to readers as the ratio ReLU ÷ LReLU)."""
+
+NEAR_ZERO_LOSS = 0.01
+"""A loss below this is "near zero" for a relative difference: a cross-entropy of 0.01 means the model gives the
+right class about 99 % probability on average, so the loss is mostly memorisation residue and a relative
+difference of two such numbers is ill-conditioned."""
+
+
+def _with_alpha(snapshots: pd.DataFrame, activation: str, alpha: float | None) -> pd.DataFrame:
+    """The rows of one model; alpha None for ReLU (the store records no α for it)."""
+    rows = snapshots[snapshots.activation == activation]
+    if alpha is None or rows.empty:
+        return rows
+    return rows[np.isclose(pd.to_numeric(rows.alpha, errors="coerce").astype(float), alpha)]
+
 
 def paired_metrics(snapshots: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """ReLU and Leaky ReLU(α) metrics side by side, one row per (seed, epoch) where both runs reached it."""
     if snapshots.empty:
         raise ValueError("no stored snapshots: the study has not been run (see the chapter's command)")
-    relu = snapshots[snapshots.activation == "relu"]
-    leaky = snapshots[(snapshots.activation == "leaky_relu") & np.isclose(snapshots.alpha, alpha)]
-    if relu.empty or leaky.empty:
-        raise ValueError(f"need stored runs of both relu and leaky_relu with alpha={alpha}")
+    relu = _with_alpha(snapshots, "relu", None)
+    leaky = _with_alpha(snapshots, "leaky_relu", alpha)
+    missing = [name for name, rows in (("relu", relu), (f"leaky_relu with alpha={alpha}", leaky)) if rows.empty]
+    if missing:
+        raise ValueError(f"need stored runs of both relu and leaky_relu with alpha={alpha}; "
+                         f"none of {' and '.join(missing)}")
     cols = ["seed", "epoch", *METRICS]
     return relu[cols].merge(leaky[cols], on=["seed", "epoch"], suffixes=("_relu", "_leaky")).sort_values(
         ["epoch", "seed"], ignore_index=True
@@ -49,6 +77,24 @@ def relative_differences(snapshots: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return out
 
 
+def paired_differences(snapshots: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Per (seed, epoch): each metric's gap in its well-conditioned measure (`MEASURES`)."""
+    paired = paired_metrics(snapshots, alpha)
+    out = paired[["seed", "epoch"]].copy()
+    for m in METRICS:
+        out[m] = measure(m, paired[f"{m}_relu"], paired[f"{m}_leaky"])
+    return out
+
+
+def measure(metric: str, value, reference):
+    """The gap of `value` against `reference` in `metric`'s measure: relative % or ln ratio."""
+    if MEASURES[metric] == "log_ratio":
+        value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(value / reference)
+    return relative_difference(value, reference)
+
+
 def replication_table(snapshots: pd.DataFrame, alpha: float, seed: int) -> pd.DataFrame:
     """The seed article's table from one of our seeds: rows = epochs, columns = metrics (%)."""
     diffs = relative_differences(snapshots, alpha)
@@ -56,6 +102,14 @@ def replication_table(snapshots: pd.DataFrame, alpha: float, seed: int) -> pd.Da
     if one.empty:
         raise ValueError(f"seed must be one of the stored seeds {sorted(int(s) for s in diffs.seed.unique())}; got {seed!r}")
     return one.drop(columns="seed").set_index("epoch")
+
+
+def near_zero_cells(snapshots: pd.DataFrame, alpha: float, seed: int, threshold: float = NEAR_ZERO_LOSS) -> pd.DataFrame:
+    """Same shape as `replication_table`: True where the cell divides by a loss below `threshold`."""
+    paired = paired_metrics(snapshots, alpha)
+    one = paired[paired.seed == seed].set_index("epoch")
+    return pd.DataFrame({m: (one[f"{m}_leaky"] < threshold) if m in LOWER_IS_BETTER else False for m in METRICS},
+                        index=one.index)
 
 
 def side_by_side(ours: pd.DataFrame, article: pd.DataFrame) -> pd.DataFrame:
@@ -67,44 +121,41 @@ def side_by_side(ours: pd.DataFrame, article: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=ours.index)
 
 
-def verdicts_for_reading(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """The verdict table, narrowed for a page: the interval in one column, rounded numbers, short labels."""
-    return pd.DataFrame({
-        "epoch": verdicts.epoch,
-        "metric": verdicts.metric.str.replace("_", " "),
-        "mean (%)": verdicts["mean"].map(lambda v: f"{v:+.3f}"),
-        "95 % CI (%)": [f"[{lo:+.3f}, {hi:+.3f}]" for lo, hi in zip(verdicts.ci_low, verdicts.ci_high)],
-        "paired p": verdicts.p_value.map(lambda v: f"{v:.3f}"),
-        "favours": verdicts.better,
-        "verdict": verdicts.verdict.str.replace("distinguishable from seed noise", "distinguishable"),
-    })
-
-
 def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float = 0.95) -> pd.DataFrame:
-    """Per (epoch, metric): mean difference over seeds, its CI, the paired t-test p-value, and a verdict.
+    """Per (epoch, metric): mean gap over seeds in the metric's measure, its CI, the paired t-test, a verdict.
 
-    The verdict is "distinguishable from seed noise" when the CI excludes 0, else "within seed noise"; with one
-    seed there is no interval and the verdict says so. `better` says which activation the mean favours.
+    `mean`, `ci_low`, `ci_high` are in the measure of `MEASURES` (relative % or ln ratio); `unit` says which,
+    and `shown`, `shown_low`, `shown_high` are the same numbers in readers' units (% or a ratio ReLU ÷ LReLU).
+    The verdict is "distinguishable from seed noise" when the CI excludes 0 (no gap), else "within seed noise";
+    with one seed there is no interval and the verdict says so. `better` says which activation the mean favours.
     """
-    diffs = relative_differences(snapshots, alpha)
+    diffs = paired_differences(snapshots, alpha)
     paired = paired_metrics(snapshots, alpha)
     rows = []
     for (epoch, group), m in itertools.product(diffs.groupby("epoch"), METRICS):
-        est = mean_ci(group[m], confidence)
+        values = group[m][np.isfinite(group[m])]
+        if values.empty:
+            continue
+        est = mean_ci(values, confidence)
         pairs = paired[paired.epoch == epoch]
-        p = paired_t_test(pairs[f"{m}_relu"], pairs[f"{m}_leaky"]) if len(pairs) >= 2 else np.nan
+        p = paired_t_test(measure(m, pairs[f"{m}_relu"], pairs[f"{m}_leaky"]), np.zeros(len(pairs))) \
+            if len(pairs) >= 2 else np.nan
         relu_better = (est.mean < 0) if m in LOWER_IS_BETTER else (est.mean > 0)
         if est.n < 2:
             verdict = "one seed: no interval"
         else:
             verdict = "distinguishable from seed noise" if est.excludes(0.0) else "within seed noise"
+        ratio = MEASURES[m] == "log_ratio"
+        show = np.exp if ratio else (lambda v: v)
         rows.append(dict(epoch=epoch, metric=m, n_seeds=est.n, mean=est.mean, ci_low=est.low, ci_high=est.high,
-                         p_value=p, better="ReLU" if relu_better else "Leaky ReLU", verdict=verdict))
+                         unit="ratio" if ratio else "%", shown=show(est.mean), shown_low=show(est.low),
+                         shown_high=show(est.high), p_value=p, better="ReLU" if relu_better else "Leaky ReLU",
+                         verdict=verdict))
     return pd.DataFrame(rows)
 
 
 def seed_to_seed_spread(snapshots: pd.DataFrame, activation: str = "relu", alpha: float | None = None) -> pd.DataFrame:
-    """Per (epoch, metric): relative differences (%) between every pair of seeds of the same activation.
+    """Per (epoch, metric): the gap (in `MEASURES`) between every pair of seeds of the same activation.
 
     The yardstick for the ReLU-vs-Leaky gap: how far apart two runs of the *same* model land by luck alone.
     """
@@ -117,7 +168,7 @@ def seed_to_seed_spread(snapshots: pd.DataFrame, activation: str = "relu", alpha
         for a, b in itertools.combinations(sorted(by_seed.index), 2):
             for m in METRICS:
                 rows.append(dict(epoch=epoch, metric=m, seeds=f"{a} vs {b}",
-                                 difference=float(relative_difference(by_seed.at[a, m], by_seed.at[b, m]))))
+                                 difference=float(measure(m, by_seed.at[a, m], by_seed.at[b, m]))))
     return pd.DataFrame(rows, columns=["epoch", "metric", "seeds", "difference"])
 
 
@@ -158,6 +209,58 @@ class StudyResults:
         lines.append(f"Train them (resuming where they stopped) with:\n  {command}")
         return "\n".join(lines)
 
+    def training_command(self, studies_dir: str | os.PathLike = "studies") -> str:
+        """The command that trains exactly this study's missing runs, for `missing_message`.
+
+        The smallest study file in `studies_dir` whose runs include every missing one; if none does, the YAML of
+        a study file to save first (the notebook's own grid), then the command that runs it.
+        """
+        missing = {r.key for r in self.plan.runs if r.status != "done"}
+        until = f" --until-epoch {self.plan.until_epoch}" if self.plan.until_epoch else ""
+        matches = []
+        for path in sorted(Path(studies_dir).glob("*.yaml")):
+            keys = _study_keys(path, self.plan)
+            if keys is not None and missing <= keys:
+                matches.append((len(keys), path))
+        if matches:
+            path = min(matches)[1]
+            return f"python -m rectifiers study {Path(studies_dir).name}/{path.name}{until}"
+        name = self.plan.study.name
+        target = f"{Path(studies_dir).name}/{name}.yaml"
+        return (f"python -m rectifiers study {target}{until}\n  after saving as {target}:\n"
+                + textwrap.indent(study_yaml(self.plan.study), "    "))
+
+
+def _study_keys(path: Path, the_plan: "Plan") -> set[str] | None:
+    """Run keys of the study file at `path` on the data the plan loaded; None if unreadable or other data."""
+    from .study import load_study
+    from .training import run_key
+
+    try:
+        study = load_study(path)
+        configs = study.configs()
+    except (OSError, ValueError):
+        return None
+    planned = {r.config.dataset: r.config for r in the_plan.runs}
+    keys = set()
+    for c in configs:
+        mine = planned.get(c.dataset)
+        if mine is None or (c.n_train, c.n_test, c.data_seed) != (mine.n_train, mine.n_test, mine.data_seed):
+            continue  # the plan's data would not be this config's data
+        keys.add(run_key(c, the_plan.data[c.dataset]))
+    return keys
+
+
+def study_yaml(study: "Study") -> str:
+    """A study as the YAML of a study file (`study.load_study` reads it back to the same runs)."""
+    import yaml
+
+    values = {"name": study.name, "description": study.description or "Written by Chapter 4 for its missing runs.",
+              "datasets": list(study.datasets), "activations": list(study.activations),
+              "alphas": list(study.alphas), "seeds": list(study.seeds)}
+    values.update({k: list(v) if isinstance(v, tuple) else v for k, v in study.settings.items()})
+    return yaml.safe_dump(values, sort_keys=False, allow_unicode=True)
+
 
 def gather(study: "Study", store: "ResultsStore | None" = None, *, train: bool = False,
            until_epoch: int | None = None, progress: bool = True) -> StudyResults:
@@ -173,173 +276,9 @@ def gather(study: "Study", store: "ResultsStore | None" = None, *, train: bool =
     return StudyResults(the_plan, [r for r in records if r and r["snapshots"]])
 
 
-def scale_summary(results: StudyResults) -> dict:
-    """The scale a study was actually run at, from its stored records: data, seeds, epochs, hardware, time."""
-    records = results.records
-    if not records:
-        return {"runs_stored": 0, "runs_planned": len(results.plan.runs)}
-    data = records[0]["data"]
-    segments = [s for r in records for s in r["segments"]]
-    done = [r["epochs_done"] for r in records]
-    epochs = sum(done)
-    wall = sum(s["wall_s"] for s in segments)
-    return {
-        "runs_stored": len(records),
-        "runs_planned": len(results.plan.runs),
-        "seeds": sorted({r["config"]["seed"] for r in records}),
-        "n_train": data["n_train"],
-        "n_test": data["n_test"],
-        "train_is_sample": bool(data["is_sample"]),
-        "data": data["description"],
-        "epochs_done_min": min(done),
-        "epochs_done_max": max(done),
-        "epochs_trained": epochs,
-        "wall_hours": wall / 3600,
-        "s_per_epoch": wall / epochs if epochs else float("nan"),
-        "backends": sorted({s["backend"] for s in segments}),
-        "devices": sorted({s["device"] for s in segments}),
-        "cpus": sorted({s["hardware"]["cpu"] for s in segments}),
-        "batch_size": records[0]["config"]["batch_size"],
-    }
-
-
-def overfitting_summary(history: pd.DataFrame) -> pd.DataFrame:
-    """Per model, mean over seeds: the epoch of lowest test loss, loss and accuracy there and at the last epoch."""
-    rows = []
-    tested = history.dropna(subset=["test_loss"])
-    for (activation, seed), runs in tested.groupby(["activation", "seed"]):
-        runs = runs.sort_values("epoch")
-        best = runs.loc[runs.test_loss.idxmin()]
-        last = runs.iloc[-1]
-        train_last = history[(history.activation == activation) & (history.seed == seed)].sort_values("epoch").iloc[-1]
-        rows.append(dict(activation=activation, seed=seed, best_epoch=int(best.epoch), best_test_loss=best.test_loss,
-                         best_test_accuracy=best.test_accuracy, last_epoch=int(last.epoch),
-                         last_test_loss=last.test_loss, last_test_accuracy=last.test_accuracy,
-                         last_train_loss=train_last.train_loss))
-    per_run = pd.DataFrame(rows)
-    if per_run.empty:
-        return per_run
-    return per_run.groupby("activation").agg(
-        runs=("seed", "count"), best_epoch_mean=("best_epoch", "mean"), best_test_loss=("best_test_loss", "mean"),
-        best_test_accuracy=("best_test_accuracy", "mean"), last_epoch=("last_epoch", "max"),
-        last_test_loss=("last_test_loss", "mean"), last_test_accuracy=("last_test_accuracy", "mean"),
-        last_train_loss=("last_train_loss", "mean"))
-
-
-def verdict_sentence(verdicts: pd.DataFrame) -> str:
-    """One sentence for the reader: how many cells of the table survive seed noise, and which."""
-    distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
-    n, seeds = len(verdicts), int(verdicts.n_seeds.min()) if len(verdicts) else 0
-    if distinct.empty:
-        return f"none of the {n} cells of the table is distinguishable from seed noise with {seeds} seeds"
-    cells = "; ".join(f"{r.metric.replace('_', ' ')} at epoch {r.epoch}, {r.better} better by {abs(r['mean']):.2f} %"
-                      for _, r in distinct.iterrows())
-    return f"{len(distinct)} of the {n} cells of the table are distinguishable from seed noise with {seeds} seeds ({cells})"
-
-
-def alpha_spread(sweep_snapshots: pd.DataFrame, metric: str = "test_accuracy") -> dict:
-    """At the last common epoch of a sweep: the range of Leaky ReLU's mean `metric` over α < 1, and the mean
-    range over seeds within one α (the seed noise the α ranking must beat)."""
-    at = sweep_snapshots[sweep_snapshots.epoch == sweep_snapshots.epoch.max()]
-    leaky = at[(at.activation == "leaky_relu") & (at.alpha < 1)]
-    if leaky.empty:
-        return {}
-    means = leaky.groupby("alpha")[metric].mean()
-    within = leaky.groupby("alpha")[metric].agg(lambda v: v.max() - v.min())
-    return {"epoch": int(at.epoch.max()), "n_alphas": int(means.size), "alpha_range": float(means.max() - means.min()),
-            "seed_range": float(within.mean()), "best_alpha": float(means.idxmax())}
-
-
-# --- the numbers the chapter's prose quotes ------------------------------------------------------------------------
-
-MISSING = "— (runs missing)"
-"""What the prose shows for a number whose runs are not stored yet."""
-
-
 def has_pairs(snapshots: pd.DataFrame, alpha: float) -> bool:
     """Whether at least one seed has both a ReLU and a Leaky ReLU(α) snapshot at the same epoch."""
     try:
         return not paired_metrics(snapshots, alpha).empty
     except ValueError:
         return False
-
-
-def prose_numbers(results: StudyResults, sweep_snapshots: pd.DataFrame, alpha: float, replication_seed: int) -> dict:
-    """Every number the chapter's text quotes, formatted; `MISSING` where the stored runs cannot give it.
-
-    Formatting here (not in the text) lets the chapter build and say what is missing on a fresh clone.
-    """
-    out = {}
-    scale = scale_summary(results)
-    out["cnn_runs_stored"] = str(scale["runs_stored"])
-    out["cnn_runs_planned"] = str(scale["runs_planned"])
-    if scale["runs_stored"]:
-        out.update(
-            cnn_n_seeds=str(len(scale["seeds"])), cnn_n_train=f"{scale['n_train']:,}",
-            cnn_n_test=f"{scale['n_test']:,}",
-            cnn_train_kind=("a sample of the 60,000-image MNIST training set" if scale["train_is_sample"]
-                            else "the training set"),
-            cnn_epochs_done=str(scale["epochs_done_min"]), cnn_epochs_trained=f"{scale['epochs_trained']:,}",
-            cnn_wall_hours=f"{scale['wall_hours']:.1f}", cnn_s_per_epoch=f"{scale['s_per_epoch']:.1f}",
-            cnn_hardware=(f"{', '.join(scale['devices'])} ({', '.join(scale['cpus'])}), Keras backend "
-                          f"{', '.join(scale['backends'])}"),
-        )
-    snapshots = results.snapshots()
-    if has_pairs(snapshots, alpha):
-        ours = replication_table(snapshots, alpha, replication_seed)
-        article = seed_article_table().reindex(ours.index)
-        comparable = article.notna()
-        agree = ((ours > 0) == (article > 0)) & comparable
-        out["cnn_sign_agreement"] = f"{int(agree.values.sum())} of {int(comparable.values.sum())}"
-        verdicts = seed_noise_verdicts(snapshots, alpha)
-        distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
-        out["cnn_cells"] = str(len(verdicts))
-        out["cnn_distinct_cells"] = str(len(distinct))
-        # Each cell is its own test at the 5 % level: this many would come out "distinguishable" by chance alone.
-        out["cnn_expected_by_chance"] = f"{0.05 * len(verdicts):.1f}"
-        out["cnn_verdict_sentence"] = verdict_sentence(verdicts)
-        spread = seed_to_seed_spread(snapshots, "relu")
-        if not spread.empty:
-            noise = spread.assign(size=spread.difference.abs()).groupby(["epoch", "metric"])["size"].median()
-            gap = verdicts.set_index(["epoch", "metric"])["mean"].abs()
-            below = (gap < noise.reindex(gap.index)).sum()
-            out["cnn_gap_below_noise"] = f"{int(below)} of {len(gap)}"
-        overfit = overfitting_summary(results.history())
-        if {"relu", "leaky_relu"} <= set(overfit.index):
-            r, lk = overfit.loc["relu"], overfit.loc["leaky_relu"]
-            out.update(
-                cnn_best_epoch_relu=f"{r.best_epoch_mean:.0f}", cnn_best_epoch_leaky=f"{lk.best_epoch_mean:.0f}",
-                cnn_last_epoch=f"{int(r.last_epoch)}", cnn_last_train_loss_relu=f"{r.last_train_loss:.1e}",
-                cnn_loss_rise_relu=f"{r.last_test_loss / r.best_test_loss:.1f}",
-                cnn_loss_rise_leaky=f"{lk.last_test_loss / lk.best_test_loss:.1f}",
-                cnn_acc_change_relu=f"{100 * (r.last_test_accuracy - r.best_test_accuracy):+.2f}",
-            )
-    if not sweep_snapshots.empty:
-        at = sweep_snapshots[sweep_snapshots.epoch == sweep_snapshots.epoch.max()]
-        by_alpha = at[at.activation == "leaky_relu"].groupby("alpha").test_accuracy.mean()
-        relu = at[at.activation == "relu"].test_accuracy
-        out["sweep_epoch"] = str(int(at.epoch.max()))
-        if not by_alpha.empty:
-            out["sweep_best_alpha"] = f"{by_alpha.idxmax():g}"
-            out["sweep_best_acc"] = f"{by_alpha.max():.4f}"
-        if not relu.empty:
-            out["sweep_relu_acc"] = f"{relu.mean():.4f}"
-        if 1.0 in by_alpha.index:
-            out["sweep_linear_acc"] = f"{by_alpha[1.0]:.4f}"
-        spread_alpha = alpha_spread(sweep_snapshots)
-        if spread_alpha:
-            out.update(sweep_n_alphas=str(spread_alpha["n_alphas"]),
-                       sweep_alpha_range=f"{100 * spread_alpha['alpha_range']:.2f}",
-                       sweep_seed_range=f"{100 * spread_alpha['seed_range']:.2f}")
-    return {key: out.get(key, MISSING) for key in PROSE_KEYS}
-
-
-PROSE_KEYS = (
-    "cnn_runs_stored", "cnn_runs_planned", "cnn_n_seeds", "cnn_n_train", "cnn_n_test", "cnn_train_kind",
-    "cnn_epochs_done", "cnn_epochs_trained", "cnn_wall_hours", "cnn_s_per_epoch", "cnn_hardware",
-    "cnn_sign_agreement", "cnn_cells", "cnn_distinct_cells", "cnn_expected_by_chance", "cnn_verdict_sentence", "cnn_gap_below_noise",
-    "cnn_best_epoch_relu", "cnn_best_epoch_leaky", "cnn_last_epoch", "cnn_last_train_loss_relu",
-    "cnn_loss_rise_relu", "cnn_loss_rise_leaky", "cnn_acc_change_relu", "sweep_epoch", "sweep_best_alpha",
-    "sweep_best_acc", "sweep_relu_acc", "sweep_linear_acc", "sweep_n_alphas", "sweep_alpha_range",
-    "sweep_seed_range",
-)

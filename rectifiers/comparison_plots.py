@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .activations import SLOPED
+from .comparison import MEASURES
+from .comparison_curves import loss_spikes, mean_over_seeds
 from .plots import colour, finish, label
 from .seed_article import METRICS, TABLE
 
@@ -38,9 +40,11 @@ def _runs(frame: pd.DataFrame):
 
 
 def learning_curves(history: pd.DataFrame, *, title: str = "Learning curves: every seed faint, mean bold") -> go.Figure:
-    """Train/test loss and accuracy per epoch (log-scaled epochs) for each model; one faint line per seed."""
+    """Train/test loss and accuracy per epoch (log-scaled epochs) for each model; one faint line per seed, the
+    mean over seeds only at epochs where every seed was measured, and each loss spike marked on its seed's line."""
     fig = make_subplots(rows=2, cols=2, subplot_titles=[METRIC_TITLES[m] for m, _, _ in _GRID],
                         horizontal_spacing=0.1, vertical_spacing=0.14)
+    spikes = loss_spikes(history)
     for activation, alpha, group in _runs(history):
         name = label(activation, alpha)
         for metric, row, col in _GRID:
@@ -48,12 +52,22 @@ def learning_curves(history: pd.DataFrame, *, title: str = "Learning curves: eve
             for seed, runs in data.groupby("seed"):
                 fig.add_trace(go.Scatter(x=runs.epoch, y=runs[metric], mode="lines", legendgroup=name,
                                          line=dict(color=_faint(colour(activation)), width=1), showlegend=False,
-                                         hovertemplate=f"{name}, seed {seed}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"),
+                                         hovertemplate=f"{name}, seed {seed}<br>epoch %{{x}}: %{{y:.4g}}<extra></extra>"),
                               row=row, col=col)
-            mean = data.groupby("epoch")[metric].mean()
-            fig.add_trace(go.Scatter(x=mean.index, y=mean.values, mode="lines", name=name, legendgroup=name,
+            mean = mean_over_seeds(group, metric)
+            fig.add_trace(go.Scatter(x=mean.epoch, y=mean["mean"], mode="lines", name=name, legendgroup=name,
                                      line=dict(color=colour(activation), width=2.5),
                                      showlegend=(metric == "train_loss")), row=row, col=col)
+        mine = spikes[(spikes.activation == activation)
+                      & (spikes.alpha.isna() if alpha is None else np.isclose(spikes.alpha.astype(float), alpha))]
+        if not mine.empty:
+            fig.add_trace(go.Scatter(x=mine.epoch, y=mine.loss_after, mode="markers", legendgroup=name,
+                                     name=f"{name}: loss spike (×10 or more in one epoch)",
+                                     marker=dict(color=colour(activation), symbol="triangle-up", size=11,
+                                                 line=dict(color="black", width=1)),
+                                     customdata=np.stack([mine.seed, mine.growth], axis=1),
+                                     hovertemplate=(f"{name}, seed %{{customdata[0]}}: loss ×%{{customdata[1]:,.0f}} "
+                                                    "at epoch %{x}<extra></extra>")), row=1, col=1)
     fig.update_xaxes(type="log", title_text="epoch (log scale)")
     fig.update_yaxes(type="log", row=1)
     fig.update_yaxes(title_text="cross-entropy (log scale)", row=1, col=1)
@@ -89,39 +103,49 @@ def snapshots_by_epoch(snapshots: pd.DataFrame, *, title: str = "Every seed at t
 
 
 def differences_vs_noise(verdicts: pd.DataFrame, spread: pd.DataFrame, *,
-                         title: str = "ReLU relative to Leaky ReLU, against seed-to-seed noise") -> go.Figure:
-    """Per metric: mean difference over seeds with its 95 % CI, the seed article's single runs, and the spread
-    between two ReLU seeds (grey) — all in the article's unit, % of the Leaky ReLU value."""
-    fig = make_subplots(rows=1, cols=4, subplot_titles=[METRIC_TITLES[m] for m in METRICS], horizontal_spacing=0.07)
+                         title: str = "ReLU against Leaky ReLU, and seed-to-seed noise") -> go.Figure:
+    """Per metric: mean gap over seeds with its 95 % CI, the seed article's single runs, and the gap between two
+    ReLU seeds (grey). Accuracies in the article's unit (% of the Leaky ReLU value); losses as the ratio
+    ReLU ÷ Leaky ReLU on a log axis, because relative differences of losses near zero are ill-conditioned."""
+    titles = [METRIC_TITLES[m] + (" (ratio, log axis)" if MEASURES[m] == "log_ratio" else " (%)") for m in METRICS]
+    fig = make_subplots(rows=1, cols=4, subplot_titles=titles, horizontal_spacing=0.07)
     for col, metric in enumerate(METRICS, start=1):
+        ratio = MEASURES[metric] == "log_ratio"
+        show = np.exp if ratio else (lambda v: np.asarray(v, dtype=float))
         v = verdicts[verdicts.metric == metric].sort_values("epoch")
         x = [str(e) for e in v.epoch]
         noise = spread[spread.metric == metric]
         if not noise.empty:
-            fig.add_trace(go.Box(x=[str(e) for e in noise.epoch], y=noise.difference, name="ReLU seed vs ReLU seed",
+            fig.add_trace(go.Box(x=[str(e) for e in noise.epoch], y=show(noise.difference), name="ReLU seed vs ReLU seed",
                                  marker=dict(color="#aaaaaa", size=4), line=dict(color="#aaaaaa"),
                                  boxpoints="all", pointpos=0, legendgroup="noise", showlegend=(col == 1)),
                           row=1, col=col)
-        fig.add_trace(go.Scatter(x=x, y=v["mean"], mode="markers", name="our mean over seeds, 95 % CI",
+        mean, low, high = show(v["mean"]), show(v.ci_low), show(v.ci_high)
+        fig.add_trace(go.Scatter(x=x, y=mean, mode="markers", name="our mean over seeds, 95 % CI",
                                  marker=dict(color="black", size=9, symbol="diamond"), legendgroup="ours",
-                                 error_y=dict(type="data", symmetric=False, array=v.ci_high - v["mean"],
-                                              arrayminus=v["mean"] - v.ci_low),
+                                 error_y=dict(type="data", symmetric=False, array=high - mean, arrayminus=mean - low),
                                  showlegend=(col == 1)), row=1, col=col)
         article = [(str(e), row[METRICS.index(metric)]) for e, row in TABLE.items() if str(e) in set(x)]
+        if ratio:  # the article's relative difference r (%) is the ratio 1 + r / 100
+            article = [(e, 1 + r / 100) for e, r in article]
         if article:
             fig.add_trace(go.Scatter(x=[a for a, _ in article], y=[b for _, b in article], mode="markers",
                                      name="seed article (one run)", legendgroup="article", showlegend=(col == 1),
-                                     marker=dict(color=colour("leaky_relu"), size=10, symbol="x")), row=1, col=col)
-        fig.add_hline(y=0, line=dict(color="#555555", width=1, dash="dot"), row=1, col=col)
-        shown = np.concatenate([noise.difference.to_numpy(), v["mean"].to_numpy(), [b for _, b in article]])
-        low, high = robust_range(shown)
-        fig.update_yaxes(range=[low, high], row=1, col=col)
+                                     marker=dict(color="#333333", size=10, symbol="x")), row=1, col=col)
+        fig.add_hline(y=1 if ratio else 0, line=dict(color="#555555", width=1, dash="dot"), row=1, col=col)
+        if ratio:
+            fig.update_yaxes(type="log", row=1, col=col)
+        else:
+            shown = np.concatenate([show(noise.difference), mean, [b for _, b in article]])
+            low_r, high_r = robust_range(shown)
+            fig.update_yaxes(range=[low_r, high_r], row=1, col=col)
     fig.update_xaxes(title_text="epochs", type="category")
     fig.update_layout(boxmode="overlay")
-    fig.add_annotation(text="axes show the 5th–95th percentile of the values; longer whiskers and intervals run off "
-                            "the plot (the table lists every number)", xref="paper", yref="paper", x=0, y=-0.28,
-                       showarrow=False, font=dict(size=11, color="#555555"), xanchor="left")
-    return finish(fig, title=title, x="epochs", y="ReLU relative to Leaky ReLU (%)", height=500)
+    fig.add_annotation(text="accuracy axes show the 5th–95th percentile of the values (the table lists every "
+                            "number); loss panels: ReLU's loss ÷ Leaky ReLU's, 1 = equal", xref="paper",
+                       yref="paper", x=0, y=-0.28, showarrow=False, font=dict(size=11, color="#555555"),
+                       xanchor="left")
+    return finish(fig, title=title, x="epochs", y="accuracy: ReLU relative to Leaky ReLU (%)", height=500)
 
 
 def robust_range(values, low_q: float = 5, high_q: float = 95, pad: float = 0.15) -> tuple[float, float]:

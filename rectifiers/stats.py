@@ -57,3 +57,16 @@ def relative_difference(value, reference):
     """100 · (value − reference) / reference: the seed article's "ReLU relative to LReLU", in percent."""
     value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
     return 100.0 * (value - reference) / reference
+
+
+def ratio_ci(numerator, denominator, confidence: float = 0.95) -> Estimate:
+    """Geometric mean of paired ratios numerator/denominator with its t interval, computed on log ratios.
+
+    Ratios of positive quantities (times, losses) are symmetric on a log scale: 2× and 0.5× are equally far
+    from 1. The returned Estimate is in ratio units (mean = geometric mean; `sd` is that of the log ratios).
+    """
+    a, b = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    if a.shape != b.shape or a.size == 0 or not (np.all(a > 0) and np.all(b > 0)):
+        raise ValueError(f"numerator and denominator must be paired positive values; got {a!r} and {b!r}")
+    logs = mean_ci(np.log(a / b), confidence)
+    return Estimate(math.exp(logs.mean), math.exp(logs.low), math.exp(logs.high), logs.n, logs.sd)

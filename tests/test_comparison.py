@@ -66,9 +66,74 @@ def test_side_by_side_interleaves_ours_and_the_articles_columns():
 
 
 def test_verdicts_for_reading_keeps_every_cell():
-    from rectifiers.comparison import verdicts_for_reading
+    from rectifiers.comparison_report import verdicts_for_reading
 
     v = seed_noise_verdicts(snapshots([0.970, 0.971, 0.969], [0.980, 0.981, 0.979]), alpha=0.01)
     table = verdicts_for_reading(v)
     assert len(table) == len(v) and table.verdict.eq("distinguishable").all()
-    assert table["95 % CI (%)"].str.match(r"^\[[+-]\d+\.\d{3}, [+-]\d+\.\d{3}\]$").all()
+    acc = table[table.metric.str.endswith("accuracy")]
+    assert acc["95 % CI"].str.match(r"^[+-]\d+\.\d{2} % to [+-]\d+\.\d{2} %$").all()
+    loss = table[table.metric.str.endswith("loss")]
+    assert loss["ReLU vs Leaky ReLU"].str.match(r"^×[\d.]+$").all()
+    assert not table.to_string().count("nan") and "_" not in " ".join(table.metric)
+
+
+# --- the loss measure ----------------------------------------------------------------------------------------------
+
+
+def test_loss_verdicts_use_log_ratios_not_relative_differences():
+    """Losses near zero: 1e-7 vs 2e-7 is "half the loss", not a -50 % cell that swings with round-off."""
+    relu, leaky = [1e-7, 1.1e-7, 0.9e-7, 1.05e-7, 0.95e-7], [2e-7, 2.2e-7, 1.8e-7, 2.1e-7, 1.9e-7]
+    rows = [dict(activation=a, alpha=0.01, seed=s, epoch=100, train_accuracy=1.0, test_accuracy=0.98,
+                 train_loss=loss, test_loss=0.15) for a, losses in (("relu", relu), ("leaky_relu", leaky))
+            for s, loss in enumerate(losses)]
+    v = seed_noise_verdicts(pd.DataFrame(rows), alpha=0.01).set_index("metric")
+    train = v.loc["train_loss"]
+    assert train.unit == "ratio" and train.shown == pytest.approx(0.5, rel=1e-6)
+    assert train["mean"] == pytest.approx(np.log(0.5), rel=1e-6)
+    assert train.verdict == "distinguishable from seed noise" and train.better == "ReLU"
+    assert v.loc["test_loss"].shown == pytest.approx(1.0) and v.loc["test_accuracy"].unit == "%"
+    # Symmetric: swapping the activations turns ×0.5 into ×2, not -50 % into +100 %.
+    swapped = pd.DataFrame(rows).replace({"activation": {"relu": "leaky_relu", "leaky_relu": "relu"}})
+    assert seed_noise_verdicts(swapped, alpha=0.01).set_index("metric").loc["train_loss", "mean"] == \
+        pytest.approx(-train["mean"])
+
+
+def test_near_zero_denominators_are_marked_in_the_articles_table():
+    from rectifiers.comparison import near_zero_cells
+    from rectifiers.comparison_report import replication_for_reading
+
+    frame = snapshots([0.97], [0.98], epochs=(1, 100))
+    frame.loc[(frame.epoch == 100), ["train_loss", "test_loss"]] = [[3e-7, 0.2], [2e-7, 0.1]]  # relu, leaky
+    near = near_zero_cells(frame, 0.01, 0)
+    assert bool(near.loc[100, "train_loss"]) and not near.loc[100, "test_loss"] and not near.loc[1].any()
+    table = replication_for_reading(frame, 0.01, 0)
+    assert table.loc["100", ("train loss", "ours")] == "+50.00 % †"
+    assert table.loc["100", ("test loss", "ours")] == "+100.00 %"
+    assert table.loc["1", ("train accuracy", "article")] == "+0.2789 %"
+
+
+# --- the article's rows, as far as the runs go -------------------------------------------------------------------
+
+
+def test_the_1000_epoch_row_appears_when_the_runs_reach_it():
+    from rectifiers.comparison_report import rows_sentence
+
+    partial = snapshots([0.97, 0.98], [0.98, 0.97], epochs=(1, 10, 100))
+    sentence = rows_sentence(partial, 0.01, {"epochs_done_min": 100, "epochs_planned": 1000})
+    assert "1, 10 and 100 epochs" in sentence and "1,000-epoch row appears when the runs reach it" in sentence
+    assert "stored up to epoch 100 of 1,000" in sentence
+    full = snapshots([0.97, 0.98], [0.98, 0.97], epochs=(1, 10, 100, 1000))
+    assert list(replication_table(full, 0.01, 0).index) == [1, 10, 100, 1000]
+    assert set(seed_noise_verdicts(full, 0.01).epoch) == {1, 10, 100, 1000}
+    assert rows_sentence(full, 0.01, {"epochs_done_min": 1000, "epochs_planned": 1000}).startswith("All 4")
+
+
+def test_missing_leaky_runs_are_a_clear_error_not_a_type_error():
+    from rectifiers.comparison import has_pairs, paired_metrics
+
+    relu_only = snapshots([0.97], [0.98])
+    relu_only = relu_only[relu_only.activation == "relu"].assign(alpha=None)  # the store records no α for ReLU
+    with pytest.raises(ValueError, match="none of leaky_relu with alpha=0.05"):
+        paired_metrics(relu_only, 0.05)
+    assert not has_pairs(relu_only, 0.05) and not has_pairs(snapshots([0.9], [0.9]), 0.05)

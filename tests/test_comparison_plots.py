@@ -36,6 +36,17 @@ def test_learning_curves_has_faint_seeds_and_bold_means():
     assert all(len(t.x) == 5 for t in test_acc)  # epochs without a test evaluation are skipped, not zeros
 
 
+def test_mean_curve_skips_epochs_that_only_some_seeds_have_and_spikes_are_marked():
+    rows = [dict(activation="relu", alpha=None, seed=s, epoch=e, train_loss=(100.0 if (s, e) == (1, 9) else 1 / e),
+                 test_loss=1 / e, train_accuracy=0.9, test_accuracy=0.9 + s / 100 if (s == 0 or e % 5 == 0) else np.nan)
+            for s in range(2) for e in range(1, 11)]
+    fig = learning_curves(pd.DataFrame(rows))
+    mean = [t for t in fig.data if t.showlegend and t.xaxis == "x4" or (t.name == "ReLU" and t.xaxis == "x4")][0]
+    assert list(mean.x) == [5, 10] and list(mean.y) == pytest.approx([0.905, 0.905])
+    spikes = [t for t in fig.data if t.name and "loss spike" in t.name]
+    assert len(spikes) == 1 and list(spikes[0].x) == [9]
+
+
 def test_snapshot_slider_shows_one_epoch_at_a_time(snapshots):
     fig = snapshots_by_epoch(snapshots)
     steps = fig.layout.sliders[0].steps
@@ -49,7 +60,11 @@ def test_differences_figure_carries_ci_article_and_noise(snapshots):
     fig = differences_vs_noise(seed_noise_verdicts(snapshots, 0.01), seed_to_seed_spread(snapshots))
     names = {t.name for t in fig.data}
     assert names == {"ReLU seed vs ReLU seed", "our mean over seeds, 95 % CI", "seed article (one run)"}
-    assert fig.layout.yaxis.title.text == "ReLU relative to Leaky ReLU (%)"
+    assert fig.layout.yaxis.title.text == "accuracy: ReLU relative to Leaky ReLU (%)"
+    # Loss panels (2 and 4) show the ratio ReLU ÷ Leaky ReLU on log axes, never a relative difference of losses.
+    assert fig.layout.yaxis2.type == "log" and fig.layout.yaxis4.type == "log" and fig.layout.yaxis.type != "log"
+    ours = [t for t in fig.data if t.name == "our mean over seeds, 95 % CI" and t.xaxis == "x2"][0]
+    assert min(ours.y) > 0
 
 
 def test_alpha_sweep_slider_over_epochs(snapshots):

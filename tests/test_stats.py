@@ -49,3 +49,13 @@ def test_paired_t_test_agrees_with_scipy():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=6), rng.normal(size=6)
     assert paired_t_test(a, b) == pytest.approx(sps.ttest_rel(a, b).pvalue)
+
+
+def test_ratio_ci_is_the_geometric_mean_with_a_log_scale_interval():
+    from rectifiers.stats import ratio_ci
+
+    est = ratio_ci([2.0, 8.0], [1.0, 2.0])  # ratios 2 and 4
+    assert est.mean == pytest.approx(np.sqrt(8)) and est.low < est.mean < est.high
+    assert est.low * est.high == pytest.approx(est.mean**2)  # symmetric on the log scale
+    with pytest.raises(ValueError, match="paired positive values"):
+        ratio_ci([1.0, 0.0], [1.0, 1.0])
