@@ -36,3 +36,99 @@ def test_wrong_type_names_parameter_and_type():
 )
 def test_matches(value, hint, ok):
     assert matches(value, hint) is ok
+
+
+# --- ranges: every chapter parameter checked in the first cells, under its own name -------------------------------
+
+import nbformat  # noqa: E402
+
+from rectifiers import chapter_parameters  # noqa: E402
+from rectifiers.parameters import KerasBackend, OneOf, Range, installed_backends  # noqa: E402
+from tests.conftest import NOTEBOOKS  # noqa: E402
+
+CHAPTERS = sorted(chapter_parameters.RULES)
+
+
+def defaults(notebook: str) -> tuple[dict, dict]:
+    """A chapter's declared parameters: (annotations, default values), from its `parameters` cell."""
+    cell = next(c for c in nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", 4).cells
+                if "parameters" in c.metadata.get("tags", []))
+    namespace = {}
+    exec(cell.source, namespace)
+    annotations = namespace.pop("__annotations__")
+    return annotations, {k: v for k, v in namespace.items() if k in annotations}
+
+
+def check(notebook: str, **changes) -> dict:
+    annotations, values = defaults(notebook)
+    return check_parameters(annotations, {**values, **changes}, rules=chapter_parameters.RULES[notebook])
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS)
+def test_every_parameter_has_a_rule_and_the_defaults_pass(notebook):
+    annotations, _ = defaults(notebook)
+    assert set(annotations) == set(chapter_parameters.RULES[notebook])
+    check(notebook)
+    source = nbformat.read(NOTEBOOKS / f"{notebook}.ipynb", 4).cells[2].source
+    assert f"chapter_parameters.RULES[{notebook!r}]" in source  # the check cell right after the parameters
+
+
+@pytest.mark.parametrize("notebook", ["01_activation_functions", "02_saturation_gradients", "04_cnn_comparison"])
+def test_a_slope_above_1_fails_in_the_check_cell(notebook):
+    with pytest.raises(ParameterError, match=r"parameter 'alpha' must be between 0 and 1 .*got 1.5"):
+        check(notebook, alpha=1.5)
+
+
+@pytest.mark.parametrize("notebook, name, value, words", [
+    ("01_activation_functions", "timing_repeats", 0, "between 1 and"),
+    ("01_activation_functions", "timing_size", 1000, "multiple of 1,024"),
+    ("01_activation_functions", "zero_images", 0, "between 1 and 10000"),
+    ("01_activation_functions", "seed", -1, ">= 0"),
+    ("01_activation_functions", "x_range", [4.0, -4.0], "strictly increasing"),
+    ("02_saturation_gradients", "train_batch", 5000, "(n_train)"),
+    ("02_saturation_gradients", "activations", ["relu", "relux"], "'leaky_relu'"),
+    ("02_saturation_gradients", "n_probe", 0, "between 1 and 10000"),
+    ("03_dying_relu", "recompute_settings", {"n_trian": 5}, "unknown key(s) 'n_trian'"),
+    ("03_dying_relu", "explorer_images", 10, "between 50 and"),
+    ("04_cnn_comparison", "until_epoch", 2000, "(the largest of epochs)"),
+    ("04_cnn_comparison", "n_test", -1, "between 0 and 10000"),
+    ("04_cnn_comparison", "replication_seed", 7, "(from seeds)"),
+    ("04_cnn_comparison", "seeds", [0, 0], "without repeats"),
+    ("04_cnn_comparison", "dataset", "cifar10", "'fashion_mnist'"),
+])
+def test_out_of_range_values_are_named_with_their_range(notebook, name, value, words):
+    with pytest.raises(ParameterError) as error:
+        check(notebook, **{name: value})
+    message = str(error.value)
+    # Named as the notebook names it (not "repeats", "n_test", "seed" of the code below), with its range.
+    assert message.startswith(f"parameter {name!r} ") and words in message
+
+
+def test_a_backend_that_is_not_installed_says_which_are():
+    missing = next((b for b in ("jax", "torch") if b not in installed_backends()), None)
+    if missing is None:
+        pytest.skip("every Keras backend is installed here")
+    with pytest.raises(ParameterError, match=rf"'backend' names a backend whose package is not installed here: "
+                                             rf"installed are 'tensorflow'.*install '{missing}'"):
+        check("04_cnn_comparison", backend=missing)
+    with pytest.raises(ParameterError, match="must be one of Keras' backends"):
+        check("04_cnn_comparison", backend="mxnet")
+
+
+def test_rules_read_other_parameters_and_lists_item_by_item():
+    rules = {"n": Range(1, None), "batch": Range(1, "n"), "xs": Range(0, 1, min_items=2), "pick": OneOf("xs")}
+    hints = {"n": int, "batch": int, "xs": list[float], "pick": float}
+    ok = {"n": 10, "batch": 10, "xs": [0.0, 0.5], "pick": 0.5}
+    assert check_parameters(hints, ok, rules=rules) == ok
+    with pytest.raises(ParameterError, match=r"'xs' must be a list of numbers between 0 and 1, at least 2"):
+        check_parameters(hints, {**ok, "xs": [0.5]}, rules=rules)
+    with pytest.raises(TypeError, match="no rule for parameter"):
+        check_parameters(hints, ok, rules={"n": Range(1)})
+    assert KerasBackend().problem("tensorflow", {}) is None
+
+
+def test_the_rules_lists_match_the_package():
+    from rectifiers.activations import ACTIVATIONS
+    from rectifiers.data import DATASETS
+
+    assert chapter_parameters.ACTIVATIONS == ACTIVATIONS and chapter_parameters.DATASETS == DATASETS

@@ -1,0 +1,115 @@
+"""The range of every chapter parameter, checked in each notebook's first cells (`parameters.check_parameters`).
+
+One mapping per notebook, parameter name → rule. A bound may name another parameter ("n_train"); the message
+then says which. The ranges are those the code below them accepts, so that no later cell fails with an internal
+argument name.
+"""
+
+from __future__ import annotations
+
+from .parameters import KerasBackend, KeywordsOf, OneOf, Range, Text
+
+# Not imported from rectifiers.activations / rectifiers.data: those import Keras, which must not be imported
+# before Chapter 4 has chosen its backend. A test keeps these equal to the package's own lists.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "swish", "mish")
+DATASETS = ("mnist", "fashion_mnist")
+
+SLOPE = Range(0.0, 1.0, note="0 is ReLU, 1 the identity")
+SEEDS = Range(0, None, unique=True)
+COUNT = Range(1, None)
+
+ACTIVATION_FUNCTIONS = {
+    "alpha": SLOPE,
+    "prelu_alpha": SLOPE,
+    "alphas": SLOPE,
+    "x_range": Range(-100.0, 100.0, min_items=2, max_items=2, increasing=True),
+    "n_points": Range(3, 100_000),
+    "collapse_depth": Range(1, 64),
+    "collapse_width": Range(1, 4096),
+    "collapse_samples": Range(2, 1_000_000),
+    "zero_images": Range(1, 10_000, note="MNIST has 10,000 test images"),
+    "timing_size": Range(1024, 1 << 28, multiple_of=1024),
+    "timing_repeats": Range(1, 100_000),
+    "cost_size": Range(1024, 1 << 28, multiple_of=1024),
+    "cost_repeats": Range(1, 100_000),
+    "seed": Range(0, None),
+}
+"""Chapter 1 (notebooks/01_activation_functions.ipynb)."""
+
+SATURATION_GRADIENTS = {
+    "depth": COUNT, "width": COUNT,
+    "activations": OneOf(ACTIVATIONS), "saturation_activations": OneOf(ACTIVATIONS),
+    "alpha": SLOPE, "large_alpha": SLOPE,
+    "seeds": SEEDS,
+    "n_probe": Range(1, 10_000, note="MNIST has 10,000 test images"),
+    "n_train": Range(1, 60_000),
+    "data_seed": Range(0, None),
+    "exploding_scale": Range(0.0, 100.0),
+    "chain_depth": COUNT,
+    "chain_starts": Range(-100.0, 100.0),
+    "train_steps": Range(0, None),
+    "train_record_every": COUNT,
+    "train_batch": Range(1, "n_train"),
+    "learning_rate": Range(0.0, 10.0),
+    "saturation_depth": COUNT, "saturation_width": COUNT,
+    "saturation_steps": Range(0, None),
+    "saturation_record_every": COUNT,
+    "saturation_batch": Range(1, "n_train"),
+    "saturation_learning_rate": Range(0.0, 10.0),
+    "xla": OneOf((True, False)),
+    "long_steps": Range(0, None),
+    "long_record_every": COUNT,
+    "grid_path": Text("a file path, or empty for results/gradients/grid.json"),
+    "saturation_path": Text("a file path, or empty for results/gradients/saturation_sigmoid.json"),
+    "recompute": OneOf((True, False)),
+    "grid_depths": Range(1, None, increasing=True),
+    "grid_alphas": SLOPE,
+    "grid_scales": Range(0.0, 100.0),
+    "grid_panels": Range(1, None, increasing=True),
+    "live_widgets": OneOf((True, False)),
+}
+"""Chapter 2 (notebooks/02_saturation_gradients.ipynb)."""
+
+DYING_RELU = {
+    "recompute": OneOf((True, False)),
+    "results_dir": Text("a folder path"),
+    "recompute_settings": KeywordsOf("rectifiers.dying:compute_stored_results"),
+    "table_widths": Range(1, None, increasing=True),
+    "table_depths": Range(1, None, increasing=True),
+    "mc_networks": COUNT,
+    "mc_seed": Range(0, None),
+    "explorer_networks": Range(10, None),
+    "explorer_images": Range(50, 10_000),
+    "demo_learning_rate": Range(1e-6, 10.0),
+}
+"""Chapter 3 (notebooks/03_dying_relu.ipynb)."""
+
+CNN_COMPARISON = {
+    "mode": OneOf(("stored", "train")),
+    "dataset": OneOf(DATASETS),
+    "epochs": Range(1, None, increasing=True),
+    "until_epoch": Range(0, "epochs", note="0: to the last snapshot epoch"),
+    "seeds": SEEDS,
+    "alpha": SLOPE,
+    "sweep_alphas": Range(0.0, 1.0, unique=True, note="0 is ReLU, 1 the identity"),
+    "sweep_seeds": SEEDS,
+    "sweep_until_epoch": Range(0, "epochs", note="0: to the last snapshot epoch"),
+    "n_train": Range(0, 60_000, note="0: every training image available"),
+    "n_test": Range(0, 10_000, note="0: the whole test set"),
+    "batch_size": Range(1, 60_000),
+    "test_every": COUNT,
+    "backend": KerasBackend(),
+    "results_dir": Text("a folder path, or empty for the repository's results/"),
+    "replication_seed": OneOf("seeds"),
+    "live_n_train": Range(10, 60_000),
+    "live_n_test": Range(10, 10_000),
+}
+"""Chapter 4 (notebooks/04_cnn_comparison.ipynb)."""
+
+RULES = {
+    "01_activation_functions": ACTIVATION_FUNCTIONS,
+    "02_saturation_gradients": SATURATION_GRADIENTS,
+    "03_dying_relu": DYING_RELU,
+    "04_cnn_comparison": CNN_COMPARISON,
+}
+"""Each notebook's rules, by file name."""
