@@ -185,17 +185,37 @@ def relative_costs(timings: Timings, reference: str = "relu"):
     return pd.DataFrame(rows).set_index("activation")
 
 
-def describe_ratio(summary: RatioSummary, name: str = "Leaky ReLU", reference: str = "ReLU", *, margin: float = 0.1) -> str:
-    """A one-line verdict on a time ratio that follows from its confidence interval, for the prose."""
-    margin = check_finite("margin", margin, low=0.0, high=1.0)
-    interval = f"{summary.confidence:.0%} CI {summary.ci_low:.2f}–{summary.ci_high:.2f}"
-    if summary.ci_low > 1 + margin:
-        return f"{name} is noticeably slower than {reference} (more than {margin:.0%}; {interval})"
+def describe_ratio(summary: RatioSummary, name: str = "Leaky ReLU", reference: str = "ReLU") -> str:
+    """A one-line verdict on a time ratio that names the ratio and follows from its confidence interval.
+
+    Where the interval excludes 1 it says which is faster and by how much; only an interval that includes 1
+    is called inconclusive.
+    """
+    interval = f"{summary.confidence:.0%} CI of the median {summary.ci_low:.2f}–{summary.ci_high:.2f}"
+    took = f"{name} took {summary.median:.2f}× {reference}'s time"
     if summary.ci_low > 1:
-        return f"{name} is slower than {reference}, by {summary.median - 1:.0%} at the median ({interval})"
+        return f"{took}: {name} was {summary.median - 1:.0%} slower ({interval})"
     if summary.ci_high < 1:
-        return f"{name} is not slower than {reference}: here it was faster ({interval})"
-    return f"{name} and {reference} cannot be told apart at this precision ({interval})"
+        return f"{took}: {name} was {1 - summary.median:.0%} faster ({interval})"
+    return f"{took}, and the {interval} includes 1: this measurement cannot tell the two apart"
+
+
+def busy_cores(environment: dict) -> bool | None:
+    """Whether other work ran on the cores when the timing started (1-minute load above half the cores)."""
+    load, cores = environment.get("load_average_before"), environment.get("cpu_count")
+    if load is None or not cores:
+        return None
+    return load > cores / 2
+
+
+def what_was_timed(timings: Timings) -> str:
+    """What was timed, and on what, in words for the verdict."""
+    env = timings.environment
+    shared = busy_cores(env)
+    machine = {True: ", shared with other work at the time", False: ", otherwise idle", None: ""}[shared]
+    return (f"one forward and one backward pass of the activation alone over {timings.size:,} float32 values, "
+            f"{timings.repeats} repeats in shuffled order, TensorFlow {env.get('tensorflow', '')} on "
+            f"{env.get('cpu_count', '?')} CPU cores{machine}")
 
 
 def compare(timings: Timings, name: str = "leaky_relu", reference: str = "relu", *, seed: int = 0) -> dict:
@@ -216,9 +236,9 @@ def compare(timings: Timings, name: str = "leaky_relu", reference: str = "relu",
         "ratio_ci_high": wall.ci_high,
         "cpu_ratio_median": cpu.median,
         "verdict": describe_ratio(wall, LABELS[name], LABELS[reference]),
+        "what": what_was_timed(timings),
         "size": timings.size,
         "repeats": timings.repeats,
-        "load_average": timings.environment.get("load_average_before"),
         "cpu_count": timings.environment.get("cpu_count"),
     }
 

@@ -80,10 +80,23 @@ def test_describe_ratio_follows_the_interval():
     def summary(low, median, high):
         return timing.RatioSummary(median, low, high, low, high, 0.95, 10)
 
-    assert "noticeably slower" in timing.describe_ratio(summary(1.2, 1.3, 1.4))
-    assert "slower than ReLU, by 5%" in timing.describe_ratio(summary(1.02, 1.05, 1.2))
-    assert "not slower" in timing.describe_ratio(summary(0.8, 0.9, 0.95))
-    assert "cannot be told apart" in timing.describe_ratio(summary(0.9, 1.0, 1.1))
+    assert timing.describe_ratio(summary(1.2, 1.3, 1.4)).startswith("Leaky ReLU took 1.30× ReLU's time: Leaky "
+                                                                    "ReLU was 30% slower")
+    assert "5% slower" in timing.describe_ratio(summary(1.02, 1.05, 1.2))
+    # Chapter 1's old verdict said "within measurement noise" beside 0.82–0.93: an interval excluding 1 is a result.
+    faster = timing.describe_ratio(summary(0.82, 0.87, 0.93))
+    assert "0.87×" in faster and "13% faster" in faster and "0.82–0.93" in faster and "noise" not in faster
+    assert "cannot tell the two apart" in timing.describe_ratio(summary(0.9, 1.0, 1.1))
+
+
+def test_what_was_timed_says_what_and_on_what():
+    t = timing.Timings({}, {}, 4096, 7, 0.01, 0, 1.0,
+                       dict(cpu_count=2, load_average_before=1.6, tensorflow="2.21.0"))
+    words = timing.what_was_timed(t)
+    assert "4,096 float32 values" in words and "7 repeats" in words and "TensorFlow 2.21.0 on 2 CPU cores" in words
+    assert "shared with other work" in words
+    t.environment["load_average_before"] = 0.2
+    assert "otherwise idle" in timing.what_was_timed(t) and "load" not in timing.what_was_timed(t)
 
 
 def test_bad_timing_parameters_are_named():
