@@ -225,10 +225,9 @@ class StudyResults:
         if matches:
             path = min(matches)[1]
             return f"python -m rectifiers study {Path(studies_dir).name}/{path.name}{until}"
-        name = self.plan.study.name
-        target = f"{Path(studies_dir).name}/{name}.yaml"
-        return (f"python -m rectifiers study {target}{until}\n  after saving as {target}:\n"
-                + textwrap.indent(study_yaml(self.plan.study), "    "))
+        target = f"{Path(studies_dir).name}/{self.plan.study.name}.yaml"
+        return (f"python -m rectifiers study {target}{until}\n  after saving this study as {target}:\n"
+                + textwrap.indent(study_yaml(self.plan.study), "    ").rstrip())
 
 
 def _study_keys(path: Path, the_plan: "Plan") -> set[str] | None:
@@ -259,7 +258,7 @@ def study_yaml(study: "Study") -> str:
               "datasets": list(study.datasets), "activations": list(study.activations),
               "alphas": list(study.alphas), "seeds": list(study.seeds)}
     values.update({k: list(v) if isinstance(v, tuple) else v for k, v in study.settings.items()})
-    return yaml.safe_dump(values, sort_keys=False, allow_unicode=True)
+    return yaml.safe_dump(values, sort_keys=False, allow_unicode=True, default_flow_style=None)
 
 
 def gather(study: "Study", store: "ResultsStore | None" = None, *, train: bool = False,

@@ -77,7 +77,7 @@ def scale_sentence(scale: dict) -> str:
     images = (f"{scale['n_train']:,} of the {full:,} training images" if full and scale["n_train"] < full
               else f"all {scale['n_train']:,} training images")
     cores = f"{scale['cores'][0]} CPU cores" if len(scale["cores"]) == 1 else "CPU cores"
-    where = (f"{cores} ({', '.join(scale['cpus'])})" if scale["devices"] == ["cpu"]
+    where = (f"{cores} ({', '.join(scale['cpus'])})" if [d.lower() for d in scale["devices"]] == ["cpu"]
              else ", ".join(scale["devices"]))
     reached = (f"epoch {scale['epochs_done_min']:,}" if scale["epochs_done_min"] == scale["epochs_done_max"]
                else f"epochs {scale['epochs_done_min']:,}–{scale['epochs_done_max']:,}")
@@ -140,7 +140,8 @@ def verdicts_for_reading(verdicts: pd.DataFrame) -> pd.DataFrame:
 
 
 def overfitting_summary(history: pd.DataFrame) -> pd.DataFrame:
-    """Per model, mean over seeds: the epoch of lowest test loss, loss and accuracy there and at the last epoch."""
+    """Per model, mean over seeds: the epoch of lowest test loss, loss and accuracy there and at the last epoch;
+    the last training loss as the median over seeds."""
     rows = []
     tested = history.dropna(subset=["test_loss"])
     for (activation, seed), runs in tested.groupby(["activation", "seed"]):
@@ -159,7 +160,7 @@ def overfitting_summary(history: pd.DataFrame) -> pd.DataFrame:
         runs=("seed", "count"), best_epoch_mean=("best_epoch", "mean"), best_test_loss=("best_test_loss", "mean"),
         best_test_accuracy=("best_test_accuracy", "mean"), last_epoch=("last_epoch", "max"),
         last_test_loss=("last_test_loss", "mean"), last_test_accuracy=("last_test_accuracy", "mean"),
-        last_train_loss=("last_train_loss", "mean"))
+        last_train_loss=("last_train_loss", "median"))  # median: one seed's loss spike must not set the level
 
 
 def overfitting_for_reading(history: pd.DataFrame, alpha: float) -> pd.DataFrame:
@@ -211,7 +212,9 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     if distinct.empty:
         return f"none of the {n} cells of the table is distinguishable from seed noise with {seeds} seeds"
     cells = "; ".join(_cell_words(r) for _, r in distinct.iterrows())
-    return f"{len(distinct)} of the {n} cells of the table are distinguishable from seed noise with {seeds} seeds ({cells})"
+    verb = "is" if len(distinct) == 1 else "are"
+    return (f"{len(distinct)} of the {n} cells of the table {verb} distinguishable from seed noise with {seeds} seeds "
+            f"({cells})")
 
 
 def _cell_words(row) -> str:

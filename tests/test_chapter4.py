@@ -42,7 +42,7 @@ def test_train_mode_tables_match_the_stored_runs(notebook_runner, tmp_path):
 @pytest.mark.slow
 def test_stored_mode_without_runs_builds_and_says_what_is_missing(notebook_runner, tmp_path):
     """A fresh clone with no stored runs: the chapter still runs, names the missing runs and the command."""
-    from rectifiers.comparison import MISSING
+    from rectifiers.comparison_report import MISSING
 
     empty = tmp_path / "empty-store"
     glued = notebook_runner("04_cnn_comparison", results_dir=str(empty), seeds=[0], sweep_seeds=[0],
@@ -59,5 +59,26 @@ def test_unknown_and_ill_typed_parameters_fail_clearly(notebook_runner):
         notebook_runner("04_cnn_comparison", seedz=[1])
     with pytest.raises(papermill.PapermillExecutionError, match="'seeds' must be list\\[int\\]"):
         notebook_runner("04_cnn_comparison", seeds="0,1")
-    with pytest.raises(papermill.PapermillExecutionError, match="mode must be one of 'stored', 'train'"):
+    with pytest.raises(papermill.PapermillExecutionError, match="parameter 'mode' must be one of 'stored', 'train'"):
         notebook_runner("04_cnn_comparison", mode="fast")
+
+
+@pytest.mark.slow
+def test_stored_mode_for_an_alpha_without_runs_names_them_and_the_command(tmp_path):
+    """Issue 10 item 8: `-p alpha 0.05` in stored mode said nothing useful and crashed in paired_metrics."""
+    import nbformat
+
+    from rectifiers.comparison_report import MISSING
+    from tests.conftest import NOTEBOOKS, ROOT, glued_values
+
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(str(NOTEBOOKS / "04_cnn_comparison.ipynb"), str(out), parameters=dict(alpha=0.05),
+                               kernel_name="python3", cwd=str(ROOT), progress_bar=False)
+    nb = nbformat.read(out, as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "5 of 10 runs of study 'cnn_comparison_mnist_a0.05'" in printed
+    assert printed.count("mnist-leaky_relu-a0.05-s") == 5
+    assert "python -m rectifiers study studies/cnn_comparison_mnist_a0.05.yaml --until-epoch 100" in printed
+    assert "alphas: [0.05]" in printed
+    glued = glued_values(nb)
+    assert glued["cnn_verdict_sentence"] == MISSING and glued["cnn_runs_stored"] == "5"

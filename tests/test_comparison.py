@@ -137,3 +137,36 @@ def test_missing_leaky_runs_are_a_clear_error_not_a_type_error():
     with pytest.raises(ValueError, match="none of leaky_relu with alpha=0.05"):
         paired_metrics(relu_only, 0.05)
     assert not has_pairs(relu_only, 0.05) and not has_pairs(snapshots([0.9], [0.9]), 0.05)
+
+
+# --- missing runs: the exact command that trains them ---------------------------------------------------------------
+
+
+def test_missing_runs_get_the_study_file_that_trains_them_or_one_to_save(tmp_path):
+    import yaml
+
+    from rectifiers.comparison import gather, study_yaml
+    from rectifiers.results import ResultsStore
+    from rectifiers.study import load_study, study_from_dict
+
+    settings = dict(datasets=["mnist"], activations=["relu", "leaky_relu"], seeds=[0], epochs=[1, 3], n_train=200,
+                    n_test=100)
+    studies = tmp_path / "studies"
+    studies.mkdir()
+    (studies / "wide.yaml").write_text(yaml.safe_dump(dict(name="wide", alphas=[0.01, 0.05], **settings)))
+    (studies / "other.yaml").write_text(yaml.safe_dump(dict(name="other", alphas=[0.3], **settings)))
+    (studies / "broken.yaml").write_text("name: [")
+    store = ResultsStore(tmp_path / "store")
+
+    wanted = study_from_dict(dict(name="cnn_comparison_mnist_a0.05", alphas=[0.05], **settings))
+    results = gather(wanted, store, until_epoch=1)
+    assert not results.records and len(results.missing) == 2
+    assert results.training_command(studies) == "python -m rectifiers study studies/wide.yaml --until-epoch 1"
+
+    unmatched = gather(study_from_dict(dict(name="cnn_comparison_mnist_a0.1", alphas=[0.1], **settings)), store)
+    command = unmatched.training_command(studies)
+    assert command.startswith("python -m rectifiers study studies/cnn_comparison_mnist_a0.1.yaml\n")
+    written = tmp_path / "saved.yaml"
+    written.write_text(study_yaml(unmatched.plan.study))
+    assert load_study(written).configs() == unmatched.plan.study.configs()  # the YAML trains exactly those runs
+    assert "alphas: [0.1]" in command
