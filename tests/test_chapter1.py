@@ -61,7 +61,9 @@ def test_chapter_computes_and_glues_its_numbers(notebook_runner):
         (dict(alhpa=0.1), "unknown parameter(s) 'alhpa'"),
         (dict(alphas="0.1, 0.2"), "parameter 'alphas' must be list[float]; got str"),
         (dict(timing_repeats=2.5), "parameter 'timing_repeats' must be int; got float"),
-        (dict(alpha=-1.0), "alpha must be a finite real number >= 0.0; got -1.0"),
+        (dict(alpha=-1.0), "parameter 'alpha' must be between 0 and 1 (0 is ReLU, 1 the identity); got -1.0"),
+        (dict(alpha=1.5), "parameter 'alpha' must be between 0 and 1 (0 is ReLU, 1 the identity); got 1.5"),
+        (dict(timing_repeats=0), "parameter 'timing_repeats' must be between 1 and 100000; got 0"),
     ],
 )
 def test_bad_parameters_fail_with_a_clear_error(notebook_runner, parameters, message):
@@ -70,3 +72,4 @@ def test_bad_parameters_fail_with_a_clear_error(notebook_runner, parameters, mes
     with pytest.raises(PapermillExecutionError) as failure:
         notebook_runner(CHAPTER, **parameters)
     assert message in str(failure.value)
+    assert failure.value.cell_index <= 3  # in the check cell, before any work (3: after papermill's injected cell)

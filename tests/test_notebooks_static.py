@@ -62,4 +62,6 @@ class TestChapter:
     def test_parameters_are_checked_next(self, path):
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
-        assert "check_parameters(__annotations__, globals())" in code[1].source
+        # Types and ranges, by the chapter's rules (rectifiers.chapter_parameters), in the cell right after.
+        assert f"check_parameters(__annotations__, globals(), rules=chapter_parameters.RULES[{path.stem!r}])" \
+            in code[1].source
