@@ -118,7 +118,10 @@ def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) ->
 
 
 def _shown(value: float, unit: str) -> str:
-    return f"{value:+.2f} %" if unit == "%" else f"×{value:.2g}"
+    """A gap as readers see it: "+0.12 %", or a ratio to 2 decimals near 1 and 2 significant digits far from it."""
+    if unit == "%":
+        return f"{value:+.2f} %"
+    return f"×{value:.2f}" if 0.1 <= value < 10 else f"×{value:.2g}"
 
 
 def verdicts_for_reading(verdicts: pd.DataFrame) -> pd.DataFrame:
@@ -168,7 +171,7 @@ def overfitting_for_reading(history: pd.DataFrame, alpha: float) -> pd.DataFrame
     summary = overfitting_summary(history)
     order = [a for a in ("relu", "leaky_relu") if a in summary.index]
     s = summary.loc[order]
-    return pd.DataFrame({
+    columns = {
         "runs": s.runs.astype(int),
         "lowest test loss at epoch (mean)": s.best_epoch_mean.map(lambda v: f"{v:.0f}"),
         "lowest test loss": s.best_test_loss.map(lambda v: f"{v:.3f}"),
@@ -176,7 +179,9 @@ def overfitting_for_reading(history: pd.DataFrame, alpha: float) -> pd.DataFrame
         "last epoch": s.last_epoch.astype(int),
         "test loss at the last epoch": s.last_test_loss.map(lambda v: f"{v:.3f}"),
         "test accuracy at the last epoch": s.last_test_accuracy.map(lambda v: f"{100 * v:.2f} %"),
-    }, index=pd.Index([label(a, alpha if a == "leaky_relu" else None) for a in order], name="model"))
+    }
+    names = [label(a, alpha if a == "leaky_relu" else None) for a in order]
+    return pd.DataFrame({k: v.to_numpy() for k, v in columns.items()}, index=pd.Index(names, name="model"))
 
 
 def spikes_for_reading(spikes: pd.DataFrame) -> pd.DataFrame:

@@ -60,5 +60,5 @@ def test_small_run_measures_vanishing_sigmoid_gradients(notebook_runner, tmp_pat
 def test_a_bad_parameter_stops_the_chapter_with_its_name(notebook_runner):
     import papermill
 
-    with pytest.raises(papermill.PapermillExecutionError, match="depth must be an integer >= 1"):
+    with pytest.raises(papermill.PapermillExecutionError, match="parameter 'depth' must be >= 1; got 0"):
         notebook_runner(CHAPTER, depth=0)

@@ -50,9 +50,9 @@ def test_recompute_writes_the_grid_it_then_shows(notebook_runner, tmp_path):
 @pytest.mark.parametrize(
     "parameters, message",
     [
-        (dict(mc_networks=0), "mc_networks must be an integer >= 1"),
+        (dict(mc_networks=0), "parameter 'mc_networks' must be >= 1; got 0"),
         (dict(table_widths="2, 4"), "parameter 'table_widths' must be list\\[int\\]"),
-        (dict(table_depths=[50, 10]), "table_depths must be strictly increasing"),
+        (dict(table_depths=[50, 10]), "parameter 'table_depths' must be a list of strictly increasing numbers"),
     ],
 )
 def test_bad_parameters_fail_clearly(notebook_runner, parameters, message):

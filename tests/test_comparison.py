@@ -170,3 +170,17 @@ def test_missing_runs_get_the_study_file_that_trains_them_or_one_to_save(tmp_pat
     written.write_text(study_yaml(unmatched.plan.study))
     assert load_study(written).configs() == unmatched.plan.study.configs()  # the YAML trains exactly those runs
     assert "alphas: [0.1]" in command
+
+
+def test_reader_tables_have_readers_words_and_no_raw_numbers():
+    from rectifiers.comparison_report import overfitting_for_reading
+
+    rows = [dict(activation=a, alpha=al, seed=s, epoch=e, train_loss=1 / e**3, test_loss=abs(e - 11) / 100 + 0.1,
+                 test_accuracy=0.97 + e / 10000) for a, al in (("relu", None), ("leaky_relu", 0.01))
+            for s in range(2) for e in range(1, 21)]
+    table = overfitting_for_reading(pd.DataFrame(rows), 0.01)
+    assert list(table.index) == ["ReLU", "Leaky ReLU (α=0.01)"]
+    assert table.loc["ReLU", "lowest test loss at epoch (mean)"] == "11"
+    assert table.loc["ReLU", "test accuracy at the last epoch"] == "97.20 %"
+    text = table.to_string()
+    assert "nan" not in text.lower() and "_" not in text and "11.0000" not in text
