@@ -184,3 +184,25 @@ def test_reader_tables_have_readers_words_and_no_raw_numbers():
     assert table.loc["ReLU", "test accuracy at the last epoch"] == "97.20 %"
     text = table.to_string()
     assert "nan" not in text.lower() and "_" not in text and "11.0000" not in text
+
+
+def test_the_scale_is_read_from_the_records_without_machine_paths():
+    from types import SimpleNamespace
+
+    from rectifiers.comparison import StudyResults
+    from rectifiers.comparison_report import scale_sentence, scale_summary
+
+    def record(seed, activation, done):
+        return dict(config=dict(seed=seed, batch_size=32), epochs_done=done,
+                    data=dict(name="mnist", n_train=5000, n_test=10000, is_sample=True,
+                              description="train: /some/where/mnist_5k.csv.gz"),
+                    segments=[dict(wall_s=360.0 * done / 100, backend="tensorflow", device="CPU",
+                                   hardware=dict(cpu="AMD EPYC", cores=2))], activation=activation)
+
+    plan = SimpleNamespace(runs=[SimpleNamespace(config=SimpleNamespace(last_epoch=1000))] * 4)
+    records = [record(s, a, 100) for s in (0, 1) for a in ("relu", "leaky_relu")]
+    sentence = scale_sentence(scale_summary(StudyResults(plan, records)))
+    assert sentence == ("4 runs (2 seeds per activation) on 5,000 of the 60,000 training images, trained to epoch 100 "
+                        "of 1,000: 400 epochs in 0.4 hours on 2 CPU cores (AMD EPYC) with Keras' tensorflow backend")
+    records[0]["epochs_done"] = 1000
+    assert "trained to epochs 100–1,000 of 1,000" in scale_sentence(scale_summary(StudyResults(plan, records)))
