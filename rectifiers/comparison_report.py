@@ -279,7 +279,8 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
     agree = ((ours > 0) == (article > 0)) & comparable
     out["cnn_sign_agreement"] = f"{int(agree.values.sum())} of {int(comparable.values.sum())}"
     near = near_zero_cells(snapshots, alpha, replication_seed)
-    out["cnn_near_zero_cells"] = str(int(near.values.sum()))
+    n_near = int(near.values.sum())
+    out["cnn_near_zero_cells"] = f"{n_near} cell{'' if n_near == 1 else 's'}"
     verdicts = seed_noise_verdicts(snapshots, alpha)
     distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
     out["cnn_cells"] = str(len(verdicts))
