@@ -24,7 +24,6 @@ import pandas as pd
 
 from .results import history_frame, snapshots_frame
 from .seed_article import METRICS
-from .seed_article import seed_table as seed_article_table
 from .stats import mean_ci, paired_t_test, relative_difference
 
 if TYPE_CHECKING:
@@ -226,7 +225,8 @@ class StudyResults:
             path = min(matches)[1]
             return f"python -m rectifiers study {Path(studies_dir).name}/{path.name}{until}"
         target = f"{Path(studies_dir).name}/{self.plan.study.name}.yaml"
-        return (f"python -m rectifiers study {target}{until}\n  after saving this study as {target}:\n"
+        return (f"python -m rectifiers study {target}{until}\n"
+                f"  where {target} is this study (no study file has these runs: save it first):\n"
                 + textwrap.indent(study_yaml(self.plan.study), "    ").rstrip())
 
 
