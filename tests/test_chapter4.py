@@ -61,6 +61,15 @@ def test_unknown_and_ill_typed_parameters_fail_clearly(notebook_runner):
         notebook_runner("04_cnn_comparison", seeds="0,1")
     with pytest.raises(papermill.PapermillExecutionError, match="parameter 'mode' must be one of 'stored', 'train'"):
         notebook_runner("04_cnn_comparison", mode="fast")
+    with pytest.raises(papermill.PapermillExecutionError, match="parameter 'alpha' must be between 0 and 1"):
+        notebook_runner("04_cnn_comparison", alpha=1.5)
+    from rectifiers.parameters import installed_backends
+
+    missing = [b for b in ("jax", "torch") if b not in installed_backends()]
+    if missing:  # said in the check cell, not as a ModuleNotFoundError from inside Keras
+        with pytest.raises(papermill.PapermillExecutionError, match="installed are 'tensorflow'") as failure:
+            notebook_runner("04_cnn_comparison", backend=missing[0])
+        assert failure.value.cell_index <= 3
 
 
 @pytest.mark.slow
