@@ -227,14 +227,18 @@ def keras_activation(name: str, x, alpha: float = DEFAULT_ALPHA) -> np.ndarray:
     return keras.ops.convert_to_numpy(outputs).astype(np.float64).reshape(x.shape)
 
 
-def derivative_at_zero(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA):
-    """Per activation: the derivative's left and right limits at 0 and what autodiff returns at exactly 0."""
+def derivative_at_zero(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, slopes: Mapping[str, float] | None = None):
+    """Per activation: the derivative's left and right limits at 0 and what autodiff returns at exactly 0.
+
+    `slopes` overrides `alpha` per activation, e.g. {"prelu": 0.0}, Keras' initial PReLU slope.
+    """
     import pandas as pd
 
     rows = []
     for name in names:
-        left, right = one_sided_derivatives(name, alpha)
-        auto = float(derivative(name, [0.0], alpha)[0])
+        alpha_here = (slopes or {}).get(name, alpha)
+        left, right = one_sided_derivatives(name, alpha_here)
+        auto = float(derivative(name, [0.0], alpha_here)[0])
         # float32 autodiff against float64 limits: equal up to float32 rounding.
         same = lambda a, b: math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)  # noqa: E731
         if same(left, right):
@@ -386,15 +390,17 @@ def _number(value: float) -> str:
     return text.replace("-", "−")
 
 
-def properties_table(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, costs=None):
+def properties_table(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, costs=None,
+                     slopes: Mapping[str, float] | None = None):
     """A DataFrame of `properties` per activation, with a measured relative cost column when `costs` is given.
 
     `costs`: the DataFrame of `rectifiers.timing.relative_costs` (index = activation name). Rows are labelled
-    with the reader's names (plots.LABELS) and columns with `PROPERTY_COLUMNS`.
+    with the reader's names (plots.LABELS) and columns with `PROPERTY_COLUMNS`. `slopes` overrides `alpha` per
+    activation, as in `derivative_at_zero`.
     """
     import pandas as pd
 
-    table = pd.DataFrame([properties(name, alpha) for name in names]).set_index("activation")
+    table = pd.DataFrame([properties(name, (slopes or {}).get(name, alpha)) for name in names]).set_index("activation")
     if costs is not None:
         table["cost_vs_relu"] = costs.loc[list(names), "median_ratio"]
     table.index = [_label(name) for name in table.index]
@@ -453,7 +459,7 @@ CITED_SLOPES = {
     "Xu et al. (2015), a = 5.5": (1 / 5.5, "xu2015empirical"),
     "PReLU's initial slope, He et al. (2015)": (0.25, "he2015delving"),
 }
-"""Slopes from the literature and from PyTorch, which is not installed here: cited, not measured."""
+"""Slopes from the literature and from PyTorch's documentation: cited, not measured."""
 
 
 def slope_defaults_table(measured: Mapping[str, float], keras_version: str):
