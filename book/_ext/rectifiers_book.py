@@ -129,5 +129,7 @@ def setup(app):
     app.connect("html-page-context", _page_context)
     # After the MathJax configuration Sphinx writes into pages with math, before MathJax itself (deferred).
     app.add_js_file("mathjax-compat.js", priority=600)
+    # Phone layout: wide tables, equations and outputs scroll inside themselves (book/_static/rectifiers.css).
+    app.add_css_file("rectifiers.css")
     app.connect("build-finished", _copy_vendor)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
