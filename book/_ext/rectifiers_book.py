@@ -6,6 +6,8 @@
 - ipywidgets: the widget manager and require.js come from the npm registry (book/package.json), not a CDN.
 - kernels: TensorFlow's C++ start-up log stays out of the pages (book/ipython), Python warnings do not.
 - links: a repository button only when BOOK_REPOSITORY_URL names the book's real repository; no launch buttons.
+- icons: the theme's few icons from Font Awesome's web fonts (book/_static/icons.css), not its 1.5 MB
+  fontawesome.js, which is replaced by an empty script in the built book.
 - bibliography: author–year labels (book/_ext/author_year_style.py).
 - MathJax: served from the npm package too (`mathjax_path` in _config.yml), configured by
   book/_static/mathjax-compat.js, which also answers the widget manager's MathJax 2 calls.
@@ -78,6 +80,28 @@ def _copy_vendor(app, exception):
     for source, name in VENDORED_DIRS.items():
         shutil.copytree(NODE_MODULES / source, target / name, dirs_exist_ok=True)
     _copy_widget_fonts(Path(app.outdir))
+    _replace_fontawesome_js(Path(app.outdir))
+
+
+ICON_CSS = BOOK_DIR / "_static" / "icons.css"
+ICON_MODIFIERS = {"fa-solid", "fa-brands", "fa-lg", "fa-regular"}
+
+
+def _replace_fontawesome_js(outdir: Path):
+    """Swap the theme's fontawesome.js for an empty script; every icon a page uses must be in icons.css."""
+    import re
+
+    known = set(re.findall(r"\.(fa-[a-z0-9-]+)\s*\{\s*--fa", ICON_CSS.read_text()))
+    used = set()
+    for page in outdir.rglob("*.html"):
+        for classes in re.findall(r'class="([^"]*\bfa-[^"]*)"', page.read_text(errors="ignore")):
+            used |= {c for c in classes.split() if c.startswith("fa-")}
+    missing = sorted(used - known - ICON_MODIFIERS)
+    if missing:
+        raise MissingBookAssets(f"icons used by the book but not drawn by {ICON_CSS}: {missing}")
+    script = outdir / "_static" / "scripts" / "fontawesome.js"
+    if script.exists():
+        script.write_text("/* Icons come from book/_static/icons.css (Font Awesome's web fonts). */\n")
 
 
 def _copy_widget_fonts(outdir: Path):
@@ -131,5 +155,6 @@ def setup(app):
     app.add_js_file("mathjax-compat.js", priority=600)
     # Phone layout: wide tables, equations and outputs scroll inside themselves (book/_static/rectifiers.css).
     app.add_css_file("rectifiers.css")
+    app.add_css_file("icons.css")
     app.connect("build-finished", _copy_vendor)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
