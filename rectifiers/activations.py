@@ -50,9 +50,9 @@ FORMULAS = {
     ),
     "prelu": (
         r"\mathrm{PReLU}(x_i) = \begin{cases} x_i & x_i \ge 0 \\ a_i x_i & x_i < 0 \end{cases}"
-        r"\quad (a_i \text{ learned per unit})",
+        r"\\ (a_i \text{ learned per unit})",
         r"\frac{\partial\,\mathrm{PReLU}}{\partial x_i} = \begin{cases} 1 & x_i > 0 \\ a_i & x_i < 0 \end{cases},"
-        r"\quad \frac{\partial\,\mathrm{PReLU}}{\partial a_i} = \min(0, x_i)",
+        r"\\ \frac{\partial\,\mathrm{PReLU}}{\partial a_i} = \min(0, x_i)",
     ),
     "elu": (
         r"\mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
@@ -60,7 +60,7 @@ FORMULAS = {
     ),
     "selu": (
         r"\mathrm{SELU}(x) = \lambda \begin{cases} x & x > 0 \\ \alpha_s (e^{x} - 1) & x \le 0 \end{cases}"
-        r",\quad \lambda \approx 1.0507,\ \alpha_s \approx 1.6733",
+        r"\\ \lambda \approx 1.0507,\ \alpha_s \approx 1.6733",
         r"\mathrm{SELU}'(x) = \lambda \begin{cases} 1 & x > 0 \\ \alpha_s e^{x} & x < 0 \end{cases}",
     ),
     "gelu": (
@@ -72,8 +72,8 @@ FORMULAS = {
         r"\mathrm{Swish}'(x) = \sigma(x) + x\,\sigma(x)\bigl(1 - \sigma(x)\bigr)",
     ),
     "mish": (
-        r"\mathrm{Mish}(x) = x \tanh\bigl(\operatorname{softplus}(x)\bigr),\quad \operatorname{softplus}(x) = \ln(1 + e^{x})",
-        r"\mathrm{Mish}'(x) = \tanh\bigl(\operatorname{softplus}(x)\bigr)"
+        r"\mathrm{Mish}(x) = x \tanh\bigl(\operatorname{softplus}(x)\bigr), \\ \operatorname{softplus}(x) = \ln(1 + e^{x})",
+        r"\mathrm{Mish}'(x) = \tanh\bigl(\operatorname{softplus}(x)\bigr) \\ \quad"
         r" + x\,\sigma(x)\,\operatorname{sech}^2\bigl(\operatorname{softplus}(x)\bigr)",
     ),
 }

@@ -181,7 +181,7 @@ def test_no_absolute_path_anywhere_in_a_page():
     assert found == {}, f"absolute paths of the build machine in pages: {found}"
 
 
-LABEL = re.compile(r'<span class="label"><span class="fn-bracket">\[</span>([^<]*)<')
+LABEL = re.compile(r'<span class="label"><span class="fn-bracket">\[</span>(?:<a [^>]*>)?([^<]*)<')
 
 
 def _bibliography_entries() -> list[str]:
