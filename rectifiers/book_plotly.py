@@ -44,6 +44,10 @@ _NARROW = (
     "'title.font.size':13,height:(gd.layout.height||450)+120};"
     "(gd.layout.annotations||[]).forEach(function(a,i){u['annotations['+i+'].font.size']=10;});"
     "(gd.layout.sliders||[]).forEach(function(s,i){u['sliders['+i+'].y']=-0.45;});"
+    # A long title on two lines instead of cut off at the right edge.
+    "var t=((gd.layout.title||{}).text||'');if(t.length>40&&t.indexOf('<br>')<0){"
+    "var k=t.lastIndexOf(' ',Math.ceil(t.length/2)+4);if(k>0){u['title.text']=t.slice(0,k)+'<br>'+t.slice(k+1);"
+    "u['margin.t']=80;}}"
     "Plotly.relayout(gd,u);}"
 )
 """Relayout for a phone-sized figure: horizontal legend under the plot, smaller titles, a taller figure."""

@@ -96,7 +96,7 @@ def _grid(x_range, n_points):
 def _function_and_derivative_axes(title: str, x_range, height: int = 420):
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("f(x)", "f′(x), by automatic differentiation"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("f(x)", "f′(x), by autodiff"))
     finish(fig, title=title, x="input x", y="output f(x)", height=height)
     fig.update_xaxes(title_text="input x", range=list(x_range))
     fig.update_yaxes(title_text="derivative f′(x)", row=1, col=2)
