@@ -386,7 +386,7 @@ def _number(value: float) -> str:
         return "∞"
     if value == -math.inf:
         return "−∞"
-    text = f"{value:.3g}"
+    text = f"{value + 0.0:.3g}"  # + 0.0: a negative zero is shown as 0
     return text.replace("-", "−")
 
 
