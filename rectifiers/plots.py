@@ -285,7 +285,7 @@ def table(frame, digits: int = 3):
         if isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1):
             return f"{int(value):,}".replace("-", "−")
         if isinstance(value, numbers.Real):
-            return f"{value:.{digits}g}".replace("-", "−")
+            return f"{value + 0.0:.{digits}g}".replace("-", "−")  # + 0.0: no "−0"
         return value
 
     return frame.style.format(fmt)
