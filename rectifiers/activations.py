@@ -50,9 +50,9 @@ FORMULAS = {
     ),
     "prelu": (
         r"\mathrm{PReLU}(x_i) = \begin{cases} x_i & x_i \ge 0 \\ a_i x_i & x_i < 0 \end{cases}"
-        r"\quad (a_i \text{ learned per unit})",
+        r"\\ (a_i \text{ learned per unit})",
         r"\frac{\partial\,\mathrm{PReLU}}{\partial x_i} = \begin{cases} 1 & x_i > 0 \\ a_i & x_i < 0 \end{cases},"
-        r"\quad \frac{\partial\,\mathrm{PReLU}}{\partial a_i} = \min(0, x_i)",
+        r"\\ \frac{\partial\,\mathrm{PReLU}}{\partial a_i} = \min(0, x_i)",
     ),
     "elu": (
         r"\mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ e^{x} - 1 & x \le 0 \end{cases}",
@@ -60,7 +60,7 @@ FORMULAS = {
     ),
     "selu": (
         r"\mathrm{SELU}(x) = \lambda \begin{cases} x & x > 0 \\ \alpha_s (e^{x} - 1) & x \le 0 \end{cases}"
-        r",\quad \lambda \approx 1.0507,\ \alpha_s \approx 1.6733",
+        r"\\ \lambda \approx 1.0507,\ \alpha_s \approx 1.6733",
         r"\mathrm{SELU}'(x) = \lambda \begin{cases} 1 & x > 0 \\ \alpha_s e^{x} & x < 0 \end{cases}",
     ),
     "gelu": (
@@ -72,8 +72,8 @@ FORMULAS = {
         r"\mathrm{Swish}'(x) = \sigma(x) + x\,\sigma(x)\bigl(1 - \sigma(x)\bigr)",
     ),
     "mish": (
-        r"\mathrm{Mish}(x) = x \tanh\bigl(\operatorname{softplus}(x)\bigr),\quad \operatorname{softplus}(x) = \ln(1 + e^{x})",
-        r"\mathrm{Mish}'(x) = \tanh\bigl(\operatorname{softplus}(x)\bigr)"
+        r"\mathrm{Mish}(x) = x \tanh\bigl(\operatorname{softplus}(x)\bigr), \\ \operatorname{softplus}(x) = \ln(1 + e^{x})",
+        r"\mathrm{Mish}'(x) = \tanh\bigl(\operatorname{softplus}(x)\bigr) \\ \quad"
         r" + x\,\sigma(x)\,\operatorname{sech}^2\bigl(\operatorname{softplus}(x)\bigr)",
     ),
 }
@@ -227,14 +227,18 @@ def keras_activation(name: str, x, alpha: float = DEFAULT_ALPHA) -> np.ndarray:
     return keras.ops.convert_to_numpy(outputs).astype(np.float64).reshape(x.shape)
 
 
-def derivative_at_zero(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA):
-    """Per activation: the derivative's left and right limits at 0 and what autodiff returns at exactly 0."""
+def derivative_at_zero(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, slopes: Mapping[str, float] | None = None):
+    """Per activation: the derivative's left and right limits at 0 and what autodiff returns at exactly 0.
+
+    `slopes` overrides `alpha` per activation, e.g. {"prelu": 0.0}, Keras' initial PReLU slope.
+    """
     import pandas as pd
 
     rows = []
     for name in names:
-        left, right = one_sided_derivatives(name, alpha)
-        auto = float(derivative(name, [0.0], alpha)[0])
+        alpha_here = (slopes or {}).get(name, alpha)
+        left, right = one_sided_derivatives(name, alpha_here)
+        auto = float(derivative(name, [0.0], alpha_here)[0])
         # float32 autodiff against float64 limits: equal up to float32 rounding.
         same = lambda a, b: math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)  # noqa: E731
         if same(left, right):
@@ -382,19 +386,21 @@ def _number(value: float) -> str:
         return "∞"
     if value == -math.inf:
         return "−∞"
-    text = f"{value:.3g}"
+    text = f"{value + 0.0:.3g}"  # + 0.0: a negative zero is shown as 0
     return text.replace("-", "−")
 
 
-def properties_table(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, costs=None):
+def properties_table(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, costs=None,
+                     slopes: Mapping[str, float] | None = None):
     """A DataFrame of `properties` per activation, with a measured relative cost column when `costs` is given.
 
     `costs`: the DataFrame of `rectifiers.timing.relative_costs` (index = activation name). Rows are labelled
-    with the reader's names (plots.LABELS) and columns with `PROPERTY_COLUMNS`.
+    with the reader's names (plots.LABELS) and columns with `PROPERTY_COLUMNS`. `slopes` overrides `alpha` per
+    activation, as in `derivative_at_zero`.
     """
     import pandas as pd
 
-    table = pd.DataFrame([properties(name, alpha) for name in names]).set_index("activation")
+    table = pd.DataFrame([properties(name, (slopes or {}).get(name, alpha)) for name in names]).set_index("activation")
     if costs is not None:
         table["cost_vs_relu"] = costs.loc[list(names), "median_ratio"]
     table.index = [_label(name) for name in table.index]
@@ -453,7 +459,7 @@ CITED_SLOPES = {
     "Xu et al. (2015), a = 5.5": (1 / 5.5, "xu2015empirical"),
     "PReLU's initial slope, He et al. (2015)": (0.25, "he2015delving"),
 }
-"""Slopes from the literature and from PyTorch, which is not installed here: cited, not measured."""
+"""Slopes from the literature and from PyTorch's documentation: cited, not measured."""
 
 
 def slope_defaults_table(measured: Mapping[str, float], keras_version: str):

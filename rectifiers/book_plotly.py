@@ -23,15 +23,34 @@ def plotly_figure_html(figure: dict, div_id: str | None = None) -> str:
     layout = json.dumps(figure.get("layout", {}), separators=(",", ":"))
     frames = json.dumps(figure.get("frames", []), separators=(",", ":"))
     config = json.dumps(dict(responsive=True, displaylogo=False, **figure.get("config", {})))
+    # plotly.js is loaded deferred (book/_ext): draw once the document has been parsed and plotly.js has run.
+    # On a phone the legend goes below the plot and subplot titles shrink (`_NARROW`).
     # `</` inside a JSON string would end the <script> element early.
     script = (
-        f"Plotly.newPlot('{div_id}',{data},{layout},{config})"
-        f".then(function(gd){{var f={frames};if(f.length){{Plotly.addFrames(gd,f);}}}});"
+        f"(function(){{function draw(){{var gd=document.getElementById('{div_id}');"
+        f"Plotly.newPlot(gd,{data},{layout},{config})"
+        f".then(function(gd){{var f={frames};if(f.length){{Plotly.addFrames(gd,f);}}{_NARROW}}});}}"
+        f"if(window.Plotly){{draw();}}else{{document.addEventListener('DOMContentLoaded',draw);}}}})();"
     ).replace("</", "<\\/")
     return (
         f'<div class="plotly-figure" id="{div_id}" style="width:100%;min-height:450px;"></div>\n'
         f'<script type="text/javascript">{script}</script>'
     )
+
+
+_NARROW = (
+    "if(gd.clientWidth<600){var u={'legend.orientation':'h','legend.x':0,'legend.xanchor':'left',"
+    "'legend.y':-0.18,'legend.yanchor':'top','legend.font.size':10,'margin.l':50,'margin.r':10,"
+    "'title.font.size':13,height:(gd.layout.height||450)+120};"
+    "(gd.layout.annotations||[]).forEach(function(a,i){u['annotations['+i+'].font.size']=10;});"
+    "(gd.layout.sliders||[]).forEach(function(s,i){u['sliders['+i+'].y']=-0.45;});"
+    # A long title on two lines instead of cut off at the right edge.
+    "var t=((gd.layout.title||{}).text||'');if(t.length>40&&t.indexOf('<br>')<0){"
+    "var k=t.lastIndexOf(' ',Math.ceil(t.length/2)+4);if(k>0){u['title.text']=t.slice(0,k)+'<br>'+t.slice(k+1);"
+    "u['margin.t']=80;}}"
+    "Plotly.relayout(gd,u);}"
+)
+"""Relayout for a phone-sized figure: horizontal legend under the plot, smaller titles, a taller figure."""
 
 
 class PlotlyMimeRenderer:

@@ -131,7 +131,7 @@ def differences_vs_noise(verdicts: pd.DataFrame, spread: pd.DataFrame, *,
         if article:
             fig.add_trace(go.Scatter(x=[a for a, _ in article], y=[b for _, b in article], mode="markers",
                                      name="seed article (one run)", legendgroup="article", showlegend=(col == 1),
-                                     marker=dict(color="#333333", size=10, symbol="x")), row=1, col=col)
+                                     marker=dict(color="black", size=10, symbol="x")), row=1, col=col)  # no activation's colour
         fig.add_hline(y=1 if ratio else 0, line=dict(color="#555555", width=1, dash="dot"), row=1, col=col)
         if ratio:
             fig.update_yaxes(type="log", row=1, col=col)

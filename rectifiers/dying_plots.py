@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .dying import BornDead, DyingRun, born_dead_monte_carlo, born_dead_theory, two_sided_bounds, wilson_interval
-from .plots import COLOURS, finish
+from .plots import COLOURS, finish, table  # noqa: F401 - table: the chapter's tables
 from .validation import check_choice, check_int
 
 DASHES = {0.0: "solid", 0.01: "solid", 0.1: "dash", 0.3: "dot"}
@@ -343,9 +343,11 @@ def accuracy_against_width(runs: list[DyingRun]) -> go.Figure:
 def preactivation_histogram(values: dict[str, np.ndarray]) -> go.Figure:
     """Histograms of some units' pre-activations over a dataset (one trace per labelled unit)."""
     fig = go.Figure()
-    palette = ("#1f77b4", "#7f7f7f", "#2ca02c", "#9467bd")
+    # The units are ReLU units: shades of ReLU's blue, no other activation's colour.
+    palette = WIDTH_BLUES[2::-2] + WIDTH_BLUES[3:]
     for i, (label, v) in enumerate(values.items()):
-        fig.add_trace(go.Histogram(x=np.asarray(v), name=label, opacity=0.6, nbinsx=60, marker_color=palette[i % 4]))
+        fig.add_trace(go.Histogram(x=np.asarray(v), name=label, opacity=0.6, nbinsx=60,
+                                   marker_color=palette[i % len(palette)]))
     fig.add_vline(x=0, line=dict(color="black", width=1, dash="dash"))
     fig.update_layout(barmode="overlay")
     return finish(

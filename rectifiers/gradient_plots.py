@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from . import activations
 from .gradients import GradientProfile, TrainingTrace, grid_profile
-from .plots import colour, finish, label
+from .plots import colour, finish, label, slope_colour, table  # noqa: F401 - table: the chapter's tables
 
 INITIALIZER_DASH = {"he": "solid", "he_leaky": "dot", "glorot": "dash", "lecun": "dashdot", "scaled_normal": "longdash"}
 INITIALIZER_NAMES = {"he": "He", "he_leaky": "He (leaky)", "glorot": "Glorot", "lecun": "LeCun", "scaled_normal": "scaled"}
@@ -199,11 +199,7 @@ def saturated_fraction_figure(traces: Mapping[str, TrainingTrace], *, alpha: flo
 
 
 def _alpha_colour(alpha: float, alphas: Sequence[float]) -> str:
-    if alpha == 0:
-        return colour("relu")
-    positive = sorted(a for a in alphas if a > 0)
-    shades = sample_colorscale("Reds", np.linspace(0.45, 1.0, max(len(positive), 2)))
-    return shades[positive.index(alpha)]
+    return slope_colour(alpha, alphas)
 
 
 def _alpha_name(alpha: float) -> str:

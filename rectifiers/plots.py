@@ -38,6 +38,22 @@ def colour(activation: str) -> str:
     return COLOURS[activation]
 
 
+def slope_colour(alpha: float, alphas) -> str:
+    """Colour of one Leaky ReLU slope among several: ReLU's blue at 0, Leaky ReLU's red at the book's 0.01, and
+    shades from pale orange to dark brown for the others, so that no other slope borrows either colour."""
+    from plotly.colors import sample_colorscale
+
+    from .activations import DEFAULT_ALPHA
+
+    if alpha == 0:
+        return colour("relu")
+    if alpha == DEFAULT_ALPHA:
+        return colour("leaky_relu")
+    others = sorted(a for a in alphas if a not in (0, DEFAULT_ALPHA))
+    shades = sample_colorscale("YlOrBr", np.linspace(0.35, 1.0, max(len(others), 2)))
+    return shades[others.index(alpha)]
+
+
 def label(activation: str, alpha: float | None = None) -> str:
     """The reader-facing name of an activation, with its slope when it has one."""
     text = LABELS[activation]
@@ -80,7 +96,7 @@ def _grid(x_range, n_points):
 def _function_and_derivative_axes(title: str, x_range, height: int = 420):
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("f(x)", "f′(x), by automatic differentiation"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("f(x)", "f′(x), by autodiff"))
     finish(fig, title=title, x="input x", y="output f(x)", height=height)
     fig.update_xaxes(title_text="input x", range=list(x_range))
     fig.update_yaxes(title_text="derivative f′(x)", row=1, col=2)
@@ -221,15 +237,55 @@ def relative_cost_figure(costs) -> go.Figure:
     )
 
 
+INITIALISERS = {"glorot": "Glorot", "he_leaky": "He for leaky units", "he": "He"}
+"""Reader-facing names of the weight initialisations (rectifiers.models)."""
+
+COLUMN_WORDS = {
+    "min_mean": "lowest mean",
+    "min_step": "lowest at step",
+    "escape_step": "doubled again by step",
+    "end_mean": "mean at the end",
+    "accuracy_mean": "test accuracy, mean",
+    "accuracy_min": "lowest",
+    "accuracy_max": "highest",
+    "dead_mean": "dead at the end, mean",
+}
+"""Column names a package function uses, in the reader's words."""
+
+
+def _reader_words(value):
+    """Activation keys and initialiser names as the text names them ('leaky_relu' -> 'Leaky ReLU')."""
+    if not isinstance(value, str):
+        return value
+    if value in LABELS:
+        return LABELS[value]
+    head, _, tail = value.partition(" ")
+    return f"{INITIALISERS[head]} {tail}".strip() if head in INITIALISERS else value
+
+
 def table(frame, digits: int = 3):
-    """A DataFrame styled for the book: numbers to `digits` significant figures, booleans as yes/no."""
+    """A DataFrame styled for the book: readers' names, `digits` significant figures, yes/no, "—" for missing.
+
+    Activation keys and initialiser names become their reader-facing names (index and cells), columns named by a
+    package function are renamed with `COLUMN_WORDS`, integers stay integers and a minus sign is a minus sign.
+    """
     import numbers
 
+    import pandas as pd
+
+    frame = frame.rename(columns=COLUMN_WORDS).rename(index=_reader_words)
+    frame.index.name = COLUMN_WORDS.get(frame.index.name, frame.index.name)
+    frame = frame.map(_reader_words) if hasattr(frame, "map") else frame.applymap(_reader_words)
+
     def fmt(value):
+        if value is None or (isinstance(value, numbers.Real) and not isinstance(value, bool) and pd.isna(value)):
+            return "—"
         if isinstance(value, (bool, np.bool_)):
             return "yes" if value else "no"
-        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
-            return f"{value:.{digits}g}".replace("-", "−")
+        if isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1):
+            return f"{int(value):,}".replace("-", "−")
+        if isinstance(value, numbers.Real):
+            return f"{value + 0.0:.{digits}g}".replace("-", "−")  # + 0.0: no "−0"
         return value
 
     return frame.style.format(fmt)

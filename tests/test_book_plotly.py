@@ -9,7 +9,9 @@ def test_figure_html_draws_data_layout_and_frames():
     fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 2], name="</script><b>"), frames=[go.Frame(name="f1")])
     html = plotly_figure_html(fig.to_plotly_json(), div_id="fig1")
     assert '<div class="plotly-figure" id="fig1"' in html
-    assert "Plotly.newPlot('fig1'" in html and "Plotly.addFrames" in html
+    assert "getElementById('fig1')" in html and "Plotly.newPlot(gd," in html and "Plotly.addFrames" in html
+    # plotly.js is deferred: the figure waits for the parsed document unless Plotly is already there.
+    assert "DOMContentLoaded" in html
     assert "</script><b>" not in html and html.count("</script>") == 1
 
 

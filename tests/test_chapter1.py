@@ -30,6 +30,8 @@ def test_chapter_computes_and_glues_its_numbers(notebook_runner):
     assert glued["keras_layer_slope"] == pytest.approx(0.3)
     assert glued["keras_function_slope"] == pytest.approx(0.2)
     assert glued["keras_string_slope"] == pytest.approx(0.2)
+    # PReLU is drawn and tabulated at the initial slope Keras gives it (0), as the text says.
+    assert glued["keras_prelu_slope"] == 0.0 and glued["prelu_alpha"] == glued["keras_prelu_slope"]
 
     # Autodiff at exactly 0 follows the stated convention, with the chapter's α.
     assert glued["alpha"] == 0.05

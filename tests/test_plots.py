@@ -90,3 +90,28 @@ def test_table_formats_numbers_for_reading():
 
     html = plots.table(pd.DataFrame({"x": [1.4e-6, -0.5], "ok": [True, False], "n": [3, 4]})).to_html()
     assert "1.4e−06" in html and "−0.5" in html and "yes" in html and "no" in html and ">3<" in html
+
+
+def test_table_speaks_the_readers_words():
+    """No raw pandas in the book: NaN, activation keys, initialiser keys and package column names are translated."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"initialisation": ["he_leaky", "he × 1.5"], "escape_step": [4500, None], "min_mean": [6.439954e-13, float("nan")]},
+        index=pd.Index(["leaky_relu", "relu"], name="activation"),
+    )
+    html = plots.table(frame).to_html()
+    for raw in ("NaN", "nan", "None", "he_leaky", "leaky_relu", "escape_step", "min_mean", "6.439954e-13", "4500.0"):
+        assert raw not in html, raw
+    for shown in ("Leaky ReLU", "He for leaky units", "He × 1.5", "doubled again by step", "lowest mean", "4,500",
+                  "6.44e−13", "—"):
+        assert shown in html, shown
+
+
+def test_each_slope_has_its_own_colour_and_only_leaky_relu_is_red():
+    alphas = [0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0]
+    shades = [plots.slope_colour(a, alphas) for a in alphas]
+    assert shades[0] == plots.colour("relu") and shades[2] == plots.colour("leaky_relu")
+    assert len(set(shades)) == len(alphas)
+    others = set(shades[1:2] + shades[3:])
+    assert not others & {plots.colour("relu"), plots.colour("leaky_relu")}

@@ -1,9 +1,14 @@
 """Local Sphinx extension of the book: everything a page needs is served from the book itself.
 
 - plotly: kernels inherit PLOTLY_RENDERER=plotly_mimetype, so every figure reaches myst-nb as JSON, which
-  `rectifiers.book_plotly` draws with one shared copy of plotly.js (from plotly's Python package).
+  `rectifiers.book_plotly` draws with one shared copy of plotly.js (from plotly's Python package), loaded
+  deferred and only by pages that have a figure.
 - ipywidgets: the widget manager and require.js come from the npm registry (book/package.json), not a CDN.
 - kernels: TensorFlow's C++ start-up log stays out of the pages (book/ipython), Python warnings do not.
+- links: a repository button only when BOOK_REPOSITORY_URL names the book's real repository; no launch buttons.
+- icons: the theme's few icons from Font Awesome's web fonts (book/_static/icons.css), not its 1.5 MB
+  fontawesome.js, which is replaced by an empty script in the built book.
+- bibliography: author–year labels (book/_ext/author_year_style.py).
 - MathJax: served from the npm package too (`mathjax_path` in _config.yml), configured by
   book/_static/mathjax-compat.js, which also answers the widget manager's MathJax 2 calls.
 """
@@ -13,6 +18,9 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlparse
+
+import author_year_style
 
 BOOK_DIR = Path(__file__).resolve().parent.parent
 NODE_MODULES = BOOK_DIR / "node_modules"
@@ -30,8 +38,29 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("IPYTHONDIR", str(BOOK_DIR / "ipython"))
 
 
+PLOTLY_JS = "vendor/plotly.min.js"
+REPOSITORY_ENV = "BOOK_REPOSITORY_URL"
+
+
 class MissingBookAssets(RuntimeError):
     pass
+
+
+def _repository_buttons(app, config):
+    """Repository button only for a repository named at build time; never launch buttons (see _config.yml)."""
+    options = config.html_theme_options
+    options["launch_buttons"] = {}
+    url = os.environ.get(REPOSITORY_ENV, "").strip()
+    if not url:
+        options.update(repository_url="", use_repository_button=False, use_issues_button=False,
+                       use_edit_page_button=False, use_source_button=False)
+        return
+    parts = urlparse(url)
+    if parts.scheme != "https" or not parts.netloc or parts.path.strip("/").count("/") != 1:
+        raise ValueError(f"{REPOSITORY_ENV} must be a repository's https URL like https://github.com/OWNER/NAME; "
+                         f"got {url!r}")
+    options.update(repository_url=url.rstrip("/"), use_repository_button=True,
+                   repository_branch=os.environ.get("BOOK_REPOSITORY_BRANCH", "main"), path_to_docs="")
 
 
 def _plotly_js() -> Path:
@@ -51,6 +80,28 @@ def _copy_vendor(app, exception):
     for source, name in VENDORED_DIRS.items():
         shutil.copytree(NODE_MODULES / source, target / name, dirs_exist_ok=True)
     _copy_widget_fonts(Path(app.outdir))
+    _replace_fontawesome_js(Path(app.outdir))
+
+
+ICON_CSS = BOOK_DIR / "_static" / "icons.css"
+ICON_MODIFIERS = {"fa-solid", "fa-brands", "fa-lg", "fa-regular"}
+
+
+def _replace_fontawesome_js(outdir: Path):
+    """Swap the theme's fontawesome.js for an empty script; every icon a page uses must be in icons.css."""
+    import re
+
+    known = set(re.findall(r"\.(fa-[a-z0-9-]+)\s*\{\s*--fa", ICON_CSS.read_text()))
+    used = set()
+    for page in outdir.rglob("*.html"):
+        for classes in re.findall(r'class="([^"]*\bfa-[^"]*)"', page.read_text(errors="ignore")):
+            used |= {c for c in classes.split() if c.startswith("fa-")}
+    missing = sorted(used - known - ICON_MODIFIERS)
+    if missing:
+        raise MissingBookAssets(f"icons used by the book but not drawn by {ICON_CSS}: {missing}")
+    script = outdir / "_static" / "scripts" / "fontawesome.js"
+    if script.exists():
+        script.write_text("/* Icons come from book/_static/icons.css (Font Awesome's web fonts). */\n")
 
 
 def _copy_widget_fonts(outdir: Path):
@@ -80,22 +131,30 @@ def _check_assets(app, config):
 
 def _page_context(app, pagename, templatename, context, doctree):
     """Drop Thebe (off, CDN-based, yet added twice to every page by sphinx-thebe); set the theme's default mode."""
-    context["script_files"] = [
+    # In place: these are the builder's per-page lists, to which add_js_file below appends.
+    context["script_files"][:] = [
         js for js in context.get("script_files", [])
         if "THEBE_JS_URL" not in (getattr(js, "attributes", {}).get("body") or "")
         and "sphinx-thebe" not in str(js)
     ]
-    context["css_files"] = [css for css in context.get("css_files", []) if "sphinx-thebe" not in str(css)]
+    context["css_files"][:] = [css for css in context.get("css_files", []) if "sphinx-thebe" not in str(css)]
+    # plotly.js (4.8 MB) only where a figure is, and deferred so that it never delays the first paint; the
+    # figures' own scripts wait for it (rectifiers.book_plotly).
+    if 'class="plotly-figure"' in (context.get("body") or ""):
+        app.add_js_file(PLOTLY_JS, priority=200, defer="defer")
     # An empty default mode makes pydata-sphinx-theme log a console error on every page.
     context["default_mode"] = context.get("default_mode") or "light"
 
 
 def setup(app):
+    author_year_style.register()
     app.connect("config-inited", _check_assets)
+    app.connect("config-inited", _repository_buttons)
     app.connect("html-page-context", _page_context)
-    # Before require.js (added on widget pages): plotly.js must define the global `Plotly`, not an AMD module.
-    app.add_js_file("vendor/plotly.min.js", priority=200)
     # After the MathJax configuration Sphinx writes into pages with math, before MathJax itself (deferred).
     app.add_js_file("mathjax-compat.js", priority=600)
+    # Phone layout: wide tables, equations and outputs scroll inside themselves (book/_static/rectifiers.css).
+    app.add_css_file("rectifiers.css")
+    app.add_css_file("icons.css")
     app.connect("build-finished", _copy_vendor)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
