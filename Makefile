@@ -32,8 +32,11 @@ test-unit: env
 test-book: $(HTML)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m book tests
 
+# Live sessions work on copies in lab/ (ignored by git): notebooks/ is never written. Kernels use book/ipython:
+# TensorFlow's C++ log stays in this terminal, and glued values reach the prose (rectifiers/lab.py).
 lab: env
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/python -m rectifiers.lab lab
+	IPYTHONDIR=$(CURDIR)/book/ipython $(BIN)/jupyter lab --notebook-dir=lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: env
 	$(BIN)/python -m rectifiers.bench
