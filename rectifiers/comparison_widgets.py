@@ -28,6 +28,10 @@ from .widgets import alpha_slider, figure_output, has_kernel, static_book, stati
 EPOCH_TICKS = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000]  # whole epochs on the log axis
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 class TrainingStopped(Exception):
     """Raised inside the engine's per-epoch callback when the reader presses Stop."""
 
@@ -139,10 +143,10 @@ def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: st
         stale = state["trained_for"] is not None and state["trained_for"] != (a, n_epochs)
         if stale and not note:
             done_a, done_epochs = state["trained_for"]
-            note = (f"Out of date: the live curves are for α = {done_a:g}, {done_epochs} epochs; "
-                    f"press Train for α = {a:g}, {n_epochs} epochs.")
+            note = (f"Out of date: the live curves are for α = {done_a:g}, {_epochs(done_epochs)}; "
+                    f"press Train for α = {a:g}, {_epochs(n_epochs)}.")
         elif not state["live"] and not note:
-            note = f"Press Train to train ReLU and Leaky ReLU (α = {a:g}) for {n_epochs} epochs."
+            note = f"Press Train to train ReLU and Leaky ReLU (α = {a:g}) for {_epochs(n_epochs)}."
         shown_alpha = state["trained_for"][0] if state["trained_for"] else a
         output.outputs = (figure_output(live_curves_figure(state["live"], stored_history, shown_alpha,
                                                            n_train=n_train, note=note, stale=stale)),)
@@ -158,7 +162,7 @@ def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: st
         state["live"], state["trained_for"] = {}, None
         progress.max, progress.value = 2 * n_epochs, 0
         progress.bar_style = ""
-        status.value = draw(f"Training ReLU and Leaky ReLU (α = {a:g}) for {n_epochs} epochs …")
+        status.value = draw(f"Training ReLU and Leaky ReLU (α = {a:g}) for {_epochs(n_epochs)} …")
         done = {}
         try:
             for activation in ("relu", "leaky_relu"):
@@ -187,9 +191,9 @@ def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: st
             state["trained_for"] = (a, n_epochs)
             final = {k: float(v.test_accuracy.dropna().iloc[-1]) for k, v in state["live"].items()}
             progress.bar_style = "success"
-            status.value = (f"Done: test accuracy after {n_epochs} epochs — ReLU {final['relu']:.4f}, "
+            status.value = (f"Done: test accuracy after {_epochs(n_epochs)} — ReLU {final['relu']:.4f}, "
                             f"Leaky ReLU (α={a:g}) {final['leaky_relu']:.4f} (one seed, {n_train:,} images).")
-            draw(f"Trained for α = {a:g}, {n_epochs} epochs.")
+            draw(f"Trained for α = {a:g}, {_epochs(n_epochs)}.")
         except TrainingStopped:
             progress.bar_style = "warning"
             status.value = (f"Stopped after {progress.value} of {progress.max} epochs; the curves show the epochs "
