@@ -145,6 +145,8 @@ def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: st
             done_a, done_epochs = state["trained_for"]
             note = (f"Out of date: the live curves are for α = {done_a:g}, {_epochs(done_epochs)}; "
                     f"press Train for α = {a:g}, {_epochs(n_epochs)}.")
+        elif not state["live"] and not note and static_book():
+            note = "The stored study's curves only: live runs need a Python kernel."
         elif not state["live"] and not note:
             note = f"Press Train to train ReLU and Leaky ReLU (α = {a:g}) for {_epochs(n_epochs)}."
         shown_alpha = state["trained_for"][0] if state["trained_for"] else a

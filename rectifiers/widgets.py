@@ -69,8 +69,8 @@ def static_notice(what: str = "Moving these controls") -> W.HTML:
     return W.HTML(
         f"<div class='rectifiers-static-notice' style='border-left:4px solid #c77c02;padding:2px 8px;"
         f"background:#fff6e5'><b>Runs only in JupyterLab.</b> {html.escape(what)} needs a Python kernel "
-        f"(<code>make lab</code>, or Binder/Colab); on this page it changes nothing. The figure below is the one "
-        f"drawn for the values shown when the book was built.</div>"
+        f"(<code>make lab</code> in a clone of the book); on this page it changes nothing. The figure below is the "
+        f"one drawn for the values shown when the book was built.</div>"
     )
 
 

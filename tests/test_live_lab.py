@@ -149,6 +149,10 @@ def test_a_live_session_runs_a_chapter_trains_and_leaves_the_repository_alone(la
                 "texts => texts.map(t => t.textContent)")
             assert sum("live run" in t for t in legend) == 2, legend
 
+            # TensorFlow's C++ start-up and per-training log stays in the terminal (book/ipython's kernel config).
+            stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            assert stderr.count() == 0, stderr.all_inner_texts()[:3]
+
             prose = " ".join(page.locator(".jp-MarkdownCell").all_inner_texts())
             assert "glue:text" not in prose and "{cite}" not in prose
             assert "not computed yet" not in prose  # Run All filled every glued value in
