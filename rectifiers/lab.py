@@ -120,21 +120,25 @@ def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str]) -> str:
     """
     target = lab_dir / chapter.name
     digest = _digest(chapter)
+    kept = ""
     if target.exists():
         try:
             made_from = nbformat.read(target, as_version=4).metadata.get("rectifiers", {}).get("source_sha256")
+            why = "the chapter changed since it was copied"
         except Exception as error:  # a broken copy is kept, named, and replaced
-            made_from = f"unreadable ({error})"
+            made_from, why = None, f"it could not be read: {error}"
         if made_from == digest:
             return f"{target.name}: kept (the chapter has not changed since it was copied)"
-        shutil.move(target, target.with_suffix(".previous.ipynb"))
+        previous = target.with_suffix(".previous.ipynb")
+        shutil.move(target, previous)
+        kept = f"; the older copy ({why}) is kept as {previous}"
     notebook = nbformat.read(chapter, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             cell.source = live_markdown(cell.source, cites)
     notebook.metadata["rectifiers"] = {"source": f"notebooks/{chapter.name}", "source_sha256": digest}
     nbformat.write(notebook, target)
-    return f"{target.name}: copied from notebooks/{chapter.name}"
+    return f"{target.name}: copied from notebooks/{chapter.name}{kept}"
 
 
 def prepare(lab_dir: Path = LAB, notebooks_dir: Path = NOTEBOOKS) -> list[str]:

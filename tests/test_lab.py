@@ -46,7 +46,8 @@ def test_working_copies_never_touch_the_chapters_and_keep_an_older_copy(tmp_path
     notebook.cells[0].source = "changed {glue:text}`v:.2f`"
     nbformat.write(notebook, source)
     before = source.read_bytes()
-    lab.prepare(copies, chapters)
+    (said,) = lab.prepare(copies, chapters)
+    assert "the chapter changed since it was copied" in said and "01_x.previous.ipynb" in said
     assert source.read_bytes() == before  # read, never written
     assert (copies / "01_x.previous.ipynb").exists()  # the reader's older copy is not lost
     assert "changed" in nbformat.read(copies / "01_x.ipynb", as_version=4).cells[0].source
@@ -60,3 +61,14 @@ def test_every_chapter_copy_has_no_role_left_that_jupyterlab_myst_cannot_render(
         if cell.cell_type == "markdown":
             text = lab.live_markdown(cell.source, cites)
             assert "{glue" not in text and "{cite" not in text and "{doc}" not in text
+
+
+def test_a_broken_working_copy_is_named_kept_and_replaced(tmp_path):
+    chapters, copies = tmp_path / "notebooks", tmp_path / "lab"
+    chapters.mkdir()
+    copies.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), chapters / "01_x.ipynb")
+    (copies / "01_x.ipynb").write_text("{ not json")
+    (said,) = lab.prepare(copies, chapters)
+    assert "could not be read" in said and (copies / "01_x.previous.ipynb").read_text() == "{ not json"
+    assert nbformat.read(copies / "01_x.ipynb", as_version=4).metadata["rectifiers"]["source"] == "notebooks/01_x.ipynb"
