@@ -181,7 +181,8 @@ def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: st
                     state["live"][activation] = history[history.epoch <= n_epochs]
                     done[activation] = min(record["epochs_done"], n_epochs)
                     progress.value = sum(done.values())
-                    status.value = draw(f"{label(activation, a)}: epoch {done[activation]} of {n_epochs}")
+                    status.value = draw(f"{label(activation, a)}: epoch {done[activation]} of {n_epochs} "
+                                        "(Stop ends the training after the current epoch)")
                     if state["stop"].is_set():
                         raise TrainingStopped
 
