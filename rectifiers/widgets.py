@@ -90,7 +90,8 @@ class LatestWins:
     In a live kernel one worker thread does the work; requests that arrive while it works replace each other and
     wait `settle_s` for the slider to settle, so that only the latest is computed. `on_busy(request)` is called
     before each computation and `on_done(request, error)` after it (error is None on success). Without a kernel
-    (tests, the book build) the work runs at once, in the caller's thread.
+    (plain Python, tests) the work runs at once, in the caller's thread. First figures are drawn by the callers
+    directly, so that a book build or papermill run stores them.
     """
 
     def __init__(self, work, *, on_busy=None, on_done=None, background: bool | None = None, settle_s: float = 0.15):
