@@ -32,8 +32,13 @@ test-unit: env
 test-book: $(HTML)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m book tests
 
+# Live sessions work on copies in lab/ (ignored by git): notebooks/ is never written. Kernels are the venv's
+# (its kernelspec runs `python`) with book/ipython's settings: TensorFlow's C++ log stays in this terminal, and
+# glued values reach the prose (rectifiers/lab.py).
 lab: env
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/python -m rectifiers.lab lab
+	PATH="$(abspath $(BIN)):$$PATH" IPYTHONDIR=$(CURDIR)/book/ipython \
+		$(BIN)/jupyter lab --notebook-dir=lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: env
 	$(BIN)/python -m rectifiers.bench

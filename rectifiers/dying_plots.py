@@ -368,7 +368,7 @@ def born_dead_explorer(*, n_networks: int = 2000, seed: int = 0, max_depth: int 
     from .widgets import live_figure
 
     n_networks = check_int("n_networks", n_networks, low=10)
-    style = dict(continuous_update=False)
+    style = dict(continuous_update=False, style={"description_width": "initial"})
     controls = {
         "depth": widgets.IntSlider(value=10, min=1, max=check_int("max_depth", max_depth, low=1), description="depth", **style),
         "width": widgets.IntSlider(value=2, min=1, max=check_int("max_width", max_width, low=1), description="width", **style),
@@ -428,6 +428,7 @@ def training_run_figure(run: DyingRun) -> go.Figure:
             )
         )
     fig.update_yaxes(range=[-0.03, 1.03])
+    fig.update_xaxes(tickmode="linear", tick0=0, dtick=1)  # whole epochs only
     return finish(
         fig,
         title=(
@@ -443,38 +444,54 @@ def training_explorer(
     data, *, initial: DyingRun | None = None, epochs: int = 3, mlp_depth: int = 4, mlp_width: int = 32, seed: int = 0
 ):
     """Sliders for the learning rate and α (0 = ReLU) that train a small MLP on `data` and redraw its dead units
-    per epoch. Keep `data` small: every move trains. `initial`, a run of the same setup, is drawn first without
-    training (it is what the static book shows)."""
+    per epoch. Keep `data` small: every new setting trains (a few seconds; a busy line says so, moves made
+    meanwhile replace each other, and a setting already trained is redrawn at once). `initial`, a run of the same
+    setup, is drawn first without training (it is what the static book shows)."""
     import ipywidgets as widgets
 
     from .dying import train_and_watch
-    from .widgets import figure_output
+    from .widgets import LatestWins, figure_output, static_book, static_notice
 
     epochs = check_int("epochs", epochs, low=1)
+    style = dict(continuous_update=False, style={"description_width": "initial"})
     rate = widgets.FloatLogSlider(
         value=initial.learning_rate if initial is not None else 0.03, base=10, min=-4, max=0, step=0.25,
-        description="learning rate", continuous_update=False,
+        description="learning rate", **style,
     )
     alpha = widgets.FloatSlider(
         value=initial.alpha if initial is not None else 0.0, min=0.0, max=0.5, step=0.01, description="α (0 = ReLU)",
-        continuous_update=False,
+        **style,
     )
-    output = widgets.Output()
+    output, busy = widgets.Output(), widgets.HTML("")
+    trained: dict[tuple[float, float], DyingRun] = {}
+    if initial is not None:  # what the sliders show at first is this run: drawn, not trained again
+        trained[(float(rate.value), float(alpha.value))] = initial
+
+    def train(setting):
+        learning_rate, slope = setting
+        if setting not in trained:
+            activation = "relu" if slope == 0 else "leaky_relu"
+            trained[setting] = train_and_watch(
+                data, "mlp", activation, slope, learning_rate, epochs=epochs, seed=seed, mlp_depth=mlp_depth,
+                mlp_width=mlp_width,
+            )
+        output.outputs = (figure_output(training_run_figure(trained[setting])),)
+
+    def show_busy(setting):
+        busy.value = f"<i>Training for learning rate {setting[0]:.3g}, α {setting[1]:g} …</i>"
+
+    def show_done(setting, error):
+        busy.value = "" if error is None else f"<b>Training failed:</b> {error}"
+
+    updates = LatestWins(train, on_busy=show_busy, on_done=show_done)
 
     def retrain(_=None):
-        activation = "relu" if alpha.value == 0 else "leaky_relu"
-        run = train_and_watch(
-            data, "mlp", activation, alpha.value, rate.value, epochs=epochs, seed=seed, mlp_depth=mlp_depth,
-            mlp_width=mlp_width,
-        )
-        output.outputs = (figure_output(training_run_figure(run)),)
+        updates.submit((float(rate.value), float(alpha.value)))
 
     for w in (rate, alpha):
         w.observe(retrain, names="value")
-    if initial is not None:
-        output.outputs = (figure_output(training_run_figure(initial)),)
-    else:
-        retrain()
-    box = widgets.VBox([widgets.HBox([rate, alpha]), output])
-    box.output, box.retrain = output, retrain
+    train((float(rate.value), float(alpha.value)))
+    notice = [static_notice("Moving these sliders (each move trains a network)")] if static_book() else []
+    box = widgets.VBox([*notice, widgets.HBox([rate, alpha]), busy, output])
+    box.output, box.retrain, box.updates, box.busy = output, retrain, updates, busy
     return box

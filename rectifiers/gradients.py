@@ -119,7 +119,9 @@ def _gradient_function(model: keras.Model):
         def norms(images, labels):
             with tf.GradientTape() as tape:
                 loss = _LOSS(labels, model(images, training=False))
-            return loss, tf.stack([tf.norm(g) for g in tape.gradient(loss, kernels)])
+            # In float64: squares of float32 gradients below ~1e-23 (a depth-30 sigmoid's first layers) underflow
+            # to 0, and the norm with them, although the gradients themselves are not 0.
+            return loss, tf.stack([tf.norm(tf.cast(g, tf.float64)) for g in tape.gradient(loss, kernels)])
 
         _GRADIENT_FUNCTIONS[model] = norms
     return _GRADIENT_FUNCTIONS[model]

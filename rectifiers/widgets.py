@@ -3,13 +3,20 @@
 The pattern is explicit (controls + `Output` + `.observe`) rather than `ipywidgets.interact`, which sometimes
 stalls notebook execution (nbclient issue 312). Callbacks need a running kernel: in the static book a widget
 shows what it drew when the book was built, which is why each chapter also has plotly sliders over
-precomputed values.
+precomputed values, and why every widget built for the static book says so above itself (`static_notice`).
+
+Slow redraws go through `LatestWins`: in a live kernel they run in one worker thread, a busy line says what is
+being computed, and slider moves that arrive meanwhile replace each other, so a burst of moves costs one more
+computation, not one each.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
+import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 
@@ -20,6 +27,8 @@ from .activations import DEFAULT_ALPHA
 from .validation import check_finite
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+STATIC_BOOK = "RECTIFIERS_STATIC_BOOK"
+"""Environment variable set by the book build (book/_ext): its kernels draw widgets for a page without Python."""
 
 
 def figure_output(fig) -> dict:
@@ -50,25 +59,146 @@ def _html_with_page_plotly(figure: Mapping) -> str:
     return f'<div id="{html.escape(div)}" style="width:100%;min-height:420px;"></div><script>{script}</script>'
 
 
+def static_book() -> bool:
+    """Whether this kernel is drawing the static book, where no widget callback will ever run."""
+    return os.environ.get(STATIC_BOOK, "") not in ("", "0")
+
+
+def static_notice(what: str = "Moving these controls") -> W.HTML:
+    """A line above a widget in the static book saying that it runs only in a live session."""
+    return W.HTML(
+        f"<div class='rectifiers-static-notice' style='border-left:4px solid #c77c02;padding:2px 8px;"
+        f"background:#fff6e5'><b>Runs only in JupyterLab.</b> {html.escape(what)} needs a Python kernel "
+        f"(<code>make lab</code> in a clone of the book); on this page it changes nothing. The figure below is the "
+        f"one drawn for the values shown when the book was built.</div>"
+    )
+
+
+def has_kernel() -> bool:
+    """Whether a kernel with a frontend runs this code (callbacks may then arrive while one is computing)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+class LatestWins:
+    """Run `work(request)` for the newest request only.
+
+    In a live kernel one worker thread does the work; requests that arrive while it works replace each other and
+    wait `settle_s` for the slider to settle, so that only the latest is computed. `on_busy(request)` is called
+    before each computation and `on_done(request, error)` after it (error is None on success). Without a kernel
+    (plain Python, tests) the work runs at once, in the caller's thread. First figures are drawn by the callers
+    directly, so that a book build or papermill run stores them.
+    """
+
+    def __init__(self, work, *, on_busy=None, on_done=None, background: bool | None = None, settle_s: float = 0.15):
+        self.work, self.on_busy, self.on_done = work, on_busy, on_done
+        self.background = has_kernel() if background is None else background
+        self.settle_s = settle_s
+        self._lock = threading.Lock()
+        self._pending = None
+        self._worker: threading.Thread | None = None
+        self.superseded = 0  # requests replaced by a newer one before they were computed
+
+    def submit(self, request) -> None:
+        if not self.background:
+            self._run(request)
+            return
+        with self._lock:
+            if self._pending is not None:
+                self.superseded += 1
+            self._pending = (request, time.monotonic())
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._loop, daemon=True, name="rectifiers-latest-wins")
+                self._worker.start()
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._worker is not None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every submitted request is done (or `timeout` seconds passed); True when idle."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.busy():
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def _loop(self):
+        while True:
+            with self._lock:
+                if self._pending is None:
+                    self._worker = None
+                    return
+                request, at = self._pending
+            wait = at + self.settle_s - time.monotonic()
+            if wait > 0:  # a newer move may still come: let the slider settle
+                time.sleep(wait)
+                continue
+            with self._lock:
+                if self._pending is None or self._pending[1] != at:
+                    continue
+                self._pending = None
+            self._run(request)
+
+    def _run(self, request):
+        if self.on_busy:
+            self.on_busy(request)
+        try:
+            self.work(request)
+        except Exception as error:  # shown to the reader by on_done; the worker keeps serving
+            if self.on_done is None or not self.background:
+                raise
+            self.on_done(request, error)
+            return
+        if self.on_done:
+            self.on_done(request, None)
+
+
+def _describe(values: Mapping) -> str:
+    return ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+                     for name, value in values.items())
+
+
 def live_figure(controls: Mapping[str, W.ValueWidget], draw: Callable[..., object]) -> W.VBox:
     """Controls above an Output that shows `draw(**values)`, redrawn whenever a control's value changes.
 
-    `controls` maps `draw`'s keyword names to widgets with a `.value`; `draw` returns a plotly figure. The
-    returned box has `.output` (the Output) and `.redraw()` for tests and callers.
+    `controls` maps `draw`'s keyword names to widgets with a `.value`; `draw` returns a plotly figure. While a
+    redraw runs, a busy line says for which values; moves made meanwhile replace each other (`LatestWins`). The
+    returned box has `.output` (the Output), `.busy` (the busy line), `.redraw()` and `.updates` (its
+    `LatestWins`, whose `.wait()` tests use).
     """
     if not controls:
         raise ValueError("controls must name at least one widget, e.g. {'alpha': FloatSlider(...)}")
     output = W.Output()
+    busy = W.HTML("")
+
+    def compute(values):
+        output.outputs = (figure_output(draw(**values)),)
+
+    def show_busy(values):
+        busy.value = f"<i>Computing for {html.escape(_describe(values))} …</i>"
+
+    def show_done(values, error):
+        busy.value = "" if error is None else (
+            f"<b>Could not draw for {html.escape(_describe(values))}:</b> {html.escape(str(error))}"
+        )
+
+    updates = LatestWins(compute, on_busy=show_busy, on_done=show_done)
 
     def redraw(change=None):
-        fig = draw(**{name: widget.value for name, widget in controls.items()})
-        output.outputs = (figure_output(fig),)
+        updates.submit({name: widget.value for name, widget in controls.items()})
 
     for widget in controls.values():
         widget.observe(redraw, names="value")
-    redraw()
-    box = W.VBox([*controls.values(), output])
-    box.output, box.redraw = output, redraw
+    compute({name: widget.value for name, widget in controls.items()})  # the first figure, at once
+    notice = [static_notice("Moving these sliders")] if static_book() else []
+    box = W.VBox([*notice, *controls.values(), busy, output])
+    box.output, box.busy, box.redraw, box.updates = output, busy, redraw, updates
     return box
 
 
@@ -84,6 +214,7 @@ def alpha_slider(value: float = DEFAULT_ALPHA, *, low: float = 0.0, high: float 
         readout_format=".2f",
         continuous_update=False,
         layout=W.Layout(width="60%"),
+        style={"description_width": "initial"},
     )
 
 

@@ -29,3 +29,58 @@ def test_bad_settings_are_named():
 def test_figure_without_stored_results_still_has_labels():
     fig = live_curves_figure({}, None, 0.01)
     assert fig.layout.xaxis.title.text == "epoch (log scale)" and fig.layout.title.text
+
+
+@pytest.mark.slow
+def test_train_reuses_relu_when_only_alpha_changed_and_marks_stale_curves(monkeypatch):
+    from rectifiers import comparison_widgets as CW
+
+    trained = []
+    real_train = CW.train
+    monkeypatch.setattr(CW, "train", lambda config, **kw: trained.append(config.activation) or real_train(config, **kw))
+    box = training_explorer(None, n_train=100, n_test=50, epochs=1, alpha=0.1)
+    box.train()
+    box.alpha.value = 0.2
+    assert box.status.value.startswith("Out of date: the live curves are for α = 0.1, 1 epoch")
+    figure = box.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]
+    assert "Out of date" in figure["layout"]["title"]["text"]
+    assert all(trace.get("opacity") == 0.35 for trace in figure["data"])  # the old live curves, faded
+    box.train()
+    assert trained == ["relu", "leaky_relu", "leaky_relu"]  # ReLU does not depend on α: not trained again
+    assert box.progress.value == box.progress.max == 2 and box.status.value.startswith("Done")
+
+
+@pytest.mark.slow
+def test_stop_ends_training_after_the_current_epoch_with_a_message(monkeypatch):
+    from rectifiers import comparison_widgets as CW
+
+    box = training_explorer(None, n_train=100, n_test=50, epochs=3, alpha=0.1)
+    real_train = CW.train
+
+    def train_then_stop(config, **kw):
+        box.stop.click()  # as if the reader pressed Stop during the first epoch
+        return real_train(config, **kw)
+
+    monkeypatch.setattr(CW, "train", train_then_stop)
+    box.stop.disabled = False
+    box.train()
+    assert box.status.value.startswith("Stopped after 1 of 6 epochs") and box.progress.bar_style == "warning"
+
+
+@pytest.mark.slow
+def test_a_double_click_trains_once(monkeypatch):
+    from rectifiers import comparison_widgets as CW
+
+    trained = []
+    real_train = CW.train
+    monkeypatch.setattr(CW, "has_kernel", lambda: True)  # train in the worker thread, as in JupyterLab
+    monkeypatch.setattr(CW, "train", lambda config, **kw: trained.append(config.activation) or real_train(config, **kw))
+    box = training_explorer(None, n_train=100, n_test=50, epochs=1, alpha=0.1)
+    box.button.click()
+    box.button.click()
+    assert box.button.disabled and not box.stop.disabled
+    worker = box.worker()
+    if worker is not None:
+        worker.join(120)
+    assert trained == ["relu", "leaky_relu"] and box.status.value.startswith("Done")
+    assert not box.button.disabled and box.stop.disabled

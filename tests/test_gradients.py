@@ -420,3 +420,27 @@ def test_the_static_grid_figure_stays_light():
     fig = GP.gradient_grid_figure(G.load_grid(G.GRID_PATH), depths=[2, 10, 20, 30])
     assert len(pio.to_json(fig)) < 130_000
     assert all(np.asarray(t.y).dtype == np.float32 for t in fig.data)
+
+
+def test_depth_30_sigmoid_norms_do_not_underflow_to_zero(images):
+    """Squares of float32 gradients below ~1e-23 underflow; the norms are taken in float64 so the first layers of
+    a depth-30 sigmoid stack keep their (tiny, non-zero) gradient instead of vanishing from a log plot."""
+    x, y = images
+    profile = G.gradient_profile(x, y, depth=30, width=128, activation="sigmoid", seeds=[0])
+    first = profile.norms[0, :3]
+    assert np.all(first > 0) and np.all(first < 1e-12), first
+
+
+def test_the_explorer_reads_settings_the_stored_grid_holds_and_measures_the_others():
+    from rectifiers.gradient_widgets import stored_profile
+
+    grid = {"depths": [2], "alphas": [0.0, 0.1], "init_scales": [1.0], "seeds": [0, 1, 2],
+            "made": {"parameters": {"width": 8, "n_images": 16}},
+            "norms": [[[[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]], [[[7.0, 8.0], [9.0, 10.0], [11.0, 12.0]]]]]}
+    leaky = stored_profile(grid, "leaky_relu", 2, 0.1, 1.0, 8, (2, 0), 16)
+    assert leaky.norms.tolist() == [[11.0, 12.0], [7.0, 8.0]] and leaky.alpha == 0.1
+    assert stored_profile(grid, "relu", 2, 0.1, 1.0, 8, (0,), 16).norms.tolist() == [[1.0, 2.0]]  # α = 0 row
+    for other in [("leaky_relu", 2, 0.2, 1.0, 8, (0,), 16), ("leaky_relu", 3, 0.1, 1.0, 8, (0,), 16),
+                  ("leaky_relu", 2, 0.1, 1.0, 16, (0,), 16), ("leaky_relu", 2, 0.1, 1.0, 8, (5,), 16),
+                  ("leaky_relu", 2, 0.1, 1.0, 8, (0,), 32), ("sigmoid", 2, 0.1, 1.0, 8, (0,), 16)]:
+        assert stored_profile(grid, *other) is None, other

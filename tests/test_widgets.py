@@ -65,3 +65,62 @@ def test_figure_output_draws_without_a_kernel():
 def test_alpha_slider_rejects_slopes_outside_its_range():
     with pytest.raises(ValueError, match=r"alpha must be a finite real number in \[0.0, 1.0\]"):
         widgets.alpha_slider(1.5)
+
+
+def test_latest_wins_computes_the_newest_request_and_drops_the_ones_it_replaced():
+    import threading
+    import time
+
+    done, busy, release = [], [], threading.Event()
+
+    def work(request):
+        if request == 0:
+            release.wait(5)  # the first computation is slow: the next requests queue behind it
+        done.append(request)
+
+    updates = widgets.LatestWins(work, on_busy=busy.append, background=True, settle_s=0.05)
+    updates.submit(0)
+    time.sleep(0.2)
+    for request in (1, 2, 3, 4, 5):  # five key presses while the first is computing
+        updates.submit(request)
+    release.set()
+    assert updates.wait(10)
+    assert done == [0, 5] and busy == [0, 5] and updates.superseded == 4
+
+
+def test_latest_wins_reports_a_failed_computation_and_keeps_serving():
+    outcomes = []
+
+    def work(request):
+        if request == "bad":
+            raise ValueError("depth must be an integer in [1, 30]; got 0")
+
+    updates = widgets.LatestWins(work, on_done=lambda r, e: outcomes.append((r, e and str(e))), background=True,
+                                 settle_s=0)
+    updates.submit("bad")
+    assert updates.wait(5)
+    updates.submit("good")
+    assert updates.wait(5)
+    assert outcomes == [("bad", "depth must be an integer in [1, 30]; got 0"), ("good", None)]
+
+
+def test_live_figure_shows_a_busy_line_while_it_redraws_in_the_background():
+    seen = []
+    slider = W.IntSlider(value=1)
+    box = widgets.live_figure({"n": slider}, lambda n: (seen.append(box.busy.value) if n > 1 else None)
+                              or go.Figure(layout=dict(title=dict(text=f"n = {n}"))))
+    box.updates.background = True
+    slider.value = 7
+    assert box.updates.wait(10)
+    assert seen == ["<i>Computing for n 7 …</i>"] and box.busy.value == ""
+    assert _figure(box.output)["layout"]["title"]["text"] == "n = 7"
+
+
+def test_widgets_drawn_for_the_static_book_say_they_need_a_kernel(monkeypatch):
+    monkeypatch.delenv(widgets.STATIC_BOOK, raising=False)
+    children = widgets.alpha_explorer(0.1).children
+    assert not any(isinstance(c, W.HTML) and "static-notice" in c.value for c in children)
+    monkeypatch.setenv(widgets.STATIC_BOOK, "1")
+    first = widgets.alpha_explorer(0.1).children[0]
+    assert isinstance(first, W.HTML) and "rectifiers-static-notice" in first.value
+    assert "Runs only in JupyterLab" in first.value

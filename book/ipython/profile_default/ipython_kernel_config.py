@@ -4,3 +4,6 @@
 # fails on Python warnings and errors, which go through sys.stderr.
 c = get_config()  # noqa: F821 - provided by IPython's config loader
 c.IPKernelApp.capture_fd_output = False
+# Live sessions (`make lab`): record glued values so that the working copies' prose can show them
+# (rectifiers/lab.py); in a book build the extension only keeps a dictionary of what was glued.
+c.InteractiveShellApp.extensions = ["rectifiers.lab"]

@@ -1,0 +1,153 @@
+"""What `make lab` does: the chapters open as working copies whose prose shows the kernel's computed values.
+
+A live session never writes to `notebooks/`: `make lab` copies each chapter into `lab/` (ignored by git), where
+JupyterLab's autosave may store outputs freely. In the copy, MyST roles that only the book build understands are
+rewritten for the jupyterlab-myst renderer:
+
+- `{glue:text}`name:fmt`` becomes `{eval}`glued("name", "fmt")``: the value the kernel glued, formatted as the
+  book formats it, filled in when the markdown cell runs (Run All runs it after the cell that computes it);
+- `{cite}`key`` becomes the reference's author–year text, linked to its URL or DOI (from book/references.bib);
+- `{doc}`path`` becomes its plain title-less text.
+
+`glued` comes from this module's IPython extension, which the kernels of `make lab` load
+(book/ipython/profile_default/ipython_kernel_config.py): it records every `myst_nb.glue` call's value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPOSITORY / "notebooks"
+LAB = REPOSITORY / "lab"
+BIBLIOGRAPHY = REPOSITORY / "book" / "references.bib"
+GLUE_PREFIX = "application/papermill.record/"  # myst_nb.glue(..., display=False) hides its value under this prefix
+NOT_YET = "[not computed yet: run the cells above]"
+
+_glued: dict[str, str] = {}  # name -> text/plain of the value, as myst-nb stores it
+
+
+# --- In the kernel: record glued values, paste them into prose ------------------------------------------------
+
+
+def glued(name: str, fmt: str = "") -> str:
+    """The value glued as `name`, formatted with `fmt` exactly as the book's `{glue:text}` role formats it."""
+    from myst_nb.core.variables import format_plain_text
+
+    if name not in _glued:
+        return NOT_YET
+    return format_plain_text(_glued[name], fmt)
+
+
+def _record_glue(msg):
+    content = msg.get("content", {})
+    meta = content.get("metadata", {}).get("scrapbook")
+    if meta and "name" in meta:
+        text = content.get("data", {}).get(meta.get("mime_prefix", "") + "text/plain")
+        if text is not None:
+            _glued[meta["name"]] = text
+    return msg  # published as before
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext rectifiers.lab`: record glued values, and give the notebook `glued` for its `{eval}` roles."""
+    register = getattr(ipython.display_pub, "register_hook", None)
+    if register is None:  # a terminal IPython: nothing is published, nothing to paste into
+        return
+    register(_record_glue)
+    ipython.push({"glued": glued}, interactive=False)
+
+
+# --- Before the session: working copies with prose the live renderer reads ---------------------------------------
+
+
+def _authors(entry) -> str:
+    last = [" ".join(p.last_names) for p in entry.persons.get("author", [])]
+    if not last:
+        return entry.fields.get("organization") or entry.fields.get("publisher") or entry.fields.get("title", "?")
+    if len(last) == 1:
+        return last[0]
+    return f"{last[0]} and {last[1]}" if len(last) == 2 else f"{last[0]} et al."
+
+
+def citations(bib_path: Path = BIBLIOGRAPHY) -> dict[str, str]:
+    """Each bibliography key as Markdown author–year text, linked to the work's URL or DOI where it has one."""
+    from pybtex.database import parse_file
+
+    texts = {}
+    for key, entry in parse_file(str(bib_path)).entries.items():
+        text = f"{_authors(entry)}, {entry.fields.get('year', 'n.d.')}".replace("{", "").replace("}", "")
+        doi, url = entry.fields.get("doi"), entry.fields.get("url")
+        link = f"https://doi.org/{doi}" if doi else url
+        texts[key] = f"[{text}]({link})" if link else text
+    return texts
+
+
+_ROLE = re.compile(r"\{(glue:text|cite(?::[a-z]+)?|doc)\}`([^`]*)`")
+
+
+def live_markdown(source: str, cites: dict[str, str]) -> str:
+    """Markdown of the book rewritten for jupyterlab-myst (see the module's docstring)."""
+
+    def replace(match: re.Match) -> str:
+        role, content = match.groups()
+        if role == "glue:text":
+            name, _, fmt = content.partition(":")
+            return "{eval}`glued(%s, %s)`" % (json.dumps(name), json.dumps(fmt))
+        if role.startswith("cite"):
+            keys = [k.strip() for k in content.split(",")]
+            return "(" + "; ".join(cites.get(k, k) for k in keys) + ")"
+        return re.sub(r"\s*<.*>$", "", content)  # {doc}`text <path>` -> text; {doc}`path` -> path
+
+    return _ROLE.sub(replace, source)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str]) -> str:
+    """Write `lab_dir/<chapter>` from the chapter unless an up-to-date copy exists; say what was done.
+
+    A copy of an older version of the chapter is kept beside it as `<name>.previous.ipynb`, never lost.
+    """
+    target = lab_dir / chapter.name
+    digest = _digest(chapter)
+    kept = ""
+    if target.exists():
+        try:
+            made_from = nbformat.read(target, as_version=4).metadata.get("rectifiers", {}).get("source_sha256")
+            why = "the chapter changed since it was copied"
+        except Exception as error:  # a broken copy is kept, named, and replaced
+            made_from, why = None, f"it could not be read: {error}"
+        if made_from == digest:
+            return f"{target.name}: kept (the chapter has not changed since it was copied)"
+        previous = target.with_suffix(".previous.ipynb")
+        shutil.move(target, previous)
+        kept = f"; the older copy ({why}) is kept as {previous}"
+    notebook = nbformat.read(chapter, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = live_markdown(cell.source, cites)
+    notebook.metadata["rectifiers"] = {"source": f"notebooks/{chapter.name}", "source_sha256": digest}
+    nbformat.write(notebook, target)
+    return f"{target.name}: copied from notebooks/{chapter.name}{kept}"
+
+
+def prepare(lab_dir: Path = LAB, notebooks_dir: Path = NOTEBOOKS) -> list[str]:
+    """Working copies of every chapter in `lab_dir`."""
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    cites = citations()
+    return [working_copy(chapter, lab_dir, cites) for chapter in sorted(notebooks_dir.glob("*.ipynb"))]
+
+
+if __name__ == "__main__":
+    for line in prepare(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else LAB):
+        print(line)

@@ -1,0 +1,74 @@
+"""`make lab`: working copies of the chapters whose prose shows the values the kernel glued."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from conftest import NOTEBOOKS
+from rectifiers import lab
+
+
+def test_roles_the_live_renderer_does_not_know_are_rewritten():
+    cites = {"maas2013rectifier": "[Maas et al., 2013](https://example.org/maas)", "he2015delving": "He et al., 2015"}
+    text = ("α = {glue:text}`alpha:g` and {glue:text}`name` {cite}`maas2013rectifier`; "
+            "{cite}`maas2013rectifier, he2015delving`, see {doc}`the intro <../book/intro>`.")
+    assert lab.live_markdown(text, cites) == (
+        'α = {eval}`glued("alpha", "g")` and {eval}`glued("name", "")` ([Maas et al., 2013](https://example.org/maas)); '
+        "([Maas et al., 2013](https://example.org/maas); He et al., 2015), see the intro."
+    )
+
+
+def test_glued_values_are_recorded_and_formatted_as_the_book_formats_them():
+    message = {"msg_type": "display_data", "content": {
+        "data": {"application/papermill.record/text/plain": "0.012345"},
+        "metadata": {"scrapbook": {"name": "ratio", "mime_prefix": "application/papermill.record/"}}}}
+    assert lab._record_glue(message) is message  # still published
+    assert lab.glued("ratio", ".2f") == "0.01" and lab.glued("ratio") == "0.012345"
+    lab._record_glue({"content": {"data": {"text/plain": "'ReLU'"}, "metadata": {"scrapbook": {
+        "name": "winner", "mime_prefix": ""}}}})
+    assert lab.glued("winner") == "ReLU"
+    assert lab.glued("never_glued", ".2f") == lab.NOT_YET
+
+
+def test_working_copies_never_touch_the_chapters_and_keep_an_older_copy(tmp_path):
+    chapters = tmp_path / "notebooks"
+    chapters.mkdir()
+    source = chapters / "01_x.ipynb"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("value {glue:text}`v:.1f`")])
+    nbformat.write(notebook, source)
+    copies = tmp_path / "lab"
+    assert lab.prepare(copies, chapters) == ["01_x.ipynb: copied from notebooks/01_x.ipynb"]
+    copy = nbformat.read(copies / "01_x.ipynb", as_version=4)
+    assert copy.cells[0].source == 'value {eval}`glued("v", ".1f")`'
+    assert lab.prepare(copies, chapters)[0].endswith("kept (the chapter has not changed since it was copied)")
+
+    notebook.cells[0].source = "changed {glue:text}`v:.2f`"
+    nbformat.write(notebook, source)
+    before = source.read_bytes()
+    (said,) = lab.prepare(copies, chapters)
+    assert "the chapter changed since it was copied" in said and "01_x.previous.ipynb" in said
+    assert source.read_bytes() == before  # read, never written
+    assert (copies / "01_x.previous.ipynb").exists()  # the reader's older copy is not lost
+    assert "changed" in nbformat.read(copies / "01_x.ipynb", as_version=4).cells[0].source
+
+
+@pytest.mark.parametrize("chapter", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
+def test_every_chapter_copy_has_no_role_left_that_jupyterlab_myst_cannot_render(tmp_path, chapter):
+    cites = lab.citations()
+    notebook = nbformat.read(NOTEBOOKS / chapter, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            text = lab.live_markdown(cell.source, cites)
+            assert "{glue" not in text and "{cite" not in text and "{doc}" not in text
+
+
+def test_a_broken_working_copy_is_named_kept_and_replaced(tmp_path):
+    chapters, copies = tmp_path / "notebooks", tmp_path / "lab"
+    chapters.mkdir()
+    copies.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), chapters / "01_x.ipynb")
+    (copies / "01_x.ipynb").write_text("{ not json")
+    (said,) = lab.prepare(copies, chapters)
+    assert "could not be read" in said and (copies / "01_x.previous.ipynb").read_text() == "{ not json"
+    assert nbformat.read(copies / "01_x.ipynb", as_version=4).metadata["rectifiers"]["source"] == "notebooks/01_x.ipynb"
