@@ -23,111 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+# Dead units of a Keras model are measured by the `dead_units` probe; re-exported here for the chapter.
+from .probes.dead_units import UnitActivity, dead_unit_fraction, dead_units, unit_activity  # noqa: F401
+from .probes.layers import ACTIVATION_LAYER_TYPES, preactivation_layers  # noqa: F401
+from .probes.layers import check_images as _check_images
 from .results import provenance as results_provenance
 from .validation import check_choice, check_finite, check_increasing_ints, check_int
-
-# --- Dead units of a Keras model --------------------------------------------------------------------------------
-
-ACTIVATION_LAYER_TYPES = ("Activation", "LeakyReLU", "PReLU", "ReLU", "ELU")
-"""Keras layer classes that apply an activation; the layer just before one of them holds pre-activations."""
-
-
-@dataclass(frozen=True)
-class UnitActivity:
-    """What one layer's units did over a dataset: largest pre-activation and how often it was positive."""
-
-    layer: str
-    max_preactivation: np.ndarray  # per unit (channel), over all examples and positions
-    active_fraction: np.ndarray  # per unit, fraction of (example, position) pairs with pre-activation > 0
-    has_nan: np.ndarray  # per unit, whether any pre-activation was NaN (a diverged model)
-    n_examples: int
-
-    @property
-    def dead(self) -> np.ndarray:
-        """Units whose pre-activation was <= 0 for every example (NaN units are not counted as dead)."""
-        return (self.max_preactivation <= 0) & ~self.has_nan
-
-    @property
-    def dead_fraction(self) -> float:
-        """Fraction of the layer's units that are dead; NaN when the layer produced NaN (diverged)."""
-        return float("nan") if self.has_nan.any() else float(self.dead.mean())
-
-
-def preactivation_layers(model) -> list[str]:
-    """Names of the layers whose outputs are pre-activations: each is immediately followed by an activation layer."""
-    layers = list(model.layers)
-    names = [
-        layer.name
-        for layer, following in zip(layers, layers[1:])
-        if type(following).__name__ in ACTIVATION_LAYER_TYPES and type(layer).__name__ not in ACTIVATION_LAYER_TYPES
-    ]
-    if not names:
-        raise ValueError(
-            f"model {model.name!r} has no layer followed by a separate activation layer "
-            f"({', '.join(ACTIVATION_LAYER_TYPES)}); dead units are found from pre-activations"
-        )
-    return names
-
-
-def unit_activity(model, images, *, batch_size: int = 500, layers: list[str] | None = None) -> dict[str, UnitActivity]:
-    """Per probed layer, each unit's largest pre-activation and active fraction over all `images`, in batches.
-
-    Memory is bounded by one batch of pre-activations: only running per-unit maxima and counts are kept.
-    """
-    import keras
-
-    images = _check_images(images, model)
-    batch_size = check_int("batch_size", batch_size, low=1)
-    names = preactivation_layers(model) if layers is None else list(layers)
-    for name in names:
-        check_choice("layers", name, [layer.name for layer in model.layers])
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    probe = keras.Model(inputs, [model.get_layer(name).output for name in names])
-    maxima = [None] * len(names)
-    positive = [None] * len(names)
-    nans = [None] * len(names)
-    per_example = [1] * len(names)
-    for start in range(0, len(images), batch_size):
-        outputs = probe(images[start : start + batch_size], training=False)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        for i, z in enumerate(outputs):
-            z = np.asarray(z, dtype=np.float64)
-            z = z.reshape(-1, z.shape[-1])  # (examples x positions, units)
-            per_example[i] = z.shape[0] // min(batch_size, len(images) - start)
-            batch_max = np.nanmax(np.where(np.isnan(z), -np.inf, z), axis=0)
-            batch_pos = (z > 0).sum(axis=0)
-            batch_nan = np.isnan(z).any(axis=0)
-            if maxima[i] is None:
-                maxima[i], positive[i], nans[i] = batch_max, batch_pos, batch_nan
-            else:
-                maxima[i] = np.maximum(maxima[i], batch_max)
-                positive[i] = positive[i] + batch_pos
-                nans[i] = nans[i] | batch_nan
-    return {
-        name: UnitActivity(name, maxima[i], positive[i] / (len(images) * per_example[i]), nans[i], len(images))
-        for i, name in enumerate(names)
-    }
-
-
-def dead_units(model, images, *, batch_size: int = 500) -> dict[str, np.ndarray]:
-    """Per probed layer, a boolean array: True for each unit (channel) dead on `images`."""
-    return {name: a.dead for name, a in unit_activity(model, images, batch_size=batch_size).items()}
-
-
-def dead_unit_fraction(model, images, *, batch_size: int = 500) -> dict[str, float]:
-    """Per probed layer, the fraction of its units (channels) that are dead on `images` (NaN if it diverged)."""
-    return {name: a.dead_fraction for name, a in unit_activity(model, images, batch_size=batch_size).items()}
-
-
-def _check_images(images, model) -> np.ndarray:
-    if not hasattr(images, "shape") or len(images) == 0:
-        raise ValueError(f"images must be a non-empty array of shape (n, {', '.join(map(str, model.input_shape[1:]))})")
-    images = np.asarray(images, dtype=np.float32)
-    expected = tuple(model.input_shape[1:])
-    if tuple(images.shape[1:]) != expected:
-        raise ValueError(f"images must have shape (n, {', '.join(map(str, expected))}); got {images.shape}")
-    return images
-
 
 # --- Born dead: the theory -------------------------------------------------------------------------------------
 

@@ -27,25 +27,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import probes
 from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .models import INITIALIZERS, kernel_initializer, mlp
+from .probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
 from .results import provenance as results_provenance
 from .tf_logging import quiet_retracing
 from .validation import check_choice, check_finite, check_int
 
-PERCENTILES = (2.0, 25.0, 50.0, 75.0, 98.0)
-"""Percentiles of the activation values reported per layer (2 and 98 bound 96 % of the values)."""
-
 GRID_PATH = Path(__file__).resolve().parent.parent / "results" / "gradients" / "grid.json"
 """Where the chapter's precomputed grid (static sliders) is stored."""
 
-SATURATION_THRESHOLD = 0.1
-"""A unit is saturated for an input when its derivative there is below this fraction of its largest derivative."""
-
 _LOSS = keras.losses.SparseCategoricalCrossentropy()
-_GRADIENT_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _SGD_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_PEAKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def customary_initializer(activation: str) -> str:
@@ -91,38 +85,9 @@ def hidden_layers(model: keras.Model) -> list[tuple[keras.layers.Layer, keras.la
     return pairs
 
 
-def _forward(model: keras.Model, images, training: bool = False):
-    """Outputs of the model, with each hidden layer's pre-activations and activations."""
-    dense_names = {dense.name for dense, _ in hidden_layers(model)}
-    act_names = {act.name for _, act in hidden_layers(model)}
-    x, pre, post = images, [], []
-    for layer in model.layers:
-        x = layer(x, training=training)
-        if layer.name in dense_names:
-            pre.append(x)
-        elif layer.name in act_names:
-            post.append(x)
-    return x, pre, post
-
-
 def _signature(model: keras.Model) -> list[tf.TensorSpec]:
     """Input signature (any batch size) of a model's images and labels, so each function is traced once."""
     return [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32), tf.TensorSpec([None], tf.int32)]
-
-
-def _gradient_function(model: keras.Model):
-    """A compiled function (images, labels) → (loss, gradient norm of each hidden kernel), one per model."""
-    if model not in _GRADIENT_FUNCTIONS:
-        kernels = [dense.kernel for dense, _ in hidden_layers(model)]
-
-        @tf.function(input_signature=_signature(model))
-        def norms(images, labels):
-            with tf.GradientTape() as tape:
-                loss = _LOSS(labels, model(images, training=False))
-            return loss, tf.stack([tf.norm(g) for g in tape.gradient(loss, kernels)])
-
-        _GRADIENT_FUNCTIONS[model] = norms
-    return _GRADIENT_FUNCTIONS[model]
 
 
 def _sgd_function(model: keras.Model, xla: bool = False):
@@ -149,85 +114,22 @@ def _sgd_function(model: keras.Model, xla: bool = False):
 
 def weight_gradient_norms(model: keras.Model, images, labels) -> np.ndarray:
     """Frobenius norm of ∂loss/∂W_i for each hidden layer i = 1 … depth (mean cross-entropy over the batch)."""
+    hidden_layers(model)
     images, labels = check_batch(images, labels)
-    with quiet_retracing():
-        _, norms = _gradient_function(model)(tf.constant(images), tf.constant(labels))
-    return norms.numpy().astype(np.float64)
+    return probes.weight_gradient_norms(model, images, labels)
 
 
 def batch_loss(model: keras.Model, images, labels) -> float:
     """Mean cross-entropy of the model on a batch."""
     images, labels = check_batch(images, labels)
-    with quiet_retracing():
-        loss, _ = _gradient_function(model)(tf.constant(images), tf.constant(labels))
-    return float(loss)
+    return probes.loss_and_gradient_norms(model, images, labels)[0]
 
 
-def activation_derivatives(layer: keras.layers.Layer, pre_activations) -> np.ndarray:
-    """The derivative of an elementwise activation layer at each pre-activation value (by automatic differentiation)."""
-    z = tf.convert_to_tensor(pre_activations, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(z)
-        a = layer(z)
-    # Each output depends on its own input only, so the gradient of the sum is the elementwise derivative.
-    return tape.gradient(a, z).numpy()
-
-
-def peak_derivative(layer: keras.layers.Layer, width: int) -> float:
-    """The largest derivative of an activation layer over [-10, 10] (1/4 for sigmoid, 1 for tanh and ReLU)."""
-    if layer in _PEAKS:
-        return _PEAKS[layer]
-    grid = np.tile(np.linspace(-10.0, 10.0, 401, dtype=np.float32)[:, None], (1, width))
-    peak = float(activation_derivatives(layer, grid).max())
-    if not layer.trainable_weights:  # PReLU's slopes change in training, so its peak may too
-        _PEAKS[layer] = peak
-    return peak
-
-
-@dataclass(frozen=True)
-class ActivationStatistics:
-    """Per-layer statistics of a network's hidden activations on one batch (arrays indexed by layer - 1)."""
-
-    mean: np.ndarray
-    std: np.ndarray
-    percentiles: np.ndarray  # (layers, len(levels))
-    levels: tuple[float, ...]
-    saturated: np.ndarray  # fraction of (unit, example) pairs whose derivative < threshold × peak derivative
-    zero_gradient: np.ndarray  # fraction whose derivative is exactly 0: no gradient passes at all
-    threshold: float
-
-
-def activation_statistics(
-    model: keras.Model,
-    images,
-    *,
-    levels: Sequence[float] = PERCENTILES,
-    threshold: float = SATURATION_THRESHOLD,
-) -> ActivationStatistics:
+def activation_statistics(model: keras.Model, images, **kwargs) -> ActivationStatistics:
     """Mean, std, percentiles and saturated / zero-gradient fractions of each hidden layer's outputs on `images`."""
+    hidden_layers(model)
     images, _ = check_batch(images)
-    threshold = check_finite("threshold", threshold, low=0.0, high=1.0)
-    levels = tuple(check_finite(f"levels[{i}]", v, low=0.0, high=100.0) for i, v in enumerate(levels))
-    _, pre, post = _forward(model, tf.constant(images))
-    mean, std, pct, saturated, zero = [], [], [], [], []
-    for (_, act), z, a in zip(hidden_layers(model), pre, post):
-        a = a.numpy()
-        derivative = activation_derivatives(act, z)
-        peak = peak_derivative(act, z.shape[-1])
-        mean.append(a.mean())
-        std.append(a.std())
-        pct.append(np.percentile(a, levels))
-        saturated.append(np.mean(derivative < threshold * peak))
-        zero.append(np.mean(derivative == 0.0))
-    return ActivationStatistics(
-        mean=np.array(mean),
-        std=np.array(std),
-        percentiles=np.array(pct),
-        levels=levels,
-        saturated=np.array(saturated),
-        zero_gradient=np.array(zero),
-        threshold=threshold,
-    )
+    return probes.activation_statistics(model, images, **kwargs)
 
 
 def chain_derivatives(
