@@ -27,7 +27,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import probes
+from .probes import activation_stats as probe_stats
+from .probes import gradient_norms as probe_norms
 from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .models import INITIALIZERS, kernel_initializer, mlp
 from .probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
@@ -116,20 +117,20 @@ def weight_gradient_norms(model: keras.Model, images, labels) -> np.ndarray:
     """Frobenius norm of ∂loss/∂W_i for each hidden layer i = 1 … depth (mean cross-entropy over the batch)."""
     hidden_layers(model)
     images, labels = check_batch(images, labels)
-    return probes.weight_gradient_norms(model, images, labels)
+    return probe_norms.weight_gradient_norms(model, images, labels)
 
 
 def batch_loss(model: keras.Model, images, labels) -> float:
     """Mean cross-entropy of the model on a batch."""
     images, labels = check_batch(images, labels)
-    return probes.loss_and_gradient_norms(model, images, labels)[0]
+    return probe_norms.loss_and_gradient_norms(model, images, labels)[0]
 
 
 def activation_statistics(model: keras.Model, images, **kwargs) -> ActivationStatistics:
     """Mean, std, percentiles and saturated / zero-gradient fractions of each hidden layer's outputs on `images`."""
     hidden_layers(model)
     images, _ = check_batch(images)
-    return probes.activation_statistics(model, images, **kwargs)
+    return probe_stats.activation_statistics(model, images, **kwargs)
 
 
 def chain_derivatives(

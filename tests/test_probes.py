@@ -1,14 +1,18 @@
-"""Probes on networks whose answers are known by hand, and the callback that records them during training."""
+"""Probes on networks whose answers are known by hand, and the probe classes the engine calls."""
 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import keras
 import numpy as np
 import pytest
 
 from rectifiers import probes
+from rectifiers.probes.activation_stats import activation_statistics, activation_stats_probe
+from rectifiers.probes.dead_units import dead_units_probe
+from rectifiers.probes.gradient_norms import gradient_norms_probe, loss_and_gradient_norms, weight_gradient_norms
 from rectifiers.activations import activation_layer
 from rectifiers.models import mlp, seed_cnn
 
@@ -47,7 +51,7 @@ def chain():
 
 def test_gradient_norms_match_the_hand_computation(chain):
     kernels, x, y = chain
-    loss, norms = probes.loss_and_gradient_norms(chain_model(kernels), x, y)
+    loss, norms = loss_and_gradient_norms(chain_model(kernels), x, y)
     np.testing.assert_allclose(norms, [np.linalg.norm(g) for g in hand_gradients(x, y, kernels)[:-1]], rtol=1e-4)
     assert norms.dtype == np.float64 and loss > 0
 
@@ -64,12 +68,12 @@ def test_tiny_gradient_norms_do_not_underflow(chain):
         loss = keras.losses.SparseCategoricalCrossentropy()(y, model(x))
     naive = float(tf.norm(tape.gradient(loss, model.get_layer("dense_1").kernel)))
     assert naive == 0.0  # what a float32 norm reports
-    assert probes.weight_gradient_norms(model, x, y)[0] == pytest.approx(expected, rel=1e-4)
+    assert weight_gradient_norms(model, x, y)[0] == pytest.approx(expected, rel=1e-4)
 
 
 def test_gradient_norms_probe_is_plain_json_and_names_its_layers(chain):
     kernels, x, y = chain
-    out = probes.gradient_norms_probe(chain_model(kernels), x, y)
+    out = gradient_norms_probe(chain_model(kernels), x, y)
     assert out["layers"] == ["dense_1", "dense_2"] and len(out["gradient_norms"]) == 2
     json.dumps(out, allow_nan=False)
 
@@ -82,7 +86,7 @@ def test_activation_statistics_of_an_identity_layer(activation, alpha, saturated
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, kernel_initializer="identity", name="dense_1"),
                               activation_layer(activation, alpha, layer_name="act_1"),
                               keras.layers.Dense(2, activation="softmax", name="classifier")])
-    stats = probes.activation_statistics(model, x)
+    stats = activation_statistics(model, x)
     a = np.where(x > 0, x, alpha * x)
     assert stats.mean[0] == pytest.approx(a.mean(), rel=1e-5) and stats.std[0] == pytest.approx(a.std(), rel=1e-5)
     np.testing.assert_allclose(stats.percentiles[0], np.percentile(a, stats.levels), rtol=1e-5, atol=1e-6)
@@ -97,15 +101,20 @@ def test_a_saturated_sigmoid_layer_passes_no_gradient():
     y = rng.integers(0, 2, 32)
     huge = [np.full((8, 4), 1000.0), rng.normal(size=(4, 4)), rng.normal(size=(4, 2))]
     model = chain_model(huge, "sigmoid")
-    stats = probes.activation_statistics(model, x)
+    stats = activation_statistics(model, x)
     assert stats.saturated[0] == 1.0 and stats.zero_gradient[0] == 1.0
-    assert probes.weight_gradient_norms(model, x, y)[0] == 0.0
+    assert weight_gradient_norms(model, x, y)[0] == 0.0
+
+
+def measure(model, images, labels):
+    return {"dead_units": dead_units_probe(model, images), "gradient_norms": gradient_norms_probe(model, images, labels),
+            "activation_stats": activation_stats_probe(model, images)}
 
 
 def test_probes_read_convolutional_channels_too():
     images = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
     labels = np.arange(8) % 10
-    out = probes.measure(seed_cnn("relu", seed=0), list(probes.PROBES), images, labels)
+    out = measure(seed_cnn("relu", seed=0), images, labels)
     assert out["dead_units"]["layers"] == out["gradient_norms"]["layers"] == ["conv1", "conv2"]
     assert [len(m) for m in out["dead_units"]["dead_masks"]] == [32, 64]
     assert np.array(out["activation_stats"]["percentiles"]).shape == (2, 5)
@@ -118,51 +127,27 @@ def test_a_diverged_model_is_recorded_as_null_not_nan():
         kernel = model.get_layer(name).kernel
         kernel.assign(np.full(kernel.shape, np.nan, dtype=np.float32))
     images = np.ones((4, 28, 28, 1), dtype=np.float32)
-    out = probes.measure(model, list(probes.PROBES), images, np.zeros(4, dtype=int))
+    out = measure(model, images, np.zeros(4, dtype=int))
     assert out["dead_units"]["dead_fraction"] == [None, None] and out["gradient_norms"]["loss"] is None
     json.dumps(out, allow_nan=False)
-
-
-@pytest.mark.parametrize("names, message", [
-    (["dead_units", "weights"], r"probes\[1\] must be one of 'dead_units'"),
-    ("dead_units", "probes must be a list"),
-    (["dead_units", "dead_units"], "lists a probe twice"),
-])
-def test_unknown_probes_are_named(names, message):
-    with pytest.raises(ValueError, match=message):
-        probes.check_probes(names)
 
 
 def test_bad_probe_sets_are_named(chain):
     kernels, x, y = chain
     model = chain_model(kernels)
     with pytest.raises(ValueError, match="images must have shape"):
-        probes.gradient_norms_probe(model, x[:, :3], y)
+        gradient_norms_probe(model, x[:, :3], y)
     with pytest.raises(ValueError, match="labels must be one integer per image"):
-        probes.gradient_norms_probe(model, x, y[:3])
+        gradient_norms_probe(model, x, y[:3])
 
 
-def test_recorder_measures_at_the_start_every_few_steps_and_every_epoch(chain):
+def test_the_chapter_probes_are_registered_and_measure_what_they_say(chain):
     kernels, x, y = chain
-    model = chain_model(kernels)
-    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
-    recorder = probes.ProbeRecorder(["gradient_norms", "dead_units"], x, y, every_steps=3, steps_per_epoch=4)
-    model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0, callbacks=[recorder])
-    assert [r["step"] for r in recorder.records] == [0, 3, 4, 6, 8]
-    assert [r["epoch"] for r in recorder.records] == [0, 0.75, 1, 1.5, 2]
-    # The last record is the trained model's own measurement.
-    assert recorder.records[-1]["gradient_norms"]["gradient_norms"] == pytest.approx(
-        list(probes.weight_gradient_norms(model, x, y)))
-    json.dumps(recorder.records, allow_nan=False)
-
-
-def test_a_resumed_recorder_continues_its_series(chain):
-    kernels, x, y = chain
-    model = chain_model(kernels)
-    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
-    first = probes.ProbeRecorder(["gradient_norms"], x, y, steps_per_epoch=4)
-    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0, callbacks=[first])
-    again = probes.ProbeRecorder(["gradient_norms"], x, y, steps_per_epoch=4, records=first.records,
-                                 steps_done=first.steps_done)
-    model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0, callbacks=[again])
-    assert [r["step"] for r in again.records] == [0, 4, 8]
+    data = SimpleNamespace(x_train=x, y_train=y, x_test=x[:5], y_test=y[:5])
+    trainer = SimpleNamespace(model=chain_model(kernels))
+    assert {"dead_units", "gradient_norms", "activation_stats"} <= set(probes.PROBES)
+    dead = probes.PROBES["dead_units"](None, data).measure(trainer, 0)
+    assert len(dead["dead_masks"][0]) == 3  # over the training images: all 16 of them
+    assert dead["dead_masks"] == dead_units_probe(trainer.model, x)["dead_masks"]
+    norms = probes.PROBES["gradient_norms"](None, data).measure(trainer, 0)
+    assert norms["gradient_norms"] == pytest.approx(list(weight_gradient_norms(trainer.model, x[:5], y[:5])))
