@@ -7,10 +7,13 @@ What they measure, layer by layer (hidden layers are the `dense_i` → `act_i` p
 - `activation_statistics`: mean, spread and percentiles of each layer's outputs, and how many units are
   *saturated* (their derivative is below a tenth of its peak) or pass *no* gradient at all;
 - `chain_derivatives`: d x_L / d x_0 through a chain of scalar units, against which a bound can be checked;
-- `train_with_probes`: both probes on a fixed batch while the model trains with plain SGD;
-- `gradient_profile` / `gradient_traces`: gradient norms at initialisation / in training, over several seeds;
-- `gradient_grid` / `saturation_runs`: the chapter's heavier results, stored as JSON under results/gradients/
-  with how they were made (see the README there).
+- `gradient_profile`: gradient norms at initialisation, over several seeds;
+- `gradient_grid`: the chapter's grid of profiles at initialisation, stored as JSON under results/gradients/
+  with how it was made (see the README there).
+
+Networks in training are engine runs read from the results store (`rectifiers.gradient_runs`; `TrainingTrace`
+and `saturation_escape` are re-exported here). The per-layer measurements are the probes `gradient_norms` and
+`activation_stats` (`rectifiers.probes`).
 """
 
 from __future__ import annotations
@@ -18,29 +21,25 @@ from __future__ import annotations
 import json
 import re
 import time
-import weakref
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
+from .gradient_runs import TrainingTrace, saturation_escape  # noqa: F401
+from .models import INITIALIZERS, kernel_initializer, mlp
 from .probes import activation_stats as probe_stats
 from .probes import gradient_norms as probe_norms
-from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
-from .models import INITIALIZERS, kernel_initializer, mlp
 from .probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
 from .results import provenance as results_provenance
-from .tf_logging import quiet_retracing
 from .validation import check_choice, check_finite, check_int
 
 GRID_PATH = Path(__file__).resolve().parent.parent / "results" / "gradients" / "grid.json"
 """Where the chapter's precomputed grid (static sliders) is stored."""
-
-_LOSS = keras.losses.SparseCategoricalCrossentropy()
-_SGD_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def customary_initializer(activation: str) -> str:
@@ -84,33 +83,6 @@ def hidden_layers(model: keras.Model) -> list[tuple[keras.layers.Layer, keras.la
             f"model {model.name!r} has no hidden layers named dense_1/act_1, …; build it with rectifiers.models.mlp"
         )
     return pairs
-
-
-def _signature(model: keras.Model) -> list[tf.TensorSpec]:
-    """Input signature (any batch size) of a model's images and labels, so each function is traced once."""
-    return [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32), tf.TensorSpec([None], tf.int32)]
-
-
-def _sgd_function(model: keras.Model, xla: bool = False):
-    """A compiled function running many plain-SGD steps in one call, and its optimizer; one per model.
-
-    Per-step Python overhead would otherwise dominate these small models.
-    """
-    if _SGD_FUNCTIONS.get(model, (None, None, None))[2] != xla:
-        optimizer = keras.optimizers.SGD(0.1)
-        optimizer.build(model.trainable_variables)
-
-        @tf.function(input_signature=[*_signature(model), tf.TensorSpec([None, None], tf.int32)], jit_compile=xla)
-        def train_steps(images, labels, batches):
-            for i in tf.range(tf.shape(batches)[0]):
-                x, y = tf.gather(images, batches[i]), tf.gather(labels, batches[i])
-                with tf.GradientTape() as tape:
-                    loss = _LOSS(y, model(x, training=True))
-                grads = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply_gradients(zip(grads, model.trainable_variables))
-
-        _SGD_FUNCTIONS[model] = (optimizer, train_steps, xla)
-    return _SGD_FUNCTIONS[model][:2]
 
 
 def weight_gradient_norms(model: keras.Model, images, labels) -> np.ndarray:
@@ -289,162 +261,6 @@ def gradient_profile(
     return GradientProfile(activation, alpha, initializer, init_scale, width, seeds, np.array(rows))
 
 
-@dataclass
-class TrainingTrace:
-    """Probes recorded on a fixed batch while a model trains: one entry per record, arrays indexed [record, layer]."""
-
-    steps: list[int] = field(default_factory=list)
-    epochs: list[float] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    gradient_norms: list[np.ndarray] = field(default_factory=list)
-    statistics: list[ActivationStatistics] = field(default_factory=list)
-
-    def array(self, name: str) -> np.ndarray:
-        """A statistic stacked over records: 'gradient_norms', 'mean', 'std', 'percentiles', 'saturated', …."""
-        if name == "gradient_norms":
-            return np.array(self.gradient_norms)
-        return np.array([getattr(s, name) for s in self.statistics])
-
-    def to_dict(self) -> dict:
-        """Plain JSON: lists indexed [record][layer] (percentiles [record][layer][level])."""
-        out = {"steps": list(self.steps), "epochs": list(self.epochs), "loss": [float(v) for v in self.loss],
-               "gradient_norms": self.array("gradient_norms").tolist()}
-        if self.statistics:
-            out["levels"] = list(self.statistics[0].levels)
-            out["threshold"] = self.statistics[0].threshold
-            for name in ("mean", "std", "percentiles", "saturated", "zero_gradient"):
-                out[name] = self.array(name).tolist()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainingTrace:
-        """The inverse of `to_dict`."""
-        stats = []
-        if "mean" in data:
-            for r in range(len(data["steps"])):
-                stats.append(ActivationStatistics(
-                    mean=np.array(data["mean"][r]), std=np.array(data["std"][r]),
-                    percentiles=np.array(data["percentiles"][r]), levels=tuple(data["levels"]),
-                    saturated=np.array(data["saturated"][r]), zero_gradient=np.array(data["zero_gradient"][r]),
-                    threshold=data["threshold"],
-                ))
-        return cls(steps=list(data["steps"]), epochs=list(data["epochs"]), loss=list(data["loss"]),
-                   gradient_norms=[np.array(g) for g in data["gradient_norms"]], statistics=stats)
-
-
-def saturation_escape(trace: TrainingTrace, *, layer: int = -1, factor: float = 2.0) -> dict:
-    """When a layer's mean activation bottoms out, and the first record after that where it is `factor` × higher.
-
-    Returns min_mean, min_step, escape_step (None if it never rises that far) and, at the end, end_mean.
-    """
-    mean = trace.array("mean")[:, layer]
-    lowest = int(np.argmin(mean))
-    later = np.flatnonzero(mean[lowest:] >= factor * mean[lowest])
-    return {
-        "min_mean": float(mean[lowest]),
-        "min_step": int(trace.steps[lowest]),
-        "escape_step": int(trace.steps[lowest + later[0]]) if len(later) else None,
-        "end_mean": float(mean[-1]),
-    }
-
-
-def train_with_probes(
-    model: keras.Model,
-    images,
-    labels,
-    *,
-    probe_images,
-    probe_labels,
-    steps: int,
-    record_every: int,
-    batch_size: int = 32,
-    learning_rate: float = 0.1,
-    seed: int = 0,
-    statistics: bool = True,
-    xla: bool = False,
-) -> TrainingTrace:
-    """Train with plain SGD (as Glorot & Bengio did) and record loss, gradient norms and activation statistics.
-
-    Records are taken on the fixed probe batch before the first step, after every `record_every` steps and after
-    the last, so the values are comparable across steps. The training set is reshuffled every epoch with `seed`.
-    `statistics=False` skips the activation statistics (faster). `xla=True` compiles the steps with XLA: seconds
-    slower to start, about twice as fast per step here, so worth it for runs of thousands of steps.
-    """
-    images, labels = check_batch(images, labels)
-    probe_images, probe_labels = check_batch(probe_images, probe_labels)
-    steps = check_int("steps", steps, low=0)
-    record_every = check_int("record_every", record_every, low=1)
-    batch_size = check_int("batch_size", batch_size, low=1, high=len(images))
-    learning_rate = check_finite("learning_rate", learning_rate, low=0.0)
-    rng = np.random.default_rng(check_int("seed", seed, low=0))
-    optimizer, train_steps = _sgd_function(model, xla)
-    optimizer.learning_rate = learning_rate
-    all_images, all_labels = tf.constant(images), tf.constant(labels)
-
-    per_epoch = len(images) // batch_size
-    epochs_needed = -(-steps // per_epoch) if steps else 0
-    batches = np.concatenate(
-        [rng.permutation(len(images))[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-         for _ in range(epochs_needed)] or [np.zeros((0, batch_size), dtype=np.int64)]
-    ).astype(np.int32)
-
-    trace = TrainingTrace()
-
-    def record(step):
-        trace.steps.append(step)
-        trace.epochs.append(step * batch_size / len(images))
-        trace.loss.append(batch_loss(model, probe_images, probe_labels))
-        trace.gradient_norms.append(weight_gradient_norms(model, probe_images, probe_labels))
-        if statistics:
-            trace.statistics.append(activation_statistics(model, probe_images))
-
-    record(0)
-    for start in range(0, steps, record_every):  # the last chunk may be shorter
-        stop = min(start + record_every, steps)
-        with quiet_retracing():
-            train_steps(all_images, all_labels, tf.constant(batches[start:stop]))
-        record(stop)
-    return trace
-
-
-def gradient_traces(
-    images,
-    labels,
-    *,
-    probe_images,
-    probe_labels,
-    depth: int,
-    width: int = 128,
-    activation: str = "relu",
-    alpha: float = DEFAULT_ALPHA,
-    initializer: str | None = None,
-    init_scale: float = 1.0,
-    seeds: Sequence[int] = (0, 1, 2),
-    steps: int = 200,
-    record_every: int = 20,
-    batch_size: int = 32,
-    learning_rate: float = 0.01,
-) -> list[TrainingTrace]:
-    """Gradient norms over the first SGD steps of an `mlp`, one trace per seed (weights and batch order)."""
-    activation, alpha = check_activation(activation, alpha)
-    depth = check_int("depth", depth, low=1)
-    width = check_int("width", width, low=1)
-    initializer = customary_initializer(activation) if initializer is None else initializer
-    check_choice("initializer", initializer, INITIALIZERS)
-    seeds = _check_seeds(seeds)
-    images, labels = check_batch(images, labels)
-    model = probe_model(depth, width, activation, alpha, input_shape=images.shape[1:])
-    traces = []
-    for seed in seeds:
-        reinitialise(model, initializer, alpha=alpha, init_scale=init_scale, seed=seed)
-        traces.append(train_with_probes(
-            model, images, labels, probe_images=probe_images, probe_labels=probe_labels, steps=steps,
-            record_every=record_every, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-            statistics=False,
-        ))
-    return traces
-
-
 def provenance(**parameters) -> dict:
     """How a result was made: parameters, library versions, machine, date (wall time is added by the caller)."""
     return results_provenance(parameters)
@@ -505,64 +321,6 @@ def gradient_grid(
     made["wall_time_s"] = round(time.perf_counter() - start, 1)
     return {"schema": GRID_SCHEMA, "made": made, "depths": depths, "alphas": alphas, "init_scales": init_scales,
             "seeds": list(seeds), "norms": norms}
-
-
-SATURATION_PATH = Path(__file__).resolve().parent.parent / "results" / "gradients" / "saturation_sigmoid.json"
-"""Where the chapter's long sigmoid training runs (Glorot & Bengio's saturation experiment) are stored."""
-
-
-def saturation_runs(
-    images,
-    labels,
-    *,
-    probe_images,
-    probe_labels,
-    activation: str = "sigmoid",
-    depth: int = 4,
-    width: int = 256,
-    seeds: Sequence[int] = (0, 1, 2),
-    steps: int = 30_000,
-    record_every: int = 500,
-    batch_size: int = 10,
-    learning_rate: float = 0.1,
-    xla: bool = True,
-    data: str = "",
-    made_by: str = "",
-) -> dict:
-    """Long SGD runs of one network per seed with activation statistics recorded, as plain JSON with provenance."""
-    activation, _ = check_activation(activation)
-    seeds = _check_seeds(seeds)
-    start = time.perf_counter()
-    runs = []
-    for seed in seeds:
-        model = mlp(depth, width, activation, initializer=customary_initializer(activation), seed=seed,
-                    input_shape=np.shape(images)[1:])
-        trace = train_with_probes(model, images, labels, probe_images=probe_images, probe_labels=probe_labels,
-                                  steps=steps, record_every=record_every, batch_size=batch_size,
-                                  learning_rate=learning_rate, seed=seed, xla=xla)
-        runs.append({"seed": seed, **trace.to_dict()})
-    made = provenance(
-        function="rectifiers.gradients.saturation_runs", activation=activation, depth=depth, width=width,
-        initializer=customary_initializer(activation), seeds=list(seeds), steps=steps, record_every=record_every,
-        batch_size=batch_size, learning_rate=learning_rate, optimizer="SGD", n_train=int(len(labels)),
-        n_probe=int(len(probe_labels)), data=data,
-    )
-    made["made_by"] = made_by
-    made["wall_time_s"] = round(time.perf_counter() - start, 1)
-    schema = ("runs[k] is one seed: steps, epochs and probe-batch loss per record; mean, std, saturated and "
-              "zero_gradient are [record][hidden layer]; percentiles is [record][hidden layer][level] at `levels`.")
-    return {"schema": schema, "made": made, "runs": runs}
-
-
-def load_saturation_runs(path) -> tuple[dict, list[TrainingTrace]]:
-    """Read a file written from `saturation_runs`: its record of how it was made, and one trace per seed."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no saturation runs at {path}; run the chapter with recompute=True to create them")
-    stored = json.loads(path.read_text())
-    if "runs" not in stored or "made" not in stored:
-        raise ValueError(f"{path} is not a file of saturation runs: it lacks 'runs' or 'made'")
-    return stored["made"], [TrainingTrace.from_dict(run) for run in stored["runs"]]
 
 
 def _rounded(value):
