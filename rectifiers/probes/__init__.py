@@ -1,19 +1,28 @@
 """Probes: measurements of a network taken while the engine trains it, stored in the run's record.
 
 A probe is a class registered under a name; a run lists the probes it wants (`RunConfig.probes`, or
-`probes: [dead_units]` in a study file) and how often (`probe_every`, in epochs). The engine creates each
-probe once per training session, then calls `probe.measure(trainer, epoch) -> dict` at epoch 0 (before
-training), every `probe_every` epochs and at every snapshot epoch. Rows are stored as
-`record["probes"][name] = [{"epoch": e, **measure(...)}, ...]`.
+`probes: [weight_norms]` in a study file) and how often (`probe_every`, in epochs). The engine creates each
+probe once per training session, then calls it:
 
-The probes of Chapters 2–3, each a pure function first and a registered class around it:
+- `Probe(config, data)`: pick what it measures on (e.g. a fixed probe set of images, drawn with the config's
+  seed so that it is the same in every session of the run); must not touch the training RNG;
+- `probe.measure(trainer, epoch) -> dict`: called at epoch 0 (before training), every `probe_every` epochs and at
+  every snapshot epoch, after the epoch's training step; `trainer.model` is the Keras model (for a GAN trainer,
+  its models), in inference mode. Returns a flat dict of JSON values: numbers, lists of numbers, or dicts of
+  layer name -> number. Non-finite numbers are stored as null.
+- `probe.keras_callbacks() -> list`: optional Keras callbacks passed to `fit` for per-step measurements; what
+  they collect is returned by the next `measure` call.
 
-- `dead_units` (`dead_units.py`): per layer, the share of units dead on the run's training images, which ones,
-  and how often each is active;
-- `gradient_norms` (`gradient_norms.py`): the probe-set loss and ‖∂loss/∂W‖ per layer (summed in float64, so
-  tiny norms do not underflow to 0);
-- `activation_stats` (`activation_stats.py`): per layer, mean, spread and percentiles of the outputs, and the
-  saturated and zero-gradient shares.
+Record schema (`results/README.md`): `record["probes"][name]` is a list of rows `{"epoch": e, **measure(...)}`,
+one per measured epoch in increasing order. Rows are saved in the checkpoint, so a resumed run's rows equal an
+uninterrupted run's. Adding a probe to a run changes its key (a new run): probes cannot be added after the fact.
+
+Register a new probe with `@register_probe`:
+
+    @register_probe
+    class DeadUnits(Probe):
+        name = "dead_units"
+        def measure(self, trainer, epoch): ...
 """
 
 from __future__ import annotations
@@ -50,4 +59,18 @@ def register_probe(cls: type[Probe]) -> type[Probe]:
     return cls
 
 
-from . import chapter_probes  # noqa: E402,F401  (registers dead_units, gradient_norms, activation_stats)
+@register_probe
+class WeightNorms(Probe):
+    """The Frobenius norm of each layer's kernel: how far training moves the weights, layer by layer."""
+
+    name = "weight_norms"
+
+    def measure(self, trainer, epoch: int) -> dict:
+        import numpy as np
+
+        return {"kernel_norm": {layer.name: float(np.linalg.norm(layer.kernel.numpy()))
+                                for layer in trainer.model.layers if hasattr(layer, "kernel")}}
+
+
+# The probes of Chapters 2–3 (dead_units, gradient_norms, activation_stats): see chapter_probes.py.
+from . import chapter_probes  # noqa: E402,F401
