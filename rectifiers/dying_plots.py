@@ -4,6 +4,7 @@ dead channels, accuracy against width. Every figure returns a plotly figure fini
 from __future__ import annotations
 
 import math
+import tempfile
 
 import numpy as np
 import plotly.graph_objects as go
@@ -445,7 +446,8 @@ def training_explorer(
     training (it is what the static book shows)."""
     import ipywidgets as widgets
 
-    from .dying import train_and_watch
+    from .dying import run_config, watch_run
+    from .engine import ResultsStore
     from .widgets import figure_output
 
     epochs = check_int("epochs", epochs, low=1)
@@ -459,12 +461,15 @@ def training_explorer(
     )
     output = widgets.Output()
 
+    scratch = tempfile.TemporaryDirectory(prefix="dying-explorer-")  # slider runs never enter the results store
+
     def retrain(_=None):
         activation = "relu" if alpha.value == 0 else "leaky_relu"
-        run = train_and_watch(
-            data, "mlp", activation, alpha.value, rate.value, epochs=epochs, seed=seed, mlp_depth=mlp_depth,
-            mlp_width=mlp_width,
+        config = run_config(
+            "mlp", activation, alpha.value, rate.value, epochs=epochs, seed=seed, mlp_depth=mlp_depth,
+            mlp_width=mlp_width, n_train=len(data.y_train), n_test=len(data.y_test), data_seed=data.seed,
         )
+        run = watch_run(config, store=ResultsStore(scratch.name), data=data)
         output.outputs = (figure_output(training_run_figure(run)),)
 
     for w in (rate, alpha):
@@ -474,5 +479,5 @@ def training_explorer(
     else:
         retrain()
     box = widgets.VBox([widgets.HBox([rate, alpha]), output])
-    box.output, box.retrain = output, retrain
+    box.output, box.retrain, box.scratch = output, retrain, scratch
     return box

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +21,6 @@ from .validation import check_choice, check_finite, check_int
 
 ARCHITECTURES = ("mlp", "seed_cnn")
 OPTIMIZERS = ("adam", "sgd")
-REPOSITORY = Path(__file__).resolve().parent.parent
 SWEEP_STUDIES = ("studies/ch3_learning_rates_mlp.yaml", "studies/ch3_learning_rates_cnn.yaml")
 WIDTH_STUDY = "studies/ch3_widths.yaml"
 
@@ -151,22 +149,11 @@ def watch_run(config, *, store=None, data=None, progress=False) -> DyingRun:
 
 
 def study_runs(paths, *, store=None) -> list[DyingRun]:
-    """The runs of the studies at `paths` (relative to the repository), from the store; an error lists the missing
-    ones and the command that trains them."""
-    from .engine import ResultsStore, study_records
+    """The runs of the studies at `paths` (relative to the repository), read from the results store."""
+    from .stored_studies import study_records
 
-    store = store if store is not None else ResultsStore()
-    paths = [REPOSITORY / p if not Path(p).is_absolute() else Path(p) for p in ([paths] if isinstance(paths, str) else paths)]
-    runs = []
-    for path in paths:
-        records, missing = study_records(path, store=store)
-        if missing:
-            raise FileNotFoundError(
-                f"{len(missing)} run(s) of {path.name} are not stored in {store.root} (e.g. {missing[0]}); train them "
-                f"with: python -m rectifiers study {path.relative_to(REPOSITORY) if path.is_relative_to(REPOSITORY) else path}"
-            )
-        runs += [DyingRun.from_record(r) for r in records]
-    return runs
+    paths = [paths] if isinstance(paths, str) else paths
+    return [DyingRun.from_record(record) for path in paths for record in study_records(path, store=store)]
 
 
 def incoming_gradient_norms(model, images, labels, layer: str, *, batch_size: int = 500) -> np.ndarray:

@@ -93,31 +93,29 @@ def run_config(
                      learning_rate=learning_rate, probes=probes)
 
 
-def trained_traces(configs: Sequence, *, store=None, progress=False) -> list[TrainingTrace]:
-    """The trace of each run: read from the store, or trained by the engine (and stored) if it is not there yet."""
+def trained_traces(configs: Sequence, *, store=None, data=None, progress=False) -> list[TrainingTrace]:
+    """The trace of each run: read from the store, or trained by the engine (and stored) if it is not there yet.
+
+    `data`: the `Dataset` the configs name, if the caller has it already (else each distinct one is loaded once).
+    """
     from .engine import ResultsStore, load_run_data, train
 
     store = store if store is not None else ResultsStore()
-    data, traces = {}, []
+    loaded, traces = {}, []
     for config in configs:
         where = (config.n_train, config.n_test, config.data_seed)
-        data[where] = data.get(where) or load_run_data(config)
-        traces.append(TrainingTrace.from_record(train(config, store=store, data=data[where], progress=progress)))
+        if where not in loaded:
+            loaded[where] = data if data is not None else load_run_data(config)
+        record = train(config, store=store, data=loaded[where], progress=progress)
+        traces.append(TrainingTrace.from_record(record))
     return traces
 
 
 def study_traces(path=SATURATION_STUDY, *, store=None) -> tuple[list[dict], list[TrainingTrace]]:
-    """The records and traces of a stored study; an error lists the missing runs and the command that trains them."""
-    from .engine import ResultsStore, load_study, plan
+    """The records of a stored study (see `stored_studies.study_records`) and their traces."""
+    from .stored_studies import study_records
 
-    store = store if store is not None else ResultsStore()
-    path = Path(path) if Path(path).is_absolute() else REPOSITORY / path
-    planned = plan(load_study(path), store)
-    missing = [r.key for r in planned.runs if r.status != "done"]
-    if missing:
-        raise FileNotFoundError(f"{len(missing)} run(s) of {path.name} are not complete in {store.root} "
-                                f"(e.g. {missing[0]}); train them with: python -m rectifiers study {path.name}")
-    records = [store.get(r.key) for r in planned.runs]
+    records = study_records(path, store=store)
     return records, [TrainingTrace.from_record(r) for r in records]
 
 

@@ -335,7 +335,7 @@ def _rounded(value):
 
 
 def save_result(result: dict, path) -> Path:
-    """Write a result (`gradient_grid`, `saturation_runs`) as indented JSON, each innermost list of numbers on a line."""
+    """Write a result (`gradient_grid`) as indented JSON, each innermost list of numbers on a line."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_rounded(result), indent=1, ensure_ascii=False)
@@ -415,20 +415,18 @@ def profile_table(profiles):
 def check_chapter_settings(params: dict) -> dict:
     """Check the values of Chapter 2's parameters (types are checked by `check_parameters`); return them."""
     p = dict(params)
-    for name in ("depth", "width", "n_probe", "n_train", "chain_depth", "train_record_every", "train_batch",
-                 "saturation_depth", "saturation_width", "saturation_record_every", "saturation_batch",
-                 "long_record_every"):
+    for name in ("depth", "width", "n_probe", "n_train", "chain_depth", "train_epochs", "train_batch",
+                 "saturation_depth", "saturation_width", "saturation_epochs", "saturation_batch"):
         if name in p:
             p[name] = check_int(name, p[name], low=1)
-    for name in ("train_steps", "saturation_steps", "long_steps"):
-        if name in p:
-            p[name] = check_int(name, p[name], low=0)
     for name in ("alpha", "large_alpha"):
         if name in p:
             p[name] = check_activation("leaky_relu", p[name])[1] if name == "alpha" else check_finite(name, p[name], low=0.0)
-    for name in ("exploding_scale", "learning_rate", "saturation_learning_rate"):
-        if name in p:
-            p[name] = check_finite(name, p[name], low=0.0)
+    if "exploding_scale" in p:
+        p["exploding_scale"] = check_finite("exploding_scale", p["exploding_scale"], low=0.0)
+    for name in ("learning_rate", "saturation_learning_rate"):
+        if name in p and (check_finite(name, p[name]) <= 0):
+            raise ValueError(f"{name} must be a finite real number > 0; got {p[name]!r}")
     for key in ("activations", "saturation_activations"):
         if key in p:
             if not p[key]:
