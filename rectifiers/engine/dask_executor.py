@@ -79,9 +79,11 @@ def run_on_dask(plan, store: ResultsStore, runs, *, scheduler=None, workers=None
             run = futures[future]
             try:
                 summary = future.result()
-            except StoreError as error:
-                problems.append(str(error))
-                report.run_finished(run, None, f"not trained: {error}")
+            except Exception as error:  # noqa: BLE001 - one run's failure (or its worker's, KilledWorker) is
+                # reported; the other runs go on
+                message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+                problems.append(f"{run.key}: {message}" if run.key not in message else message)
+                report.run_finished(run, None, f"not trained: {message}")
                 continue
             report.run_finished(run, summary)
     finally:
