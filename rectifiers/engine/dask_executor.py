@@ -65,13 +65,13 @@ def run_on_dask(plan, store: ResultsStore, runs, *, scheduler=None, workers=None
     """Train `runs` of `plan` as Dask tasks; return the problems met (runs that could not be trained)."""
     from distributed import as_completed
 
-    from .executors import Progress
+    from .executors import ProgressReport
 
     own = client is None
     cluster = None
     if own:
         client, cluster = connect(scheduler, workers)
-    report, problems = Progress(plan, enabled=progress), []
+    report, problems = ProgressReport(plan, enabled=progress), []
     try:
         futures = {client.submit(train_task, r.config.to_dict(), str(store.root.resolve()), r.target,
                                  key=f"train-{r.key}-to-{r.target}", pure=False): r for r in runs}
