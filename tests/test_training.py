@@ -162,7 +162,8 @@ def test_a_run_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
 def test_the_benchmark_runs_end_to_end_on_tiny_data(capsys):
     from rectifiers import bench
 
-    assert bench.main(["--n-train", "100", "--n-test", "100", "--epochs", "2", "--rounds", "1", "--no-variants"]) == 0
+    assert bench.main(["--n-train", "100", "--n-test", "100", "--epochs", "2", "--rounds", "1", "--no-variants",
+                       "--no-executor"]) == 0
     out = capsys.readouterr().out
     assert "plain model.fit(batch_size=32)" in out and "engine, no per-epoch test evaluation" in out
     assert "one checkpoint" in out

@@ -65,24 +65,25 @@ def run_on_dask(plan, store: ResultsStore, runs, *, scheduler=None, workers=None
     """Train `runs` of `plan` as Dask tasks; return the problems met (runs that could not be trained)."""
     from distributed import as_completed
 
-    from .executors import Progress
+    from .executors import ProgressReport
 
     own = client is None
     cluster = None
     if own:
         client, cluster = connect(scheduler, workers)
-    one_thread = cluster is not None or client.cluster is not None  # a cluster we (or the caller) made here
-    report, problems = Progress(plan, enabled=progress), []
+    report, problems = ProgressReport(plan, enabled=progress), []
     try:
-        futures = {client.submit(train_task, r.config.to_dict(), str(store.root.resolve()), r.target, one_thread,
+        futures = {client.submit(train_task, r.config.to_dict(), str(store.root.resolve()), r.target,
                                  key=f"train-{r.key}-to-{r.target}", pure=False): r for r in runs}
         for future in as_completed(futures):
             run = futures[future]
             try:
                 summary = future.result()
-            except StoreError as error:
-                problems.append(str(error))
-                report.run_finished(run, None, f"not trained: {error}")
+            except Exception as error:  # noqa: BLE001 - one run's failure (or its worker's, KilledWorker) is
+                # reported; the other runs go on
+                message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+                problems.append(f"{run.key}: {message}" if run.key not in message else message)
+                report.run_finished(run, None, f"not trained: {message}")
                 continue
             report.run_finished(run, summary)
     finally:
@@ -93,10 +94,13 @@ def run_on_dask(plan, store: ResultsStore, runs, *, scheduler=None, workers=None
     return problems
 
 
-def train_task(config: dict, store_root: str, until_epoch: int, one_thread: bool) -> dict:
-    """A Dask task: train one run (resuming from its checkpoint) and return its status."""
-    if one_thread:
-        _one_tensorflow_thread()
+def train_task(config: dict, store_root: str, until_epoch: int) -> dict:
+    """A Dask task: train one run (resuming from its checkpoint) and return its status.
+
+    TensorFlow gets one thread per task: a worker runs as many tasks at once as it has threads, so its cores are
+    shared between runs, not between the threads of one run (the faster split on CPUs, see the module).
+    """
+    _one_tensorflow_thread()
     from .config import RunConfig
     from .run import train
 

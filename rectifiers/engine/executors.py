@@ -15,7 +15,7 @@ from .store import ResultsStore, StoreError
 from .study import Plan, duration
 
 
-class Progress:
+class ProgressReport:
     """Runs done/left and an ETA from the plan's estimate, corrected by the pace so far; one line per change."""
 
     def __init__(self, plan: Plan, stream=sys.stderr, enabled: bool = True):
@@ -66,7 +66,7 @@ def run_plan(plan: Plan, store: ResultsStore, *, executor: str = "dask", schedul
 
 
 def _run_here(plan: Plan, store: ResultsStore, runs, progress: bool) -> list[str]:
-    report, problems = Progress(plan, enabled=progress), []
+    report, problems = ProgressReport(plan, enabled=progress), []
     for r in runs:
         try:
             record = train(r.config, store=store, until_epoch=r.target, data=plan.data_for(r.config), progress=False)

@@ -54,8 +54,9 @@ def probes_frame(records: Iterable[dict], probe: str):
 
 def scan_runs(root: str | os.PathLike | None = None, **where) -> tuple[list[dict], list[str]]:
     """Stored runs whose experiment matches every `where` item, and one message per stored file the store could
-    not use (with its path and what is wrong), for a chapter to say which runs it left out."""
-    records, problems = ResultsStore(root).scan()
+    not use (with its path and what is wrong), for a chapter to say which runs it left out. Checkpoints are
+    not looked at: a chapter reads records only."""
+    records, problems = ResultsStore(root).scan(training=False)
     matching = [r for r in records if all(_run_columns(r).get(k) == v for k, v in where.items())]
     return matching, problems
 

@@ -44,7 +44,7 @@ def train(
     """Train (or resume, or just return) the run `config` names; return its stored record.
 
     `until_epoch` stops this session early (the run stays "partial" and keeps its key); `progress` is True for a
-    progress bar, False for none, or an object with tqdm's `update(n)` and `set_postfix(**values)`.
+    progress bar, False for none, or an object with tqdm's `update(n)` and `set_postfix(values, refresh=)`.
     """
     store = store or ResultsStore()
     data = data if data is not None else load_run_data(config)
@@ -118,7 +118,7 @@ def train(
                 store.put(record)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(loss=f"{row['train_loss']:.4g}", refresh=False)
+                bar.set_postfix({name: f"{value:.4g}" for name, value in metrics.items()}, refresh=False)
             if diverged:
                 break
     finally:

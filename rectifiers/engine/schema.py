@@ -78,7 +78,7 @@ def _check_snapshots(snapshots, config, done: int, status: str) -> None:
 
 def _check_history(history, done: int) -> None:
     history = _dict(history, "history")
-    for name in ("epoch", "train_loss", *TIMINGS):
+    for name in ("epoch", *TIMINGS):
         if name not in history:
             raise RecordError(f"history lacks the column {name!r}")
     for name, column in history.items():

@@ -84,9 +84,9 @@ class ResultsStore:
         write_json_atomic(path, record)
         return path
 
-    def scan(self) -> tuple[list[dict], list[str]]:
-        """All valid run records, and one message per file that is not one, per missing or unreadable
-        checkpoint of a resumable run, and per orphan temporary file (nothing is modified)."""
+    def scan(self, *, training: bool = True) -> tuple[list[dict], list[str]]:
+        """All valid run records, and one message per file that is not one; with `training`, also per missing
+        or unreadable checkpoint of a resumable run and per orphan temporary file (nothing is modified)."""
         records, problems = [], []
         if not self.runs_dir.is_dir():
             return records, problems
@@ -102,17 +102,19 @@ class ResultsStore:
                 problems.append(str(error))
                 continue
             records.append(record)
-            if record["status"] == "partial":
+            if training and record["status"] == "partial":
                 problem = self.checkpoint_problem(record["key"])
                 if problem:
                     problems.append(problem)
+        if not training:
+            return records, problems
         problems += [f"{p}: temporary file left by an interrupted write (removed by the next training session, "
                      "or delete it)" for p in self.orphans()]
         return records, problems
 
     def records(self, *, strict: bool = False) -> list[dict]:
         """All valid run records; with `strict`, a bad file raises instead of being skipped with a warning."""
-        records, problems = self.scan()
+        records, problems = self.scan(training=False)
         if problems:
             if strict:
                 raise StoreError("; ".join(problems))
