@@ -1,4 +1,5 @@
-"""Benchmark of the training engine (`make bench`): seconds per epoch against plain `model.fit`, and what else helps.
+"""Benchmark of the training engine (`make bench`): seconds per epoch against plain `model.fit`, the Dask
+executor's throughput against one process, and what else helps.
 
 Same model (the seed CNN, Leaky ReLU α = 0.01), same data (MNIST: the training images available, the full test
 set) and batch size 32 throughout. Part 1 compares, in one process and alternating, plain
@@ -6,8 +7,12 @@ set) and batch size 32 throughout. Part 1 compares, in one process and alternati
 test-set evaluation; the first epoch of each (compilation) is left out. Part 2 times the engine's snapshot
 evaluation and checkpoint writes. Part 3 tries, each in a fresh process, what might make an epoch faster without
 changing the experiment: TensorFlow's thread pools, a tf.data pipeline, XLA compilation, other Keras backends.
+Part 4 runs one 4-run study (ReLU and Leaky ReLU, seeds 0 and 1) twice, side by side in time, as a user would:
+`python -m rectifiers study FILE` (Dask, the default local cluster) and the same with `--executor sequential`
+(one run after another in one process), each command timed from start to end, and prints the throughput ratio.
 
     python -m rectifiers.bench [--epochs N] [--n-train N] [--n-test N] [--rounds N] [--no-variants]
+                               [--executor-epochs N] [--no-executor]
 """
 
 from __future__ import annotations
@@ -92,7 +97,7 @@ def _plain_fit_epochs(data, epochs: int, *, jit=False, pipeline=None) -> list[fl
 
 
 def _engine_epochs(data, epochs: int, store, **settings) -> tuple[list[float], dict]:
-    from .training import RunConfig, train
+    from .engine import RunConfig, train
 
     config = RunConfig(activation="leaky_relu", alpha=0.01, seed=0, epochs=(epochs,), n_train=len(data.y_train),
                        n_test=len(data.y_test), **settings)
@@ -140,6 +145,8 @@ def main(argv=None) -> int:
     parser.add_argument("--n-test", type=int, default=None, help="test images (default: all 10,000)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of plain fit and engine")
     parser.add_argument("--no-variants", action="store_true", help="skip part 3 (one process per variant)")
+    parser.add_argument("--executor-epochs", type=int, default=5, help="epochs of each run of part 4's study")
+    parser.add_argument("--no-executor", action="store_true", help="skip part 4 (Dask against one process)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # show each line as it is measured, also through a pipe
@@ -151,8 +158,8 @@ def main(argv=None) -> int:
 
     import keras
 
-    from .results import ResultsStore
-    from .training import device, hardware
+    from .engine import ResultsStore
+    from .engine.environment import device, hardware
 
     data = load_dataset("mnist", n_train=args.n_train, n_test=args.n_test)
     print(f"Benchmark: seed CNN, Leaky ReLU α=0.01, batch 32, {data.describe()}")
@@ -176,6 +183,8 @@ def main(argv=None) -> int:
     print(f"  {'plain model.fit(batch_size=32)':<42} {p:12.3f} {1:6.3f} {pc:12.3f} {1:6.3f}  ({len(plain)} epochs)")
     print(f"  {'engine, no per-epoch test evaluation':<42} {b:12.3f} {b / p:6.3f} {bc:12.3f} {bc / pc:6.3f}")
     print(f"  {'engine, test set evaluated every epoch':<42} {c:12.3f} {c / p:6.3f} {cc:12.3f} {cc / pc:6.3f}")
+    print(f"  engine overhead against plain fit: {(b / p - 1) * 100:+.1f} % wall, {(bc / pc - 1) * 100:+.1f} % CPU "
+          "(target: at most +5 %)")
     print(f"  engine parts (wall): fit call {_mean(fits):.3f} s, checkpoint {_mean(saves) * 1000:.0f} ms, "
           f"test evaluation {_mean(evals):.3f} s")
     print("Part 2: snapshots and checkpoints")
@@ -190,8 +199,14 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         model.evaluate(data.x_test, data.y_test, batch_size=batch, verbose=0)
         print(f"  evaluating {len(data.y_test):,} test images at batch {batch:>4}: {time.perf_counter() - start:.2f} s")
-    if args.no_variants:
-        return 0
+    if not args.no_variants:
+        _variants(args)
+    if not args.no_executor:
+        _executor(args)
+    return 0
+
+
+def _variants(args) -> None:
     print(f"Part 3: plain fit, {args.epochs - 1} timed epochs, each variant in a fresh process")
     for name in VARIANTS:
         command = [sys.executable, "-m", "rectifiers.bench", "--worker", name, "--epochs", str(args.epochs - 1)]
@@ -207,8 +222,52 @@ def main(argv=None) -> int:
             print(f"  {name:<30} skipped: {result['skipped']}")
         else:
             print(f"  {name:<30} {result['wall']:6.3f} s/epoch wall, {result['cpu']:6.3f} s/epoch CPU")
-    return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _executor(args) -> None:
+    """Part 4: the same 4-run study through the default Dask local cluster and sequentially in one process."""
+    from .engine import ResultsStore
+    from .engine.dask_executor import default_workers
+
+    study = {"name": "bench_executor", "datasets": ["mnist"], "activations": ["relu", "leaky_relu"],
+             "seeds": [0, 1], "epochs": [args.executor_epochs], "n_train": args.n_train, "n_test": args.n_test,
+             "test_every": 0}
+    print(f"Part 4: a 4-run study of {args.executor_epochs} epochs per run, {args.rounds} alternating rounds; "
+          f"local cluster: {default_workers()} worker processes x 1 thread")
+    walls, spans = {"dask": [], "sequential": []}, {"dask": [], "sequential": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "study.yaml")
+        with open(path, "w") as f:
+            json.dump(study, f)  # JSON is YAML
+        for r in range(args.rounds):
+            for executor in ("sequential", "dask") if r % 2 == 0 else ("dask", "sequential"):
+                results = os.path.join(tmp, f"{executor}{r}")
+                command = [sys.executable, "-m", "rectifiers", "study", path, "--no-progress", "--executor", executor,
+                           "--results", results]
+                start = time.perf_counter()
+                out = subprocess.run(command, capture_output=True, text=True)
+                wall = time.perf_counter() - start
+                if out.returncode != 0 or "4 complete" not in out.stdout:
+                    print(f"  {executor}: failed ({out.returncode}): {out.stderr.strip().splitlines()[-3:]}")
+                    return
+                walls[executor].append(wall)
+                records = ResultsStore(results).scan()[0]
+                spans[executor].append(_training_span(records))
+                fit = _mean([s for r in records for s in r["history"]["fit_s"][1:]])
+                print(f"  round {r + 1}: {executor:<10} {wall:7.1f} s from start to end, "
+                      f"{spans[executor][-1]:7.1f} s from the first run's first epoch to the last run's last; "
+                      f"{fit:.2f} s per epoch of a run (compiling epoch left out)")
+    for name, values in (("whole command (start-up included)", walls), ("training (start-up left out)", spans)):
+        seq, dask = _mean(values["sequential"]), _mean(values["dask"])
+        print(f"  throughput, Dask local cluster vs one process, {name}: {seq / dask:.2f}x "
+              f"({seq:.1f} s against {dask:.1f} s for 4 runs; target: at least 1.35x)")
+
+
+def _training_span(records) -> float:
+    """Seconds from the earliest training session's start to the latest one's end (ISO times, 1 s resolution)."""
+    import datetime as dt
+
+    sessions = [s for r in records for s in r["segments"]]
+    start = min(dt.datetime.fromisoformat(s["started"]) for s in sessions)
+    end = max(dt.datetime.fromisoformat(s["finished"]) for s in sessions)
+    return (end - start).total_seconds()

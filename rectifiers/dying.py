@@ -10,6 +10,9 @@ The definitions the chapter uses:
 - A network is *born dead* on an input domain when, at initialisation, its output is the same for every input in
   the domain. In the Monte Carlo the input is a scalar x in [0, 1] or [-1, 1] (one input, as in the 1-D examples of
   Lu et al. 2019), the network has `depth` hidden layers of `width` units and a linear output layer.
+
+Dead units are measured by the `dead_units` probe (`rectifiers.probes`); networks killed in training are engine
+runs read from the results store (`rectifiers.dying_runs`). Both are re-exported here for the chapter.
 """
 
 from __future__ import annotations
@@ -18,116 +21,27 @@ import json
 import math
 import statistics
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .dying_runs import (  # noqa: F401
+    DyingRun,
+    dead_and_live_unit,
+    incoming_gradient_norms,
+    preactivations,
+    run_config,
+    sweep_table,
+    sweep_values,
+    watch_run,
+    width_table,
+    width_values,
+)
+from .probes.dead_units import UnitActivity, dead_unit_fraction, dead_units, unit_activity  # noqa: F401
+from .probes.layers import ACTIVATION_LAYER_TYPES, preactivation_layers  # noqa: F401
 from .results import provenance as results_provenance
 from .validation import check_choice, check_finite, check_increasing_ints, check_int
-
-# --- Dead units of a Keras model --------------------------------------------------------------------------------
-
-ACTIVATION_LAYER_TYPES = ("Activation", "LeakyReLU", "PReLU", "ReLU", "ELU")
-"""Keras layer classes that apply an activation; the layer just before one of them holds pre-activations."""
-
-
-@dataclass(frozen=True)
-class UnitActivity:
-    """What one layer's units did over a dataset: largest pre-activation and how often it was positive."""
-
-    layer: str
-    max_preactivation: np.ndarray  # per unit (channel), over all examples and positions
-    active_fraction: np.ndarray  # per unit, fraction of (example, position) pairs with pre-activation > 0
-    has_nan: np.ndarray  # per unit, whether any pre-activation was NaN (a diverged model)
-    n_examples: int
-
-    @property
-    def dead(self) -> np.ndarray:
-        """Units whose pre-activation was <= 0 for every example (NaN units are not counted as dead)."""
-        return (self.max_preactivation <= 0) & ~self.has_nan
-
-    @property
-    def dead_fraction(self) -> float:
-        """Fraction of the layer's units that are dead; NaN when the layer produced NaN (diverged)."""
-        return float("nan") if self.has_nan.any() else float(self.dead.mean())
-
-
-def preactivation_layers(model) -> list[str]:
-    """Names of the layers whose outputs are pre-activations: each is immediately followed by an activation layer."""
-    layers = list(model.layers)
-    names = [
-        layer.name
-        for layer, following in zip(layers, layers[1:])
-        if type(following).__name__ in ACTIVATION_LAYER_TYPES and type(layer).__name__ not in ACTIVATION_LAYER_TYPES
-    ]
-    if not names:
-        raise ValueError(
-            f"model {model.name!r} has no layer followed by a separate activation layer "
-            f"({', '.join(ACTIVATION_LAYER_TYPES)}); dead units are found from pre-activations"
-        )
-    return names
-
-
-def unit_activity(model, images, *, batch_size: int = 500, layers: list[str] | None = None) -> dict[str, UnitActivity]:
-    """Per probed layer, each unit's largest pre-activation and active fraction over all `images`, in batches.
-
-    Memory is bounded by one batch of pre-activations: only running per-unit maxima and counts are kept.
-    """
-    import keras
-
-    images = _check_images(images, model)
-    batch_size = check_int("batch_size", batch_size, low=1)
-    names = preactivation_layers(model) if layers is None else list(layers)
-    for name in names:
-        check_choice("layers", name, [layer.name for layer in model.layers])
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    probe = keras.Model(inputs, [model.get_layer(name).output for name in names])
-    maxima = [None] * len(names)
-    positive = [None] * len(names)
-    nans = [None] * len(names)
-    per_example = [1] * len(names)
-    for start in range(0, len(images), batch_size):
-        outputs = probe(images[start : start + batch_size], training=False)
-        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        for i, z in enumerate(outputs):
-            z = np.asarray(z, dtype=np.float64)
-            z = z.reshape(-1, z.shape[-1])  # (examples x positions, units)
-            per_example[i] = z.shape[0] // min(batch_size, len(images) - start)
-            batch_max = np.nanmax(np.where(np.isnan(z), -np.inf, z), axis=0)
-            batch_pos = (z > 0).sum(axis=0)
-            batch_nan = np.isnan(z).any(axis=0)
-            if maxima[i] is None:
-                maxima[i], positive[i], nans[i] = batch_max, batch_pos, batch_nan
-            else:
-                maxima[i] = np.maximum(maxima[i], batch_max)
-                positive[i] = positive[i] + batch_pos
-                nans[i] = nans[i] | batch_nan
-    return {
-        name: UnitActivity(name, maxima[i], positive[i] / (len(images) * per_example[i]), nans[i], len(images))
-        for i, name in enumerate(names)
-    }
-
-
-def dead_units(model, images, *, batch_size: int = 500) -> dict[str, np.ndarray]:
-    """Per probed layer, a boolean array: True for each unit (channel) dead on `images`."""
-    return {name: a.dead for name, a in unit_activity(model, images, batch_size=batch_size).items()}
-
-
-def dead_unit_fraction(model, images, *, batch_size: int = 500) -> dict[str, float]:
-    """Per probed layer, the fraction of its units (channels) that are dead on `images` (NaN if it diverged)."""
-    return {name: a.dead_fraction for name, a in unit_activity(model, images, batch_size=batch_size).items()}
-
-
-def _check_images(images, model) -> np.ndarray:
-    if not hasattr(images, "shape") or len(images) == 0:
-        raise ValueError(f"images must be a non-empty array of shape (n, {', '.join(map(str, model.input_shape[1:]))})")
-    images = np.asarray(images, dtype=np.float32)
-    expected = tuple(model.input_shape[1:])
-    if tuple(images.shape[1:]) != expected:
-        raise ValueError(f"images must have shape (n, {', '.join(map(str, expected))}); got {images.shape}")
-    return images
-
 
 # --- Born dead: the theory -------------------------------------------------------------------------------------
 
@@ -352,207 +266,6 @@ def _draw_layer(rng, n, fan_in, width, init):
     return entries[:, :fan_in, :], entries[:, fan_in:, :]
 
 
-# --- Killed in training ------------------------------------------------------------------------------------------
-
-ARCHITECTURES = ("mlp", "seed_cnn")
-OPTIMIZERS = ("adam", "sgd")
-
-
-@dataclass
-class DyingRun:
-    """One training run watched for dead units: dead fractions (over the training images) before training and
-    after every epoch, per probed layer, with the dead masks, losses and accuracies."""
-
-    architecture: str
-    activation: str
-    alpha: float
-    learning_rate: float
-    optimizer: str
-    epochs: int
-    batch_size: int
-    seed: int
-    n_train: int
-    n_test: int
-    mlp_depth: int
-    mlp_width: int
-    layers: list[str]
-    dead_fraction: list[list[float]]  # [epoch 0 … epochs][layer]; NaN when the model produced NaN (diverged)
-    dead_masks: list[list[list[int]]]  # [epoch][layer][unit], 1 = dead
-    active_fraction: list[list[float]]  # [layer][unit] after the last epoch: share of (image, position) > 0
-    train_loss: list[float]  # per epoch 1 … epochs
-    train_accuracy: list[float]
-    test_accuracy: list[float]
-    wall_s: float = 0.0
-    model: object = field(default=None, repr=False, compare=False)  # the trained Keras model; not stored
-
-    @property
-    def label(self) -> str:
-        return "ReLU" if self.activation == "relu" else f"Leaky ReLU (α={self.alpha:g})"
-
-    @property
-    def diverged(self) -> bool:
-        return any(math.isnan(f) for f in self.dead_fraction[-1]) or not math.isfinite(self.train_loss[-1])
-
-    def total_dead_fraction(self, epoch: int = -1) -> float:
-        """Fraction of all probed units (all layers together) dead after `epoch` (0 = at initialisation)."""
-        if any(math.isnan(f) for f in self.dead_fraction[epoch]):
-            return float("nan")
-        masks = self.dead_masks[epoch]
-        return float(sum(map(sum, masks)) / sum(map(len, masks)))
-
-    def revived(self) -> list[int]:
-        """Per layer, how many units were dead after some epoch and alive after a later one."""
-        out = []
-        for layer in range(len(self.layers)):
-            masks = np.array([epoch[layer] for epoch in self.dead_masks], dtype=bool)  # (epochs + 1, units)
-            alive_later = np.flip(np.logical_or.accumulate(np.flip(~masks, 0), 0), 0)  # alive at e or after
-            revived = masks[:-1] & alive_later[1:]
-            out.append(int(revived.any(axis=0).sum()))
-        return out
-
-    def to_dict(self) -> dict:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "model"}
-        out["revived"] = self.revived()
-        return out
-
-    @classmethod
-    def from_dict(cls, record: dict) -> "DyingRun":
-        names = {f.name for f in fields(cls)} - {"model"}
-        return cls(**{k: v for k, v in record.items() if k in names})
-
-
-def build_network(architecture: str, activation: str, alpha: float, *, seed: int, mlp_depth: int, mlp_width: int):
-    """The seed CNN, or an MLP of `mlp_depth` hidden layers of `mlp_width` units (He initialisation, zero biases)."""
-    from .models import mlp, seed_cnn
-
-    check_choice("architecture", architecture, ARCHITECTURES)
-    if architecture == "seed_cnn":
-        return seed_cnn(activation, alpha, seed=seed)
-    return mlp(mlp_depth, mlp_width, activation, alpha, seed=seed)
-
-
-def train_and_watch(
-    data,
-    architecture: str = "mlp",
-    activation: str = "relu",
-    alpha: float = 0.01,
-    learning_rate: float = 1e-3,
-    *,
-    optimizer: str = "adam",
-    epochs: int = 5,
-    batch_size: int = 32,
-    seed: int = 0,
-    mlp_depth: int = 4,
-    mlp_width: int = 32,
-) -> DyingRun:
-    """Train one network on `data` (a `rectifiers.data.Dataset`) and record its dead units after every epoch.
-
-    Dead = pre-activation <= 0 for every training image the network trains on, so a dead ReLU unit's incoming
-    weights get exactly zero gradient from every batch (Adam's momentum can still move them for a few steps).
-    """
-    import keras
-
-    from .activations import check_activation
-
-    check_choice("architecture", architecture, ARCHITECTURES)
-    check_choice("activation", activation, ("relu", "leaky_relu"))
-    check_activation(activation, alpha)
-    check_choice("optimizer", optimizer, OPTIMIZERS)
-    learning_rate = check_finite("learning_rate", learning_rate, low=1e-8, high=10.0)
-    epochs = check_int("epochs", epochs, low=1)
-    batch_size = check_int("batch_size", batch_size, low=1)
-    seed = check_int("seed", seed, low=0)
-    mlp_depth = check_int("mlp_depth", mlp_depth, low=1)
-    mlp_width = check_int("mlp_width", mlp_width, low=1)
-    start = time.perf_counter()
-    keras.utils.set_random_seed(seed)  # the order of the batches
-    model = build_network(architecture, activation, alpha, seed=seed, mlp_depth=mlp_depth, mlp_width=mlp_width)
-    opt = keras.optimizers.Adam(learning_rate) if optimizer == "adam" else keras.optimizers.SGD(learning_rate)
-    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    layers = preactivation_layers(model)
-    fractions, masks, last = [], [], {}
-
-    def watch():
-        activity = unit_activity(model, data.x_train, layers=layers)
-        fractions.append([activity[name].dead_fraction for name in layers])
-        masks.append([activity[name].dead.astype(int).tolist() for name in layers])
-        last["activity"] = activity
-
-    watch()
-    history = model.fit(
-        data.x_train,
-        data.y_train,
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_data=(data.x_test, data.y_test),
-        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: watch())],
-        verbose=0,
-    )
-    return DyingRun(
-        architecture=architecture,
-        activation=activation,
-        alpha=float(alpha) if activation != "relu" else 0.0,
-        learning_rate=learning_rate,
-        optimizer=optimizer,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=seed,
-        n_train=int(len(data.y_train)),
-        n_test=int(len(data.y_test)),
-        mlp_depth=mlp_depth if architecture == "mlp" else 0,
-        mlp_width=mlp_width if architecture == "mlp" else 0,
-        layers=layers,
-        dead_fraction=fractions,
-        dead_masks=masks,
-        active_fraction=[[round(float(v), 6) for v in last["activity"][name].active_fraction] for name in layers],
-        train_loss=[float(v) for v in history.history["loss"]],
-        train_accuracy=[float(v) for v in history.history["accuracy"]],
-        test_accuracy=[float(v) for v in history.history["val_accuracy"]],
-        wall_s=time.perf_counter() - start,
-        model=model,
-    )
-
-
-def incoming_gradient_norms(model, images, labels, layer: str, *, batch_size: int = 500) -> np.ndarray:
-    """Per unit of `layer`, the norm of the gradient of the total training loss w.r.t. its incoming weights and bias.
-
-    Summed over all `images` in batches: a unit dead on them under ReLU gets exactly 0.
-    """
-    import tensorflow as tf
-
-    images = _check_images(images, model)
-    labels = np.asarray(labels)
-    if labels.shape != (len(images),):
-        raise ValueError(f"labels must have shape ({len(images)},); got {labels.shape}")
-    check_choice("layer", layer, preactivation_layers(model))
-    target = model.get_layer(layer)
-    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(reduction="sum")
-    total = [np.zeros(tuple(v.shape), dtype=np.float64) for v in (target.kernel, target.bias)]
-    for start in range(0, len(images), batch_size):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(labels[start : start + batch_size], model(images[start : start + batch_size], training=False))
-        for acc, g in zip(total, tape.gradient(loss, [target.kernel, target.bias])):
-            acc += np.asarray(g, dtype=np.float64)
-    kernel = total[0].reshape(-1, total[0].shape[-1])
-    return np.sqrt((kernel**2).sum(axis=0) + total[1] ** 2)
-
-
-def preactivations(model, images, layer: str, units, *, batch_size: int = 500) -> np.ndarray:
-    """Pre-activations of some units of `layer` for every image (and position): shape (values, len(units))."""
-    import keras
-
-    images = _check_images(images, model)
-    check_choice("layer", layer, preactivation_layers(model))
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    probe = keras.Model(inputs, model.get_layer(layer).output)
-    units = [check_int("units[i]", u, low=0, high=probe.output.shape[-1] - 1) for u in units]
-    out = []
-    for start in range(0, len(images), batch_size):
-        z = np.asarray(probe(images[start : start + batch_size], training=False))
-        out.append(z.reshape(-1, z.shape[-1])[:, units])
-    return np.concatenate(out)
-
-
 # --- The stored grids ---------------------------------------------------------------------------------------------
 
 GRID_SETTINGS = (
@@ -564,9 +277,6 @@ GRID_SETTINGS = (
     ("leaky_relu", 0.3, "symmetric"),
 )
 """(activation, α, initialisation) of the born-dead grid behind the heat map."""
-
-SWEEP_ACTIVATIONS = (("relu", 0.0), ("leaky_relu", 0.01), ("leaky_relu", 0.1), ("leaky_relu", 0.3))
-
 
 def born_dead_grid(
     widths=(1, 2, 3, 4, 5, 6, 8, 10, 12, 16),
@@ -593,58 +303,8 @@ def born_dead_grid(
     return records
 
 
-def training_sweep(
-    data,
-    *,
-    architectures=ARCHITECTURES,
-    activations=SWEEP_ACTIVATIONS,
-    learning_rates: dict | None = None,
-    epochs: dict | None = None,
-    seed: int = 0,
-    **kwargs,
-) -> list[DyingRun]:
-    """`train_and_watch` for every architecture × (activation, α) × learning rate; models are dropped."""
-    learning_rates = learning_rates or {"mlp": (1e-3, 1e-2, 3e-2, 1e-1), "seed_cnn": (1e-3, 1e-2, 5e-2)}
-    epochs = epochs or {"mlp": 5, "seed_cnn": 3}
-    runs = []
-    for architecture in architectures:
-        for lr in learning_rates[architecture]:
-            for activation, alpha in activations:
-                run = train_and_watch(
-                    data, architecture, activation, alpha, lr, epochs=epochs[architecture], seed=seed, **kwargs
-                )
-                run.model = None
-                runs.append(run)
-    return runs
-
-
-def width_sweep(
-    data,
-    widths=(2, 4, 8, 16, 32, 64),
-    *,
-    activations=(("relu", 0.0), ("leaky_relu", 0.01)),
-    seeds=(0, 1, 2),
-    learning_rate: float = 1e-3,
-    epochs: int = 5,
-    mlp_depth: int = 4,
-) -> list[DyingRun]:
-    """MLPs of several widths, both activations and several seeds, trained alike: accuracy against width."""
-    widths = check_increasing_ints("widths", list(widths))
-    runs = []
-    for width in widths:
-        for seed in seeds:
-            for activation, alpha in activations:
-                run = train_and_watch(
-                    data, "mlp", activation, alpha, learning_rate, epochs=epochs, seed=seed,
-                    mlp_depth=mlp_depth, mlp_width=width,
-                )
-                run.model = None
-                runs.append(run)
-    return runs
-
-
-RESULT_FILES = {"born_dead": "born_dead_grid.json", "training": "training_sweep.json", "width": "width_sweep.json"}
-"""The stored results of the chapter, by name, as files in a results folder (results/dying in the repository)."""
+BORN_DEAD_FILE = "born_dead_grid.json"
+"""The born-dead grid's file in the chapter's results folder (results/dying in the repository)."""
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -655,90 +315,55 @@ def results_folder(results_dir) -> Path:
     return path if path.is_absolute() else REPOSITORY / path
 
 
-def load_stored_results(results_dir="results/dying") -> dict[str, tuple[dict, list]]:
-    """{name: (how, records)} for every stored result of the chapter."""
-    folder = results_folder(results_dir)
-    return {name: read_result(folder / filename) for name, filename in RESULT_FILES.items()}
+def load_stored_results(results_dir="results/dying", *, store=None) -> dict:
+    """The chapter's stored results: {"born_dead": (how, records)} from `results_dir`, and the training studies'
+    runs from the results store ({"training": [DyingRun], "width": [DyingRun]})."""
+    from .dying_runs import SWEEP_STUDIES, WIDTH_STUDY, study_runs
+
+    return {"born_dead": read_born_dead(results_folder(results_dir) / BORN_DEAD_FILE),
+            "training": study_runs(SWEEP_STUDIES, store=store), "width": study_runs(WIDTH_STUDY, store=store)}
 
 
-def provenance(function: str, parameters: dict, wall_s: float, cpu_s: float, data=None) -> dict:
-    """How a stored result was made: function, parameters, library versions, date, wall and CPU time, data.
+def provenance(function: str, parameters: dict, wall_s: float, cpu_s: float) -> dict:
+    """How a stored result was made: function, parameters, library versions, date, wall and CPU time.
 
     The machine is shared, so wall time depends on the load; CPU time (all threads) is the steadier cost.
     """
     return results_provenance(parameters, made_by=f"rectifiers.dying.{function}", wall_s=round(wall_s, 1),
-                              cpu_s=round(cpu_s, 1), data=None if data is None else data.provenance())
+                              cpu_s=round(cpu_s, 1), data=None)
 
 
-def write_result(path, how: dict, records: list) -> Path:
-    """Write {"how": …, "records": […]} as plain JSON (NaN written as null), records as their `to_dict()`."""
+def write_born_dead(path, how: dict, records: list[BornDead]) -> Path:
+    """Write {"how": …, "records": […]} as plain JSON, one record per line (small file, legible diffs)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # "how" indented for a reader; one record per line so the file stays small and diffs stay legible.
-    lines = [json.dumps(_nan_to_none(r.to_dict()), allow_nan=False, separators=(",", ":")) for r in records]
-    how_text = json.dumps(_nan_to_none(how), indent=1, allow_nan=False)
+    lines = [json.dumps(_jsonable(r.to_dict()), allow_nan=False, separators=(",", ":")) for r in records]
+    how_text = json.dumps(_jsonable(how), indent=1, allow_nan=False)
     path.write_text('{"how": ' + how_text + ',\n"records": [\n' + ",\n".join(lines) + "\n]}\n")
     return path
 
 
-def read_result(path) -> tuple[dict, list]:
-    """Read a stored result; returns (how, records as BornDead or DyingRun)."""
+def read_born_dead(path) -> tuple[dict, list[BornDead]]:
+    """Read a stored born-dead grid; returns (how, records)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} does not exist: run the chapter with recompute=True, or "
-            f"rectifiers.dying.compute_stored_results('{path.parent}')"
+            f"rectifiers.dying.compute_born_dead_grid('{path.parent}')"
         )
     payload = json.loads(path.read_text())
-    kind = BornDead if path.name == RESULT_FILES["born_dead"] else DyingRun
-    records = [kind.from_dict(_none_to_nan(r)) for r in payload["records"]]
-    return payload["how"], records
+    return payload["how"], [BornDead.from_dict(r) for r in payload["records"]]
 
 
-def compute_stored_results(
-    results_dir="results/dying",
-    *,
-    which=tuple(RESULT_FILES),
-    grid: dict | None = None,
-    n_train: int = 2000,
-    n_test: int = 2000,
-    data_seed: int = 0,
-    sweep: dict | None = None,
-    widths: dict | None = None,
-) -> dict:
-    """Compute the chapter's stored grids and write them under `results_dir`; returns {name: path}.
-
-    `grid`, `sweep`, `widths` are keyword arguments for `born_dead_grid`, `training_sweep`, `width_sweep`.
-    """
-    from .data import load_dataset
-
-    for name in which:
-        check_choice("which", name, RESULT_FILES)
-    grid, sweep, widths = dict(grid or {}), dict(sweep or {}), dict(widths or {})
+def compute_born_dead_grid(results_dir="results/dying", **grid) -> Path:
+    """Compute the born-dead grid (`born_dead_grid(**grid)`) and write it under `results_dir`; returns its path."""
     results_dir = results_folder(results_dir)
-    written = {}
-    if "born_dead" in which:
-        start, cpu = time.perf_counter(), time.process_time()
-        records = born_dead_grid(**grid)
-        how = provenance(
-            "born_dead_grid", _jsonable(grid) or "defaults", time.perf_counter() - start, time.process_time() - cpu
-        )
-        how["defaults"] = _jsonable(_defaults(born_dead_grid))
-        written["born_dead"] = write_result(Path(results_dir) / RESULT_FILES["born_dead"], how, records)
-    data = None
-    for name, function, kwargs in (("training", training_sweep, sweep), ("width", width_sweep, widths)):
-        if name not in which:
-            continue
-        data = data or load_dataset("mnist", n_train=n_train, n_test=n_test, seed=data_seed)
-        start, cpu = time.perf_counter(), time.process_time()
-        records = function(data, **kwargs)
-        how = provenance(
-            function.__name__, _jsonable(kwargs) or "defaults", time.perf_counter() - start,
-            time.process_time() - cpu, data,
-        )
-        how["defaults"] = _jsonable(_defaults(function))
-        written[name] = write_result(Path(results_dir) / RESULT_FILES[name], how, records)
-    return written
+    start, cpu = time.perf_counter(), time.process_time()
+    records = born_dead_grid(**grid)
+    how = provenance("born_dead_grid", _jsonable(grid) or "defaults", time.perf_counter() - start,
+                     time.process_time() - cpu)
+    how["defaults"] = _jsonable(_defaults(born_dead_grid))
+    return write_born_dead(results_dir / BORN_DEAD_FILE, how, records)
 
 
 def _defaults(function) -> dict:
@@ -759,32 +384,6 @@ def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _nan_to_none(value):
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_nan_to_none(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _nan_to_none(value.tolist())
-    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _none_to_nan(record: dict) -> dict:
-    out = dict(record)
-    for key in ("dead_fraction", "train_loss", "train_accuracy", "test_accuracy"):
-        if key in out:
-            out[key] = _replace_none(out[key])
-    return out
-
-
-def _replace_none(value):
-    if isinstance(value, list):
-        return [_replace_none(v) for v in value]
-    return float("nan") if value is None else value
 
 
 # --- Tables for the chapter --------------------------------------------------------------------------------------
@@ -818,65 +417,6 @@ def born_dead_table(one_ray: list[BornDead], two_sided: list[BornDead], depths) 
     return pd.DataFrame(rows)
 
 
-def sweep_table(runs: list[DyingRun]) -> "pandas.DataFrame":
-    """One row per run: dead share after the first and the last epoch, units revived, final test accuracy."""
-    import pandas as pd
-
-    return pd.DataFrame(
-        [
-            {
-                "network": "seed CNN" if r.architecture == "seed_cnn" else f"MLP {r.mlp_depth}x{r.mlp_width}",
-                "activation": r.label,
-                "learning rate": r.learning_rate,
-                "dead after epoch 1": r.total_dead_fraction(1),
-                "dead at the end": r.total_dead_fraction(),
-                "dead per layer at the end": ", ".join(f"{f:.2f}" for f in r.dead_fraction[-1]),
-                "units revived": sum(r.revived()),
-                "test accuracy": r.test_accuracy[-1],
-            }
-            for r in runs
-        ]
-    )
-
-
-def width_table(runs: list[DyingRun]) -> "pandas.DataFrame":
-    """Mean and spread of test accuracy and dead share over seeds, per width and activation."""
-    import pandas as pd
-
-    frame = pd.DataFrame(
-        [
-            {
-                "width": r.mlp_width,
-                "activation": r.label,
-                "seed": r.seed,
-                "test accuracy": r.test_accuracy[-1],
-                "dead at the end": r.total_dead_fraction(),
-            }
-            for r in runs
-        ]
-    )
-    return (
-        frame.groupby(["width", "activation"])
-        .agg(
-            seeds=("seed", "count"),
-            accuracy_mean=("test accuracy", "mean"),
-            accuracy_min=("test accuracy", "min"),
-            accuracy_max=("test accuracy", "max"),
-            dead_mean=("dead at the end", "mean"),
-        )
-        .reset_index()
-    )
-
-
-def dead_and_live_unit(run: DyingRun) -> tuple[str, int, int]:
-    """(layer, a dead unit, the unit most often active) in the first layer that has a dead unit after training."""
-    for i, name in enumerate(run.layers):
-        dead = np.flatnonzero(run.dead_masks[-1][i])
-        if len(dead):
-            return name, int(dead[0]), int(np.argmax(run.active_fraction[i]))
-    raise ValueError("this run has no dead unit after training; try a higher learning rate")
-
-
 # --- Values the chapter quotes (glued by name) ----------------------------------------------------------------------
 
 
@@ -896,56 +436,3 @@ def born_dead_values(one_ray: list[BornDead], two_sided: list[BornDead], depths)
     return values
 
 
-def sweep_values(runs: list[DyingRun]) -> dict:
-    """Per run <architecture>_<relu|leaky{α}>_lr{rate}_dead / _acc (dots dropped), revival totals, sweep settings."""
-    values = {}
-    for r in runs:
-        name = "relu" if r.activation == "relu" else f"leaky{r.alpha:g}"
-        key = f"{r.architecture}_{name}_lr{r.learning_rate:g}".replace(".", "")
-        values[f"{key}_dead"] = r.total_dead_fraction()
-        values[f"{key}_acc"] = r.test_accuracy[-1]
-    relu = [r for r in runs if r.activation == "relu"]
-    leaky = [r for r in runs if r.activation == "leaky_relu" and math.isclose(r.alpha, 0.01)]
-    values["relu_runs"] = len(relu)
-    values["relu_first_layer_revived"] = sum(r.revived()[0] for r in relu)
-    values["relu_deeper_revived"] = sum(sum(r.revived()[1:]) for r in relu)
-    values["leaky_first_layer_revived"] = sum(r.revived()[0] for r in leaky)
-    values["sweep_runs"] = len(runs)
-    values["sweep_images"] = runs[0].n_train
-    for architecture in ARCHITECTURES:
-        chosen = [r for r in runs if r.architecture == architecture]
-        if chosen:
-            values[f"{architecture}_epochs"] = chosen[0].epochs
-            values[f"{architecture}_rates"] = ", ".join(f"{lr:g}" for lr in sorted({r.learning_rate for r in chosen}))
-            for r in chosen:
-                if r.activation == "relu" or math.isclose(r.alpha, 0.01):
-                    kind = "relu" if r.activation == "relu" else "leaky"
-                    counts = ", ".join(f"{sum(m)} of {len(m)} in {n}" for n, m in zip(r.layers, r.dead_masks[-1]))
-                    values[f"{architecture}_channels_{kind}_lr{r.learning_rate:g}".replace(".", "")] = counts
-    values["sweep_alphas"] = ", ".join(f"{a:g}" for a in sorted({r.alpha for r in runs if r.activation == "leaky_relu"}))
-    return values
-
-
-def width_values(runs: list[DyingRun]) -> dict:
-    """width{w}_{relu|leaky}_acc / _min / _max / _dead, the sweep's settings, and how many of the narrowest ReLU
-    networks had a whole layer dead before training."""
-    values = {}
-    for row in width_table(runs).itertuples():
-        key = f"width{row.width}_{'relu' if row.activation == 'ReLU' else 'leaky'}"
-        values[f"{key}_acc"], values[f"{key}_min"] = row.accuracy_mean, row.accuracy_min
-        values[f"{key}_max"], values[f"{key}_dead"] = row.accuracy_max, row.dead_mean
-    narrowest = min(r.mlp_width for r in runs)
-    first = runs[0]
-    values.update(
-        width_list=", ".join(str(w) for w in sorted({r.mlp_width for r in runs})),
-        width_seeds=len({r.seed for r in runs}),
-        width_rate=first.learning_rate,
-        width_epochs=first.epochs,
-        width_images=first.n_train,
-        width_test_images=first.n_test,
-        narrowest_width=narrowest,
-        narrow_relu_born_dead=sum(
-            1 for r in runs if r.activation == "relu" and r.mlp_width == narrowest and max(r.dead_fraction[0]) == 1.0
-        ),
-    )
-    return values

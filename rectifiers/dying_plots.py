@@ -4,6 +4,7 @@ dead channels, accuracy against width. Every figure returns a plotly figure fini
 from __future__ import annotations
 
 import math
+import tempfile
 
 import numpy as np
 import plotly.graph_objects as go
@@ -449,7 +450,8 @@ def training_explorer(
     setup, is drawn first without training (it is what the static book shows)."""
     import ipywidgets as widgets
 
-    from .dying import train_and_watch
+    from .dying import run_config, watch_run
+    from .engine import ResultsStore
     from .widgets import LatestWins, figure_output, static_book, static_notice
 
     epochs = check_int("epochs", epochs, low=1)
@@ -467,14 +469,17 @@ def training_explorer(
     if initial is not None:  # what the sliders show at first is this run: drawn, not trained again
         trained[(float(rate.value), float(alpha.value))] = initial
 
+    scratch = tempfile.TemporaryDirectory(prefix="dying-explorer-")  # slider runs never enter the results store
+
     def train(setting):
         learning_rate, slope = setting
         if setting not in trained:
             activation = "relu" if slope == 0 else "leaky_relu"
-            trained[setting] = train_and_watch(
-                data, "mlp", activation, slope, learning_rate, epochs=epochs, seed=seed, mlp_depth=mlp_depth,
-                mlp_width=mlp_width,
+            config = run_config(
+                "mlp", activation, slope, learning_rate, epochs=epochs, seed=seed, mlp_depth=mlp_depth,
+                mlp_width=mlp_width, n_train=len(data.y_train), n_test=len(data.y_test), data_seed=data.seed,
             )
+            trained[setting] = watch_run(config, store=ResultsStore(scratch.name), data=data)
         output.outputs = (figure_output(training_run_figure(trained[setting])),)
 
     def show_busy(setting):
@@ -493,5 +498,5 @@ def training_explorer(
     train((float(rate.value), float(alpha.value)))
     notice = [static_notice("Moving these sliders (each move trains a network)")] if static_book() else []
     box = widgets.VBox([*notice, widgets.HBox([rate, alpha]), busy, output])
-    box.output, box.retrain, box.updates, box.busy = output, retrain, updates, busy
+    box.output, box.retrain, box.updates, box.busy, box.scratch = output, retrain, updates, busy, scratch
     return box

@@ -7,10 +7,13 @@ What they measure, layer by layer (hidden layers are the `dense_i` → `act_i` p
 - `activation_statistics`: mean, spread and percentiles of each layer's outputs, and how many units are
   *saturated* (their derivative is below a tenth of its peak) or pass *no* gradient at all;
 - `chain_derivatives`: d x_L / d x_0 through a chain of scalar units, against which a bound can be checked;
-- `train_with_probes`: both probes on a fixed batch while the model trains with plain SGD;
-- `gradient_profile` / `gradient_traces`: gradient norms at initialisation / in training, over several seeds;
-- `gradient_grid` / `saturation_runs`: the chapter's heavier results, stored as JSON under results/gradients/
-  with how they were made (see the README there).
+- `gradient_profile`: gradient norms at initialisation, over several seeds;
+- `gradient_grid`: the chapter's grid of profiles at initialisation, stored as JSON under results/gradients/
+  with how it was made (see the README there).
+
+Networks in training are engine runs read from the results store (`rectifiers.gradient_runs`; `TrainingTrace`
+and `saturation_escape` are re-exported here). The per-layer measurements are the probes `gradient_norms` and
+`activation_stats` (`rectifiers.probes`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ from __future__ import annotations
 import json
 import re
 import time
-import weakref
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
@@ -28,24 +30,16 @@ import numpy as np
 import tensorflow as tf
 
 from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
+from .gradient_runs import TrainingTrace, saturation_escape  # noqa: F401
 from .models import INITIALIZERS, kernel_initializer, mlp
+from .probes import activation_stats as probe_stats
+from .probes import gradient_norms as probe_norms
+from .probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
 from .results import provenance as results_provenance
-from .tf_logging import quiet_retracing
 from .validation import check_choice, check_finite, check_int
-
-PERCENTILES = (2.0, 25.0, 50.0, 75.0, 98.0)
-"""Percentiles of the activation values reported per layer (2 and 98 bound 96 % of the values)."""
 
 GRID_PATH = Path(__file__).resolve().parent.parent / "results" / "gradients" / "grid.json"
 """Where the chapter's precomputed grid (static sliders) is stored."""
-
-SATURATION_THRESHOLD = 0.1
-"""A unit is saturated for an input when its derivative there is below this fraction of its largest derivative."""
-
-_LOSS = keras.losses.SparseCategoricalCrossentropy()
-_GRADIENT_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_SGD_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_PEAKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def customary_initializer(activation: str) -> str:
@@ -91,145 +85,24 @@ def hidden_layers(model: keras.Model) -> list[tuple[keras.layers.Layer, keras.la
     return pairs
 
 
-def _forward(model: keras.Model, images, training: bool = False):
-    """Outputs of the model, with each hidden layer's pre-activations and activations."""
-    dense_names = {dense.name for dense, _ in hidden_layers(model)}
-    act_names = {act.name for _, act in hidden_layers(model)}
-    x, pre, post = images, [], []
-    for layer in model.layers:
-        x = layer(x, training=training)
-        if layer.name in dense_names:
-            pre.append(x)
-        elif layer.name in act_names:
-            post.append(x)
-    return x, pre, post
-
-
-def _signature(model: keras.Model) -> list[tf.TensorSpec]:
-    """Input signature (any batch size) of a model's images and labels, so each function is traced once."""
-    return [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32), tf.TensorSpec([None], tf.int32)]
-
-
-def _gradient_function(model: keras.Model):
-    """A compiled function (images, labels) → (loss, gradient norm of each hidden kernel), one per model."""
-    if model not in _GRADIENT_FUNCTIONS:
-        kernels = [dense.kernel for dense, _ in hidden_layers(model)]
-
-        @tf.function(input_signature=_signature(model))
-        def norms(images, labels):
-            with tf.GradientTape() as tape:
-                loss = _LOSS(labels, model(images, training=False))
-            # In float64: squares of float32 gradients below ~1e-23 (a depth-30 sigmoid's first layers) underflow
-            # to 0, and the norm with them, although the gradients themselves are not 0.
-            return loss, tf.stack([tf.norm(tf.cast(g, tf.float64)) for g in tape.gradient(loss, kernels)])
-
-        _GRADIENT_FUNCTIONS[model] = norms
-    return _GRADIENT_FUNCTIONS[model]
-
-
-def _sgd_function(model: keras.Model, xla: bool = False):
-    """A compiled function running many plain-SGD steps in one call, and its optimizer; one per model.
-
-    Per-step Python overhead would otherwise dominate these small models.
-    """
-    if _SGD_FUNCTIONS.get(model, (None, None, None))[2] != xla:
-        optimizer = keras.optimizers.SGD(0.1)
-        optimizer.build(model.trainable_variables)
-
-        @tf.function(input_signature=[*_signature(model), tf.TensorSpec([None, None], tf.int32)], jit_compile=xla)
-        def train_steps(images, labels, batches):
-            for i in tf.range(tf.shape(batches)[0]):
-                x, y = tf.gather(images, batches[i]), tf.gather(labels, batches[i])
-                with tf.GradientTape() as tape:
-                    loss = _LOSS(y, model(x, training=True))
-                grads = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply_gradients(zip(grads, model.trainable_variables))
-
-        _SGD_FUNCTIONS[model] = (optimizer, train_steps, xla)
-    return _SGD_FUNCTIONS[model][:2]
-
-
 def weight_gradient_norms(model: keras.Model, images, labels) -> np.ndarray:
     """Frobenius norm of ∂loss/∂W_i for each hidden layer i = 1 … depth (mean cross-entropy over the batch)."""
+    hidden_layers(model)
     images, labels = check_batch(images, labels)
-    with quiet_retracing():
-        _, norms = _gradient_function(model)(tf.constant(images), tf.constant(labels))
-    return norms.numpy().astype(np.float64)
+    return probe_norms.weight_gradient_norms(model, images, labels)
 
 
 def batch_loss(model: keras.Model, images, labels) -> float:
     """Mean cross-entropy of the model on a batch."""
     images, labels = check_batch(images, labels)
-    with quiet_retracing():
-        loss, _ = _gradient_function(model)(tf.constant(images), tf.constant(labels))
-    return float(loss)
+    return probe_norms.loss_and_gradient_norms(model, images, labels)[0]
 
 
-def activation_derivatives(layer: keras.layers.Layer, pre_activations) -> np.ndarray:
-    """The derivative of an elementwise activation layer at each pre-activation value (by automatic differentiation)."""
-    z = tf.convert_to_tensor(pre_activations, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(z)
-        a = layer(z)
-    # Each output depends on its own input only, so the gradient of the sum is the elementwise derivative.
-    return tape.gradient(a, z).numpy()
-
-
-def peak_derivative(layer: keras.layers.Layer, width: int) -> float:
-    """The largest derivative of an activation layer over [-10, 10] (1/4 for sigmoid, 1 for tanh and ReLU)."""
-    if layer in _PEAKS:
-        return _PEAKS[layer]
-    grid = np.tile(np.linspace(-10.0, 10.0, 401, dtype=np.float32)[:, None], (1, width))
-    peak = float(activation_derivatives(layer, grid).max())
-    if not layer.trainable_weights:  # PReLU's slopes change in training, so its peak may too
-        _PEAKS[layer] = peak
-    return peak
-
-
-@dataclass(frozen=True)
-class ActivationStatistics:
-    """Per-layer statistics of a network's hidden activations on one batch (arrays indexed by layer - 1)."""
-
-    mean: np.ndarray
-    std: np.ndarray
-    percentiles: np.ndarray  # (layers, len(levels))
-    levels: tuple[float, ...]
-    saturated: np.ndarray  # fraction of (unit, example) pairs whose derivative < threshold × peak derivative
-    zero_gradient: np.ndarray  # fraction whose derivative is exactly 0: no gradient passes at all
-    threshold: float
-
-
-def activation_statistics(
-    model: keras.Model,
-    images,
-    *,
-    levels: Sequence[float] = PERCENTILES,
-    threshold: float = SATURATION_THRESHOLD,
-) -> ActivationStatistics:
+def activation_statistics(model: keras.Model, images, **kwargs) -> ActivationStatistics:
     """Mean, std, percentiles and saturated / zero-gradient fractions of each hidden layer's outputs on `images`."""
+    hidden_layers(model)
     images, _ = check_batch(images)
-    threshold = check_finite("threshold", threshold, low=0.0, high=1.0)
-    levels = tuple(check_finite(f"levels[{i}]", v, low=0.0, high=100.0) for i, v in enumerate(levels))
-    _, pre, post = _forward(model, tf.constant(images))
-    mean, std, pct, saturated, zero = [], [], [], [], []
-    for (_, act), z, a in zip(hidden_layers(model), pre, post):
-        a = a.numpy()
-        derivative = activation_derivatives(act, z)
-        peak = peak_derivative(act, z.shape[-1])
-        mean.append(a.mean())
-        std.append(a.std())
-        pct.append(np.percentile(a, levels))
-        saturated.append(np.mean(derivative < threshold * peak))
-        zero.append(np.mean(derivative == 0.0))
-    return ActivationStatistics(
-        mean=np.array(mean),
-        std=np.array(std),
-        percentiles=np.array(pct),
-        levels=levels,
-        saturated=np.array(saturated),
-        zero_gradient=np.array(zero),
-        threshold=threshold,
-    )
+    return probe_stats.activation_statistics(model, images, **kwargs)
 
 
 def chain_derivatives(
@@ -388,162 +261,6 @@ def gradient_profile(
     return GradientProfile(activation, alpha, initializer, init_scale, width, seeds, np.array(rows))
 
 
-@dataclass
-class TrainingTrace:
-    """Probes recorded on a fixed batch while a model trains: one entry per record, arrays indexed [record, layer]."""
-
-    steps: list[int] = field(default_factory=list)
-    epochs: list[float] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    gradient_norms: list[np.ndarray] = field(default_factory=list)
-    statistics: list[ActivationStatistics] = field(default_factory=list)
-
-    def array(self, name: str) -> np.ndarray:
-        """A statistic stacked over records: 'gradient_norms', 'mean', 'std', 'percentiles', 'saturated', …."""
-        if name == "gradient_norms":
-            return np.array(self.gradient_norms)
-        return np.array([getattr(s, name) for s in self.statistics])
-
-    def to_dict(self) -> dict:
-        """Plain JSON: lists indexed [record][layer] (percentiles [record][layer][level])."""
-        out = {"steps": list(self.steps), "epochs": list(self.epochs), "loss": [float(v) for v in self.loss],
-               "gradient_norms": self.array("gradient_norms").tolist()}
-        if self.statistics:
-            out["levels"] = list(self.statistics[0].levels)
-            out["threshold"] = self.statistics[0].threshold
-            for name in ("mean", "std", "percentiles", "saturated", "zero_gradient"):
-                out[name] = self.array(name).tolist()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainingTrace:
-        """The inverse of `to_dict`."""
-        stats = []
-        if "mean" in data:
-            for r in range(len(data["steps"])):
-                stats.append(ActivationStatistics(
-                    mean=np.array(data["mean"][r]), std=np.array(data["std"][r]),
-                    percentiles=np.array(data["percentiles"][r]), levels=tuple(data["levels"]),
-                    saturated=np.array(data["saturated"][r]), zero_gradient=np.array(data["zero_gradient"][r]),
-                    threshold=data["threshold"],
-                ))
-        return cls(steps=list(data["steps"]), epochs=list(data["epochs"]), loss=list(data["loss"]),
-                   gradient_norms=[np.array(g) for g in data["gradient_norms"]], statistics=stats)
-
-
-def saturation_escape(trace: TrainingTrace, *, layer: int = -1, factor: float = 2.0) -> dict:
-    """When a layer's mean activation bottoms out, and the first record after that where it is `factor` × higher.
-
-    Returns min_mean, min_step, escape_step (None if it never rises that far) and, at the end, end_mean.
-    """
-    mean = trace.array("mean")[:, layer]
-    lowest = int(np.argmin(mean))
-    later = np.flatnonzero(mean[lowest:] >= factor * mean[lowest])
-    return {
-        "min_mean": float(mean[lowest]),
-        "min_step": int(trace.steps[lowest]),
-        "escape_step": int(trace.steps[lowest + later[0]]) if len(later) else None,
-        "end_mean": float(mean[-1]),
-    }
-
-
-def train_with_probes(
-    model: keras.Model,
-    images,
-    labels,
-    *,
-    probe_images,
-    probe_labels,
-    steps: int,
-    record_every: int,
-    batch_size: int = 32,
-    learning_rate: float = 0.1,
-    seed: int = 0,
-    statistics: bool = True,
-    xla: bool = False,
-) -> TrainingTrace:
-    """Train with plain SGD (as Glorot & Bengio did) and record loss, gradient norms and activation statistics.
-
-    Records are taken on the fixed probe batch before the first step, after every `record_every` steps and after
-    the last, so the values are comparable across steps. The training set is reshuffled every epoch with `seed`.
-    `statistics=False` skips the activation statistics (faster). `xla=True` compiles the steps with XLA: seconds
-    slower to start, about twice as fast per step here, so worth it for runs of thousands of steps.
-    """
-    images, labels = check_batch(images, labels)
-    probe_images, probe_labels = check_batch(probe_images, probe_labels)
-    steps = check_int("steps", steps, low=0)
-    record_every = check_int("record_every", record_every, low=1)
-    batch_size = check_int("batch_size", batch_size, low=1, high=len(images))
-    learning_rate = check_finite("learning_rate", learning_rate, low=0.0)
-    rng = np.random.default_rng(check_int("seed", seed, low=0))
-    optimizer, train_steps = _sgd_function(model, xla)
-    optimizer.learning_rate = learning_rate
-    all_images, all_labels = tf.constant(images), tf.constant(labels)
-
-    per_epoch = len(images) // batch_size
-    epochs_needed = -(-steps // per_epoch) if steps else 0
-    batches = np.concatenate(
-        [rng.permutation(len(images))[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-         for _ in range(epochs_needed)] or [np.zeros((0, batch_size), dtype=np.int64)]
-    ).astype(np.int32)
-
-    trace = TrainingTrace()
-
-    def record(step):
-        trace.steps.append(step)
-        trace.epochs.append(step * batch_size / len(images))
-        trace.loss.append(batch_loss(model, probe_images, probe_labels))
-        trace.gradient_norms.append(weight_gradient_norms(model, probe_images, probe_labels))
-        if statistics:
-            trace.statistics.append(activation_statistics(model, probe_images))
-
-    record(0)
-    for start in range(0, steps, record_every):  # the last chunk may be shorter
-        stop = min(start + record_every, steps)
-        with quiet_retracing():
-            train_steps(all_images, all_labels, tf.constant(batches[start:stop]))
-        record(stop)
-    return trace
-
-
-def gradient_traces(
-    images,
-    labels,
-    *,
-    probe_images,
-    probe_labels,
-    depth: int,
-    width: int = 128,
-    activation: str = "relu",
-    alpha: float = DEFAULT_ALPHA,
-    initializer: str | None = None,
-    init_scale: float = 1.0,
-    seeds: Sequence[int] = (0, 1, 2),
-    steps: int = 200,
-    record_every: int = 20,
-    batch_size: int = 32,
-    learning_rate: float = 0.01,
-) -> list[TrainingTrace]:
-    """Gradient norms over the first SGD steps of an `mlp`, one trace per seed (weights and batch order)."""
-    activation, alpha = check_activation(activation, alpha)
-    depth = check_int("depth", depth, low=1)
-    width = check_int("width", width, low=1)
-    initializer = customary_initializer(activation) if initializer is None else initializer
-    check_choice("initializer", initializer, INITIALIZERS)
-    seeds = _check_seeds(seeds)
-    images, labels = check_batch(images, labels)
-    model = probe_model(depth, width, activation, alpha, input_shape=images.shape[1:])
-    traces = []
-    for seed in seeds:
-        reinitialise(model, initializer, alpha=alpha, init_scale=init_scale, seed=seed)
-        traces.append(train_with_probes(
-            model, images, labels, probe_images=probe_images, probe_labels=probe_labels, steps=steps,
-            record_every=record_every, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-            statistics=False,
-        ))
-    return traces
-
-
 def provenance(**parameters) -> dict:
     """How a result was made: parameters, library versions, machine, date (wall time is added by the caller)."""
     return results_provenance(parameters)
@@ -606,64 +323,6 @@ def gradient_grid(
             "seeds": list(seeds), "norms": norms}
 
 
-SATURATION_PATH = Path(__file__).resolve().parent.parent / "results" / "gradients" / "saturation_sigmoid.json"
-"""Where the chapter's long sigmoid training runs (Glorot & Bengio's saturation experiment) are stored."""
-
-
-def saturation_runs(
-    images,
-    labels,
-    *,
-    probe_images,
-    probe_labels,
-    activation: str = "sigmoid",
-    depth: int = 4,
-    width: int = 256,
-    seeds: Sequence[int] = (0, 1, 2),
-    steps: int = 30_000,
-    record_every: int = 500,
-    batch_size: int = 10,
-    learning_rate: float = 0.1,
-    xla: bool = True,
-    data: str = "",
-    made_by: str = "",
-) -> dict:
-    """Long SGD runs of one network per seed with activation statistics recorded, as plain JSON with provenance."""
-    activation, _ = check_activation(activation)
-    seeds = _check_seeds(seeds)
-    start = time.perf_counter()
-    runs = []
-    for seed in seeds:
-        model = mlp(depth, width, activation, initializer=customary_initializer(activation), seed=seed,
-                    input_shape=np.shape(images)[1:])
-        trace = train_with_probes(model, images, labels, probe_images=probe_images, probe_labels=probe_labels,
-                                  steps=steps, record_every=record_every, batch_size=batch_size,
-                                  learning_rate=learning_rate, seed=seed, xla=xla)
-        runs.append({"seed": seed, **trace.to_dict()})
-    made = provenance(
-        function="rectifiers.gradients.saturation_runs", activation=activation, depth=depth, width=width,
-        initializer=customary_initializer(activation), seeds=list(seeds), steps=steps, record_every=record_every,
-        batch_size=batch_size, learning_rate=learning_rate, optimizer="SGD", n_train=int(len(labels)),
-        n_probe=int(len(probe_labels)), data=data,
-    )
-    made["made_by"] = made_by
-    made["wall_time_s"] = round(time.perf_counter() - start, 1)
-    schema = ("runs[k] is one seed: steps, epochs and probe-batch loss per record; mean, std, saturated and "
-              "zero_gradient are [record][hidden layer]; percentiles is [record][hidden layer][level] at `levels`.")
-    return {"schema": schema, "made": made, "runs": runs}
-
-
-def load_saturation_runs(path) -> tuple[dict, list[TrainingTrace]]:
-    """Read a file written from `saturation_runs`: its record of how it was made, and one trace per seed."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no saturation runs at {path}; run the chapter with recompute=True to create them")
-    stored = json.loads(path.read_text())
-    if "runs" not in stored or "made" not in stored:
-        raise ValueError(f"{path} is not a file of saturation runs: it lacks 'runs' or 'made'")
-    return stored["made"], [TrainingTrace.from_dict(run) for run in stored["runs"]]
-
-
 def _rounded(value):
     """Floats to 7 significant digits (float32's precision), recursively."""
     if isinstance(value, float):
@@ -676,7 +335,7 @@ def _rounded(value):
 
 
 def save_result(result: dict, path) -> Path:
-    """Write a result (`gradient_grid`, `saturation_runs`) as indented JSON, each innermost list of numbers on a line."""
+    """Write a result (`gradient_grid`) as indented JSON, each innermost list of numbers on a line."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_rounded(result), indent=1, ensure_ascii=False)
@@ -756,20 +415,18 @@ def profile_table(profiles):
 def check_chapter_settings(params: dict) -> dict:
     """Check the values of Chapter 2's parameters (types are checked by `check_parameters`); return them."""
     p = dict(params)
-    for name in ("depth", "width", "n_probe", "n_train", "chain_depth", "train_record_every", "train_batch",
-                 "saturation_depth", "saturation_width", "saturation_record_every", "saturation_batch",
-                 "long_record_every"):
+    for name in ("depth", "width", "n_probe", "n_train", "chain_depth", "train_epochs", "train_batch",
+                 "saturation_depth", "saturation_width", "saturation_epochs", "saturation_batch"):
         if name in p:
             p[name] = check_int(name, p[name], low=1)
-    for name in ("train_steps", "saturation_steps", "long_steps"):
-        if name in p:
-            p[name] = check_int(name, p[name], low=0)
     for name in ("alpha", "large_alpha"):
         if name in p:
             p[name] = check_activation("leaky_relu", p[name])[1] if name == "alpha" else check_finite(name, p[name], low=0.0)
-    for name in ("exploding_scale", "learning_rate", "saturation_learning_rate"):
-        if name in p:
-            p[name] = check_finite(name, p[name], low=0.0)
+    if "exploding_scale" in p:
+        p["exploding_scale"] = check_finite("exploding_scale", p["exploding_scale"], low=0.0)
+    for name in ("learning_rate", "saturation_learning_rate"):
+        if name in p and (check_finite(name, p[name]) <= 0):
+            raise ValueError(f"{name} must be a finite real number > 0; got {p[name]!r}")
     for key in ("activations", "saturation_activations"):
         if key in p:
             if not p[key]:

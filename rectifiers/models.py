@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-import keras
-
-from .activations import DEFAULT_ALPHA, activation_layer, check_activation
+from .engine.names import DEFAULT_ALPHA, check_activation
 from .validation import check_choice, check_finite, check_int
+
+# Keras (and with it TensorFlow) is imported by the functions that build, so that the list of initialisers and
+# the run configs that check against it load in a fraction of a second.
 
 INITIALIZERS = ("he", "glorot", "he_leaky", "lecun", "scaled_normal")
 """Weight initialisations: He (2/fan_in), Glorot (2/(fan_in+fan_out)), He for a leaky unit of slope α
@@ -16,6 +17,8 @@ INITIALIZERS = ("he", "glorot", "he_leaky", "lecun", "scaled_normal")
 
 def kernel_initializer(name: str, *, alpha: float = DEFAULT_ALPHA, scale: float = 1.0, seed: int | None = None):
     """A Keras initializer by name; `scale` multiplies the standard deviation (1 leaves it as the name says)."""
+    import keras
+
     check_choice("initializer", name, INITIALIZERS)
     alpha = check_finite("alpha", alpha)
     scale = check_finite("init_scale", scale, low=0.0)
@@ -42,6 +45,10 @@ def seed_cnn(
     Weights depend only on `seed`, never on the activation, so a ReLU and a Leaky ReLU model built with the same
     seed start from identical weights and their comparison is paired. PReLU's slopes are extra weights.
     """
+    import keras
+
+    from .activations import activation_layer
+
     activation, alpha = check_activation(activation, alpha)
     dropout = check_finite("dropout", dropout, low=0.0, high=0.99)
     seed = check_int("seed", seed, low=0)
@@ -80,6 +87,10 @@ def mlp(
     Hidden Dense layers are named `dense_1` … `dense_{depth}` and their activations `act_1` … so probes can find
     them. Biases start at `bias` (0 by default). Weights depend on `seed` and the initialiser, not the activation.
     """
+    import keras
+
+    from .activations import activation_layer
+
     depth = check_int("depth", depth, low=1)
     width = check_int("width", width, low=1)
     activation, alpha = check_activation(activation, alpha)

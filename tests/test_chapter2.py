@@ -12,11 +12,28 @@ from conftest import NOTEBOOKS
 CHAPTER = "02_saturation_gradients"
 
 SMALL = dict(
-    depth=6, width=32, seeds=[0, 1], n_probe=64, n_train=200, chain_depth=8, train_steps=10, train_record_every=5,
-    saturation_steps=40, saturation_record_every=20, saturation_width=32, long_steps=20, long_record_every=10,
-    recompute=True, grid_depths=[1, 2, 4], grid_alphas=[0.0, 0.01], grid_scales=[0.5, 1.0, 1.5], grid_panels=[2, 4],
-    xla=False, live_widgets=False,
+    depth=6, width=32, seeds=[0, 1], n_probe=64, n_train=200, chain_depth=8, train_epochs=1, saturation_epochs=2,
+    saturation_width=32, recompute=True, grid_depths=[1, 2, 4], grid_alphas=[0.0, 0.01],
+    grid_scales=[0.5, 1.0, 1.5], grid_panels=[2, 4], live_widgets=False,
 )
+
+LONG_STUDY = """
+name: test_long_sigmoid
+datasets: [mnist]
+activations: [sigmoid]
+seeds: [0, 1]
+model: mlp
+depth: 4
+width: 32
+initializer: glorot
+epochs: [2]
+n_train: 200
+n_test: 64
+batch_size: 10
+optimizer: sgd
+learning_rate: 0.1
+probes: [activation_stats, gradient_norms]
+"""
 
 
 def test_the_chapter_is_committed_clean_with_one_parameters_cell():
@@ -32,8 +49,10 @@ def test_the_chapter_is_committed_clean_with_one_parameters_cell():
 
 @pytest.mark.slow
 def test_small_run_measures_vanishing_sigmoid_gradients(notebook_runner, tmp_path):
-    grid_path, runs_path = tmp_path / "grid.json", tmp_path / "runs.json"
-    glued = notebook_runner(CHAPTER, **SMALL, grid_path=str(grid_path), saturation_path=str(runs_path))
+    grid_path, study = tmp_path / "grid.json", tmp_path / "long.yaml"
+    study.write_text(LONG_STUDY)
+    glued = notebook_runner(CHAPTER, **SMALL, grid_path=str(grid_path), long_study=str(study),
+                            runs_dir=str(tmp_path / "results"))
 
     # Deep sigmoid network at initialisation: the first layer gets far less gradient than ReLU's first layer.
     assert 0 < glued["sigmoid_over_relu_first"] < 0.1
@@ -49,10 +68,17 @@ def test_small_run_measures_vanishing_sigmoid_gradients(notebook_runner, tmp_pat
     assert glued["large_alpha_level_ratio"] > 1
     # Leaky units pass some gradient where ReLU passes none.
     assert glued["sat_zero_end_relu"] > 0.05 and glued["sat_zero_end_leaky_relu"] == 0.0
-    # recompute=True wrote both result files at the given paths, with the small axes.
+    # recompute=True wrote the grid file with the small axes and trained the long study into the given store;
+    # every other training run went there too, measured before training and after every epoch.
     grid = json.loads(grid_path.read_text())
     assert grid["depths"] == SMALL["grid_depths"] and grid["made"]["parameters"]["seeds"] == SMALL["seeds"]
-    assert json.loads(runs_path.read_text())["made"]["parameters"]["steps"] == SMALL["long_steps"]
+    assert glued["long_steps"] == 2 * 20 and glued["long_n_seeds"] == 2
+    assert glued["train_steps"] == 7 and glued["saturation_steps"] == 40  # 200 images: 7 batches of 32, 20 of 10
+    runs = [json.loads(p.read_text()) for p in (tmp_path / "results" / "runs").glob("*.json")]
+    # traces: 4 activations x 2 seeds; saturation: 3; long: 2 seeds, of which seed 0 is the short sigmoid run
+    # (same settings, same key: the engine trained it once)
+    assert len(runs) == 4 * 2 + 3 + 2 - 1
+    assert all(r["status"] == "complete" and r["probes"]["gradient_norms"][0]["epoch"] == 0 for r in runs)
     assert glued["chapter_seconds"] > 0
 
 

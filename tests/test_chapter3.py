@@ -10,9 +10,20 @@ CHAPTER = "03_dying_relu"
 SMALL = dict(table_widths=[2, 4], table_depths=[10, 20], mc_networks=3000, explorer_networks=300, explorer_images=200)
 
 
+def copy_of_the_stored_runs(folder):
+    """A results store holding the records of the repository's runs (not their checkpoints): the chapter reads the
+    studies from it and trains its small demonstration run into it, never into the committed results/."""
+    import shutil
+
+    (folder / "runs").mkdir(parents=True)
+    for path in (ROOT / "results" / "runs").glob("*.json"):
+        shutil.copy(path, folder / "runs" / path.name)
+    return str(folder)
+
+
 @pytest.mark.slow
-def test_chapter_runs_and_its_numbers_agree_with_theory(notebook_runner):
-    glued = notebook_runner(CHAPTER, **SMALL)
+def test_chapter_runs_and_its_numbers_agree_with_theory(notebook_runner, tmp_path):
+    glued = notebook_runner(CHAPTER, **SMALL, runs_dir=copy_of_the_stored_runs(tmp_path / "results"))
     # Width 2, depth 10 on [0, 1]: the exact theory lies within the estimate's 95 % Wilson interval.
     assert glued["born_dead_w2_d10_low"] <= glued["theory_w2_d10"] <= glued["born_dead_w2_d10_high"]
     assert glued["theory_w2_d10"] == pytest.approx(1 - 0.75**10)
@@ -30,18 +41,15 @@ def test_chapter_runs_and_its_numbers_agree_with_theory(notebook_runner):
 @pytest.mark.slow
 def test_recompute_writes_the_grid_it_then_shows(notebook_runner, tmp_path):
     import json
-    import shutil
 
-    from rectifiers.dying import RESULT_FILES
+    from rectifiers.dying import BORN_DEAD_FILE
 
-    stored = ROOT / "results" / "dying"
-    for name in ("training", "width"):  # the training sweeps are reused; the born-dead grid is recomputed
-        shutil.copy(stored / RESULT_FILES[name], tmp_path / RESULT_FILES[name])
     grid = dict(widths=[2, 4], max_depth=12, n_networks=300, n_inputs=9, seed=3)
+    store = copy_of_the_stored_runs(tmp_path / "results")  # the training studies are stored: nothing retrains
     glued = notebook_runner(
-        CHAPTER, recompute=True, results_dir=str(tmp_path), recompute_settings=dict(which=["born_dead"], grid=grid), **SMALL
+        CHAPTER, recompute=True, results_dir=str(tmp_path), recompute_settings=grid, runs_dir=store, **SMALL
     )
-    how = json.loads((tmp_path / RESULT_FILES["born_dead"]).read_text())["how"]
+    how = json.loads((tmp_path / BORN_DEAD_FILE).read_text())["how"]
     assert how["parameters"] == grid and how["made_by"] == "rectifiers.dying.born_dead_grid"
     assert glued["grid_networks"] == 300 and glued["init_depth"] == 12
 

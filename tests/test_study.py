@@ -82,7 +82,7 @@ def test_smoke_study_runs_resumes_and_plans(tmp_path, capsys):
     assert middle.counts() == {"done": 0, "partial": 2, "missing": 0} and middle.epochs_to_go == 4
     assert "measured: mean of" not in middle.describe()  # epoch 1 includes compilation: not a measurement
 
-    assert main(["--results", str(tmp_path), "study", str(SMOKE), "--no-progress"]) == 0
+    assert main(["--results", str(tmp_path), "study", str(SMOKE), "--no-progress", "--executor", "sequential"]) == 0
     out = capsys.readouterr().out
     assert "0 done, 2 partial, 0 missing; 4 epochs to train" in out and "2 runs stored" in out
     assert main(["--results", str(tmp_path), "study", str(SMOKE), "--dry-run"]) == 0

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from rectifiers import training
+from rectifiers.engine import run
 from rectifiers.results import ResultsStore, StoreError
 from rectifiers.training import RunConfig, load_model, load_run_data, run_key, train
 
@@ -94,7 +94,7 @@ def test_snapshots_are_the_model_at_that_epoch_on_the_full_sets(tiny_run):
 
 def test_a_stored_run_is_returned_without_training(tiny_run, monkeypatch):
     config, store, record = tiny_run
-    monkeypatch.setattr(training, "_compiled_model", lambda config: pytest.fail("trained again"))
+    monkeypatch.setattr(run, "make_trainer", lambda config: pytest.fail("trained again"))
     assert train(config, store=store, progress=False) == store.get(record["key"]) == record
 
 
@@ -115,7 +115,7 @@ def test_a_partial_run_without_its_checkpoint_is_not_silently_restarted(tiny_run
     store = ResultsStore(tmp_path)
     record = train(config, store=store, until_epoch=1, progress=False)
     store.checkpoint_path(record["key"]).unlink()
-    with pytest.raises(StoreError, match="checkpoint .* is missing; it cannot be resumed"):
+    with pytest.raises(StoreError, match="checkpoint of partial run .* is missing; the run cannot be resumed"):
         train(config, store=store, progress=False)
 
 
@@ -162,7 +162,8 @@ def test_a_run_killed_mid_training_resumes_to_the_same_numbers(tmp_path):
 def test_the_benchmark_runs_end_to_end_on_tiny_data(capsys):
     from rectifiers import bench
 
-    assert bench.main(["--n-train", "100", "--n-test", "100", "--epochs", "2", "--rounds", "1", "--no-variants"]) == 0
+    assert bench.main(["--n-train", "100", "--n-test", "100", "--epochs", "2", "--rounds", "1", "--no-variants",
+                       "--no-executor"]) == 0
     out = capsys.readouterr().out
     assert "plain model.fit(batch_size=32)" in out and "engine, no per-epoch test evaluation" in out
     assert "one checkpoint" in out

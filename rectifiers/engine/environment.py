@@ -1,0 +1,98 @@
+"""Where and how a run was made: time, backend, device, hardware, library versions, git commit.
+
+Imports nothing heavy at module level, so the command line stays fast; Keras is imported only by the
+functions that describe it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+
+def now() -> str:
+    """The current time, ISO 8601 in UTC, to the second."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def device() -> str:
+    """The accelerator Keras trains on: a GPU's name, or "CPU"."""
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                return "GPU " + tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+        elif backend == "jax":
+            import jax
+
+            d = jax.devices()[0]
+            return "CPU" if d.platform == "cpu" else f"{d.platform.upper()} {d.device_kind}"
+        elif backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return "GPU " + torch.cuda.get_device_name(0)
+    except Exception as error:  # noqa: BLE001 - a description, never a reason to stop training
+        return f"unknown ({error!r})"
+    return "CPU"
+
+
+def hardware() -> dict:
+    """CPU model, cores usable by this process, memory."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": cores, "machine": platform.machine(), "system": platform.system()}
+
+
+def versions() -> dict:
+    """Versions of Python and the libraries that shape the numbers."""
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for name in ("rectifiers", "keras", "tensorflow", "jax", "torch", "numpy"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def git_commit() -> dict:
+    """The project's git commit and whether the package had uncommitted changes."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "rectifiers"], cwd=root, capture_output=True,
+                               text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "package_modified": None}
+    if commit.returncode != 0:
+        return {"commit": None, "package_modified": None}
+    return {"commit": commit.stdout.strip(), "package_modified": bool(dirty.stdout.strip())}
+
+
+def provenance(parameters: dict, **details) -> dict:
+    """How a stored result was made: its parameters, library versions, machine and date, plus `details`
+    (e.g. made_by, wall_s, cpu_s, data). Shared by every chapter's stored results."""
+    return {
+        "parameters": parameters,
+        "versions": versions(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs (shared)",
+        "date": now(),
+        **details,
+    }

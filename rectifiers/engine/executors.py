@@ -1,0 +1,98 @@
+"""Executors: who trains a plan's runs. In this process one after another, or as Dask tasks on a cluster.
+
+`run_plan(plan, store, executor=...)` trains every run of a `study.Plan` that has epochs to go and returns the
+stored records of the plan's runs. Runs whose record or checkpoint the store cannot use ("blocked") are left
+alone and reported; they never stop the others.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from .run import train
+from .store import ResultsStore, StoreError
+from .study import Plan, duration
+
+
+class ProgressReport:
+    """Runs done/left and an ETA from the plan's estimate, corrected by the pace so far; one line per change."""
+
+    def __init__(self, plan: Plan, stream=sys.stderr, enabled: bool = True):
+        self.plan, self.stream, self.enabled = plan, stream, enabled
+        self.total = len(plan.to_train)
+        self.left_s = plan.estimated_s
+        self.done = 0
+        self.started = time.monotonic()
+
+    def run_finished(self, run, record: dict | None, error: str | None = None) -> None:
+        self.done += 1
+        self.left_s -= run.epochs_to_go * self.plan.s_per_epoch[run.config.dataset][0]
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.started
+        planned_so_far = self.plan.estimated_s - self.left_s
+        pace = elapsed / planned_so_far if planned_so_far > 0 else 1.0
+        what = error or f"{record['status']} at epoch {record['epochs_done']}"
+        print(f"[{self.done}/{self.total} runs, {self.total - self.done} left, ETA "
+              f"{duration(max(self.left_s, 0) * pace)}] {run.key}: {what}", file=self.stream, flush=True)
+
+
+def run_plan(plan: Plan, store: ResultsStore, *, executor: str = "dask", scheduler: str | None = None,
+             workers: int | None = None, progress: bool = True) -> tuple[list[dict], list[str]]:
+    """Train the plan's runs; return (records of every run of the plan that has one, problems met)."""
+    runs = plan.to_train
+    if runs:
+        store.check_writable()
+        store.clean_orphans()
+    if executor == "sequential" or not runs:
+        problems = _run_here(plan, store, runs, progress)
+    elif executor == "dask":
+        from .dask_executor import run_on_dask
+
+        problems = run_on_dask(plan, store, runs, scheduler=scheduler, workers=workers, progress=progress)
+    else:
+        raise ValueError(f"executor must be one of 'dask', 'sequential'; got {executor!r}")
+    records = []
+    for r in plan.runs:
+        try:
+            record = store.get(r.key)
+        except StoreError as error:
+            problems.append(str(error))
+            continue
+        if record is not None:
+            records.append(record)
+    return records, plan.problems + problems
+
+
+def _run_here(plan: Plan, store: ResultsStore, runs, progress: bool) -> list[str]:
+    report, problems = ProgressReport(plan, enabled=progress), []
+    for r in runs:
+        try:
+            record = train(r.config, store=store, until_epoch=r.target, data=plan.data_for(r.config), progress=False)
+        except StoreError as error:
+            problems.append(str(error))
+            report.run_finished(r, None, f"not trained: {error}")
+            continue
+        report.run_finished(r, record)
+    return problems
+
+
+def run_study(study, store: ResultsStore | None = None, *, until_epoch: int | None = None, progress: bool = True,
+              executor: str = "sequential", scheduler: str | None = None, workers: int | None = None) -> list[dict]:
+    """Train every run of `study` (a Study or a YAML path) that is not yet done; return the records of its runs.
+
+    In this process by default (notebooks, tests); `executor="dask"` spreads the runs over a Dask cluster.
+    Raises StoreError if a run could not be trained (the others are trained first).
+    """
+    from .study import Study, load_study, plan
+
+    if not isinstance(study, Study):
+        study = load_study(study)
+    store = store or ResultsStore()
+    the_plan = plan(study, store, until_epoch=until_epoch)
+    records, problems = run_plan(the_plan, store, executor=executor, scheduler=scheduler, workers=workers,
+                                 progress=progress)
+    if problems:
+        raise StoreError("; ".join(problems))
+    return records

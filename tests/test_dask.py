@@ -1,0 +1,101 @@
+"""Studies on Dask: a local cluster on loopback trains a study like one process does, and a worker killed
+mid-run costs nothing: the run resumes from its checkpoint on another worker and ends with the same numbers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from rectifiers.engine import ResultsStore, plan, run_plan, study_from_dict
+from rectifiers.engine import dask_executor
+from rectifiers.engine.cli import main
+
+TIMINGS = ("fit_s", "eval_s", "save_s")
+STUDY = dict(name="dask_test", datasets=["mnist"], activations=["relu", "leaky_relu"], seeds=[0], epochs=[1, 2],
+             n_train=200, n_test=100, checkpoint_every=1)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def client():
+    """Two 1-thread worker processes on loopback, as `python -m rectifiers study` starts by default."""
+    os.environ["RECTIFIERS_OFFLINE"] = "1"
+    from distributed import Client
+
+    cluster = dask_executor.local_cluster(workers=2)
+    with Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def numbers(record: dict) -> dict:
+    """A record's results without timings, times and session details: what must not depend on how it ran."""
+    history = {k: v for k, v in record["history"].items() if k not in TIMINGS}
+    return {"key": record["key"], "status": record["status"], "epochs_done": record["epochs_done"],
+            "snapshots": [{k: v for k, v in s.items() if k != "eval_s"} for s in record["snapshots"]],
+            "history": history, "experiment": record["experiment"]}
+
+
+def run(study: dict, store: ResultsStore, client, **kw) -> list[dict]:
+    the_plan = plan(study_from_dict(study), store)
+    problems = dask_executor.run_on_dask(the_plan, store, the_plan.to_train, client=client, progress=False, **kw)
+    assert problems == []
+    return [store.get(r.key) for r in the_plan.runs]
+
+
+def test_a_study_on_a_local_cluster_equals_the_same_study_in_one_process(client, tmp_path):
+    on_dask = run(STUDY, ResultsStore(tmp_path / "dask"), client)
+    assert [r["status"] for r in on_dask] == ["complete", "complete"]
+    here = ResultsStore(tmp_path / "here")
+    records, problems = run_plan(plan(study_from_dict(STUDY), here), here, executor="sequential", progress=False)
+    assert problems == [] and [r["key"] for r in records] == [r["key"] for r in on_dask]
+    # This process runs TensorFlow with 2 threads, the workers with 1: float32 sums may differ in the last digits.
+    for mine, theirs in zip(records, on_dask):
+        assert mine["snapshots"] == [pytest.approx(s | {"eval_s": m["eval_s"]}, rel=1e-4)
+                                     for s, m in zip(theirs["snapshots"], mine["snapshots"])]
+    again = run(STUDY, ResultsStore(tmp_path / "dask"), client)  # nothing left to do: the same records
+    assert again == on_dask
+
+
+def test_a_worker_killed_mid_run_costs_nothing(client, tmp_path):
+    study = {**STUDY, "activations": ["leaky_relu"], "epochs": [2, 4, 12], "dropout": 0.5}
+    undisturbed = run(study, ResultsStore(tmp_path / "undisturbed"), client)[0]
+
+    store = ResultsStore(tmp_path / "killed")
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(records=run(study, store, client)))
+    thread.start()
+    deadline, killed = time.monotonic() + 120, None
+    while time.monotonic() < deadline and killed is None and thread.is_alive():
+        records = store.scan()[0]
+        busy = [w for w, keys in client.processing().items() if keys]
+        if records and records[0]["epochs_done"] >= 2 and busy:
+            killed = client.run(os.getpid, workers=busy)[busy[0]]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    thread.join(180)
+    assert killed is not None, "the run finished before a worker could be killed"
+    final = result["records"][0]
+    assert final["status"] == "complete" and len(final["segments"]) == 2  # resumed once, after the kill
+    assert 2 <= final["segments"][1]["epochs"][0] < 12
+    assert numbers(final) == numbers(undisturbed)
+
+
+def test_an_unreachable_scheduler_is_named_before_any_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT_S", 1)
+    smoke = tmp_path / "s.yaml"
+    smoke.write_text("name: s\ndatasets: [mnist]\nactivations: [relu]\nseeds: [0]\nepochs: [1]\nn_train: 50\n"
+                     "n_test: 50\n")
+    assert main(["study", str(smoke), "--results", str(tmp_path / "r"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' (--scheduler)" in capsys.readouterr().err
+    assert not list((tmp_path / "r").glob("runs/*.json"))

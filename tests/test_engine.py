@@ -1,0 +1,113 @@
+"""The engine's interfaces: model families, probes, and resuming the runs stored before the engine moved."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rectifiers.engine import FAMILIES, ResultsStore, RunConfig, load_run_data, run_key, study_from_dict, train
+from rectifiers.engine import names
+from rectifiers.engine.migrate import upgrade_record
+from rectifiers.probes import PROBES, Probe, register_probe
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMINGS = ("fit_s", "eval_s", "save_s")
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+
+
+def test_the_engine_knows_the_activations_the_book_does():
+    from rectifiers import activations
+
+    assert (names.ACTIVATIONS, names.SLOPED, names.DEFAULT_ALPHA) == (
+        activations.ACTIVATIONS, activations.SLOPED, activations.DEFAULT_ALPHA)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(model="resnet"), "model must be one of 'seed_cnn', 'mlp'"),
+        (dict(width=64), "width does not apply to model 'seed_cnn'"),
+        (dict(model="mlp", depth=0), "depth must be an integer >= 1"),
+        (dict(model="mlp", initializer="orthogonal"), "initializer must be one of 'he'"),
+        (dict(model="mlp", dropout=0.5), "dropout does not apply to model 'mlp'"),
+        (dict(probes=("dead_cells",)), r"probes\[0\] must be one of .*'weight_norms'"),
+        (dict(probes="weight_norms"), "probes must be a list of probe names"),
+    ],
+)
+def test_family_options_and_probes_are_checked(settings, message):
+    with pytest.raises(ValueError, match=message):
+        RunConfig(**settings)
+
+
+def test_a_study_with_an_unknown_family_or_probe_is_refused_before_training():
+    base = dict(name="t", datasets=["mnist"], activations=["relu"], seeds=[0])
+    with pytest.raises(ValueError, match="x.yaml: model must be one of"):
+        study_from_dict({**base, "model": "gan"}, source="x.yaml")
+    with pytest.raises(ValueError, match=r"x.yaml: probes\[0\] must be one of"):
+        study_from_dict({**base, "probes": ["nope"]}, source="x.yaml")
+
+
+def test_keys_of_the_seed_cnn_are_unchanged_and_mlp_shapes_have_their_own():
+    data = load_run_data(RunConfig(n_train=200, n_test=100))
+    cnn = RunConfig(n_train=200, n_test=100, epochs=(1, 2))
+    mlp = RunConfig(model="mlp", n_train=200, n_test=100, epochs=(1, 2))
+    assert mlp.depth == 3 and mlp.width == 64 and mlp.initializer == "he"  # the family's defaults
+    assert run_key(mlp, data).startswith("mnist-mlp3x64-relu-s0-")
+    assert run_key(mlp, data) != run_key(RunConfig(**{**mlp.to_dict(), "width": 32, "epochs": (1, 2)}), data)
+    assert "depth" not in json.dumps(run_key(cnn, data)) and run_key(cnn, data).startswith("mnist-relu-s0-")
+    # A stored replication run's config still gives its stored key.
+    stored = json.loads((ROOT / "results/runs/mnist-relu-s1-e00c7e0799d1.json").read_text())
+    config = RunConfig.from_dict(stored["config"])
+    assert run_key(config, load_run_data(config)) == stored["key"]
+
+
+@register_probe
+class _Countdown(Probe):
+    """A test probe: the epoch it was called at and the mean of the first kernel."""
+
+    name = "test_countdown"
+
+    def measure(self, trainer, epoch):
+        return {"called_at": epoch, "mean_kernel": float(trainer.model.layers[1].kernel.numpy().mean())}
+
+
+@pytest.mark.slow
+def test_an_mlp_with_probes_records_them_and_resumes_them_exactly(tmp_path):
+    config = RunConfig(model="mlp", depth=2, width=16, activation="leaky_relu", n_train=200, n_test=100,
+                       epochs=(1, 3), probes=("weight_norms", "test_countdown"), probe_every=2)
+    straight = train(config, store=ResultsStore(tmp_path / "a"), progress=False)
+    assert [row["epoch"] for row in straight["probes"]["weight_norms"]] == [0, 1, 2, 3]  # 0, snapshots, every 2
+    assert set(straight["probes"]["weight_norms"][0]["kernel_norm"]) == {"dense_1", "dense_2", "classifier"}
+    assert [row["called_at"] for row in straight["probes"]["test_countdown"]] == [0, 1, 2, 3]
+    store = ResultsStore(tmp_path / "b")
+    train(config, store=store, until_epoch=2, progress=False)
+    resumed = train(config, store=store, progress=False)
+    assert resumed["probes"] == straight["probes"] and len(resumed["segments"]) == 2
+    assert {k: v for k, v in resumed["history"].items() if k not in TIMINGS} == {
+        k: v for k, v in straight["history"].items() if k not in TIMINGS}
+    assert "probes" in PROBES["weight_norms"].__module__ and "mlp" in FAMILIES
+
+
+@pytest.mark.slow
+def test_a_stored_replication_run_resumes_from_its_committed_checkpoint(tmp_path):
+    """The runs trained before the engine moved (and their checkpoints) go on where they stopped."""
+    key = "mnist-leaky_relu-a0.1-s0-ec2667152ffa"  # α sweep, stored to epoch 10 of 1000
+    store = ResultsStore(tmp_path)
+    store.runs_dir.mkdir(parents=True)
+    record = upgrade_record(json.loads((ROOT / "results/runs" / f"{key}.json").read_text()))
+    store.run_path(key).write_text(json.dumps(record))
+    shutil.copytree(ROOT / "results/checkpoints" / key, store.checkpoint_path(key).parent)
+    config = RunConfig.from_dict(record["config"])
+    resumed = train(config, store=store, until_epoch=11, progress=False)
+    assert resumed["key"] == key and resumed["epochs_done"] == 11 and resumed["status"] == "partial"
+    assert [s["epochs"] for s in resumed["segments"]] == [[0, 10], [10, 11]]
+    for name, column in record["history"].items():
+        assert resumed["history"][name][:10] == column
+    assert resumed["history"]["save_s"][9] is not None

@@ -1,0 +1,266 @@
+"""Nothing on disk or typed by a user crashes the engine: each class of issue 10 (items 1-7) ends in a stored
+result or a message naming the path or the setting, and nothing stored is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rectifiers.engine import ResultsStore, RunConfig, StoreError, load_study, plan, scan_runs, study_from_dict, train
+from rectifiers.engine import run as engine_run
+from rectifiers.engine import store as engine_store
+from rectifiers.engine.cli import main
+from rectifiers.engine.migrate import migrate_store, upgrade_segments
+from rectifiers.engine.schema import SCHEMA
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = dict(activation="leaky_relu", n_train=200, n_test=100, epochs=(1, 2))
+TINY_STUDY = dict(name="tiny", datasets=["mnist"], activations=["leaky_relu"], seeds=[0], epochs=[1, 2],
+                  n_train=200, n_test=100)
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="module")
+def partial_store(tmp_path_factory):
+    """A store holding one real run trained to epoch 1 of 2 (partial, with its checkpoint)."""
+    os.environ["RECTIFIERS_OFFLINE"] = "1"
+    store = ResultsStore(tmp_path_factory.mktemp("partial"))
+    record = train(RunConfig(**TINY), store=store, until_epoch=1, progress=False)
+    return store, record
+
+
+def copy_of(store: ResultsStore, tmp_path: Path) -> ResultsStore:
+    shutil.copytree(store.root, tmp_path / "copy")
+    return ResultsStore(tmp_path / "copy")
+
+
+def no_training(monkeypatch):
+    monkeypatch.setattr(engine_run, "make_trainer", lambda config: pytest.fail("started training"))
+
+
+# --- 1. a diverged run is a result ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_diverging_run_is_stored_as_diverged_and_never_retrained(tmp_path, monkeypatch, capsys):
+    store = ResultsStore(tmp_path)
+    config = RunConfig(optimizer="sgd", learning_rate=1e30, n_train=200, n_test=100, epochs=(1, 2))
+    record = train(config, store=store, progress=False)
+    assert record["status"] == "diverged" and record["diverged_at"] == record["epochs_done"] == 1
+    assert record["history"]["train_loss"] == [None] and record["snapshots"] == []
+    text = store.run_path(record["key"]).read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    no_training(monkeypatch)
+    assert train(config, store=store, progress=False) == record
+    study = study_from_dict({**TINY_STUDY, "activations": ["relu"], "optimizer": "sgd", "learning_rate": 1e30})
+    the_plan = plan(study, store)
+    assert the_plan.counts()["diverged"] == 1 and the_plan.epochs_to_go == 0
+    assert main(["runs", "--results", str(tmp_path)]) == 0
+    assert "diverged at epoch 1" in capsys.readouterr().out
+
+
+# --- 2. records are validated when read ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r.update(snapshots={}), "snapshots must be a list"),
+        (lambda r: r["snapshots"][0].update(test_accuracy=float("nan")), "holds NaN, which JSON does not allow"),
+        (lambda r: r["history"]["train_loss"].append(0.1), r"history.train_loss must be a list of 1 values"),
+        (lambda r: r["segments"][0].pop("recording"), r"segments\[0\].recording must be an object"),
+        (lambda r: r.update(status="complete"), "status 'complete' but epochs_done 1"),
+        (lambda r: r["config"].update(activation="relu7"), "config: activation must be one of"),
+    ],
+    ids=["empty-snapshots", "nan-metric", "history-length", "no-recording", "status", "config"],
+)
+def test_a_record_that_breaks_the_schema_is_reported_with_its_path(partial_store, tmp_path, change, message):
+    store = copy_of(partial_store[0], tmp_path)
+    key = partial_store[1]["key"]
+    record = json.loads(store.run_path(key).read_text())
+    change(record)
+    store.run_path(key).write_text(json.dumps(record))  # json.dumps writes NaN: what a careless writer does
+    before = store.run_path(key).read_bytes()
+    records, problems = scan_runs(store.root)
+    assert records == [] and len(problems) == 1
+    assert problems[0].startswith(str(store.run_path(key)))
+    assert __import__("re").search(message, problems[0]), problems[0]
+    with pytest.raises(StoreError, match=message):
+        store.get(key)
+    assert store.run_path(key).read_bytes() == before  # never overwritten
+
+
+# --- 3. checkpoints ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted"])
+def test_a_broken_checkpoint_is_reported_by_runs_dry_run_and_training(partial_store, tmp_path, damage, capsys,
+                                                                      monkeypatch):
+    store = copy_of(partial_store[0], tmp_path)
+    key = partial_store[1]["key"]
+    checkpoint = store.checkpoint_path(key)
+    if damage == "truncated":
+        checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+    else:
+        checkpoint.unlink()
+    expected = "is not readable" if damage == "truncated" else "is missing"
+
+    assert main(["runs", "--results", str(store.root)]) == 1
+    err = capsys.readouterr().err
+    assert f"{checkpoint}: checkpoint of partial run {key} {expected}" in err
+
+    study = tmp_path / "tiny.yaml"
+    study.write_text(json.dumps(TINY_STUDY))  # JSON is YAML
+    assert main(["study", str(study), "--results", str(store.root), "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "blocked" in out and f"{checkpoint}: checkpoint of partial run" in out
+
+    no_training(monkeypatch)
+    with pytest.raises(StoreError, match=f"checkpoint of partial run {key} {expected}"):
+        train(RunConfig(**TINY), store=store, progress=False)
+    assert store.get(key) == partial_store[1]  # the record is kept
+
+
+# --- 4. read-only store, orphan temporary files, the smoke study -------------------------------------------------------
+
+
+def test_a_read_only_store_is_refused_before_training(partial_store, tmp_path, monkeypatch):
+    store = copy_of(partial_store[0], tmp_path)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(engine_store.tempfile, "mkstemp", denied)  # as root, chmod cannot make a folder read-only
+    no_training(monkeypatch)
+    with pytest.raises(StoreError, match=f"results folder {store.runs_dir} is not writable .Permission denied"):
+        train(RunConfig(**TINY), store=store, progress=False)
+
+
+def test_orphan_temporary_files_are_reported_then_cleaned(partial_store, tmp_path, capsys):
+    store = copy_of(partial_store[0], tmp_path)
+    key = partial_store[1]["key"]
+    orphan = store.checkpoint_path(key).parent / ".latest.npz.abc123.tmp"
+    orphan.write_bytes(b"half a checkpoint")
+    old = time.time() - 3600
+    os.utime(orphan, (old, old))
+    assert main(["runs", "--results", str(store.root)]) == 1
+    assert f"{orphan}: temporary file left by an interrupted write" in capsys.readouterr().err
+    assert store.clean_orphans() == [orphan] and not orphan.exists()
+
+
+def test_the_smoke_study_never_writes_into_the_committed_results():
+    smoke = load_study(ROOT / "studies" / "smoke.yaml")
+    root = smoke.results_root()
+    assert root is not None and (ROOT / "results") not in (root, *root.parents)
+    with pytest.raises(ValueError, match="results must be a folder inside the repository"):
+        study_from_dict({**TINY_STUDY, "results": "/tmp/elsewhere"})
+
+
+# --- 5. records match results/README.md ------------------------------------------------------------------------------
+
+
+def test_records_carry_recording_and_resume_boundaries_keep_save_s(partial_store, tmp_path):
+    store = copy_of(partial_store[0], tmp_path)
+    record = train(RunConfig(**TINY), store=store, progress=False)
+    assert record["status"] == "complete" and len(record["segments"]) == 2
+    assert all(set(s["recording"]) == {"checkpoint_every", "test_every", "eval_batch_size"}
+               for s in record["segments"])
+    assert None not in record["history"]["save_s"]  # epoch 1 ended the first session with a checkpoint
+    text = json.dumps(record["data"])
+    assert str(ROOT) not in text and "site-packages" not in text and os.environ["RECTIFIERS_MNIST_DIR"] not in text
+    assert record["data"]["train_source"]["files"] == ["mnist_5k.csv.gz"]
+
+
+def test_a_legacy_session_gets_the_evaluation_schedule_its_history_shows():
+    history = {"epoch": list(range(1, 31)), "test_loss": [1.0] * 19 + [1.0 if e % 5 == 0 else None
+                                                                      for e in range(20, 31)]}
+    segments = upgrade_segments([{"epochs": [0, 19]}, {"epochs": [19, 30]}], history)
+    assert [s["recording"]["test_every"] for s in segments] == [1, 5]
+    assert all(s["recording"]["inferred"] and s["recording"]["checkpoint_every"] is None for s in segments)
+
+
+def test_the_committed_runs_migrate_with_their_keys(tmp_path):
+    shutil.copytree(ROOT / "results" / "runs", tmp_path / "runs")
+    store = ResultsStore(tmp_path)
+    before = {p.name: json.loads(p.read_text()) for p in store.runs_dir.glob("*.json")}
+    upgraded, problems = migrate_store(store)
+    assert problems == []
+    records, problems = store.scan()
+    assert len(records) == len(before) and all(r["schema"] == SCHEMA for r in records)
+    # What it computed is untouched, and the key is still that of the same experiment.
+    for r in records:
+        old = before[f"{r['key']}.json"]
+        assert (r["snapshots"], r["history"], r["experiment"], r["config"]) == (
+            old["snapshots"], old["history"], old["experiment"], old["config"])
+        assert "/" not in json.dumps(r["data"]["train_source"]) + json.dumps(r["data"]["test_source"])
+    assert migrate_store(store) == ([], [])  # a second pass has nothing to do
+
+
+# --- 6. YAML --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name: a\nname: b\n", "the key 'name' is given twice"),
+        (b"name: caf\xe9\n", "not UTF-8 text"),
+    ],
+    ids=["duplicate", "latin-1"],
+)
+def test_study_files_that_do_not_say_one_thing_are_refused_with_the_path(tmp_path, text, message):
+    path = tmp_path / "study.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ValueError, match=message) as error:
+        load_study(path)
+    assert str(path) in str(error.value)
+    with pytest.raises(ValueError, match="is a folder, not a YAML file"):
+        load_study(tmp_path)
+
+
+def test_scientific_notation_is_a_number(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text("name: lr\ndatasets: [mnist]\nactivations: [relu]\nseeds: [0]\nlearning_rate: 1e-3\n"
+                    "grid:\n  batch_size: [32, 64]\n")
+    study = load_study(path)
+    assert study.settings["learning_rate"] == 0.001
+    assert [c.batch_size for c in study.configs()] == [32, 64]
+
+
+# --- 7. the command line ---------------------------------------------------------------------------------------------
+
+
+def test_planning_and_listing_do_not_import_tensorflow(tmp_path):
+    code = ("import sys; from rectifiers.engine.cli import main; "
+            f"main(['study', {str(ROOT / 'studies' / 'smoke.yaml')!r}, '--dry-run', '--results', {str(tmp_path)!r}]); "
+            f"main(['runs', '--results', {str(tmp_path)!r}]); "
+            "heavy = sorted(m for m in ('tensorflow', 'keras', 'distributed') if m in sys.modules); "
+            "print('imported:', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "imported: []" in out.stdout, out.stderr[-2000:]
+
+
+def test_ctrl_c_stops_with_one_line(monkeypatch, capsys, tmp_path):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("rectifiers.engine.study.plan", interrupted)
+    assert main(["study", str(ROOT / "studies" / "smoke.yaml"), "--results", str(tmp_path)]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("interrupted:") and "Traceback" not in err
+
+
+def test_a_missing_results_folder_is_named(capsys):
+    assert main(["runs", "--results", "/nonexistent"]) == 2
+    assert "results folder /nonexistent does not exist" in capsys.readouterr().err
