@@ -1,9 +1,12 @@
-"""The computations behind the book "ReLU or Leaky ReLU?".
+"""The computations behind the book "ReLU or Leaky ReLU?". Notebooks narrate; this package computes.
 
-Notebooks narrate; this package computes. One module per concept: activations, data, models, plots, widgets,
-gradients, dying, comparison, stats; `engine/` trains every network of the book (run configs, model families,
-trainers, the results store, studies, the Dask executor, the command line) and `probes/` holds what it measures
-during training. `training`, `results` and `study` are the engine's former module names, kept for imports.
+- `activations`, `models`, `data`, `stats`, `validation`: the math, the networks, the data sets, the statistics.
+- `engine/`: trains every network of the book (run configs, model families and trainers, the results store,
+  studies, the Dask executor, the command line); `probes/`: what it measures during training.
+- `experiments/`: each chapter's grids and analyses over stored records; `figures/`: plotly figures and reader
+  tables; `widgets/`: ipywidgets explorers for live sessions.
+- `parameters`, `chapter_parameters`: the checks of the notebooks' parameters; `lab`: `make lab`'s working copies;
+  `book_plotly`: the book's plotly renderer; `bench`: `make bench`.
 """
 
 __version__ = "0.1.0"

@@ -80,6 +80,20 @@ FORMULAS = {
 """LaTeX of each activation and its derivative, as (f, f′)."""
 
 
+LABELS = {  # the reader's names, in every table and figure
+    "relu": "ReLU",
+    "leaky_relu": "Leaky ReLU",
+    "prelu": "PReLU",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "elu": "ELU",
+    "selu": "SELU",
+    "gelu": "GELU",
+    "swish": "Swish (SiLU)",
+    "mish": "Mish",
+}
+
+
 def check_activation(name, alpha=DEFAULT_ALPHA) -> tuple[str, float]:
     """Validate an activation name and its slope (a finite number >= 0, as Keras requires); return them."""
     check_choice("activation", name, ACTIVATIONS)
@@ -262,8 +276,6 @@ def derivative_at_zero(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, slopes: 
 
 
 def _label(name: str) -> str:
-    from .plots import LABELS
-
     return LABELS[name]
 
 
@@ -394,7 +406,7 @@ def properties_table(names=ACTIVATIONS, alpha: float = DEFAULT_ALPHA, costs=None
                      slopes: Mapping[str, float] | None = None):
     """A DataFrame of `properties` per activation, with a measured relative cost column when `costs` is given.
 
-    `costs`: the DataFrame of `rectifiers.timing.relative_costs` (index = activation name). Rows are labelled
+    `costs`: the DataFrame of `rectifiers.experiments.timing.relative_costs` (index = activation name). Rows are labelled
     with the reader's names (plots.LABELS) and columns with `PROPERTY_COLUMNS`. `slopes` overrides `alpha` per
     activation, as in `derivative_at_zero`.
     """
@@ -469,22 +481,3 @@ def slope_defaults_table(measured: Mapping[str, float], keras_version: str):
     rows = [dict(source=k, α=float(v), known_by=f"measured (Keras {keras_version})") for k, v in measured.items()]
     rows += [dict(source=k, α=v, known_by="cited") for k, (v, _key) in CITED_SLOPES.items()]
     return pd.DataFrame(rows).set_index("source").rename(columns={"known_by": "how it is known"})
-
-
-def exact_zero_fraction(images, *, seed: int = 0, layer: str = "conv1") -> float:
-    """Fraction of the seed CNN's pre-activations at `layer` that are exactly 0 at initialisation.
-
-    Biases start at 0 and MNIST's background pixels are exactly 0, so a filter over a blank patch outputs
-    exactly 0: the one input where ReLU's and Leaky ReLU's autodiff conventions decide the gradient.
-    Weights depend only on `seed` (`models.seed_cnn`), so the count is the same for every activation.
-    """
-    from .models import seed_cnn
-
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1) or len(images) == 0:
-        raise ValueError(f"images must be an array of shape (n, 28, 28, 1) with n >= 1; got shape {images.shape}")
-    model = seed_cnn("relu", seed=seed)
-    check_choice("layer", layer, [lyr.name for lyr in model.layers])
-    probe = keras.Model(model.inputs[0], model.get_layer(layer).output)
-    outputs = keras.ops.convert_to_numpy(probe(images))
-    return float(np.mean(outputs == 0.0))

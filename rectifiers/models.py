@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .engine.names import DEFAULT_ALPHA, check_activation
 from .validation import check_choice, check_finite, check_int
 
@@ -121,3 +123,22 @@ def mlp(
 def parameter_count(model: keras.Model) -> int:
     """Number of weights of a model (trainable and not)."""
     return int(sum(math.prod(w.shape) for w in model.weights))
+
+
+def exact_zero_fraction(images, *, seed: int = 0, layer: str = "conv1") -> float:
+    """Fraction of the seed CNN's pre-activations at `layer` that are exactly 0 at initialisation.
+
+    Biases start at 0 and MNIST's background pixels are exactly 0, so a filter over a blank patch outputs
+    exactly 0: the one input where ReLU's and Leaky ReLU's autodiff conventions decide the gradient.
+    Weights depend only on `seed` (`seed_cnn`), so the count is the same for every activation.
+    """
+    import keras
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1:] != (28, 28, 1) or len(images) == 0:
+        raise ValueError(f"images must be an array of shape (n, 28, 28, 1) with n >= 1; got shape {images.shape}")
+    model = seed_cnn("relu", seed=seed)
+    check_choice("layer", layer, [lyr.name for lyr in model.layers])
+    probe = keras.Model(model.inputs[0], model.get_layer(layer).output)
+    outputs = keras.ops.convert_to_numpy(probe(images))
+    return float(np.mean(outputs == 0.0))

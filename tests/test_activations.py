@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rectifiers import activations as A
+from rectifiers.models import exact_zero_fraction
 
 # Inputs as float32 sees them (the Keras layers compute in float32), including 0 and large magnitudes.
 GRID = np.concatenate(
@@ -219,13 +220,13 @@ def test_linear_collapse_table_and_its_checks():
 def test_exact_zero_fraction_counts_blank_patches():
     blank = np.zeros((2, 28, 28, 1), dtype=np.float32)
     noisy = np.random.default_rng(0).uniform(0.1, 1.0, size=(2, 28, 28, 1)).astype(np.float32)
-    assert A.exact_zero_fraction(blank) == 1.0
-    assert A.exact_zero_fraction(noisy) == 0.0
+    assert exact_zero_fraction(blank) == 1.0
+    assert exact_zero_fraction(noisy) == 0.0
     half = noisy.copy()
     half[:, :, :14] = 0.0  # the left half blank: filters entirely inside it output 0
-    assert 0.3 < A.exact_zero_fraction(half) < 0.5
+    assert 0.3 < exact_zero_fraction(half) < 0.5
     with pytest.raises(ValueError, match=r"images must be an array of shape \(n, 28, 28, 1\)"):
-        A.exact_zero_fraction(np.zeros((2, 28, 28)))
+        exact_zero_fraction(np.zeros((2, 28, 28)))
 
 
 def test_slope_defaults_table_marks_measured_and_cited_values():

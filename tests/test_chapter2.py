@@ -43,7 +43,7 @@ def test_the_chapter_is_committed_clean_with_one_parameters_cell():
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
     tagged = [i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", [])]
     assert tagged == [0]
-    assert "check_parameters(__annotations__, globals())" in code[1].source
+    assert "check_parameters(__annotations__, globals()" in code[1].source
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
 
 

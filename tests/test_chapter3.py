@@ -42,7 +42,7 @@ def test_chapter_runs_and_its_numbers_agree_with_theory(notebook_runner, tmp_pat
 def test_recompute_writes_the_grid_it_then_shows(notebook_runner, tmp_path):
     import json
 
-    from rectifiers.dying import BORN_DEAD_FILE
+    from rectifiers.experiments.dying import BORN_DEAD_FILE
 
     grid = dict(widths=[2, 4], max_depth=12, n_networks=300, n_inputs=9, seed=3)
     store = copy_of_the_stored_runs(tmp_path / "results")  # the training studies are stored: nothing retrains
@@ -50,7 +50,7 @@ def test_recompute_writes_the_grid_it_then_shows(notebook_runner, tmp_path):
         CHAPTER, recompute=True, results_dir=str(tmp_path), recompute_settings=grid, runs_dir=store, **SMALL
     )
     how = json.loads((tmp_path / BORN_DEAD_FILE).read_text())["how"]
-    assert how["parameters"] == grid and how["made_by"] == "rectifiers.dying.born_dead_grid"
+    assert how["parameters"] == grid and how["made_by"] == "rectifiers.experiments.dying.born_dead_grid"
     assert glued["grid_networks"] == 300 and glued["init_depth"] == 12
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import papermill
 import pytest
 
-from rectifiers.comparison import replication_table
-from rectifiers.results import load_runs, snapshots_frame
+from rectifiers.experiments.comparison import replication_table
+from rectifiers.engine import load_runs, snapshots_frame
 
 TINY = dict(mode="train", epochs=[1, 2], until_epoch=0, seeds=[0, 1], sweep_alphas=[0.01, 0.3], sweep_seeds=[0],
             sweep_until_epoch=0, n_train=150, n_test=100, test_every=1, live_n_train=50, live_n_test=20)
@@ -42,7 +42,7 @@ def test_train_mode_tables_match_the_stored_runs(notebook_runner, tmp_path):
 @pytest.mark.slow
 def test_stored_mode_without_runs_builds_and_says_what_is_missing(notebook_runner, tmp_path):
     """A fresh clone with no stored runs: the chapter still runs, names the missing runs and the command."""
-    from rectifiers.comparison_report import MISSING
+    from rectifiers.experiments.comparison_report import MISSING
 
     empty = tmp_path / "empty-store"
     glued = notebook_runner("04_cnn_comparison", results_dir=str(empty), seeds=[0], sweep_seeds=[0],
@@ -77,7 +77,7 @@ def test_stored_mode_for_an_alpha_without_runs_names_them_and_the_command(tmp_pa
     """Issue 10 item 8: `-p alpha 0.05` in stored mode said nothing useful and crashed in paired_metrics."""
     import nbformat
 
-    from rectifiers.comparison_report import MISSING
+    from rectifiers.experiments.comparison_report import MISSING
     from tests.conftest import NOTEBOOKS, ROOT, glued_values
 
     out = tmp_path / "out.ipynb"

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rectifiers.comparison import relative_differences, replication_table, seed_noise_verdicts, seed_to_seed_spread
+from rectifiers.experiments.comparison import relative_differences, replication_table, seed_noise_verdicts, seed_to_seed_spread
 
 
 def snapshots(relu_acc, leaky_acc, epochs=(1, 10)):
@@ -56,8 +56,8 @@ def test_seed_to_seed_spread_counts_every_pair():
 
 
 def test_side_by_side_interleaves_ours_and_the_articles_columns():
-    from rectifiers.comparison import side_by_side
-    from rectifiers.seed_article import seed_table
+    from rectifiers.experiments.comparison import side_by_side
+    from rectifiers.experiments.seed_article import seed_table
 
     ours = replication_table(snapshots([0.97], [0.98]), alpha=0.01, seed=0)
     both = side_by_side(ours, seed_table())
@@ -66,7 +66,7 @@ def test_side_by_side_interleaves_ours_and_the_articles_columns():
 
 
 def test_verdicts_for_reading_keeps_every_cell():
-    from rectifiers.comparison_report import verdicts_for_reading
+    from rectifiers.experiments.comparison_report import verdicts_for_reading
 
     v = seed_noise_verdicts(snapshots([0.970, 0.971, 0.969], [0.980, 0.981, 0.979]), alpha=0.01)
     table = verdicts_for_reading(v)
@@ -100,8 +100,8 @@ def test_loss_verdicts_use_log_ratios_not_relative_differences():
 
 
 def test_near_zero_denominators_are_marked_in_the_articles_table():
-    from rectifiers.comparison import near_zero_cells
-    from rectifiers.comparison_report import replication_for_reading
+    from rectifiers.experiments.comparison import near_zero_cells
+    from rectifiers.experiments.comparison_report import replication_for_reading
 
     frame = snapshots([0.97], [0.98], epochs=(1, 100))
     frame.loc[(frame.epoch == 100), ["train_loss", "test_loss"]] = [[3e-7, 0.2], [2e-7, 0.1]]  # relu, leaky
@@ -117,7 +117,7 @@ def test_near_zero_denominators_are_marked_in_the_articles_table():
 
 
 def test_the_1000_epoch_row_appears_when_the_runs_reach_it():
-    from rectifiers.comparison_report import rows_sentence
+    from rectifiers.experiments.comparison_report import rows_sentence
 
     partial = snapshots([0.97, 0.98], [0.98, 0.97], epochs=(1, 10, 100))
     sentence = rows_sentence(partial, 0.01, {"epochs_done_min": 100, "epochs_planned": 1000})
@@ -130,7 +130,7 @@ def test_the_1000_epoch_row_appears_when_the_runs_reach_it():
 
 
 def test_missing_leaky_runs_are_a_clear_error_not_a_type_error():
-    from rectifiers.comparison import has_pairs, paired_metrics
+    from rectifiers.experiments.comparison import has_pairs, paired_metrics
 
     relu_only = snapshots([0.97], [0.98])
     relu_only = relu_only[relu_only.activation == "relu"].assign(alpha=None)  # the store records no α for ReLU
@@ -145,9 +145,9 @@ def test_missing_leaky_runs_are_a_clear_error_not_a_type_error():
 def test_missing_runs_get_the_study_file_that_trains_them_or_one_to_save(tmp_path):
     import yaml
 
-    from rectifiers.comparison import gather, study_yaml
-    from rectifiers.results import ResultsStore
-    from rectifiers.study import load_study, study_from_dict
+    from rectifiers.experiments.comparison import gather, study_yaml
+    from rectifiers.engine import ResultsStore
+    from rectifiers.engine import load_study, study_from_dict
 
     settings = dict(datasets=["mnist"], activations=["relu", "leaky_relu"], seeds=[0], epochs=[1, 3], n_train=200,
                     n_test=100)
@@ -173,7 +173,7 @@ def test_missing_runs_get_the_study_file_that_trains_them_or_one_to_save(tmp_pat
 
 
 def test_reader_tables_have_readers_words_and_no_raw_numbers():
-    from rectifiers.comparison_report import overfitting_for_reading
+    from rectifiers.experiments.comparison_report import overfitting_for_reading
 
     rows = [dict(activation=a, alpha=al, seed=s, epoch=e, train_loss=1 / e**3, test_loss=abs(e - 11) / 100 + 0.1,
                  test_accuracy=0.97 + e / 10000) for a, al in (("relu", None), ("leaky_relu", 0.01))
@@ -189,8 +189,8 @@ def test_reader_tables_have_readers_words_and_no_raw_numbers():
 def test_the_scale_is_read_from_the_records_without_machine_paths():
     from types import SimpleNamespace
 
-    from rectifiers.comparison import StudyResults
-    from rectifiers.comparison_report import scale_sentence, scale_summary
+    from rectifiers.experiments.comparison import StudyResults
+    from rectifiers.experiments.comparison_report import scale_sentence, scale_summary
 
     def record(seed, activation, done):
         return dict(config=dict(seed=seed, batch_size=32), epochs_done=done,

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rectifiers.comparison_cost import cost_sentence, epoch_cost
+from rectifiers.experiments.comparison_cost import cost_sentence, epoch_cost
 
 
 def timed(ratios, relu_s=(5.0, 4.0, 6.0, 5.5, 4.5), epochs=10, jitter=0.0):

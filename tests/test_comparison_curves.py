@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rectifiers.comparison_curves import loss_spikes, mean_over_seeds, spike_counts
+from rectifiers.experiments.comparison_curves import loss_spikes, mean_over_seeds, spike_counts
 
 
 def history(test_every_by_seed, epochs=20, spike=None):

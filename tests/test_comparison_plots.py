@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rectifiers.comparison import seed_noise_verdicts, seed_to_seed_spread
-from rectifiers.comparison_plots import alpha_sweep, differences_vs_noise, learning_curves, snapshots_by_epoch
-from rectifiers.plots import COLOURS
+from rectifiers.experiments.comparison import seed_noise_verdicts, seed_to_seed_spread
+from rectifiers.figures.comparison import alpha_sweep, differences_vs_noise, learning_curves, snapshots_by_epoch
+from rectifiers.figures.common import COLOURS
 
 MODELS = [("relu", None), ("leaky_relu", 0.01), ("leaky_relu", 0.1)]  # the store records no α for ReLU
 
@@ -74,7 +74,7 @@ def test_alpha_sweep_slider_over_epochs(snapshots):
 
 
 def test_robust_range_ignores_outliers_but_keeps_zero():
-    from rectifiers.comparison_plots import robust_range
+    from rectifiers.figures.comparison import robust_range
 
     low, high = robust_range([1.0] * 50 + [2.0] * 50 + [6e6])
     assert low < 0 < 1 < high < 10

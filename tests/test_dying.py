@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from rectifiers import dying
-from rectifiers.dying import (
+from rectifiers.experiments import dying
+from rectifiers.experiments.dying import (
     BornDead,
     DyingRun,
     active_units_chain,
@@ -313,7 +313,7 @@ def stored():
 
 def test_stored_results_record_how_they_were_made(stored):
     how, records = stored["born_dead"]
-    assert how["made_by"] == "rectifiers.dying.born_dead_grid" and how["versions"]["numpy"] and records
+    assert how["made_by"] == "rectifiers.experiments.dying.born_dead_grid" and how["versions"]["numpy"] and records
     assert "cpu_s" in how and "wall_s" in how
     # The training studies: every run of each study file, complete, each measured before training and after
     # every epoch.
@@ -324,7 +324,7 @@ def test_stored_results_record_how_they_were_made(stored):
 
 
 def test_static_sliders_have_one_step_per_setting(stored):
-    from rectifiers import dying_plots
+    from rectifiers.figures import dying as dying_plots
 
     grid = stored["born_dead"][1]
     fig = dying_plots.born_dead_heatmap(grid)
@@ -340,7 +340,7 @@ def test_static_sliders_have_one_step_per_setting(stored):
 
 
 def test_explorers_draw_without_a_frontend(stored):
-    from rectifiers import dying_plots
+    from rectifiers.figures import dying as dying_plots
 
     box = dying_plots.born_dead_explorer(n_networks=50, max_depth=5)
     assert box.output.outputs and "text/html" in box.output.outputs[0]["data"]

@@ -9,9 +9,9 @@ import keras
 import numpy as np
 import pytest
 
-from rectifiers import gradient_plots as GP
-from rectifiers import gradient_runs as GR
-from rectifiers import gradients as G
+from rectifiers.figures import gradients as GP
+from rectifiers.experiments import gradient_runs as GR
+from rectifiers.experiments import gradients as G
 from rectifiers.models import mlp
 
 
@@ -294,7 +294,7 @@ def test_grid_round_trip_and_lookup(tmp_path, images):
 def test_the_stored_grid_is_complete_and_says_how_it_was_made():
     grid = G.load_grid(G.GRID_PATH)
     made = grid["made"]
-    assert made["parameters"]["function"] == "rectifiers.gradients.gradient_grid"
+    assert made["parameters"]["function"] == "rectifiers.experiments.gradients.gradient_grid"
     assert {"tensorflow", "keras", "numpy", "python"} <= set(made["versions"])
     assert 0.0 in grid["alphas"] and 0.01 in grid["alphas"] and 1.0 in grid["init_scales"]
     assert len(grid["seeds"]) >= 3
@@ -364,7 +364,7 @@ def test_training_figures(engine_runs):
 
 
 def test_live_explorer_remeasures_when_a_slider_moves(images):
-    from rectifiers.gradient_widgets import gradient_explorer
+    from rectifiers.widgets.gradients import gradient_explorer
 
     x, y = images
     box = gradient_explorer(x[:16], y[:16], activations=["relu"], depth=2, width=8, seeds=[0], max_depth=4)
@@ -425,7 +425,7 @@ def test_depth_30_sigmoid_norms_do_not_underflow_to_zero(images):
 
 
 def test_the_explorer_reads_settings_the_stored_grid_holds_and_measures_the_others():
-    from rectifiers.gradient_widgets import stored_profile
+    from rectifiers.widgets.gradients import stored_profile
 
     grid = {"depths": [2], "alphas": [0.0, 0.1], "init_scales": [1.0], "seeds": [0, 1, 2],
             "made": {"parameters": {"width": 8, "n_images": 16}},

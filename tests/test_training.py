@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from rectifiers.engine import run
-from rectifiers.results import ResultsStore, StoreError
-from rectifiers.training import RunConfig, load_model, load_run_data, run_key, train
+from rectifiers.engine import ResultsStore, StoreError
+from rectifiers.engine import RunConfig, load_model, load_run_data, run_key, train
 
 TINY = dict(n_train=200, n_test=100, epochs=(1, 2))
 TIMING = ("fit_s", "eval_s", "save_s")
@@ -121,8 +121,8 @@ def test_a_partial_run_without_its_checkpoint_is_not_silently_restarted(tiny_run
 
 KILLED_RUN = """
 import sys
-from rectifiers.results import ResultsStore
-from rectifiers.training import RunConfig, train
+from rectifiers.engine import ResultsStore
+from rectifiers.engine import RunConfig, train
 train(RunConfig(activation="leaky_relu", dropout=0.5, n_train=200, n_test=100, epochs=(2, 4, 8)),
       store=ResultsStore(sys.argv[1]), progress=False)
 """

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from rectifiers import activations as A
-from rectifiers import widgets
+from rectifiers.widgets import common as widgets
 
 PLOTLY = "application/vnd.plotly.v1+json"
 

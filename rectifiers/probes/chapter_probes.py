@@ -11,7 +11,8 @@ Nothing here imports Keras at import time: run configs check probe names without
 
 from __future__ import annotations
 
-from . import Probe, register_probe
+from . import Probe
+from . import register_probe
 
 PROBE_BATCH = 256
 """Images in the fixed batch of the gradient and activation probes (the first ones of the run's test set)."""

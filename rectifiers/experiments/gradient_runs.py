@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .probes.activation_stats import ActivationStatistics
+from ..probes.activation_stats import ActivationStatistics
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 SATURATION_STUDY = "studies/ch2_saturation_long.yaml"
 """Glorot & Bengio's saturation experiment run long (3 seeds, 30,000 SGD steps each)."""
 
@@ -83,7 +83,7 @@ def run_config(
     The probe batch is the run's test set (`n_probe` stratified test images). `statistics` adds the activation
     statistics to the gradient norms.
     """
-    from .engine import RunConfig
+    from ..engine import RunConfig
     from .gradients import customary_initializer
 
     probes = ("activation_stats", "gradient_norms") if statistics else ("gradient_norms",)
@@ -98,7 +98,7 @@ def trained_traces(configs: Sequence, *, store=None, data=None, progress=False) 
 
     `data`: the `Dataset` the configs name, if the caller has it already (else each distinct one is loaded once).
     """
-    from .engine import ResultsStore, load_run_data, train
+    from ..engine import ResultsStore, load_run_data, train
 
     store = store if store is not None else ResultsStore()
     loaded, traces = {}, []
@@ -113,7 +113,7 @@ def trained_traces(configs: Sequence, *, store=None, data=None, progress=False) 
 
 def study_traces(path=SATURATION_STUDY, *, store=None) -> tuple[list[dict], list[TrainingTrace]]:
     """The records of a stored study (see `stored_studies.study_records`) and their traces."""
-    from .stored_studies import study_records
+    from ..engine.stored_studies import study_records
 
     records = study_records(path, store=store)
     return records, [TrainingTrace.from_record(r) for r in records]

@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping
 import ipywidgets as W
 import plotly.io as pio
 
-from .activations import DEFAULT_ALPHA
-from .validation import check_finite
+from ..activations import DEFAULT_ALPHA
+from ..validation import check_finite
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 STATIC_BOOK = "RECTIFIERS_STATIC_BOOK"
@@ -220,7 +220,7 @@ def alpha_slider(value: float = DEFAULT_ALPHA, *, low: float = 0.0, high: float 
 
 def alpha_explorer(alpha: float = DEFAULT_ALPHA, *, x_range=(-4.0, 4.0), n_points: int = 201) -> W.VBox:
     """Live: Leaky ReLU and its autodiff derivative, redrawn as the α slider moves (ReLU for reference)."""
-    from .plots import activation_figure
+    from ..figures.common import activation_figure
 
     def draw(alpha):
         return activation_figure(

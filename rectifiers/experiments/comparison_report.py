@@ -13,7 +13,7 @@ from .comparison import (StudyResults, has_pairs, near_zero_cells, replication_t
                          seed_noise_verdicts, seed_to_seed_spread)
 from .comparison_cost import cost_sentence, epoch_cost
 from .comparison_curves import loss_spikes, spike_counts
-from .plots import label
+from ..figures.common import label
 from .seed_article import EPOCHS, METRICS
 from .seed_article import seed_table as seed_article_table
 

@@ -7,11 +7,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .activations import SLOPED
-from .comparison import MEASURES
-from .comparison_curves import loss_spikes, mean_over_seeds
-from .plots import colour, finish, label
-from .seed_article import METRICS, TABLE
+from ..activations import SLOPED
+from ..experiments.comparison import MEASURES
+from ..experiments.comparison_curves import loss_spikes, mean_over_seeds
+from .common import colour, finish, label
+from ..experiments.seed_article import METRICS, TABLE
 
 METRIC_TITLES = {
     "train_loss": "train loss",

@@ -11,7 +11,7 @@ What they measure, layer by layer (hidden layers are the `dense_i` → `act_i` p
 - `gradient_grid`: the chapter's grid of profiles at initialisation, stored as JSON under results/gradients/
   with how it was made (see the README there).
 
-Networks in training are engine runs read from the results store (`rectifiers.gradient_runs`; `TrainingTrace`
+Networks in training are engine runs read from the results store (`rectifiers.experiments.gradient_runs`; `TrainingTrace`
 and `saturation_escape` are re-exported here). The per-layer measurements are the probes `gradient_norms` and
 `activation_stats` (`rectifiers.probes`).
 """
@@ -29,16 +29,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
+from ..activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .gradient_runs import TrainingTrace, saturation_escape  # noqa: F401
-from .models import INITIALIZERS, kernel_initializer, mlp
-from .probes import activation_stats as probe_stats
-from .probes import gradient_norms as probe_norms
-from .probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
-from .results import provenance as results_provenance
-from .validation import check_choice, check_finite, check_int
+from ..models import INITIALIZERS, kernel_initializer, mlp
+from ..probes import activation_stats as probe_stats
+from ..probes import gradient_norms as probe_norms
+from ..probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
+from ..engine import provenance as results_provenance
+from ..validation import check_choice, check_finite, check_int
 
-GRID_PATH = Path(__file__).resolve().parent.parent / "results" / "gradients" / "grid.json"
+GRID_PATH = Path(__file__).resolve().parents[2] / "results" / "gradients" / "grid.json"
 """Where the chapter's precomputed grid (static sliders) is stored."""
 
 
@@ -313,7 +313,7 @@ def gradient_grid(
             by_alpha.append(by_scale)
         norms.append(by_alpha)
     made = provenance(
-        function="rectifiers.gradients.gradient_grid", depths=depths, alphas=alphas, init_scales=init_scales,
+        function="rectifiers.experiments.gradients.gradient_grid", depths=depths, alphas=alphas, init_scales=init_scales,
         seeds=list(seeds), width=width, initializer="he", activation="leaky_relu", n_images=int(len(images)),
         data=data,
     )

@@ -11,9 +11,9 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
-from . import activations
-from .gradients import GradientProfile, TrainingTrace, grid_profile
-from .plots import colour, finish, label, slope_colour, table  # noqa: F401 - table: the chapter's tables
+from .. import activations
+from ..experiments.gradients import GradientProfile, TrainingTrace, grid_profile
+from .common import colour, finish, label, slope_colour, table  # noqa: F401 - table: the chapter's tables
 
 INITIALIZER_DASH = {"he": "solid", "he_leaky": "dot", "glorot": "dash", "lecun": "dashdot", "scaled_normal": "longdash"}
 INITIALIZER_NAMES = {"he": "He", "he_leaky": "He (leaky)", "glorot": "Glorot", "lecun": "LeCun", "scaled_normal": "scaled"}

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from .study import REPOSITORY
 
 
 def study_records(path, *, store=None) -> list[dict]:
     """The records of every run of the study at `path` (relative paths are taken from the repository), in the
     study's order; FileNotFoundError naming what is not stored and the command that trains it."""
-    from .engine import ResultsStore, load_study, plan
+    from . import ResultsStore, load_study, plan
 
     store = store if store is not None else ResultsStore()
     path = Path(path) if Path(path).is_absolute() else REPOSITORY / path

@@ -4,7 +4,7 @@ A new depth or α builds fresh networks and measures their gradients on CPU (abo
 explorer avoids work it can: every measured profile is kept for when the slider comes back, init-scale moves
 reuse the built networks, and where the chapter's stored grid holds the setting (He initialisation, the same
 width and seeds) ReLU and Leaky ReLU are read from it instead of measured. The busy line and latest-wins
-updates come from `rectifiers.widgets.live_figure`. Callbacks need a kernel; the static book shows what was
+updates come from `rectifiers.widgets.common.live_figure`. Callbacks need a kernel; the static book shows what was
 drawn at build time, next to plotly sliders over the precomputed grid.
 """
 
@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import ipywidgets as W
 import numpy as np
 
-from .activations import DEFAULT_ALPHA, SLOPED, check_activation
-from .gradient_plots import gradient_profile_figure
-from .gradients import GradientProfile, check_batch, gradient_profile
-from .validation import check_finite, check_int
-from .widgets import alpha_slider, live_figure
+from ..activations import DEFAULT_ALPHA, SLOPED, check_activation
+from ..figures.gradients import gradient_profile_figure
+from ..experiments.gradients import GradientProfile, check_batch, gradient_profile
+from ..validation import check_finite, check_int
+from .common import alpha_slider, live_figure
 
 EXPLORER_INITIALIZERS = {"sigmoid": "glorot", "tanh": "glorot", "relu": "he", "leaky_relu": "he", "prelu": "he"}
 """Initialisation whose standard deviation the init-scale slider multiplies (He for rectifiers, for any α)."""

@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from .. import activations
+from ..activations import DEFAULT_ALPHA, LABELS
+from ..validation import check_finite, check_int
+
 COLOURS = {
     "relu": "#1f77b4",
     "leaky_relu": "#d62728",
@@ -19,18 +23,6 @@ COLOURS = {
 }
 """ReLU is always blue and Leaky ReLU always red, in every chapter."""
 
-LABELS = {
-    "relu": "ReLU",
-    "leaky_relu": "Leaky ReLU",
-    "prelu": "PReLU",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "elu": "ELU",
-    "selu": "SELU",
-    "gelu": "GELU",
-    "swish": "Swish (SiLU)",
-    "mish": "Mish",
-}
 
 
 def colour(activation: str) -> str:
@@ -43,7 +35,6 @@ def slope_colour(alpha: float, alphas) -> str:
     shades from pale orange to dark brown for the others, so that no other slope borrows either colour."""
     from plotly.colors import sample_colorscale
 
-    from .activations import DEFAULT_ALPHA
 
     if alpha == 0:
         return colour("relu")
@@ -81,7 +72,6 @@ DERIVATIVE_DASH = "dash"
 
 
 def _grid(x_range, n_points):
-    from .validation import check_finite, check_int
 
     if len(x_range) != 2:
         raise ValueError(f"x_range must be two numbers [low, high]; got {x_range!r}")
@@ -116,7 +106,6 @@ def activation_figure(
 
     `slopes` overrides `alpha` per activation, e.g. {"prelu": 0.25} to draw PReLU at He et al.'s initial slope.
     """
-    from . import activations
 
     x = _grid(x_range, n_points)
     slopes = slopes or {}
@@ -149,8 +138,6 @@ def alpha_slider_figure(alphas, *, x_range=(-4.0, 4.0), n_points: int = 201, act
     Each slider step restyles the y data of the two Leaky ReLU traces (0: f, 1: f′) with values computed here;
     ReLU stays as a fixed reference. `active` picks the step shown first (default: the first α).
     """
-    from . import activations
-    from .validation import check_finite
 
     if isinstance(alphas, (str, bytes)) or len(alphas) == 0:
         raise ValueError(f"alphas must be a non-empty list of slopes >= 0; got {alphas!r}")

@@ -12,7 +12,7 @@ The definitions the chapter uses:
   Lu et al. 2019), the network has `depth` hidden layers of `width` units and a linear output layer.
 
 Dead units are measured by the `dead_units` probe (`rectifiers.probes`); networks killed in training are engine
-runs read from the results store (`rectifiers.dying_runs`). Both are re-exported here for the chapter.
+runs read from the results store (`rectifiers.experiments.dying_runs`). Both are re-exported here for the chapter.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from .dying_runs import (  # noqa: F401
     width_table,
     width_values,
 )
-from .probes.dead_units import UnitActivity, dead_unit_fraction, dead_units, unit_activity  # noqa: F401
-from .probes.layers import ACTIVATION_LAYER_TYPES, preactivation_layers  # noqa: F401
-from .results import provenance as results_provenance
-from .validation import check_choice, check_finite, check_increasing_ints, check_int
+from ..probes.dead_units import UnitActivity, dead_unit_fraction, dead_units, unit_activity  # noqa: F401
+from ..probes.layers import ACTIVATION_LAYER_TYPES, preactivation_layers  # noqa: F401
+from ..engine import provenance as results_provenance
+from ..validation import check_choice, check_finite, check_increasing_ints, check_int
 
 # --- Born dead: the theory -------------------------------------------------------------------------------------
 
@@ -306,7 +306,7 @@ def born_dead_grid(
 BORN_DEAD_FILE = "born_dead_grid.json"
 """The born-dead grid's file in the chapter's results folder (results/dying in the repository)."""
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def results_folder(results_dir) -> Path:
@@ -329,7 +329,7 @@ def provenance(function: str, parameters: dict, wall_s: float, cpu_s: float) -> 
 
     The machine is shared, so wall time depends on the load; CPU time (all threads) is the steadier cost.
     """
-    return results_provenance(parameters, made_by=f"rectifiers.dying.{function}", wall_s=round(wall_s, 1),
+    return results_provenance(parameters, made_by=f"rectifiers.experiments.dying.{function}", wall_s=round(wall_s, 1),
                               cpu_s=round(cpu_s, 1), data=None)
 
 
@@ -349,7 +349,7 @@ def read_born_dead(path) -> tuple[dict, list[BornDead]]:
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} does not exist: run the chapter with recompute=True, or "
-            f"rectifiers.dying.compute_born_dead_grid('{path.parent}')"
+            f"rectifiers.experiments.dying.compute_born_dead_grid('{path.parent}')"
         )
     payload = json.loads(path.read_text())
     return payload["how"], [BornDead.from_dict(r) for r in payload["records"]]

@@ -19,11 +19,11 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
-from .plots import colour, finish, label
-from .results import ResultsStore
-from .training import RunConfig, load_run_data, run_key, train
-from .validation import check_finite, check_int
-from .widgets import alpha_slider, figure_output, has_kernel, static_book, static_notice
+from ..figures.common import colour, finish, label
+from ..engine import ResultsStore
+from ..engine import RunConfig, load_run_data, run_key, train
+from ..validation import check_finite, check_int
+from .common import alpha_slider, figure_output, has_kernel, static_book, static_notice
 
 EPOCH_TICKS = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000]  # whole epochs on the log axis
 

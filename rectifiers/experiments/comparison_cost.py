@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from .stats import Estimate, ratio_ci
+from ..stats import Estimate, ratio_ci
 
 
 @dataclasses.dataclass(frozen=True)

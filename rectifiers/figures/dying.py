@@ -10,9 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .dying import BornDead, DyingRun, born_dead_monte_carlo, born_dead_theory, two_sided_bounds, wilson_interval
-from .plots import COLOURS, finish, table  # noqa: F401 - table: the chapter's tables
-from .validation import check_choice, check_int
+from ..experiments.dying import BornDead, DyingRun, born_dead_monte_carlo, born_dead_theory, two_sided_bounds, wilson_interval
+from .common import COLOURS, finish, table  # noqa: F401 - table: the chapter's tables
+from ..validation import check_choice, check_int
 
 DASHES = {0.0: "solid", 0.01: "solid", 0.1: "dash", 0.3: "dot"}
 """Line style per slope: ReLU blue and Leaky ReLU red everywhere; the slope of a leaky unit sets the dash."""
@@ -359,14 +359,14 @@ def preactivation_histogram(values: dict[str, np.ndarray]) -> go.Figure:
     )
 
 
-# --- Live explorers (ipywidgets: sliders + Output + observe, via rectifiers.widgets) ------------------------------
+# --- Live explorers (ipywidgets: sliders + Output + observe, via rectifiers.widgets.common) ------------------------------
 
 
 def born_dead_explorer(*, n_networks: int = 2000, seed: int = 0, max_depth: int = 60, max_width: int = 16):
     """Sliders for depth, width, α (0 = ReLU) and the domain that re-run the born-dead Monte Carlo and redraw it."""
     import ipywidgets as widgets
 
-    from .widgets import live_figure
+    from ..widgets.common import live_figure
 
     n_networks = check_int("n_networks", n_networks, low=10)
     style = dict(continuous_update=False, style={"description_width": "initial"})
@@ -450,9 +450,9 @@ def training_explorer(
     setup, is drawn first without training (it is what the static book shows)."""
     import ipywidgets as widgets
 
-    from .dying import run_config, watch_run
-    from .engine import ResultsStore
-    from .widgets import LatestWins, figure_output, static_book, static_notice
+    from ..experiments.dying import run_config, watch_run
+    from ..engine import ResultsStore
+    from ..widgets.common import LatestWins, figure_output, static_book, static_notice
 
     epochs = check_int("epochs", epochs, low=1)
     style = dict(continuous_update=False, style={"description_width": "initial"})

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .activations import ACTIVATIONS, DEFAULT_ALPHA, activation_layer, check_activation
-from .tf_logging import quiet_retracing
-from .validation import check_choice, check_finite, check_int
+from ..activations import ACTIVATIONS, DEFAULT_ALPHA, activation_layer, check_activation
+from ..tf_logging import quiet_retracing
+from ..validation import check_choice, check_finite, check_int
 
 ROW = 1024
 """Units per row of the timed tensor: a tensor of `size` floats has shape (size / 1024, 1024)."""
@@ -220,7 +220,7 @@ def what_was_timed(timings: Timings) -> str:
 
 def compare(timings: Timings, name: str = "leaky_relu", reference: str = "relu", *, seed: int = 0) -> dict:
     """The numbers the chapter quotes about `name` against `reference`: times, ratios, verdict, conditions."""
-    from .plots import LABELS
+    from ..activations import LABELS
 
     for role, value in (("name", name), ("reference", reference)):
         check_choice(role, value, tuple(timings.times))

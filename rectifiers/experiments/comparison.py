@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .results import history_frame, snapshots_frame
+from ..engine import history_frame, snapshots_frame
 from .seed_article import METRICS
-from .stats import mean_ci, paired_t_test, relative_difference
+from ..stats import mean_ci, paired_t_test, relative_difference
 
 if TYPE_CHECKING:
-    from .results import ResultsStore
-    from .study import Plan, Study
+    from ..engine import ResultsStore
+    from ..engine import Plan, Study
 
 LOWER_IS_BETTER = {"train_loss", "test_loss"}
 
@@ -232,8 +232,8 @@ class StudyResults:
 
 def _study_keys(path: Path, the_plan: "Plan") -> set[str] | None:
     """Run keys of the study file at `path` on the data the plan loaded; None if unreadable or other data."""
-    from .study import load_study
-    from .training import run_key
+    from ..engine import load_study
+    from ..engine import run_key
 
     try:
         study = load_study(path)
@@ -264,8 +264,8 @@ def study_yaml(study: "Study") -> str:
 def gather(study: "Study", store: "ResultsStore | None" = None, *, train: bool = False,
            until_epoch: int | None = None, progress: bool = True) -> StudyResults:
     """The stored runs of `study`; with `train=True`, first train what is missing (resuming partial runs)."""
-    from .results import ResultsStore
-    from .study import plan, run_study
+    from ..engine import ResultsStore
+    from ..engine import plan, run_study
 
     store = store or ResultsStore()
     if train:

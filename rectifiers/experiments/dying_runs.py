@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .probes.layers import check_images, preactivation_layers
-from .validation import check_choice, check_finite, check_int
+from ..probes.layers import check_images, preactivation_layers
+from ..validation import check_choice, check_finite, check_int
 
 ARCHITECTURES = ("mlp", "seed_cnn")
 OPTIMIZERS = ("adam", "sgd")
@@ -124,7 +124,7 @@ def run_config(
     data_seed: int = 0,
 ):
     """The engine's config of one network watched for dead units after every epoch (as the studies define them)."""
-    from .engine import RunConfig
+    from ..engine import RunConfig
 
     check_choice("architecture", architecture, ARCHITECTURES)
     check_choice("activation", activation, ("relu", "leaky_relu"))
@@ -139,7 +139,7 @@ def run_config(
 
 def watch_run(config, *, store=None, data=None, progress=False) -> DyingRun:
     """Train the run `config` names through the engine (or read it, if stored) and return it with its model."""
-    from .engine import ResultsStore, load_model, train
+    from ..engine import ResultsStore, load_model, train
 
     store = store if store is not None else ResultsStore()
     record = train(config, store=store, data=data, progress=progress)
@@ -150,7 +150,7 @@ def watch_run(config, *, store=None, data=None, progress=False) -> DyingRun:
 
 def study_runs(paths, *, store=None) -> list[DyingRun]:
     """The runs of the studies at `paths` (relative to the repository), read from the results store."""
-    from .stored_studies import study_records
+    from ..engine.stored_studies import study_records
 
     paths = [paths] if isinstance(paths, str) else paths
     return [DyingRun.from_record(record) for path in paths for record in study_records(path, store=store)]
