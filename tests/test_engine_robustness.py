@@ -190,21 +190,28 @@ def test_a_legacy_session_gets_the_evaluation_schedule_its_history_shows():
     assert all(s["recording"]["inferred"] and s["recording"]["checkpoint_every"] is None for s in segments)
 
 
-def test_the_committed_runs_migrate_with_their_keys(tmp_path):
-    shutil.copytree(ROOT / "results" / "runs", tmp_path / "runs")
+def test_runs_of_the_first_engine_migrate_with_their_keys(tmp_path):
+    legacy = ROOT / "tests" / "data" / "legacy_runs"
+    shutil.copytree(legacy, tmp_path / "runs", ignore=shutil.ignore_patterns("*.md"))
     store = ResultsStore(tmp_path)
     before = {p.name: json.loads(p.read_text()) for p in store.runs_dir.glob("*.json")}
+    assert {r["schema"] for r in before.values()} == {"rectifiers.run/1"}
+    assert store.scan()[0] == []  # an old record is reported, not used as if it were current
     upgraded, problems = migrate_store(store)
-    assert problems == []
-    records, problems = store.scan()
-    assert len(records) == len(before) and all(r["schema"] == SCHEMA for r in records)
-    # What it computed is untouched, and the key is still that of the same experiment.
-    for r in records:
+    assert problems == [] and len(upgraded) == 2
+    records, problems = store.scan(training=False)
+    assert len(records) == 2 and all(r["schema"] == SCHEMA for r in records)
+    for r in records:  # what it computed is untouched, and the key is still that of the same experiment
         old = before[f"{r['key']}.json"]
         assert (r["snapshots"], r["history"], r["experiment"], r["config"]) == (
             old["snapshots"], old["history"], old["experiment"], old["config"])
         assert "/" not in json.dumps(r["data"]["train_source"]) + json.dumps(r["data"]["test_source"])
+        assert str(ROOT) not in json.dumps(r) and "site-packages" not in json.dumps(r)
+    relu = store.get("mnist-relu-s0-46381ad7e2d3")
+    assert [s["recording"]["test_every"] for s in relu["segments"]] == [1, 5]  # evaluated every epoch to 19
     assert migrate_store(store) == ([], [])  # a second pass has nothing to do
+    committed = ResultsStore(ROOT / "results").scan(training=False)
+    assert committed[1] == [] and all(r["schema"] == SCHEMA for r in committed[0])  # results/ is migrated
 
 
 # --- 6. YAML --------------------------------------------------------------------------------------------------------------
