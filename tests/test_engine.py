@@ -101,7 +101,8 @@ def test_a_stored_replication_run_resumes_from_its_committed_checkpoint(tmp_path
     key = "mnist-leaky_relu-a0.1-s0-ec2667152ffa"  # α sweep, stored to epoch 10 of 1000
     store = ResultsStore(tmp_path)
     store.runs_dir.mkdir(parents=True)
-    record = upgrade_record(json.loads((ROOT / "results/runs" / f"{key}.json").read_text()))
+    record = upgrade_record(json.loads((ROOT / "tests/data/legacy_runs" / f"{key}.json").read_text()))
+    assert record["schema"] == "rectifiers.run/2"
     store.run_path(key).write_text(json.dumps(record))
     shutil.copytree(ROOT / "results/checkpoints" / key, store.checkpoint_path(key).parent)
     config = RunConfig.from_dict(record["config"])

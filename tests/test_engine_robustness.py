@@ -70,7 +70,7 @@ def test_a_diverging_run_is_stored_as_diverged_and_never_retrained(tmp_path, mon
     assert "diverged at epoch 1" in capsys.readouterr().out
 
 
-# --- 2. records are validated when read ------------------------------------------------------------------------------
+# --- 2. records are validated when read -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_a_record_that_breaks_the_schema_is_reported_with_its_path(partial_store
     assert store.run_path(key).read_bytes() == before  # never overwritten
 
 
-# --- 3. checkpoints ---------------------------------------------------------------------------------------------------
+# --- 3. checkpoints -------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("damage", ["truncated", "deleted"])
@@ -132,7 +132,7 @@ def test_a_broken_checkpoint_is_reported_by_runs_dry_run_and_training(partial_st
     assert store.get(key) == partial_store[1]  # the record is kept
 
 
-# --- 4. read-only store, orphan temporary files, the smoke study -------------------------------------------------------
+# --- 4. read-only store, orphan temporary files, the smoke study ----------------------------------------------------
 
 
 def test_a_read_only_store_is_refused_before_training(partial_store, tmp_path, monkeypatch):
@@ -167,7 +167,7 @@ def test_the_smoke_study_never_writes_into_the_committed_results():
         study_from_dict({**TINY_STUDY, "results": "/tmp/elsewhere"})
 
 
-# --- 5. records match results/README.md ------------------------------------------------------------------------------
+# --- 5. records match results/README.md -----------------------------------------------------------------------------
 
 
 def test_records_carry_recording_and_resume_boundaries_keep_save_s(partial_store, tmp_path):
@@ -190,24 +190,31 @@ def test_a_legacy_session_gets_the_evaluation_schedule_its_history_shows():
     assert all(s["recording"]["inferred"] and s["recording"]["checkpoint_every"] is None for s in segments)
 
 
-def test_the_committed_runs_migrate_with_their_keys(tmp_path):
-    shutil.copytree(ROOT / "results" / "runs", tmp_path / "runs")
+def test_runs_of_the_first_engine_migrate_with_their_keys(tmp_path):
+    legacy = ROOT / "tests" / "data" / "legacy_runs"
+    shutil.copytree(legacy, tmp_path / "runs", ignore=shutil.ignore_patterns("*.md"))
     store = ResultsStore(tmp_path)
     before = {p.name: json.loads(p.read_text()) for p in store.runs_dir.glob("*.json")}
+    assert {r["schema"] for r in before.values()} == {"rectifiers.run/1"}
+    assert store.scan()[0] == []  # an old record is reported, not used as if it were current
     upgraded, problems = migrate_store(store)
-    assert problems == []
-    records, problems = store.scan()
-    assert len(records) == len(before) and all(r["schema"] == SCHEMA for r in records)
-    # What it computed is untouched, and the key is still that of the same experiment.
-    for r in records:
+    assert problems == [] and len(upgraded) == 2
+    records, problems = store.scan(training=False)
+    assert len(records) == 2 and all(r["schema"] == SCHEMA for r in records)
+    for r in records:  # what it computed is untouched, and the key is still that of the same experiment
         old = before[f"{r['key']}.json"]
         assert (r["snapshots"], r["history"], r["experiment"], r["config"]) == (
             old["snapshots"], old["history"], old["experiment"], old["config"])
         assert "/" not in json.dumps(r["data"]["train_source"]) + json.dumps(r["data"]["test_source"])
+        assert "/home/someone" not in json.dumps(r) and "site-packages" not in json.dumps(r)
+    relu = store.get("mnist-relu-s0-46381ad7e2d3")
+    assert [s["recording"]["test_every"] for s in relu["segments"]] == [1, 5]  # evaluated every epoch to 19
     assert migrate_store(store) == ([], [])  # a second pass has nothing to do
+    committed = ResultsStore(ROOT / "results").scan(training=False)
+    assert committed[1] == [] and all(r["schema"] == SCHEMA for r in committed[0])  # results/ is migrated
 
 
-# --- 6. YAML --------------------------------------------------------------------------------------------------------------
+# --- 6. YAML --------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -237,7 +244,7 @@ def test_scientific_notation_is_a_number(tmp_path):
     assert [c.batch_size for c in study.configs()] == [32, 64]
 
 
-# --- 7. the command line ---------------------------------------------------------------------------------------------
+# --- 7. the command line --------------------------------------------------------------------------------------------
 
 
 def test_planning_and_listing_do_not_import_tensorflow(tmp_path):

@@ -1,9 +1,9 @@
 """Running a plan's runs as Dask tasks: on a local cluster sized for this machine, or on an existing one.
 
 Why processes with one thread each: on the 2-core machine this book was made on, two 1-thread TensorFlow
-processes side by side trained the seed CNN at about 1.45× the throughput of one 2-thread process
-(/work/shared/docs/TOOLING.md; `make bench` measures it again). So the default local cluster has one worker
-process per core, one thread each, and each task limits TensorFlow to one thread.
+processes side by side trained the seed CNN at about 1.45× the throughput of one 2-thread process (`make bench`
+measures it again). So the default local cluster has one worker process per core, one thread each, and each
+task limits TensorFlow to one thread.
 
 Each run is one task. A worker trains it with `run.train` and writes its checkpoints and records into the store
 itself (atomically), so the store must be a folder every worker sees (one machine, or a shared file system
