@@ -34,7 +34,7 @@ VENDORED_DIRS = {"mathjax/es5": "mathjax"}
 
 os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Widgets drawn for the static book say above themselves that they run only live (rectifiers.widgets).
+# Widgets drawn for the static book say above themselves that they run only live (rectifiers.widgets.common).
 os.environ.setdefault("RECTIFIERS_STATIC_BOOK", "1")
 # Kernels read book/ipython/profile_default/ipython_kernel_config.py: C-level stderr stays out of the pages.
 os.environ.setdefault("IPYTHONDIR", str(BOOK_DIR / "ipython"))
