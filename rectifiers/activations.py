@@ -19,16 +19,8 @@ import keras
 import numpy as np
 from scipy.special import erfc, expit
 
+from .names import ACTIVATIONS, DEFAULT_ALPHA, LABELS, SLOPED, check_activation  # noqa: F401 - the package's names
 from .validation import check_choice, check_finite, check_int
-
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "swish", "mish")
-"""Names of the activations the book knows, in the order the chapters show them."""
-
-SLOPED = ("leaky_relu", "prelu")
-"""Activations whose shape depends on `alpha`."""
-
-DEFAULT_ALPHA = 0.01
-"""The slope of Maas et al. (2013) and of the seed article; not Keras' default (0.3 for the layer)."""
 
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -80,25 +72,6 @@ FORMULAS = {
 """LaTeX of each activation and its derivative, as (f, f′)."""
 
 
-LABELS = {  # the reader's names, in every table and figure
-    "relu": "ReLU",
-    "leaky_relu": "Leaky ReLU",
-    "prelu": "PReLU",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "elu": "ELU",
-    "selu": "SELU",
-    "gelu": "GELU",
-    "swish": "Swish (SiLU)",
-    "mish": "Mish",
-}
-
-
-def check_activation(name, alpha=DEFAULT_ALPHA) -> tuple[str, float]:
-    """Validate an activation name and its slope (a finite number >= 0, as Keras requires); return them."""
-    check_choice("activation", name, ACTIVATIONS)
-    alpha = check_finite("alpha", alpha, low=0.0)
-    return name, alpha
 
 
 def activation_layer(name: str, alpha: float = DEFAULT_ALPHA, *, layer_name: str | None = None):

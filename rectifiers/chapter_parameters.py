@@ -7,11 +7,11 @@ argument name.
 
 from __future__ import annotations
 
+from .names import ACTIVATIONS
 from .parameters import KerasBackend, KeywordsOf, OneOf, Range, Text
 
-# Not imported from rectifiers.activations / rectifiers.data: those import Keras, which must not be imported
-# before Chapter 4 has chosen its backend. A test keeps these equal to the package's own lists.
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "swish", "mish")
+# Not imported from rectifiers.data: it imports Keras, which must not be imported before Chapter 4 has chosen its
+# backend. A test keeps this equal to the package's own list.
 DATASETS = ("mnist", "fashion_mnist")
 
 SLOPE = Range(0.0, 1.0, note="0 is ReLU, 1 the identity")

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .engine.names import DEFAULT_ALPHA, check_activation
+from .names import DEFAULT_ALPHA, check_activation
 from .validation import check_choice, check_finite, check_int
 
 # Keras (and with it TensorFlow) is imported by the functions that build, so that the list of initialisers and

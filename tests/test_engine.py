@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from rectifiers.engine import FAMILIES, ResultsStore, RunConfig, load_run_data, run_key, study_from_dict, train
-from rectifiers.engine import names
 from rectifiers.engine.migrate import upgrade_record
 from rectifiers.probes import PROBES, Probe, register_probe
 
@@ -20,13 +19,6 @@ TIMINGS = ("fit_s", "eval_s", "save_s")
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
     monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
-
-
-def test_the_engine_knows_the_activations_the_book_does():
-    from rectifiers import activations
-
-    assert (names.ACTIVATIONS, names.SLOPED, names.DEFAULT_ALPHA) == (
-        activations.ACTIVATIONS, activations.SLOPED, activations.DEFAULT_ALPHA)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ..data import DATASETS, Dataset, load_dataset
 from ..validation import check_choice, check_finite, check_increasing_ints, check_int
 from .families import FAMILIES, family
-from .names import DEFAULT_ALPHA, SLOPED, check_activation
+from ..names import DEFAULT_ALPHA, SLOPED, check_activation
 
 DEFAULT_EPOCHS = (1, 10, 100, 1000)
 """The seed article's epoch counts; one run evaluated at each gives the same curves as four runs."""

@@ -27,7 +27,7 @@ from pathlib import Path
 from ..data import Dataset
 from ..validation import check_finite, check_int
 from .config import RunConfig, load_run_data, run_key
-from .names import SLOPED
+from ..names import SLOPED
 from .store import ResultsStore, StoreError
 from .yaml_files import read_yaml
 
