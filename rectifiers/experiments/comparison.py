@@ -297,9 +297,11 @@ def gather(study: "Study", store: "ResultsStore | None" = None, *, train: bool =
     return StudyResults(the_plan, [r for r in records if r and r["snapshots"]])
 
 
-def has_pairs(snapshots: pd.DataFrame, alpha: float) -> bool:
-    """Whether at least one seed has both a ReLU and a Leaky ReLU(α) snapshot at the same epoch."""
+def has_pairs(snapshots: pd.DataFrame, alpha: float, seed: int | None = None) -> bool:
+    """Whether at least one seed (or `seed`, the one the replication table shows) has both a ReLU and a Leaky
+    ReLU(α) snapshot at the same epoch: a run left out (unusable or missing) can leave a seed without its pair."""
     try:
-        return not paired_metrics(snapshots, alpha).empty
+        paired = paired_metrics(snapshots, alpha)
     except ValueError:
         return False
+    return not (paired if seed is None else paired[paired.seed == seed]).empty
