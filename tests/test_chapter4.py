@@ -38,6 +38,18 @@ def test_train_mode_tables_match_the_stored_runs(notebook_runner, tmp_path):
     assert len(load_runs(root)) == 5  # 4 comparison runs + the α = 0.3 sweep run (α = 0.01 runs are shared)
     assert glued["sweep_n_alphas"] == "2" and glued["sweep_epoch"] == "2"
 
+    # Issue 10 item 2: a stored record the store refuses is named in the page, not silently left out.
+    import nbformat
+
+    broken = sorted((root / "runs").glob("mnist-relu-*.json"))[0]
+    record = json.loads(broken.read_text())
+    broken.write_text(json.dumps({**record, "snapshots": {}}))
+    notebook_runner("04_cnn_comparison", results_dir=str(root), **{**TINY, "mode": "stored"})
+    nb = nbformat.read(tmp_path / "04_cnn_comparison.out.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "1 stored file(s) of study" in printed and f"{broken.name}: snapshots must be a list" in printed
+    assert "All 4 runs are stored" not in printed
+
 
 @pytest.mark.slow
 def test_stored_mode_without_runs_builds_and_says_what_is_missing(notebook_runner, tmp_path):

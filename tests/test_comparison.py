@@ -172,6 +172,45 @@ def test_missing_runs_get_the_study_file_that_trains_them_or_one_to_save(tmp_pat
     assert "alphas: [0.1]" in command
 
 
+@pytest.mark.slow
+def test_broken_records_are_named_by_the_chapters_loaders_not_dropped(tmp_path):
+    import json
+
+    import yaml
+
+    from rectifiers.engine import ResultsStore
+    from rectifiers.engine import load_study
+    from rectifiers.engine.stored_studies import study_records
+    from rectifiers.experiments.comparison import gather
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(dict(name="tiny", datasets=["mnist"], activations=["relu", "leaky_relu"],
+                                        alphas=[0.01], seeds=[0, 1], epochs=[1], n_train=200, n_test=100)))
+    study, store = load_study(path), ResultsStore(tmp_path / "store")
+    assert len(gather(study, store, train=True, progress=False).records) == 4
+    assert study_records(path, store=store)  # all four usable
+    files = sorted(store.runs_dir.glob("*.json"))
+    no_snapshots, nan_metric = files[0], files[1]
+    record = json.loads(no_snapshots.read_text())
+    no_snapshots.write_text(json.dumps({**record, "snapshots": {}}))
+    record = json.loads(nan_metric.read_text())
+    record["snapshots"][0]["test_loss"] = float("nan")
+    nan_metric.write_text(json.dumps(record))
+
+    results = gather(study, store)  # Chapter 4's loader
+    assert len(results.records) == 2 and not results.complete and not results.missing
+    assert [u.split(": ")[0] for u in results.unusable] == [str(no_snapshots), str(nan_metric)]
+    assert "snapshots must be a list" in results.unusable[0] and "NaN" in results.unusable[1]
+    message = results.missing_message("python -m rectifiers study tiny.yaml")
+    assert "2 stored file(s) of study 'tiny' could not be used" in message
+    assert no_snapshots.name in message and nan_metric.name in message
+
+    with pytest.raises(FileNotFoundError) as error:  # Chapters 2-3's loader stops, naming every file
+        study_records(path, store=store)
+    assert "2 stored file(s) could not be used" in str(error.value)
+    assert no_snapshots.name in str(error.value) and nan_metric.name in str(error.value)
+
+
 def test_reader_tables_have_readers_words_and_no_raw_numbers():
     from rectifiers.experiments.comparison_report import overfitting_for_reading
 

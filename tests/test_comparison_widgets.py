@@ -8,7 +8,8 @@ from rectifiers.widgets.comparison import live_curves_figure, training_explorer
 
 @pytest.mark.slow
 def test_train_button_trains_both_models_and_draws_every_epoch():
-    stored = pd.DataFrame([dict(activation="relu", epoch=e, test_accuracy=0.9 + e / 100) for e in (1, 2, 3)])
+    stored = pd.DataFrame([dict(activation="relu", alpha=None, seed=0, epoch=e, test_accuracy=0.9 + e / 100)
+                           for e in (1, 2, 3)])
     box = training_explorer(stored, n_train=100, n_test=50, epochs=2, alpha=0.1)
     live = box.train()
     assert set(live) == {"relu", "leaky_relu"}
@@ -17,6 +18,18 @@ def test_train_button_trains_both_models_and_draws_every_epoch():
     assert box.status.value.startswith("Done: test accuracy after 2 epochs")
     figure = box.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]
     assert len(figure["data"]) == 3  # stored ReLU mean + two live runs
+
+
+def test_stored_mean_uses_only_epochs_every_seed_reached():
+    # Seed 0 evaluated every epoch, seed 1 every 5: a mean at epochs 1-4 would be seed 0 alone.
+    rows = [dict(activation="relu", alpha=None, seed=0, epoch=e, test_accuracy=0.5 + e / 100) for e in range(1, 11)]
+    rows += [dict(activation="relu", alpha=None, seed=1, epoch=e, test_accuracy=0.7) for e in (5, 10)]
+    rows += [dict(activation="leaky_relu", alpha=0.01, seed=s, epoch=e, test_accuracy=0.8) for s in (0, 1)
+             for e in (5, 10)]
+    fig = live_curves_figure({}, pd.DataFrame(rows), 0.01)
+    relu, leaky = fig.data
+    assert list(relu.x) == [5, 10] and list(relu.y) == pytest.approx([(0.55 + 0.7) / 2, (0.6 + 0.7) / 2])
+    assert list(leaky.x) == [5, 10] and "α=0.01" in leaky.name and "mean of 2 seeds" in leaky.name
 
 
 def test_bad_settings_are_named():

@@ -25,6 +25,18 @@ def test_activation_figure_draws_functions_and_autodiff_derivatives():
     np.testing.assert_allclose(leaky_derivative.y, A.derivative("leaky_relu", leaky.x, 0.05), rtol=1e-6)
 
 
+def test_prelu_at_keras_initial_slope_is_drawn_visibly_over_relu():
+    # Keras' PReLU starts at slope 0: the same curve as ReLU, which a solid line would hide.
+    fig = plots.activation_figure(["relu", "leaky_relu", "prelu"], 0.01, n_points=51, slopes={"prelu": 0.0})
+    relu, prelu, prelu_derivative = fig.data[0], fig.data[4], fig.data[5]
+    np.testing.assert_array_equal(prelu.y, relu.y)
+    assert prelu.name == "PReLU (α=0): at initialisation, same curve as ReLU" and prelu.showlegend is not False
+    assert prelu.line.dash == prelu_derivative.line.dash == "dot" and prelu.line.width > relu.line.width
+    assert relu.line.dash is None and fig.data[2].line.dash is None  # the others stay solid
+    distinct = plots.activation_figure(["relu", "prelu"], 0.01, n_points=51, slopes={"prelu": 0.25})
+    assert distinct.data[2].name == "PReLU (α=0.25)" and distinct.data[2].line.dash is None
+
+
 @pytest.mark.parametrize(
     "x_range, message",
     [((3, -3), "x_range must be increasing"), ((0, 1, 2), "x_range must be two numbers"), ((0, np.inf), r"x_range\[1\]")],

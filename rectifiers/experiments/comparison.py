@@ -176,7 +176,8 @@ def seed_to_seed_spread(snapshots: pd.DataFrame, activation: str = "relu", alpha
 
 @dataclasses.dataclass
 class StudyResults:
-    """What a study has stored: its runs' records (those with at least one snapshot) and what is missing."""
+    """What a study has stored: its runs' records (those with at least one snapshot), what is missing, and which
+    stored files could not be used."""
 
     plan: "Plan"
     records: list[dict]
@@ -185,11 +186,17 @@ class StudyResults:
     def missing(self) -> list[str]:
         """Runs not yet trained to their target epoch, as 'key (status, epochs done/target)'."""
         return [f"{r.key} ({r.status}, {r.epochs_done}/{r.target} epochs)" for r in self.plan.runs
-                if r.status != "done"]
+                if r.status not in ("done", "blocked")]
+
+    @property
+    def unusable(self) -> list[str]:
+        """The study's stored files the store refused (a record that breaks the schema, e.g. no snapshots or a NaN
+        metric), each as 'path: what is wrong', the path relative to the repository when it is inside it."""
+        return [_repository_relative(r.problem) for r in self.plan.runs if r.status == "blocked"]
 
     @property
     def complete(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.unusable
 
     def snapshots(self) -> pd.DataFrame:
         return snapshots_frame(self.records)
@@ -198,13 +205,21 @@ class StudyResults:
         return history_frame(self.records)
 
     def missing_message(self, command: str) -> str:
-        """A reader-facing note of which runs are missing and the command that trains them ('' if none)."""
+        """A reader-facing note of the stored files left out and why, the runs missing and the command that trains
+        them ('' if the study is complete)."""
         if self.complete:
             return ""
-        lines = [f"{len(self.missing)} of {len(self.plan.runs)} runs of study {self.plan.study.name!r} are not "
-                 f"stored up to epoch {max(r.target for r in self.plan.runs)}; the results below use what is "
-                 "stored. Missing or partial:"]
-        lines += [f"  - {m}" for m in self.missing]
+        name, lines = self.plan.study.name, []
+        if self.unusable:
+            lines.append(f"{len(self.unusable)} stored file(s) of study {name!r} could not be used; the results below "
+                         "leave their runs out:")
+            lines += [f"  - {u}" for u in self.unusable]
+            lines.append("Move each such file aside (or repair it); the command below then trains its run again.")
+        if self.missing:
+            lines.append(f"{len(self.missing)} of {len(self.plan.runs)} runs of study {name!r} are not stored up to "
+                         f"epoch {max(r.target for r in self.plan.runs)}; the results below use what is stored. "
+                         "Missing or partial:")
+            lines += [f"  - {m}" for m in self.missing]
         lines.append(f"Train them (resuming where they stopped) with:\n  {command}")
         return "\n".join(lines)
 
@@ -228,6 +243,13 @@ class StudyResults:
         return (f"python -m rectifiers study {target}{until}\n"
                 f"  where {target} is this study (no study file has these runs: save it first):\n"
                 + textwrap.indent(study_yaml(self.plan.study), "    ").rstrip())
+
+
+def _repository_relative(text: str) -> str:
+    """`text` with the repository's absolute path removed, so that no machine path reaches a page."""
+    from ..engine.study import REPOSITORY
+
+    return text.replace(f"{REPOSITORY}{os.sep}", "")
 
 
 def _study_keys(path: Path, the_plan: "Plan") -> set[str] | None:
@@ -275,9 +297,11 @@ def gather(study: "Study", store: "ResultsStore | None" = None, *, train: bool =
     return StudyResults(the_plan, [r for r in records if r and r["snapshots"]])
 
 
-def has_pairs(snapshots: pd.DataFrame, alpha: float) -> bool:
-    """Whether at least one seed has both a ReLU and a Leaky ReLU(α) snapshot at the same epoch."""
+def has_pairs(snapshots: pd.DataFrame, alpha: float, seed: int | None = None) -> bool:
+    """Whether at least one seed (or `seed`, the one the replication table shows) has both a ReLU and a Leaky
+    ReLU(α) snapshot at the same epoch: a run left out (unusable or missing) can leave a seed without its pair."""
     try:
-        return not paired_metrics(snapshots, alpha).empty
+        paired = paired_metrics(snapshots, alpha)
     except ValueError:
         return False
+    return not (paired if seed is None else paired[paired.seed == seed]).empty

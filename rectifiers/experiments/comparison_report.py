@@ -265,7 +265,7 @@ def prose_numbers(results: StudyResults, sweep_snapshots: pd.DataFrame, alpha: f
         )
     snapshots, history = results.snapshots(), results.history()
     out["cnn_rows_sentence"] = rows_sentence(snapshots, alpha, scale)
-    if has_pairs(snapshots, alpha):
+    if has_pairs(snapshots, alpha, replication_seed):
         _comparison_numbers(out, snapshots, history, alpha, replication_seed)
     if not sweep_snapshots.empty:
         _sweep_numbers(out, sweep_snapshots)

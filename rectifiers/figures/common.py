@@ -70,6 +70,10 @@ def finish(fig: go.Figure, *, title: str, x: str, y: str, height: int = 450) -> 
 DERIVATIVE_DASH = "dash"
 """Derivatives are drawn dashed, in their activation's colour."""
 
+COINCIDING_DASH = "dot"
+"""A curve identical to one drawn before it (PReLU at Keras' initial slope 0 is ReLU) is drawn dotted and wider,
+so the one below shows between its dots."""
+
 
 def _grid(x_range, n_points):
 
@@ -105,27 +109,37 @@ def activation_figure(
     """Activations (solid) and their autodiff derivatives (dashed) side by side.
 
     `slopes` overrides `alpha` per activation, e.g. {"prelu": 0.25} to draw PReLU at He et al.'s initial slope.
+    An activation whose function and derivative equal those of one drawn before it is drawn dotted, and its
+    legend entry names the one it coincides with: otherwise the reader would see one line for two.
     """
 
     x = _grid(x_range, n_points)
     slopes = slopes or {}
     f32 = lambda values: np.asarray(values, dtype=np.float32)  # noqa: E731 - half the page weight of float64
     fig = _function_and_derivative_axes(title or "Activation functions and their derivatives", x_range)
+    drawn = []  # (label, f, f′) of the activations drawn so far
     for name in names:
         a = slopes.get(name, alpha)
         name_label = label(name, a if name in activations.SLOPED else None)
+        f, df = activations.activation(name, x, a), activations.derivative(name, x, a)
+        same = next((other for other, g, dg in drawn if np.array_equal(f, g) and np.array_equal(df, dg)), None)
+        drawn.append((name_label, f, df))
         style = dict(color=colour(name), width=2)
+        legend = name_label
+        if same:  # PReLU's slope is its initial one: it coincides at initialisation, not after training
+            legend += f": {'at initialisation, ' if name == 'prelu' else ''}same curve as {same}"
+            style = dict(style, width=3.5)
         fig.add_scatter(
-            x=f32(x), y=f32(activations.activation(name, x, a)), name=name_label, legendgroup=name, line=style,
-            row=1, col=1,
+            x=f32(x), y=f32(f), name=legend, legendgroup=name,
+            line=dict(style, dash=COINCIDING_DASH) if same else style, row=1, col=1,
         )
         fig.add_scatter(
             x=f32(x),
-            y=f32(activations.derivative(name, x, a)),
+            y=f32(df),
             name=f"{name_label} f′",
             legendgroup=name,
             showlegend=False,
-            line=dict(style, dash=DERIVATIVE_DASH),
+            line=dict(style, dash=COINCIDING_DASH if same else DERIVATIVE_DASH),
             row=1,
             col=2,
         )

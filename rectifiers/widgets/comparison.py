@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from ..figures.common import colour, finish, label
 from ..engine import ResultsStore
 from ..engine import RunConfig, load_run_data, run_key, train
+from ..experiments.comparison_curves import mean_over_seeds
 from ..validation import check_finite, check_int
 from .common import alpha_slider, figure_output, has_kernel, static_book, static_notice
 
@@ -75,14 +76,13 @@ def live_curves_figure(live: dict[str, pd.DataFrame], stored: pd.DataFrame | Non
     if about:
         what = ", ".join(([f"{about['n_train']:,} images"] if about["n_train"] else [])
                          + ([f"mean of {about['n_seeds']} seeds"] if about["n_seeds"] else ["mean over seeds"]))
-        for activation in ("relu", "leaky_relu"):
-            runs = stored[stored.activation == activation].dropna(subset=["test_accuracy"])
-            if not runs.empty:
-                mean = runs.groupby("epoch").test_accuracy.mean()
-                fig.add_trace(go.Scatter(
-                    x=mean.index, y=mean.values, mode="lines",
-                    name=f"{label(activation, about['alpha'])}, stored study ({what})",
-                    line=dict(color=colour(activation), dash="dash", width=1.5)))
+        # Only epochs where every seed was evaluated: elsewhere a "mean" would be one seed's curve.
+        means = mean_over_seeds(stored[stored.activation.isin(["relu", "leaky_relu"])], "test_accuracy")
+        for (activation, alpha), mean in means.groupby(["activation", "alpha"], dropna=False, sort=False):
+            fig.add_trace(go.Scatter(
+                x=mean.epoch, y=mean["mean"], mode="lines",
+                name=f"{label(activation, None if pd.isna(alpha) else alpha)}, stored study ({what})",
+                line=dict(color=colour(activation), dash="dash", width=1.5)))
     images = f"{n_train:,} images" if n_train else "live"
     for activation, history in live.items():
         rows = history.dropna(subset=["test_accuracy"])
