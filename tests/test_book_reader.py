@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from conftest import ROOT
-from test_book_html import CHROMIUM, CHROMIUM_FLAGS, HTML, PAGES, SHOTS
+from test_book_html import HTML, PAGES, SHOTS, browser  # noqa: F401 - browser: the shared fixture
 
 pytestmark = pytest.mark.book
 
@@ -76,16 +76,6 @@ def server():
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
 
 
 def has_figure(name: str) -> bool:
