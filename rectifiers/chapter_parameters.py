@@ -70,7 +70,7 @@ DYING_RELU = {
     "recompute": OneOf((True, False)),
     "results_dir": Text("a folder path"),
     "runs_dir": Text("a folder path, or empty for the repository's results/"),
-    "recompute_settings": KeywordsOf("rectifiers.experiments.dying:compute_born_dead_grid"),
+    "recompute_settings": KeywordsOf("rectifiers.experiments.dying:born_dead_grid"),
     "table_widths": Range(1, None, increasing=True),
     "table_depths": Range(1, None, increasing=True),
     "mc_networks": COUNT,
