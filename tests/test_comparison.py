@@ -245,3 +245,14 @@ def test_the_scale_is_read_from_the_records_without_machine_paths():
                         "of 1,000: 400 epochs in 0.4 hours on 2 CPU cores (AMD EPYC) with Keras' tensorflow backend")
     records[0]["epochs_done"] = 1000
     assert "trained to epochs 100–1,000 of 1,000" in scale_sentence(scale_summary(StudyResults(plan, records)))
+
+
+def test_the_articles_tables_are_shown_in_readers_words():
+    from rectifiers.experiments import comparison_report, seed_article
+
+    table = comparison_report.seed_article_for_reading()
+    assert list(table.columns) == ["train accuracy", "train loss", "test accuracy", "test loss"]
+    assert list(table.index) == ["1", "10", "100", "1,000"] and table.loc["1,000", "test loss"] == "+2.1124 %"
+    averages = comparison_report.averages_for_reading(seed_article.averages_check())
+    assert "test loss" in averages.index and "_" not in "".join(averages.index)
+    assert averages.loc["test loss"].tolist() == ["+0.85 %", "+1.671 %"]

@@ -103,6 +103,21 @@ def rows_sentence(snapshots: pd.DataFrame, alpha: float, scale: dict) -> str:
 # --- tables ----------------------------------------------------------------------------------------------------------
 
 
+def seed_article_for_reading() -> pd.DataFrame:
+    """The article's own table as it printed it: "ReLU relative to LReLU", 4 decimals, readers' column names."""
+    table = seed_article_table()
+    return pd.DataFrame({METRIC_WORDS[m]: [f"{v:+.4f} %" for v in table[m]] for m in METRICS},
+                        index=pd.Index([f"{e:,}" for e in table.index], name="epochs"))
+
+
+def averages_for_reading(averages: pd.DataFrame) -> pd.DataFrame:
+    """`seed_article.averages_check()` for a page: readers' metric names, the article's own precision."""
+    table = averages.rename(index=METRIC_WORDS, columns={"claimed (%)": "the article's average",
+                                                         "mean of the table (%)": "mean of its table"})
+    table.index.name = None
+    return table.map(lambda v: f"{v:+.4g} %")
+
+
 def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) -> pd.DataFrame:
     """The article's table from our seed `seed` beside the article's, as text; † marks a near-zero denominator."""
     ours = replication_table(snapshots, alpha, seed)
