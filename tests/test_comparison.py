@@ -256,3 +256,10 @@ def test_the_articles_tables_are_shown_in_readers_words():
     averages = comparison_report.averages_for_reading(seed_article.averages_check())
     assert "test loss" in averages.index and "_" not in "".join(averages.index)
     assert averages.loc["test loss"].tolist() == ["+0.85 %", "+1.671 %"]
+
+
+def test_verdicts_leave_out_epochs_that_only_some_seeds_reached():
+    all_seeds = snapshots([0.970, 0.971, 0.969], [0.980, 0.981, 0.979], epochs=(1, 10))
+    ahead = snapshots([0.97], [0.98], epochs=(1000,))  # seed 0 alone has reached epoch 1000
+    v = seed_noise_verdicts(pd.concat([all_seeds, ahead]), alpha=0.01)
+    assert set(v.epoch) == {1, 10} and set(v.n_seeds) == {3}

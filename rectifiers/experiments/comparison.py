@@ -127,9 +127,13 @@ def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float
     and `shown`, `shown_low`, `shown_high` are the same numbers in readers' units (% or a ratio ReLU ÷ LReLU).
     The verdict is "distinguishable from seed noise" when the CI excludes 0 (no gap), else "within seed noise";
     with one seed there is no interval and the verdict says so. `better` says which activation the mean favours.
+    Epochs that fewer seeds have reached than the others are left out (`verdict_epochs` says which are in).
     """
     diffs = paired_differences(snapshots, alpha)
     paired = paired_metrics(snapshots, alpha)
+    # An epoch only some seeds have reached would be judged on fewer seeds than the rest of the table.
+    seeds_at = diffs.groupby("epoch").seed.nunique()
+    diffs = diffs[diffs.epoch.isin(seeds_at[seeds_at == seeds_at.max()].index)]
     rows = []
     for (epoch, group), m in itertools.product(diffs.groupby("epoch"), METRICS):
         values = group[m][np.isfinite(group[m])]

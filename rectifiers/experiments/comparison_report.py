@@ -55,6 +55,7 @@ def scale_summary(results: StudyResults) -> dict:
         "epochs_done_min": min(done),
         "epochs_done_max": max(done),
         "epochs_planned": max(r.config.last_epoch for r in results.plan.runs),
+        "runs_complete": sum(d >= max(r.config.last_epoch for r in results.plan.runs) for d in done),
         "epochs_trained": epochs,
         "wall_hours": wall / 3600,
         "s_per_epoch": wall / epochs if epochs else float("nan"),
@@ -93,11 +94,19 @@ def rows_sentence(snapshots: pd.DataFrame, alpha: float, scale: dict) -> str:
     stored = sorted(set(snapshots.epoch))
     have = [e for e in EPOCHS if e in stored]
     missing = [e for e in EPOCHS if e not in stored]
+    judged = set(seed_noise_verdicts(snapshots, alpha).epoch)
+    waiting = [e for e in have if e not in judged]
     if not missing:
-        return f"All {len(EPOCHS)} of the article's rows ({and_list(f'{e:,}' for e in EPOCHS)} epochs) are here"
-    return (f"The tables have the article's rows for {and_list(f'{e:,}' for e in have)} epochs; the "
-            f"{and_list(f'{e:,}' for e in missing)}-epoch row appears when the runs reach it (they are stored up "
-            f"to epoch {scale['epochs_done_min']:,} of {scale['epochs_planned']:,})")
+        sentence = f"All {len(EPOCHS)} of the article's rows ({and_list(f'{e:,}' for e in EPOCHS)} epochs) are here"
+    else:
+        sentence = (f"The tables have the article's rows for {and_list(f'{e:,}' for e in have)} epochs; the "
+                    f"{and_list(f'{e:,}' for e in missing)}-epoch row appears when the runs reach it (they are "
+                    f"stored up to epoch {scale['epochs_done_min']:,} of {scale['epochs_planned']:,})")
+    if waiting:
+        sentence += (f"; the seed-noise verdicts for {and_list(f'{e:,}' for e in waiting)} epochs wait until every "
+                     f"seed has reached them (only {scale['runs_complete']} of {scale['runs_stored']} runs have "
+                     f"so far)")
+    return sentence
 
 
 # --- tables ----------------------------------------------------------------------------------------------------------
