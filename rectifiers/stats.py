@@ -54,9 +54,13 @@ def paired_t_test(a, b) -> float:
 
 
 def relative_difference(value, reference):
-    """100 · (value − reference) / reference: the seed article's "ReLU relative to LReLU", in percent."""
+    """100 · (value − reference) / reference: the seed article's "ReLU relative to LReLU", in percent.
+
+    Undefined (NaN) where the reference is 0 — a training loss can round to exactly 0 after hundreds of epochs.
+    """
     value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
-    return 100.0 * (value - reference) / reference
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(reference == 0, np.nan, 100.0 * (value - reference) / reference)[()]
 
 
 def ratio_ci(numerator, denominator, confidence: float = 0.95) -> Estimate:

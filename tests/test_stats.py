@@ -59,3 +59,10 @@ def test_ratio_ci_is_the_geometric_mean_with_a_log_scale_interval():
     assert est.low * est.high == pytest.approx(est.mean**2)  # symmetric on the log scale
     with pytest.raises(ValueError, match="paired positive values"):
         ratio_ci([1.0, 0.0], [1.0, 1.0])
+
+
+def test_relative_difference_to_zero_is_undefined_without_a_warning(recwarn):
+    assert np.isnan(relative_difference(0.1, 0.0))
+    assert np.isnan(relative_difference([0.1, 0.2], [0.0, 0.1])[0])
+    assert float(relative_difference(0.3, 0.2)) == pytest.approx(50.0)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

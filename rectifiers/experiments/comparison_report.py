@@ -134,8 +134,8 @@ def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) ->
     article = seed_article_table().reindex(ours.index)
     columns = {}
     for m in METRICS:
-        columns[(METRIC_WORDS[m], "ours")] = [f"{v:+.2f} %" + (NEAR_ZERO_MARK if flag else "")
-                                              for v, flag in zip(ours[m], near[m])]
+        shown = ["undefined" if pd.isna(v) else f"{v:+.2f} %" for v in ours[m]]  # a loss of exactly 0
+        columns[(METRIC_WORDS[m], "ours")] = [s + (NEAR_ZERO_MARK if flag else "") for s, flag in zip(shown, near[m])]
         columns[(METRIC_WORDS[m], "article")] = ["—" if pd.isna(v) else f"{v:+.4f} %" for v in article[m]]
     table = pd.DataFrame(columns, index=pd.Index([f"{e:,}" for e in ours.index], name="epochs"))
     return table
