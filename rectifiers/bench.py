@@ -271,3 +271,7 @@ def _training_span(records) -> float:
     start = min(dt.datetime.fromisoformat(s["started"]) for s in sessions)
     end = max(dt.datetime.fromisoformat(s["finished"]) for s in sessions)
     return (end - start).total_seconds()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
