@@ -167,3 +167,12 @@ def test_the_benchmark_runs_end_to_end_on_tiny_data(capsys):
     out = capsys.readouterr().out
     assert "plain model.fit(batch_size=32)" in out and "engine, no per-epoch test evaluation" in out
     assert "one checkpoint" in out
+
+
+def test_make_bench_runs_the_module():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "rectifiers.bench", "--help"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "--no-executor" in out.stdout  # `python -m` reaches main()
