@@ -43,6 +43,7 @@ def scale_summary(results: StudyResults) -> dict:
     segments = [s for r in records for s in r["segments"]]
     done = [r["epochs_done"] for r in records]
     epochs = sum(done)
+    planned = max(r.config.last_epoch for r in results.plan.runs)
     wall = sum(s["wall_s"] for s in segments)
     return {
         "runs_stored": len(records),
@@ -54,8 +55,8 @@ def scale_summary(results: StudyResults) -> dict:
         "train_is_sample": bool(data["is_sample"]),
         "epochs_done_min": min(done),
         "epochs_done_max": max(done),
-        "epochs_planned": max(r.config.last_epoch for r in results.plan.runs),
-        "runs_complete": sum(d >= max(r.config.last_epoch for r in results.plan.runs) for d in done),
+        "epochs_planned": planned,
+        "runs_complete": sum(d >= planned for d in done),
         "epochs_trained": epochs,
         "wall_hours": wall / 3600,
         "s_per_epoch": wall / epochs if epochs else float("nan"),

@@ -211,11 +211,7 @@ def dead_fraction_by_epoch(runs: list[DyingRun], architecture: str) -> go.Figure
                 row=1, col=2,
             )
             visibility += [k, k]
-    steps = [
-        dict(method="update", label=f"{lr:g}", args=[{"visible": [v == k for v in visibility]}])
-        for k, lr in enumerate(rates)
-    ]
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="Adam learning rate: "), pad=dict(t=50))])
+    fig.update_layout(sliders=[_learning_rate_slider(rates, visibility)])
     fig.update_yaxes(range=[-0.03, 1.03])
     fig.update_xaxes(title_text="epoch", row=1, col=2)
     first = chosen[0]
@@ -227,6 +223,15 @@ def dead_fraction_by_epoch(runs: list[DyingRun], architecture: str) -> go.Figure
         y="share of hidden units dead",
         height=500,
     )
+
+
+def _learning_rate_slider(rates, visibility) -> dict:
+    """A slider over learning rates: step k shows the traces whose entry in `visibility` is k."""
+    steps = [
+        dict(method="update", label=f"{lr:g}", args=[{"visible": [v == k for v in visibility]}])
+        for k, lr in enumerate(rates)
+    ]
+    return dict(active=0, steps=steps, currentvalue=dict(prefix="Adam learning rate: "), pad=dict(t=50))
 
 
 def accuracy_against_dead(runs: list[DyingRun]) -> go.Figure:
@@ -286,12 +291,7 @@ def dead_channels_figure(runs: list[DyingRun], alpha: float = 0.01) -> go.Figure
                     row=1, col=i + 1,
                 )
                 visibility.append(k)
-    steps = [
-        dict(method="update", label=f"{lr:g}", args=[{"visible": [v == k for v in visibility]}])
-        for k, lr in enumerate(rates)
-    ]
-    slider = dict(active=0, steps=steps, currentvalue=dict(prefix="Adam learning rate: "), pad=dict(t=50))
-    fig.update_layout(barmode="group", sliders=[slider])
+    fig.update_layout(barmode="group", sliders=[_learning_rate_slider(rates, visibility)])
     fig.update_xaxes(title_text="channel", row=1, col=2)
     return finish(
         fig,
