@@ -74,3 +74,36 @@ def ratio_ci(numerator, denominator, confidence: float = 0.95) -> Estimate:
         raise ValueError(f"numerator and denominator must be paired positive values; got {a!r} and {b!r}")
     logs = mean_ci(np.log(a / b), confidence)
     return Estimate(math.exp(logs.mean), math.exp(logs.low), math.exp(logs.high), logs.n, logs.sd)
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """k events in n trials, with a Wilson score interval (Wilson 1927) for the rate."""
+
+    k: int
+    n: int
+    low: float
+    high: float
+
+    @property
+    def rate(self) -> float:
+        return self.k / self.n
+
+    def text(self, event: str = "failed") -> str:
+        """e.g. "3 of 10 (30 %, 95 % CI 11–60 %)"."""
+        pct = lambda x: f"{100 * x:.0f}"  # noqa: E731
+        return f"{self.k} of {self.n} ({pct(self.rate)} %, 95 % CI {pct(self.low)}–{pct(self.high)} %)"
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> Proportion:
+    """The Wilson score interval of a rate k/n: sound at k = 0 or k = n and for small n, unlike k/n ± z·se."""
+    from .validation import check_int
+
+    n = check_int("n", n, low=1)
+    k = check_int("k", k, low=0, high=n)
+    confidence = check_finite("confidence", confidence, low=0.0, high=1.0)
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return Proportion(k, n, max(0.0, centre - half) if k else 0.0, min(1.0, centre + half) if k < n else 1.0)

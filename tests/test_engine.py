@@ -104,3 +104,28 @@ def test_a_stored_replication_run_resumes_from_its_committed_checkpoint(tmp_path
     for name, column in record["history"].items():
         assert resumed["history"][name][:10] == column
     assert resumed["history"]["save_s"][9] is not None
+
+
+@pytest.mark.parametrize("keep, files", [("all", ["epoch_0001.npz", "epoch_0002.npz", "latest.npz"]),
+                                         ("final", ["epoch_0002.npz"]), ("none", [])])
+def test_keep_weights_says_what_an_ended_run_keeps_and_a_partial_run_keeps_its_checkpoint(tmp_path, keep, files):
+    config = RunConfig(model="mlp", depth=1, width=8, n_train=100, n_test=50, epochs=(1, 2), keep_weights=keep)
+    store = ResultsStore(tmp_path)
+    partial = train(config, store=store, until_epoch=1, progress=False)
+    assert partial["status"] == "partial" and store.checkpoint_path(partial["key"]).exists()
+    record = train(config, store=store, progress=False)
+    folder = store.checkpoint_path(record["key"]).parent
+    assert record["status"] == "complete" and record["segments"][-1]["recording"]["keep_weights"] == keep
+    assert (sorted(p.name for p in folder.iterdir()) if folder.exists() else []) == files
+    if files:  # the trained model still loads from what was kept
+        from rectifiers.engine.run import load_model
+
+        assert load_model(record, store=store).count_params() > 0
+
+
+def test_keep_weights_is_checked_and_is_not_part_of_the_key():
+    with pytest.raises(ValueError, match="keep_weights must be one of 'all', 'final', 'none'"):
+        RunConfig(keep_weights="last")
+    data = load_run_data(RunConfig(n_train=200, n_test=100))
+    assert run_key(RunConfig(n_train=200, n_test=100), data) == run_key(
+        RunConfig(n_train=200, n_test=100, keep_weights="none"), data)

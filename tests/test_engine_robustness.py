@@ -174,7 +174,7 @@ def test_records_carry_recording_and_resume_boundaries_keep_save_s(partial_store
     store = copy_of(partial_store[0], tmp_path)
     record = train(RunConfig(**TINY), store=store, progress=False)
     assert record["status"] == "complete" and len(record["segments"]) == 2
-    assert all(set(s["recording"]) == {"checkpoint_every", "test_every", "eval_batch_size"}
+    assert all(set(s["recording"]) == {"checkpoint_every", "test_every", "eval_batch_size", "keep_weights"}
                for s in record["segments"])
     assert None not in record["history"]["save_s"]  # epoch 1 ended the first session with a checkpoint
     text = json.dumps(record["data"])

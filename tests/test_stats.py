@@ -66,3 +66,17 @@ def test_relative_difference_to_zero_is_undefined_without_a_warning(recwarn):
     assert np.isnan(relative_difference([0.1, 0.2], [0.0, 0.1])[0])
     assert float(relative_difference(0.3, 0.2)) == pytest.approx(50.0)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_wilson_interval_matches_published_values_and_handles_zero_and_all():
+    from rectifiers.stats import wilson_interval
+
+    # Newcombe (1998), Statistics in Medicine 17:857, table I: 81/263 → 0.2553–0.3662; 0/20 → 0–0.1611.
+    w = wilson_interval(81, 263)
+    assert (round(w.low, 4), round(w.high, 4)) == (0.2553, 0.3662)
+    zero = wilson_interval(0, 20)
+    assert zero.low == 0.0 and round(zero.high, 4) == 0.1611
+    assert wilson_interval(20, 20).high == 1.0 and round(wilson_interval(20, 20).low, 4) == 0.8389
+    assert wilson_interval(3, 10).text() == "3 of 10 (30 %, 95 % CI 11–60 %)"
+    with pytest.raises(ValueError, match="k must be an integer"):
+        wilson_interval(11, 10)

@@ -26,7 +26,9 @@ DEFAULT_EPOCHS = (1, 10, 100, 1000)
 """The seed article's epoch counts; one run evaluated at each gives the same curves as four runs."""
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
-RECORDING_FIELDS = ("checkpoint_every", "test_every", "eval_batch_size")
+RECORDING_FIELDS = ("checkpoint_every", "test_every", "eval_batch_size", "keep_weights")
+KEEP_WEIGHTS = ("all", "final", "none")
+"""What a run keeps on disk once it has ended (`RunConfig.keep_weights`)."""
 
 # Keyed for every run, in this order since the first stored runs (their keys must not change).
 _KEY_FIELDS = ("model", "dataset", "n_train", "n_test", "data_seed", "activation", "alpha", "seed", "epochs",
@@ -62,6 +64,11 @@ class RunConfig:
     checkpoint_every: int = 1  # epochs between checkpoints (snapshot epochs and the last epoch always get one)
     test_every: int = 1  # evaluate the test set after every `test_every` epochs for the history (0: never)
     eval_batch_size: int = 500  # evaluation only: changes speed, and losses in the 7th digit (float32 sums)
+    # Weights kept once the run has ended (complete or diverged): "all" keeps the resumable checkpoint and the
+    # weights of every snapshot epoch; "final" only the last snapshot's weights; "none" no weights at all (for
+    # studies of hundreds of small runs whose records are all a chapter reads). A partial run always keeps its
+    # checkpoint, so it can resume.
+    keep_weights: str = "all"
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 - frozen dataclass
@@ -90,6 +97,7 @@ class RunConfig:
         set_("checkpoint_every", check_int("checkpoint_every", self.checkpoint_every, low=1))
         set_("test_every", check_int("test_every", self.test_every, low=0))
         set_("eval_batch_size", check_int("eval_batch_size", self.eval_batch_size, low=1))
+        check_choice("keep_weights", self.keep_weights, KEEP_WEIGHTS)
 
     @property
     def last_epoch(self) -> int:

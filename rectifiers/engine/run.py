@@ -99,8 +99,9 @@ def train(
                 snap["eval_s"] = time.perf_counter() - t1
                 state.snapshots.append(snap)
                 row.update({k: v for k, v in snap.items() if k.startswith("test_")})
-                write_npz_atomic(store.snapshot_weights_path(key, epoch),
-                                 arrays("model", trainer.variables()["model"]))
+                if config.keep_weights == "all" or (config.keep_weights == "final" and epoch == config.last_epoch):
+                    write_npz_atomic(store.snapshot_weights_path(key, epoch),
+                                     arrays("model", trainer.variables()["model"]))
             elif config.test_every and epoch % config.test_every == 0:
                 row.update(trainer.evaluate(data.x_test, data.y_test, "test"))
             if not diverged and (epoch % config.probe_every == 0 or epoch in snapshot_epochs):
@@ -127,6 +128,8 @@ def train(
     if record is None or record["epochs_done"] != state.epoch:  # the checkpoint was ahead of the record
         record = build_record(config, key, data, state)
         store.put(record)
+    if record["status"] != "partial" and config.keep_weights != "all":
+        store.remove_checkpoint(key)  # the record holds all the run's results; nothing is left to resume
     return record
 
 
@@ -160,6 +163,8 @@ def load_model(record: dict, epoch: int | None = None, *, store: ResultsStore | 
     store = store or ResultsStore()
     config = RunConfig.from_dict(record["config"])
     trainer = make_trainer(config)
+    if epoch is None and not store.checkpoint_path(record["key"]).exists() and record["snapshots"]:
+        epoch = record["snapshots"][-1]["epoch"]  # an ended run kept only its final weights (keep_weights)
     if epoch is None:
         load_checkpoint(store.checkpoint_path(record["key"]), record["key"], trainer, history_columns(config))
         return trainer.model

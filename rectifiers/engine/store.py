@@ -58,6 +58,13 @@ class ResultsStore:
     def snapshot_weights_path(self, key: str, epoch: int) -> Path:
         return self.checkpoints_dir / key / f"epoch_{epoch:04d}.npz"
 
+    def remove_checkpoint(self, key: str) -> None:
+        """Delete an ended run's resumable checkpoint, and its folder if nothing else is in it."""
+        path = self.checkpoint_path(key)
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+
     def check_root(self) -> None:
         """StoreError unless the root is a folder or can be made one (its nearest existing ancestor is a folder)."""
         existing = next(p for p in (self.root, *self.root.absolute().parents) if p.exists())
