@@ -447,6 +447,27 @@ CITED_SLOPES = {
 """Slopes from the literature and from PyTorch's documentation: cited, not measured."""
 
 
+DEFAULT_SLOPE_KEYS = ("layer_config", "layer", "function", "string", "prelu")
+"""Short names of `measured_default_slopes`' entries, in order (Chapter 1 glues them as keras_<key>_slope)."""
+
+
+def measured_default_slopes() -> dict[str, float]:
+    """The slope each way of asking Keras for a leaky rectifier gives by default, measured on this Keras.
+
+    Each form is applied to x = −1, where its output is −α; the layer's config is read as well.
+    """
+    x = np.array([[-1.0]], dtype="float32")
+    layer = keras.layers.LeakyReLU()
+    dense = keras.layers.Dense(1, activation="leaky_relu", kernel_initializer="ones", use_bias=False)
+    return {
+        "keras.layers.LeakyReLU(): its config": float(layer.get_config()["negative_slope"]),
+        "keras.layers.LeakyReLU(): −output at −1": -float(layer(x)[0, 0]),
+        "keras.activations.leaky_relu: −output at −1": -float(keras.activations.leaky_relu(x)[0, 0]),
+        'activation="leaky_relu": −output at −1': -float(dense(x)[0, 0]),
+        "keras.layers.PReLU(): −output at −1 (initial slope)": 0.0 - float(keras.layers.PReLU()(x)[0, 0]),
+    }
+
+
 def slope_defaults_table(measured: Mapping[str, float], keras_version: str):
     """Measured Keras defaults beside the cited slopes, with how each is known."""
     import pandas as pd

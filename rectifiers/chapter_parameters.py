@@ -103,10 +103,16 @@ CNN_COMPARISON = {
 }
 """Chapter 4 (notebooks/04_cnn_comparison.ipynb)."""
 
+DECISION_GUIDE = {
+    "results_dir": Text("a folder path, or empty for the repository's results/"),
+}
+"""Chapter 7 (notebooks/07_decision_guide.ipynb)."""
+
 RULES = {
     "01_activation_functions": ACTIVATION_FUNCTIONS,
     "02_saturation_gradients": SATURATION_GRADIENTS,
     "03_dying_relu": DYING_RELU,
     "04_cnn_comparison": CNN_COMPARISON,
+    "07_decision_guide": DECISION_GUIDE,
 }
 """Each notebook's rules, by file name."""

@@ -1,0 +1,165 @@
+"""The decision guide: each situation the book measured → a recommendation derived from its data → the evidence.
+
+Every chapter that measures a situation exposes `guide_evidence(store=None) -> list[dict]`, one dict per
+situation with the keys of `GuideRow`; this module collects them in the order of `SOURCES`, adds the rows the
+book can state without training (the default slopes of Keras, measured; of PyTorch, cited) and the settings the
+book did not test, and checks that every row names the studies behind it. Recommendations are derived from the
+data by each chapter's stated rule ("either" when the intervals do not separate the activations); nothing in
+the guide is typed by hand.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine.study import REPOSITORY
+
+SOURCES = (
+    "rectifiers.experiments.guide:cnn_evidence",
+)
+"""Where the guide's measured rows come from, as 'module:function', in the order the guide shows them."""
+
+
+@dataclass(frozen=True)
+class GuideRow:
+    id: str  # a short name, fixed per situation: the intro glues `guide_<id>` (e.g. guide_standard)
+    situation: str
+    recommendation: str  # derived from the data by the source's stated rule, e.g. "either" or "Leaky ReLU α = 0.1"
+    evidence: str  # one sentence with the numbers, their intervals and the number of seeds
+    seeds: int | None  # seeds per compared cell (None: nothing was trained for this row)
+    section: str  # the MyST label of the section with the evidence
+    studies: tuple[str, ...]  # study files (repository-relative) whose stored runs back the row
+
+    @classmethod
+    def from_dict(cls, values: dict) -> GuideRow:
+        missing = sorted(set(cls.__dataclass_fields__) - set(values))
+        if missing:
+            raise ValueError(f"a guide row lacks {', '.join(missing)}: {values!r}")
+        return cls(**{**{k: values[k] for k in cls.__dataclass_fields__}, "studies": tuple(values["studies"])})
+
+
+def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
+    """The measured rows of every source, then the default slopes; each row's study files must exist."""
+    rows = []
+    for source in sources:
+        module, function = source.split(":")
+        for values in getattr(importlib.import_module(module), function)(store):
+            rows.append(GuideRow.from_dict(values))
+    rows.append(default_slopes_row())
+    for row in rows:
+        for study in row.studies:
+            if not (REPOSITORY / study).is_file():
+                raise ValueError(f"guide row {row.situation!r} names study {study}, which does not exist")
+    return rows
+
+
+def cnn_evidence(store=None) -> list[dict]:
+    """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds.
+
+    Rule: at the last epoch every seed reached, the test-accuracy difference (ReLU relative to Leaky ReLU, paired
+    by seed) recommends the better activation only if its 95 % t interval excludes 0; otherwise "either".
+    """
+    from ..engine import load_study
+    from . import comparison
+
+    path = "studies/mnist_seed_replication.yaml"
+    study = load_study(REPOSITORY / path)
+    alpha = study.alphas[0]
+    snapshots = comparison.gather(study, store).snapshots()
+    verdicts = comparison.seed_noise_verdicts(snapshots, alpha)
+    last = verdicts[(verdicts.metric == "test_accuracy") & (verdicts.epoch == verdicts.epoch.max())].iloc[0]
+    recommendation = recommend(last.better, last.verdict == "distinguishable from seed noise", alpha)
+    evidence = (f"after {int(last.epoch):,} epochs, ReLU's test accuracy relative to Leaky ReLU (α = {alpha:g}) is "
+                f"{last.shown:+.2f} % (95 % CI {last.shown_low:+.2f} to {last.shown_high:+.2f} %, "
+                f"{int(last.n_seeds)} paired seeds): {last.verdict}")
+    return [dict(id="standard", situation="a standard CNN at a normal learning rate (the seed article's network, Adam 0.001, MNIST)",
+                 recommendation=recommendation, evidence=evidence, seeds=int(last.n_seeds), section="ch4-seeds",
+                 studies=[path])]
+
+
+def recommend(better: str, separated: bool, alpha: float) -> str:
+    """The guide's rule: name the better activation only if the interval separates the two, else "either"."""
+    if not separated:
+        return "either"
+    return better if better == "ReLU" else f"{better} (α = {alpha:g})"
+
+
+def default_slopes_row() -> GuideRow:
+    """What `LeakyReLU()` means in the reader's code: Keras' defaults measured here, PyTorch's cited."""
+    import keras
+
+    from ..activations import CITED_SLOPES, measured_default_slopes
+
+    keras_slopes = measured_default_slopes()
+    layer = keras_slopes["keras.layers.LeakyReLU(): its config"]
+    function = keras_slopes["keras.activations.leaky_relu: −output at −1"]
+    torch = CITED_SLOPES["torch.nn.LeakyReLU() (PyTorch)"][0]
+    return GuideRow(
+        id="defaults", situation="writing LeakyReLU() without a slope",
+        recommendation="pass α explicitly",
+        evidence=(f"Keras {keras.__version__}'s LeakyReLU() layer uses α = {layer:g} and "
+                  f"keras.activations.leaky_relu α = {function:g} (measured here); PyTorch's nn.LeakyReLU() uses "
+                  f"α = {torch:g} (its documentation); the literature and the seed article use 0.01"),
+        seeds=None, section="ch1-defaults", studies=())
+
+
+def summary(row: GuideRow) -> str:
+    """The row in one line for the intro's short answer: "recommendation: evidence"."""
+    return f"{row.recommendation}: {row.evidence}"
+
+
+def backed_studies(rows: list[GuideRow]) -> list[Path]:
+    """Every study file behind the guide, once, in the order of the rows."""
+    seen = []
+    for row in rows:
+        for study in row.studies:
+            if REPOSITORY / study not in seen:
+                seen.append(REPOSITORY / study)
+    return seen
+
+
+def section_pages(notebooks_dir: Path | None = None) -> dict[str, str]:
+    """MyST label → the notebook (stem) whose markdown defines it, e.g. "ch4-seeds" → "04_cnn_comparison"."""
+    import json
+    import re
+
+    pages = {}
+    for path in sorted((notebooks_dir or REPOSITORY / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            if cell["cell_type"] == "markdown":
+                for label in re.findall(r"^\(([\w-]+)\)=\s*$", "".join(cell["source"]), flags=re.M):
+                    pages[label] = path.stem
+    return pages
+
+
+def guide_html(rows: list[GuideRow], pages: dict[str, str] | None = None) -> str:
+    """The guide as an HTML table (one row a situation) whose section links work in the built book.
+
+    The chapters are pages beside this one (notebooks/<stem>.html); a label is the id of its section there. On a
+    narrow screen the stylesheet (book/_static/rectifiers.css, `.decision-guide`) stacks each row's cells.
+    """
+    from html import escape
+
+    pages = section_pages() if pages is None else pages
+    body = []
+    for row in rows:
+        if row.section not in pages:
+            raise ValueError(f"guide row {row.situation!r} links to section {row.section!r}, which no notebook "
+                             "defines")
+        link = f'<a href="{pages[row.section]}.html#{row.section}">{escape(_chapter_name(pages[row.section]))}</a>'
+        seeds = "—" if row.seeds is None else str(row.seeds)
+        body.append(
+            f'<tr><td data-label="Situation">{escape(row.situation)}</td>'
+            f'<td data-label="Recommendation"><strong>{escape(row.recommendation)}</strong></td>'
+            f'<td data-label="Evidence">{escape(row.evidence)}</td>'
+            f'<td data-label="Seeds per cell">{seeds}</td><td data-label="Where">{link}</td></tr>')
+    head = "".join(f"<th>{h}</th>" for h in ("Situation", "Recommendation", "Evidence", "Seeds per cell", "Where"))
+    return (f'<table class="decision-guide"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def _chapter_name(stem: str) -> str:
+    number = stem.split("_", 1)[0]
+    return f"Chapter {int(number)}" if number.isdigit() else stem

@@ -1,0 +1,69 @@
+"""The decision guide: every row backed by stored runs of a study, every number computed, every link real."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from conftest import NOTEBOOKS, ROOT
+from rectifiers.engine import ResultsStore, load_study, plan
+from rectifiers.experiments import guide
+
+GUIDE = NOTEBOOKS / "07_decision_guide.ipynb"
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return guide.guide_rows(ResultsStore())
+
+
+def test_every_measured_row_is_backed_by_the_stored_runs_of_its_studies(rows):
+    measured = [r for r in rows if r.seeds is not None]
+    assert measured, "the guide has no measured row"
+    for row in measured:
+        assert row.studies, f"{row.id}: no study behind a measured row"
+        assert row.seeds >= 2, f"{row.id}: a comparison on {row.seeds} seed(s) is no evidence"
+        for path in row.studies:
+            the_plan = plan(load_study(ROOT / path), ResultsStore())
+            unstored = [r.key for r in the_plan.runs if r.epochs_done == 0 or r.status == "blocked"]
+            assert not unstored, f"{row.id}: runs of {path} not stored: {unstored}"
+
+
+def test_the_guide_covers_the_situations_the_book_promises(rows):
+    ids = [r.id for r in rows]
+    assert len(ids) == len(set(ids)), f"a situation appears twice: {ids}"
+    assert {"standard", "defaults"} <= set(ids)
+
+
+def test_no_number_is_typed_in_the_guide_s_markdown():
+    for cell in nbformat.read(GUIDE, as_version=4).cells:
+        if cell.cell_type != "markdown":
+            continue
+        text = re.sub(r"\{[\w:-]+\}`[^`]*`", "", cell.source)  # roles: glued values, references
+        text = re.sub(r"^\([\w-]+\)=$", "", text, flags=re.M)  # section labels
+        assert not re.search(r"\d", text), f"a number is typed in the guide: {text!r}"
+
+
+def test_every_row_links_to_a_section_that_exists(rows):
+    html = guide.guide_html(rows)
+    pages = guide.section_pages()
+    for row in rows:
+        assert f'href="{pages[row.section]}.html#{row.section}"' in html
+        assert (NOTEBOOKS / f"{pages[row.section]}.ipynb").is_file()
+    with pytest.raises(ValueError, match="links to section 'nowhere', which no notebook defines"):
+        guide.guide_html([guide.GuideRow("x", "s", "either", "e", 2, "nowhere", ())])
+
+
+def test_a_row_naming_a_missing_study_is_refused(monkeypatch):
+    monkeypatch.setattr(guide, "default_slopes_row", lambda: guide.GuideRow(
+        "defaults", "s", "r", "e", None, "ch1-defaults", ("studies/no_such_study.yaml",)))
+    with pytest.raises(ValueError, match="names study studies/no_such_study.yaml, which does not exist"):
+        guide.guide_rows(sources=())
+
+
+def test_a_recommendation_names_an_activation_only_when_its_interval_excludes_no_difference():
+    assert guide.recommend("Leaky ReLU", separated=False, alpha=0.01) == "either"
+    assert guide.recommend("Leaky ReLU", separated=True, alpha=0.1) == "Leaky ReLU (α = 0.1)"
+    assert guide.recommend("ReLU", separated=True, alpha=0.1) == "ReLU"
