@@ -263,3 +263,16 @@ def test_verdicts_leave_out_epochs_that_only_some_seeds_reached():
     ahead = snapshots([0.97], [0.98], epochs=(1000,))  # seed 0 alone has reached epoch 1000
     v = seed_noise_verdicts(pd.concat([all_seeds, ahead]), alpha=0.01)
     assert set(v.epoch) == {1, 10} and set(v.n_seeds) == {3}
+
+
+def test_the_long_run_sentence_uses_only_seeds_with_both_runs_at_the_last_epoch():
+    from rectifiers.experiments.comparison_report import MISSING, long_run_sentence
+
+    all_seeds = snapshots([0.970, 0.980, 0.990], [0.960, 0.970, 0.980], epochs=(100,))
+    ahead = snapshots([0.975, 0.985], [0.965, 0.975], epochs=(1000,))  # seeds 0 and 1 reached epoch 1000
+    ahead = ahead[~((ahead.seed == 1) & (ahead.activation == "leaky_relu"))]  # seed 1's Leaky run has not
+    sentence = long_run_sentence(pd.concat([all_seeds, ahead]))
+    assert sentence.startswith("In the one seed trained to epoch 1,000 so far (seed 0), ")
+    assert "ReLU's test accuracy went from 97.00 % to 97.50 %" in sentence
+    assert "Leaky ReLU's test accuracy went from 96.00 % to 96.50 % and its test loss from 0.040 to 0.035" in sentence
+    assert long_run_sentence(all_seeds) == MISSING

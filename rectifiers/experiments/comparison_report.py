@@ -292,6 +292,8 @@ def prose_numbers(results: StudyResults, sweep_snapshots: pd.DataFrame, alpha: f
     out["cnn_rows_sentence"] = rows_sentence(snapshots, alpha, scale)
     if has_pairs(snapshots, alpha, replication_seed):
         _comparison_numbers(out, snapshots, history, alpha, replication_seed)
+    if has_pairs(snapshots, alpha):
+        out["cnn_long_run_sentence"] = long_run_sentence(snapshots)
     if not sweep_snapshots.empty:
         _sweep_numbers(out, sweep_snapshots)
     return {key: out.get(key, MISSING) for key in PROSE_KEYS}
@@ -338,6 +340,28 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
         )
 
 
+def long_run_sentence(snapshots: pd.DataFrame, start: int = 100, end: int = 1000) -> str:
+    """What the seeds trained from epoch `start` to `end` show over those epochs, per activation (mean over
+    those seeds, each seed's runs paired): test accuracy and test loss at both epochs, and how many seeds got there.
+    """
+    both = snapshots[snapshots.epoch.isin([start, end])]
+    reached = both[both.epoch == end].groupby("seed").activation.nunique()
+    seeds = sorted(reached[reached == 2].index)
+    if not seeds:
+        return MISSING
+    runs = both[both.seed.isin(seeds)]
+    parts = []
+    for activation in ("relu", "leaky_relu"):
+        mine = runs[runs.activation == activation].groupby("epoch")[["test_accuracy", "test_loss"]].mean()
+        parts.append(f"{label(activation, None)}'s test accuracy went from {100 * mine.test_accuracy[start]:.2f} % to "
+                     f"{100 * mine.test_accuracy[end]:.2f} % and its test loss from {mine.test_loss[start]:.3f} to "
+                     f"{mine.test_loss[end]:.3f}")
+    n = len(seeds)
+    which = (f"the {n} seeds trained to epoch {end:,} so far (seeds {and_list(seeds)}; means over them)" if n > 1
+             else f"the one seed trained to epoch {end:,} so far (seed {seeds[0]})")
+    return f"In {which}, {parts[0]}, while {parts[1]}"
+
+
 def _sweep_numbers(out: dict, sweep_snapshots) -> None:
     at = sweep_snapshots[sweep_snapshots.epoch == sweep_snapshots.epoch.max()]
     by_alpha = at[at.activation == "leaky_relu"].groupby("alpha").test_accuracy.mean()
@@ -370,7 +394,7 @@ PROSE_KEYS = (
     "cnn_train_kind", "cnn_epochs_done", "cnn_epochs_planned", "cnn_epochs_trained", "cnn_wall_hours",
     "cnn_s_per_epoch", "cnn_rows_sentence", "cnn_sign_agreement", "cnn_near_zero_cells", "cnn_cells",
     "cnn_distinct_cells", "cnn_expected_by_chance", "cnn_verdict_sentence", "cnn_gap_below_noise",
-    "cnn_spike_sentence", "cnn_spikes", "cnn_cost_sentence",
+    "cnn_spike_sentence", "cnn_spikes", "cnn_cost_sentence", "cnn_long_run_sentence",
     "cnn_best_epoch_relu", "cnn_best_epoch_leaky", "cnn_last_epoch", "cnn_last_train_loss_relu",
     "cnn_loss_rise_relu", "cnn_loss_rise_leaky", "cnn_acc_change_relu", "sweep_epoch", "sweep_best_alpha",
     "sweep_best_acc", "sweep_relu_acc", "sweep_linear_acc", "sweep_n_alphas", "sweep_alpha_range",
