@@ -8,6 +8,10 @@ number is stored as `"diverged"` at that epoch: a result, never retrained, never
 Determinism: weights depend only on the seed, the order of the training images in epoch `e` is a permutation
 drawn from `numpy.random.default_rng([seed, e])`, and on TensorFlow deterministic ops are enabled, so a
 resumed run repeats the uninterrupted one exactly (same backend and machine).
+
+A session is one `trainer.fit_epochs` call (for a classifier: one `model.fit` over all its epochs); after each
+epoch the trainer hands the epoch back to `end_epoch` here, which does everything that needs Python: the history
+row, test evaluation, snapshot, probes, checkpoint and record, and stops the session when the run diverged.
 """
 
 from __future__ import annotations
@@ -105,7 +109,8 @@ def train(
             state.snapshots.append(snap)
             row.update({k: v for k, v in snap.items() if k.startswith("test_")})
             if config.keep_weights == "all" or (config.keep_weights == "final" and epoch == config.last_epoch):
-                write_npz_atomic(store.snapshot_weights_path(key, epoch), arrays("model", trainer.variables()["model"]))
+                weights = arrays("model", trainer.variables()["model"])
+                write_npz_atomic(store.snapshot_weights_path(key, epoch), weights)
         elif config.test_every and epoch % config.test_every == 0:
             row.update(trainer.evaluate(data.x_test, data.y_test, "test"))
         if not diverged and (epoch % config.probe_every == 0 or epoch in snapshot_epochs):
