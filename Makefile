@@ -41,7 +41,7 @@ lab: env
 		$(BIN)/jupyter lab --notebook-dir=lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: env
-	$(BIN)/python -m rectifiers.bench
+	$(BIN)/python -m rectifiers.bench $(BENCH)
 
 env: $(ENV_STAMP) $(JS_STAMP)
 

@@ -3,15 +3,21 @@ executor's throughput against one process, and what else helps.
 
 Same model (the seed CNN, Leaky ReLU α = 0.01), same data (MNIST: the training images available, the full test
 set) and batch size 32 throughout. Part 1 compares, in one process and alternating, plain
-`model.fit(x, y, batch_size=32, epochs=N)` with the engine (`training.train`) with and without the per-epoch
-test-set evaluation; the first epoch of each (compilation) is left out. Part 2 times the engine's snapshot
-evaluation and checkpoint writes. Part 3 tries, each in a fresh process, what might make an epoch faster without
-changing the experiment: TensorFlow's thread pools, a tf.data pipeline, XLA compilation, other Keras backends.
-Part 4 runs one 4-run study (ReLU and Leaky ReLU, seeds 0 and 1) twice, side by side in time, as a user would:
-`python -m rectifiers study FILE` (Dask, the default local cluster) and the same with `--executor sequential`
-(one run after another in one process), each command timed from start to end, and prints the throughput ratio.
+`model.fit(x, y, batch_size=32, epochs=N)` with the engine (`engine.train`): its one `fit` call per session, the
+generic one-`fit`-per-epoch loop (`Trainer.fit_epochs`, what a trainer without a multi-epoch fit gets, and the
+engine's loop before), and with the per-epoch test-set evaluation. Every epoch is timed from the end of the one
+before, so whatever the engine does between epochs counts; the first epoch (compilation) and the engine's last
+(a snapshot, timed in part 2) are left out. Part 3 tries, each in a fresh process, what might make an epoch faster
+without changing the experiment: TensorFlow's thread pools, a tf.data pipeline, XLA compilation, other Keras
+backends. Part 4 runs one 4-run study (ReLU and Leaky ReLU, seeds 0 and 1) twice per round, as a user would:
+`python -m rectifiers study FILE` (Dask, the default local cluster) and the same with `--executor sequential` (one
+run after another in one process), each command timed from start to end, and prints the throughput ratio of the
+whole commands and of their training (start-up left out). The last lines put the two targets side by side.
 
-    python -m rectifiers.bench [--epochs N] [--n-train N] [--n-test N] [--rounds N] [--no-variants]
+The machine this book is made on is shared: every part prints the load average, and CPU seconds (less disturbed
+by other programs than wall time) next to wall seconds.
+
+    python -m rectifiers.bench [--quick] [--epochs N] [--n-train N] [--n-test N] [--rounds N] [--no-variants]
                                [--executor-epochs N] [--no-executor]
 """
 
@@ -45,11 +51,6 @@ def _clock() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
-def _since(start: tuple[float, float]) -> tuple[float, float]:
-    wall, cpu = _clock()
-    return wall - start[0], cpu - start[1]
-
-
 class _EpochClock:
     """Stands in for a tqdm bar: the engine calls update() once per epoch; we keep the time of each call."""
 
@@ -66,7 +67,7 @@ class _EpochClock:
         return [(b[0] - a[0], b[1] - a[1]) for a, b in zip(self.times, self.times[1:])]
 
 
-def _plain_fit_epochs(data, epochs: int, *, jit=False, pipeline=None) -> list[float]:
+def _plain_fit_epochs(data, epochs: int, *, jit=False, pipeline=None) -> list[tuple[float, float]]:
     import keras
 
     from .models import seed_cnn
@@ -75,14 +76,14 @@ def _plain_fit_epochs(data, epochs: int, *, jit=False, pipeline=None) -> list[fl
     model = seed_cnn("leaky_relu", 0.01, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], jit_compile=jit)
-    times = []
+    clock = _EpochClock()
 
-    class Clock(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = _clock()
+    class Clock(keras.callbacks.Callback):  # timed like the engine: from the end of one epoch to the next's
+        def on_train_begin(self, logs=None):
+            clock.times = [_clock()]
 
         def on_epoch_end(self, epoch, logs=None):
-            times.append(_since(self.start))
+            clock.update()
 
     if pipeline == "tf.data":
         import tensorflow as tf
@@ -93,17 +94,30 @@ def _plain_fit_epochs(data, epochs: int, *, jit=False, pipeline=None) -> list[fl
     else:
         model.fit(data.x_train, data.y_train, batch_size=32, epochs=epochs, shuffle=True, verbose=0,
                   callbacks=[Clock()])
-    return times
+    return clock.per_epoch()
 
 
-def _engine_epochs(data, epochs: int, store, **settings) -> tuple[list[float], dict]:
+def _engine_epochs(data, epochs: int, store, *, per_epoch_fit=False, **settings) -> tuple[list[float], dict]:
+    """Per-epoch (wall, CPU) of an engine run; `per_epoch_fit`: with the generic loop of one `fit` per epoch."""
     from .engine import RunConfig, train
+    from .engine.trainers import ClassifierTrainer, Trainer
 
     config = RunConfig(activation="leaky_relu", alpha=0.01, seed=0, epochs=(epochs,), n_train=len(data.y_train),
                        n_test=len(data.y_test), **settings)
     clock = _EpochClock()
-    record = train(config, store=store, data=data, progress=clock)
+    own = ClassifierTrainer.fit_epochs
+    if per_epoch_fit:
+        ClassifierTrainer.fit_epochs = Trainer.fit_epochs
+    try:
+        record = train(config, store=store, data=data, progress=clock)
+    finally:
+        ClassifierTrainer.fit_epochs = own
     return clock.per_epoch(), record
+
+
+def _load() -> str:
+    """The load average (1, 5, 15 minutes) of the machine: how many programs wanted its cores meanwhile."""
+    return "load average " + " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def _mean(values) -> float:
@@ -140,15 +154,20 @@ def _worker(name: str, n_train: int, epochs: int) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per timed run, the first is left out")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few minutes: 2,000 images, 1 round, 3-epoch runs, no part 3 (less precise)")
+    parser.add_argument("--epochs", type=int, default=4, help="epochs per timed run, the first is left out")
     parser.add_argument("--n-train", type=int, default=None, help="training images (default: all available)")
     parser.add_argument("--n-test", type=int, default=None, help="test images (default: all 10,000)")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of plain fit and engine")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each comparison")
     parser.add_argument("--no-variants", action="store_true", help="skip part 3 (one process per variant)")
-    parser.add_argument("--executor-epochs", type=int, default=5, help="epochs of each run of part 4's study")
+    parser.add_argument("--executor-epochs", type=int, default=10, help="epochs of each run of part 4's study")
     parser.add_argument("--no-executor", action="store_true", help="skip part 4 (Dask against one process)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n_train, args.n_test, args.rounds, args.no_variants = args.n_train or 2000, args.n_test or 2000, 1, True
+        args.epochs, args.executor_epochs = min(args.epochs, 3), min(args.executor_epochs, 3)
     sys.stdout.reconfigure(line_buffering=True)  # show each line as it is measured, also through a pipe
     from .data import load_dataset
 
@@ -163,30 +182,37 @@ def main(argv=None) -> int:
 
     data = load_dataset("mnist", n_train=args.n_train, n_test=args.n_test)
     print(f"Benchmark: seed CNN, Leaky ReLU α=0.01, batch 32, {data.describe()}")
-    print(f"machine: {hardware()}, backend {keras.backend.backend()}, device {device()}")
+    print(f"machine: {hardware()}, backend {keras.backend.backend()}, device {device()}; {_load()}")
     print(f"Part 1: {args.rounds} alternating rounds of {args.epochs} epochs each; first epoch (compilation) left out")
-    plain, bare, curves, saves, fits, evals = [], [], [], [], [], []
+    rows = {"plain": [], "engine": [], "per_epoch_fit": [], "curves": []}
+    saves, fits, evals = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
-            plain += _plain_fit_epochs(data, args.epochs)[1:]
+            rows["plain"] += _plain_fit_epochs(data, args.epochs)[1:]
             # The engine trains one epoch more: its last epoch is a snapshot, timed in part 2 instead.
             t, rec = _engine_epochs(data, args.epochs + 1, ResultsStore(f"{tmp}/bare{r}"), test_every=0)
-            bare += t[1:-1]
+            rows["engine"] += t[1:-1]
             saves += [s for s in rec["history"]["save_s"][1:] if s is not None]
             fits += rec["history"]["fit_s"][1:-1]
+            t, _ = _engine_epochs(data, args.epochs + 1, ResultsStore(f"{tmp}/loop{r}"), test_every=0,
+                                  per_epoch_fit=True)
+            rows["per_epoch_fit"] += t[1:-1]
             t, rec = _engine_epochs(data, args.epochs + 1, ResultsStore(f"{tmp}/curves{r}"), test_every=1)
-            curves += t[1:-1]
+            rows["curves"] += t[1:-1]
             evals += rec["history"]["eval_s"][1:-1]  # the last epoch is a snapshot (train + test)
             snapshot_s = rec["snapshots"][-1]["eval_s"]
-    (p, pc), (b, bc), (c, cc) = _means(plain), _means(bare), _means(curves)
+    (p, pc), (b, bc) = _means(rows["plain"]), _means(rows["engine"])
+    labels = {"plain": "plain model.fit(batch_size=32)", "engine": "engine, no per-epoch test evaluation",
+              "per_epoch_fit": "  the same with one fit call per epoch",
+              "curves": "engine, test set evaluated every epoch"}
     print(f"  {'':<42} {'wall s/epoch':>12} {'ratio':>6} {'CPU s/epoch':>12} {'ratio':>6}")
-    print(f"  {'plain model.fit(batch_size=32)':<42} {p:12.3f} {1:6.3f} {pc:12.3f} {1:6.3f}  ({len(plain)} epochs)")
-    print(f"  {'engine, no per-epoch test evaluation':<42} {b:12.3f} {b / p:6.3f} {bc:12.3f} {bc / pc:6.3f}")
-    print(f"  {'engine, test set evaluated every epoch':<42} {c:12.3f} {c / p:6.3f} {cc:12.3f} {cc / pc:6.3f}")
-    print(f"  engine overhead against plain fit: {(b / p - 1) * 100:+.1f} % wall, {(bc / pc - 1) * 100:+.1f} % CPU "
-          "(target: at most +5 %)")
-    print(f"  engine parts (wall): fit call {_mean(fits):.3f} s, checkpoint {_mean(saves) * 1000:.0f} ms, "
-          f"test evaluation {_mean(evals):.3f} s")
+    for name, label in labels.items():
+        w, c = _means(rows[name])
+        print(f"  {label:<42} {w:12.3f} {w / p:6.3f} {c:12.3f} {c / pc:6.3f}  ({len(rows[name])} epochs)")
+    overhead = f"{(b / p - 1) * 100:+.1f} % wall, {(bc / pc - 1) * 100:+.1f} % CPU"
+    print(f"  engine overhead against plain fit: {overhead} (target: at most +5 %)")
+    print(f"  engine parts (wall): fit {_mean(fits):.3f} s, checkpoint {_mean(saves) * 1000:.0f} ms, "
+          f"test evaluation {_mean(evals):.3f} s; {_load()}")
     print("Part 2: snapshots and checkpoints")
     print(f"  one snapshot (full train + test evaluation + weights file): {snapshot_s:.2f} s; 4 snapshots over "
           f"1,000 epochs add {4 * snapshot_s / (1000 * b) * 100:.3f} % to a run")
@@ -201,8 +227,12 @@ def main(argv=None) -> int:
         print(f"  evaluating {len(data.y_test):,} test images at batch {batch:>4}: {time.perf_counter() - start:.2f} s")
     if not args.no_variants:
         _variants(args)
-    if not args.no_executor:
-        _executor(args)
+    executor = None if args.no_executor else _executor(args)
+    print(f"Targets ({_load()}):")
+    print(f"  engine vs plain model.fit: {overhead} per epoch (target: at most +5 %)")
+    if executor:
+        print(f"  4-run study, Dask local cluster vs one process: x{executor['span']:.2f} throughput of the "
+              f"training, x{executor['whole']:.2f} of the whole command with start-up (target: at least x1.35)")
     return 0
 
 
@@ -224,17 +254,19 @@ def _variants(args) -> None:
             print(f"  {name:<30} {result['wall']:6.3f} s/epoch wall, {result['cpu']:6.3f} s/epoch CPU")
 
 
-def _executor(args) -> None:
+def _executor(args) -> dict | None:
     """Part 4: the same 4-run study through the default Dask local cluster and sequentially in one process."""
+    import resource
+
     from .engine import ResultsStore
     from .engine.dask_executor import default_workers
 
     study = {"name": "bench_executor", "datasets": ["mnist"], "activations": ["relu", "leaky_relu"],
              "seeds": [0, 1], "epochs": [args.executor_epochs], "n_train": args.n_train, "n_test": args.n_test,
-             "test_every": 0}
+             "test_every": 0, "keep_weights": "none"}
     print(f"Part 4: a 4-run study of {args.executor_epochs} epochs per run, {args.rounds} alternating rounds; "
-          f"local cluster: {default_workers()} worker processes x 1 thread")
-    walls, spans = {"dask": [], "sequential": []}, {"dask": [], "sequential": []}
+          f"local cluster: {default_workers()} worker processes x 1 thread; {_load()}")
+    walls, spans, cpus = ({"dask": [], "sequential": []} for _ in range(3))
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "study.yaml")
         with open(path, "w") as f:
@@ -244,23 +276,30 @@ def _executor(args) -> None:
                 results = os.path.join(tmp, f"{executor}{r}")
                 command = [sys.executable, "-m", "rectifiers", "study", path, "--no-progress", "--executor", executor,
                            "--results", results]
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
                 out = subprocess.run(command, capture_output=True, text=True)
                 wall = time.perf_counter() - start
+                used = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its worker processes
                 if out.returncode != 0 or "4 complete" not in out.stdout:
                     print(f"  {executor}: failed ({out.returncode}): {out.stderr.strip().splitlines()[-3:]}")
-                    return
+                    return None
                 walls[executor].append(wall)
+                cpus[executor].append(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime)
                 records = ResultsStore(results).scan()[0]
                 spans[executor].append(_training_span(records))
                 fit = _mean([s for r in records for s in r["history"]["fit_s"][1:]])
-                print(f"  round {r + 1}: {executor:<10} {wall:7.1f} s from start to end, "
-                      f"{spans[executor][-1]:7.1f} s from the first run's first epoch to the last run's last; "
-                      f"{fit:.2f} s per epoch of a run (compiling epoch left out)")
-    for name, values in (("whole command (start-up included)", walls), ("training (start-up left out)", spans)):
+                print(f"  round {r + 1}: {executor:<10} {wall:6.1f} s from start to end ({cpus[executor][-1]:5.1f} "
+                      f"CPU-s), {spans[executor][-1]:5.0f} s from the first run's start to the last run's end; "
+                      f"{fit:.2f} s per epoch of a run (compiling epoch left out); {_load()}")
+    ratios = {}
+    for name, values in (("whole", walls), ("span", spans)):
         seq, dask = _mean(values["sequential"]), _mean(values["dask"])
-        print(f"  throughput, Dask local cluster vs one process, {name}: {seq / dask:.2f}x "
-              f"({seq:.1f} s against {dask:.1f} s for 4 runs; target: at least 1.35x)")
+        ratios[name] = seq / dask
+    print(f"  throughput, Dask local cluster vs one process: x{ratios['span']:.2f} training (start-up left out: "
+          f"{_mean(spans['sequential']):.0f} s against {_mean(spans['dask']):.0f} s), x{ratios['whole']:.2f} whole "
+          f"command ({_mean(walls['sequential']):.1f} s against {_mean(walls['dask']):.1f} s); CPU-s per study "
+          f"{_mean(cpus['sequential']):.0f} one process, {_mean(cpus['dask']):.0f} Dask (target: at least x1.35)")
+    return ratios
 
 
 def _training_span(records) -> float:

@@ -129,3 +129,52 @@ def test_keep_weights_is_checked_and_is_not_part_of_the_key():
     data = load_run_data(RunConfig(n_train=200, n_test=100))
     assert run_key(RunConfig(n_train=200, n_test=100), data) == run_key(
         RunConfig(n_train=200, n_test=100, keep_weights="none"), data)
+
+
+# --- the training loop: one `fit` call per session, and the generic one `fit` per epoch --------------------------
+
+
+def _without_timings(record: dict) -> dict:
+    return {"history": {k: v for k, v in record["history"].items() if k not in TIMINGS},
+            "snapshots": [{k: v for k, v in s.items() if k != "eval_s"} for s in record["snapshots"]],
+            "probes": record.get("probes")}
+
+
+@pytest.mark.slow
+def test_a_run_stored_by_the_per_epoch_loop_is_reproduced_by_the_one_fit_loop(tmp_path):
+    """A committed run, trained when the engine called `fit` once per epoch, trained again now (one `fit` per
+    session): same key, and the same losses, accuracies and dead units epoch by epoch. Tolerance: a relative 1e-5.
+    On the machine and library versions that stored it the two are identical (0.0 apart); another CPU may sum
+    float32 in another order (about 1e-7 relative per operation, a few hundred steps here), while a loop that
+    trained other batches (another order, a lost partial batch, one step more or less) moves the losses in the
+    second or third digit."""
+    key = "mnist-mlp4x32-relu-s0-4843f43cc9e1"  # 500 images: 15 batches of 32 and one of 20; lr 0.03; dead units
+    stored = json.loads((ROOT / "results/runs" / f"{key}.json").read_text())
+    assert stored["segments"][0]["git"]["commit"] == "0e5dcdf6314576eee97a296813ec48ad60c3971b"  # the old loop
+    again = train(RunConfig.from_dict(stored["config"]), store=ResultsStore(tmp_path), progress=False)
+    assert again["key"] == key and again["epochs_done"] == stored["epochs_done"] == 3
+    old, new = _without_timings(stored), _without_timings(again)
+    for name, column in old["history"].items():
+        assert new["history"][name] == pytest.approx(column, rel=1e-5), name
+    for old_snap, new_snap in zip(old["snapshots"], new["snapshots"], strict=True):
+        assert new_snap == pytest.approx(old_snap, rel=1e-5)
+    for old_row, new_row in zip(old["probes"]["dead_units"], new["probes"]["dead_units"], strict=True):
+        assert new_row["dead_masks"] == old_row["dead_masks"]
+        assert new_row["dead_fraction"] == pytest.approx(old_row["dead_fraction"], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_a_trainer_without_a_multi_epoch_fit_trains_the_same_run_one_epoch_at_a_time(tmp_path, monkeypatch):
+    """The generic `Trainer.fit_epochs` (one `fit_epoch` per epoch, e.g. a GAN trainer's) and the classifier's one
+    `fit` call train the same steps: dropout's random masks, a partial last batch and probes included, identical."""
+    from rectifiers.engine.trainers import TRAINERS, ClassifierTrainer, Trainer
+
+    class PerEpoch(ClassifierTrainer):
+        fit_epochs = Trainer.fit_epochs
+
+    config = RunConfig(n_train=200, n_test=100, epochs=(1, 3), dropout=0.25, probes=("weight_norms",))
+    session = train(config, store=ResultsStore(tmp_path / "session"), progress=False)
+    monkeypatch.setitem(TRAINERS, "classifier", PerEpoch)
+    per_epoch = train(config, store=ResultsStore(tmp_path / "per_epoch"), progress=False)
+    assert _without_timings(per_epoch) == _without_timings(session)
+    assert all(s > 0 for s in per_epoch["history"]["fit_s"] + session["history"]["fit_s"])

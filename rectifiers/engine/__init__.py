@@ -10,8 +10,8 @@ API (stable; other modules and the chapters import from here):
 - `train(config, store=, until_epoch=, data=, progress=) -> record`: deterministic, resumable, never twice; a
   non-finite loss stores the run as "diverged". `load_model(record, epoch)`.
 - Model families and trainers: `FAMILIES[name] = Family(name, trainer=..., options={...}, build=...)`;
-  `TRAINERS[name] = TrainerSubclass` (a `Trainer`: model, variables(), fit_epoch(), evaluate()). A GAN is a
-  new family with a new trainer; nothing else changes.
+  `TRAINERS[name] = TrainerSubclass` (a `Trainer`: model, variables(), fit_epoch(), evaluate(); optionally
+  fit_epochs(), many epochs in one call). A GAN is a new family with a new trainer; nothing else changes.
 - Probes (`rectifiers.probes`): `@register_probe class P(Probe): name = "..."; def measure(self, trainer,
   epoch) -> dict`; rows stored as `record["probes"][name] = [{"epoch": e, ...}, ...]` (epoch 0 = before training).
 - Store: `ResultsStore(root)` (`get`, `put`, `scan` -> (records, problems), `check_writable`, `orphans`), records

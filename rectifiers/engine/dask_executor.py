@@ -1,7 +1,9 @@
 """Running a plan's runs as Dask tasks: on a local cluster sized for this machine, or on an existing one.
 
-Why processes with one thread each: on the 2-core machine this book was made on, two 1-thread TensorFlow
-processes side by side trained the seed CNN at about 1.45× the throughput of one 2-thread process (`make bench`
+Why processes with one thread each: on the 2-core machine this book was made on, a 2-thread TensorFlow process
+keeps its two cores only partly busy on the seed CNN's small batches (1.5-1.6 CPU-seconds per 1.2-1.5 s epoch),
+while two 1-thread processes side by side each keep one busy: a 4-run study of 10 epochs per run trained at
+1.78× the throughput of one process (1.41× for the whole command, worker start-up included; `make bench` part 4
 measures it again). So the default local cluster has one worker process per core, one thread each, and each
 task limits TensorFlow to one thread.
 

@@ -1,12 +1,15 @@
 """Where and how a run was made: time, backend, device, hardware, library versions, git commit.
 
 Imports nothing heavy at module level, so the command line stays fast; Keras is imported only by the
-functions that describe it.
+functions that describe it. What cannot change while a process runs (device, hardware, library versions, and the
+git commit of the code it imported) is looked up once per process: a Dask worker training hundreds of short runs
+asks git once, not once per run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import platform
 import subprocess
@@ -20,6 +23,11 @@ def now() -> str:
 
 def device() -> str:
     """The accelerator Keras trains on: a GPU's name, or "CPU"."""
+    return _device()
+
+
+@functools.lru_cache(maxsize=1)
+def _device() -> str:
     import keras
 
     backend = keras.backend.backend()
@@ -47,6 +55,11 @@ def device() -> str:
 
 def hardware() -> dict:
     """CPU model, cores usable by this process, memory."""
+    return dict(_hardware())
+
+
+@functools.lru_cache(maxsize=1)
+def _hardware() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -61,6 +74,11 @@ def hardware() -> dict:
 
 def versions() -> dict:
     """Versions of Python and the libraries that shape the numbers."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict:
     import importlib.metadata as md
 
     out = {"python": platform.python_version()}
@@ -73,7 +91,13 @@ def versions() -> dict:
 
 
 def git_commit() -> dict:
-    """The project's git commit and whether the package had uncommitted changes."""
+    """The project's git commit and whether the package had uncommitted changes, when this process first asked
+    (its code was imported then: a commit made while it runs is not the code it runs)."""
+    return dict(_git_commit())
+
+
+@functools.lru_cache(maxsize=1)
+def _git_commit() -> dict:
     root = Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)

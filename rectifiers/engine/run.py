@@ -8,6 +8,10 @@ number is stored as `"diverged"` at that epoch: a result, never retrained, never
 Determinism: weights depend only on the seed, the order of the training images in epoch `e` is a permutation
 drawn from `numpy.random.default_rng([seed, e])`, and on TensorFlow deterministic ops are enabled, so a
 resumed run repeats the uninterrupted one exactly (same backend and machine).
+
+A session is one `trainer.fit_epochs` call (for a classifier: one `model.fit` over all its epochs); after each
+epoch the trainer hands the epoch back to `end_epoch` here, which does everything that needs Python: the history
+row, test evaluation, snapshot, probes, checkpoint and record, and stops the session when the run diverged.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ from .config import RECORDING_FIELDS, RunConfig, experiment, load_run_data, run_
 from .schema import SCHEMA
 from .store import ResultsStore, StoreError, write_npz_atomic
 from .trainers import TRAINERS, make_trainer
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The order of the n training images in epoch `epoch` (from 1) of a run with seed `seed`."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
 
 
 def history_columns(config: RunConfig) -> tuple[str, ...]:
@@ -83,45 +92,49 @@ def train(
     bar, own_bar = _progress_bar(progress, config, state.epoch, target)
     snapshot_epochs = set(config.epochs)
     started = time.perf_counter()
+
+    def end_epoch(epoch: int, metrics: dict, fit_s: float) -> bool:
+        """Everything after an epoch's training: its history row, test evaluation, snapshot, probes, checkpoint
+        and record. Returns True (stop) when the run diverged."""
+        nonlocal record
+        t1 = time.perf_counter()
+        row = {"epoch": epoch, **{f"train_{m}": v for m, v in metrics.items()}, "fit_s": fit_s}
+        diverged = not all(math.isfinite(v) for v in metrics.values())
+        if diverged:
+            state.diverged_at = epoch
+        elif epoch in snapshot_epochs:
+            snap = {"epoch": epoch, **trainer.evaluate(data.x_train, data.y_train, "train"),
+                    **trainer.evaluate(data.x_test, data.y_test, "test")}
+            snap["eval_s"] = time.perf_counter() - t1
+            state.snapshots.append(snap)
+            row.update({k: v for k, v in snap.items() if k.startswith("test_")})
+            if config.keep_weights == "all" or (config.keep_weights == "final" and epoch == config.last_epoch):
+                weights = arrays("model", trainer.variables()["model"])
+                write_npz_atomic(store.snapshot_weights_path(key, epoch), weights)
+        elif config.test_every and epoch % config.test_every == 0:
+            row.update(trainer.evaluate(data.x_test, data.y_test, "test"))
+        if not diverged and (epoch % config.probe_every == 0 or epoch in snapshot_epochs):
+            _measure(probes, trainer, epoch, state)
+        t2 = time.perf_counter()
+        row["eval_s"] = t2 - t1
+        _append(state.history, row)
+        state.epoch = epoch
+        if diverged or epoch % config.checkpoint_every == 0 or epoch in snapshot_epochs or epoch == target:
+            segment.update(epochs=[segment["epochs"][0], epoch], finished=environment.now(),
+                           wall_s=time.perf_counter() - started)
+            save_checkpoint(checkpoint, key, trainer, state)
+            state.history["save_s"][-1] = time.perf_counter() - t2
+            record = build_record(config, key, data, state)
+            store.put(record)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix({name: f"{value:.4g}" for name, value in metrics.items()}, refresh=False)
+        return diverged
+
+    n_train = len(data.y_train)
     try:
-        for epoch in range(state.epoch + 1, target + 1):
-            order = np.random.default_rng([config.seed, epoch]).permutation(len(data.y_train))
-            t0 = time.perf_counter()
-            metrics = trainer.fit_epoch(data.x_train[order], data.y_train[order], callbacks)
-            t1 = time.perf_counter()
-            row = {"epoch": epoch, **{f"train_{m}": v for m, v in metrics.items()}, "fit_s": t1 - t0}
-            diverged = not all(math.isfinite(v) for v in metrics.values())
-            if diverged:
-                state.diverged_at = epoch
-            elif epoch in snapshot_epochs:
-                snap = {"epoch": epoch, **trainer.evaluate(data.x_train, data.y_train, "train"),
-                        **trainer.evaluate(data.x_test, data.y_test, "test")}
-                snap["eval_s"] = time.perf_counter() - t1
-                state.snapshots.append(snap)
-                row.update({k: v for k, v in snap.items() if k.startswith("test_")})
-                if config.keep_weights == "all" or (config.keep_weights == "final" and epoch == config.last_epoch):
-                    write_npz_atomic(store.snapshot_weights_path(key, epoch),
-                                     arrays("model", trainer.variables()["model"]))
-            elif config.test_every and epoch % config.test_every == 0:
-                row.update(trainer.evaluate(data.x_test, data.y_test, "test"))
-            if not diverged and (epoch % config.probe_every == 0 or epoch in snapshot_epochs):
-                _measure(probes, trainer, epoch, state)
-            t2 = time.perf_counter()
-            row["eval_s"] = t2 - t1
-            _append(state.history, row)
-            state.epoch = epoch
-            if diverged or epoch % config.checkpoint_every == 0 or epoch in snapshot_epochs or epoch == target:
-                segment.update(epochs=[segment["epochs"][0], epoch], finished=environment.now(),
-                               wall_s=time.perf_counter() - started)
-                save_checkpoint(checkpoint, key, trainer, state)
-                state.history["save_s"][-1] = time.perf_counter() - t2
-                record = build_record(config, key, data, state)
-                store.put(record)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix({name: f"{value:.4g}" for name, value in metrics.items()}, refresh=False)
-            if diverged:
-                break
+        trainer.fit_epochs(data.x_train, data.y_train, range(state.epoch + 1, target + 1),
+                           lambda epoch: epoch_order(config.seed, epoch, n_train), end_epoch, callbacks)
     finally:
         if own_bar and bar is not None:
             bar.close()

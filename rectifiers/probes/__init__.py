@@ -11,7 +11,9 @@ probe once per training session, then calls it:
   its models), in inference mode. Returns a flat dict of JSON values: numbers, lists of numbers, or dicts of
   layer name -> number. Non-finite numbers are stored as null.
 - `probe.keras_callbacks() -> list`: optional Keras callbacks passed to `fit` for per-step measurements; what
-  they collect is returned by the next `measure` call.
+  they collect is returned by the next `measure` call. A classifier trains a whole session in one `fit` call, so
+  `on_train_begin`/`on_train_end` come once per session; count epochs with `on_epoch_begin`/`on_epoch_end`
+  (Keras' epoch numbers start at 0: engine epoch = Keras epoch + 1).
 
 Record schema (`results/README.md`): `record["probes"][name]` is a list of rows `{"epoch": e, **measure(...)}`,
 one per measured epoch in increasing order. Rows are saved in the checkpoint, so a resumed run's rows equal an

@@ -7,6 +7,7 @@ dataset cannot move them. A Leaky ReLU unit that is "dead" in this sense still p
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,15 +42,12 @@ def unit_activity(model, images, *, batch_size: int = 500, layers: list[str] | N
 
     Memory is bounded by one batch of pre-activations: only running per-unit maxima and counts are kept.
     """
-    import keras
-
     images = check_images(images, model)
     batch_size = check_int("batch_size", batch_size, low=1)
     names = preactivation_layers(model) if layers is None else list(layers)
     for name in names:
         check_choice("layers", name, [layer.name for layer in model.layers])
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    probe = keras.Model(inputs, [model.get_layer(name).output for name in names])
+    probe = _probe_model(model, tuple(names))
     maxima, positive, nans = [None] * len(names), [None] * len(names), [None] * len(names)
     per_example = [1] * len(names)
     for start in range(0, len(images), batch_size):
@@ -71,6 +69,21 @@ def unit_activity(model, images, *, batch_size: int = 500, layers: list[str] | N
         name: UnitActivity(name, maxima[i], positive[i] / (len(images) * per_example[i]), nans[i], len(images))
         for i, name in enumerate(names)
     }
+
+
+def _probe_model(model, names: tuple[str, ...]):
+    """A model from `model`'s input to the outputs of the layers `names`, made once per (model, names): the engine
+    probes the same model after every epoch, and building a Keras model each time cost more than measuring."""
+    import keras
+
+    made = _PROBE_MODELS.setdefault(model, {})
+    if names not in made:
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+        made[names] = keras.Model(inputs, [model.get_layer(name).output for name in names])
+    return made[names]
+
+
+_PROBE_MODELS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def dead_units(model, images, *, batch_size: int = 500) -> dict[str, np.ndarray]:

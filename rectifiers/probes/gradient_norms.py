@@ -27,11 +27,14 @@ def _gradient_function(model):
         kernels = [model.get_layer(name).kernel for name in preactivation_layers(model)]
         loss_fn = keras.losses.SparseCategoricalCrossentropy()
         signature = [tf.TensorSpec([None, *model.input_shape[1:]], tf.float32), tf.TensorSpec([None], tf.int32)]
+        # The function refers to its model weakly: a strong reference would keep every probed model (and its
+        # function) alive for good, one per run in a worker that trains hundreds of runs.
+        model_ref = weakref.ref(model)
 
         @tf.function(input_signature=signature)
         def norms(images, labels):
             with tf.GradientTape() as tape:
-                loss = loss_fn(labels, model(images, training=False))
+                loss = loss_fn(labels, model_ref()(images, training=False))
             grads = tape.gradient(loss, kernels)
             return loss, tf.stack([tf.norm(tf.cast(g, tf.float64)) for g in grads])
 
