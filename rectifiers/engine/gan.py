@@ -231,8 +231,17 @@ class Judge:
         return features.astype("float64"), probabilities.astype("float64")
 
 
+_JUDGES: dict = {}  # one judge per process: every run of a study is judged by the same stored weights
+
+
 def load_judge() -> Judge:
     """The seed CNN that judges samples (`JUDGE`), with its stored weights, from the repository's results/."""
+    if "judge" not in _JUDGES:
+        _JUDGES["judge"] = _load_judge()
+    return _JUDGES["judge"]
+
+
+def _load_judge() -> Judge:
     from .config import load_run_data, run_key
     from .run import load_model
     from .store import ResultsStore, StoreError
