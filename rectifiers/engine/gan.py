@@ -175,12 +175,21 @@ class GANTrainer(Trainer):
 
     def generate(self, n: int = N_GENERATED, seed: int = EVAL_NOISE_SEED) -> np.ndarray:
         """n generated images in [0, 1], shaped (n, 28, 28, 1), from fixed noise."""
+        from ..tf_logging import quiet_retracing
+
         noise = np.random.default_rng(seed).standard_normal((n, LATENT_DIM)).astype("float32")
-        images = self.generator.predict(noise, batch_size=self.config.eval_batch_size, verbose=0)
+        with quiet_retracing():  # predict on inputs of several sizes (grids, evaluations) traces a few times
+            images = self.generator.predict(noise, batch_size=self.config.eval_batch_size, verbose=0)
         return (images + 1.0) / 2.0
 
     def evaluate(self, x, y, prefix: str) -> dict:
         """Sample quality against the real images x (judge features), and the discriminator's accuracy on them."""
+        from ..tf_logging import quiet_retracing
+
+        with quiet_retracing():  # the judge and the discriminator see sets of several sizes: a few traces each
+            return self._evaluate(x, prefix)
+
+    def _evaluate(self, x, prefix: str) -> dict:
         generated = self.generate()
         judge = self.judge()
         key = (prefix, len(x))

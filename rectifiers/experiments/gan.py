@@ -149,6 +149,29 @@ def final_table(records) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def final_table_for_reading(records) -> pd.DataFrame:
+    """`final_table` in readers' words: intervals as text, failures as "k of n (rate, 95 % CI)"."""
+    rows = []
+    for _, row in final_table(records).iterrows():
+        fails = wilson_interval(int(row.failed), int(row.seeds))
+        rows.append({"discriminator": row.setting, "seeds": int(row.seeds),
+                     "Fréchet distance (95 % CI)": f"{_num(row['Fréchet distance'])} ({_num(row['FD low'])} to "
+                                                   f"{_num(row['FD high'])})",
+                     "digits covered (mean, fewest)": f"{row['digits covered']:.1f}, {row['fewest digits']}",
+                     "label entropy (bits)": f"{row['label entropy (bits)']:.2f}",
+                     "failed runs": fails.text()})
+    return pd.DataFrame(rows)
+
+
+def paired_differences_for_reading(records) -> pd.DataFrame:
+    """`paired_differences` in readers' words."""
+    return pd.DataFrame([{
+        "difference in Fréchet distance": d.comparison, "seeds": int(d.seeds),
+        "mean (95 % CI)": f"{_num(d['mean difference'], '+.2f')} ({_num(d.low, '+.2f')} to {_num(d.high, '+.2f')})",
+        "paired t-test p": f"{d.p:.2f}", "seeds where the first is lower": f"{d['a lower']} of {d.seeds}",
+    } for _, d in paired_differences(records).iterrows()])
+
+
 def paired_differences(records, metric: str = "test_frechet") -> pd.DataFrame:
     """Each Leaky ReLU setting minus ReLU, and α = 0.2 minus α = 0.01, paired by seed at the last snapshot: mean
     difference with its 95 % t interval, the paired t-test's p, and how many seeds went each way."""
@@ -240,11 +263,12 @@ def folk_wisdom_sentence(choice: str) -> str:
 def verdict_sentence(records, diffs, table, choice: str) -> str:
     """One sentence with the numbers: Fréchet distances, the paired differences, coverage and failures."""
     seeds = int(table.seeds.min())
-    parts = [f"{name}: Fréchet distance {table.loc[name, 'Fréchet distance']:.1f}, "
+    parts = [f"{name}: Fréchet distance {table.loc[name, 'Fréchet distance']:.2f}, "
              f"{table.loc[name, 'digits covered']:.1f} digits covered, failed "
              f"{wilson_interval(int(table.loc[name, 'failed']), int(table.loc[name, 'seeds'])).text()}"
              for name in table.index]
-    against = [f"{d.a} − ReLU {d['mean difference']:+.1f} (95 % CI {d.low:+.1f} to {d.high:+.1f})"
+    against = [f"{d.a} − ReLU {_num(d['mean difference'], '+.2f')} (95 % CI {_num(d.low, '+.2f')} to "
+               f"{_num(d.high, '+.2f')})"
                for _, d in diffs[diffs.b == "ReLU"].iterrows()]
     outcome = {"either": "no activation is distinguishable from the others in sample quality",
                "ReLU": "ReLU gave the better samples"}.get(choice, f"{choice} gave the better samples")
@@ -258,8 +282,9 @@ def guide_evidence(store=None) -> list[dict]:
     values = verdict_values(records)
     diffs = paired_differences(records)
     table = final_table(records).set_index("setting")
-    evidence = "; ".join(f"{d.a} − ReLU Fréchet distance {d['mean difference']:+.1f} (95 % CI {d.low:+.1f} to "
-                         f"{d.high:+.1f})" for _, d in diffs[diffs.b == "ReLU"].iterrows())
+    evidence = "; ".join(f"{d.a} − ReLU Fréchet distance {_num(d['mean difference'], '+.2f')} (95 % CI "
+                         f"{_num(d.low, '+.2f')} to {_num(d.high, '+.2f')})"
+                         for _, d in diffs[diffs.b == "ReLU"].iterrows())
     failures = ", ".join(f"{name} {int(row.failed)}/{int(row.seeds)}" for name, row in table.iterrows())
     return [{
         "situation": "GAN discriminator",
@@ -271,6 +296,11 @@ def guide_evidence(store=None) -> list[dict]:
         "section": SECTION,
         "studies": [STUDY],
     }]
+
+
+def _num(value: float, spec: str = ".2f") -> str:
+    """A number for readers: a real minus sign, no "−0.00"."""
+    return format(value + 0.0, spec).replace("-", "−")
 
 
 def _tag(name: str) -> str:

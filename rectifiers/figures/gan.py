@@ -83,13 +83,13 @@ def quality_figure(records) -> go.Figure:
             fig.add_trace(go.Scatter(x=mean.index, y=mean.values, mode="lines+markers", name=f"{name} (mean)",
                                      legendgroup=name, line=dict(color=colour, width=MEANS_WIDTH), visible=m == 0))
             owner.append(m)
-    steps = [dict(method="update", label=label.split(" (")[0],
+    steps = [dict(method="update", label=("Fréchet distance", "digits covered", "label entropy")[m],
                   args=[{"visible": [o == m for o in owner]}, {"yaxis.title.text": label}])
              for m, (_, label) in enumerate(measures)]
     fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="measure: "), pad=dict(t=50))])
     finish(fig, title="Sample quality over training (1,000 generated digits, judged by the seed CNN)", x="epoch",
            y=measures[0][1], height=500)
-    fig.update_layout(legend=dict(orientation="h", y=-0.45))
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
     return fig
 
 
@@ -113,11 +113,11 @@ def loss_figure(records) -> go.Figure:
     steps = [dict(method="update", label=str(seed), args=[{"visible": [o == k for o in owner]}])
              for k, seed in enumerate(seeds)]
     fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="seed: "), pad=dict(t=50))])
-    finish(fig, title="Losses over training", x="", y="", height=560)
+    finish(fig, title="Losses over training", x="", y="", height=600)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     fig.update_yaxes(title_text="loss (nats)", row=1, col=1)
     fig.update_yaxes(title_text="loss (nats)", row=2, col=1)
-    fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0), margin=dict(t=110))
     return fig
 
 

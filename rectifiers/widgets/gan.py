@@ -32,7 +32,7 @@ def run_figure(record: dict, epoch: int, names=None) -> go.Figure:
     fig.add_trace(go.Image(source=f"data:image/png;base64,{grids[epoch]}", hoverinfo="skip"), row=1, col=1)
     colour = setting_colour(name, names)
     for column, dash in (("train_d_loss", "solid"), ("train_g_loss", "dot")):
-        fig.add_trace(go.Scatter(x=history["epoch"], y=history[column], mode="lines", line=dict(color=colour,
+        fig.add_trace(go.Scatter(x=history["epoch"], y=history[column], mode="lines+markers", line=dict(color=colour,
                                  dash=dash), name=column.replace("train_", "").replace("_", " ")), row=1, col=2)
     if epoch:
         fig.add_vline(x=epoch, line=dict(color="#777", dash="dash"), row=1, col=2)
