@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,3 +183,16 @@ def test_guide_evidence_from_the_stored_study():
     expected, _ = gan.recommendation(gan.paired_differences(records), gan.final_table(records))
     assert entry["recommendation"] == expected
     assert "Fréchet distance" in entry["evidence"] and "95 % CI" in entry["evidence"]
+
+
+def test_the_fresh_pair_explorer_trains_only_when_asked():
+    from rectifiers.data import load_dataset
+    from rectifiers.widgets.gan import fresh_pair_explorer
+
+    data = load_dataset("mnist", n_train=128, n_test=50, seed=0)
+    box = fresh_pair_explorer(data, epochs=(1,), seed=0, setting="ReLU")
+    assert box.output.outputs == () and "Press Train" in box.busy.value  # a book build trains nothing
+    box.button.click()  # without a kernel the training runs at once
+    (shown,) = box.output.outputs
+    assert "ReLU, seed 0" in str(shown["data"]["application/vnd.plotly.v1+json"]["layout"]["title"])
+    assert any((Path(box.scratch.name) / "runs").glob("*.json"))  # trained into the scratch store, not results/

@@ -44,6 +44,7 @@ def study(*, seeds=None, epochs=None, n_train=None, n_test=None):
     values = read_yaml(REPOSITORY / STUDY, what="study file")
     changes = {"seeds": seeds, "epochs": epochs, "n_train": n_train, "n_test": n_test}
     changes = {k: (None if k.startswith("n_") and v == 0 else v) for k, v in changes.items() if v is not None}
+    changes = {k: v for k, v in changes.items() if v != values.get(k)}  # the stored study keeps its name
     if changes:
         values = {**values, **changes, "name": values["name"] + "_custom"}
         values["probe_every"] = max(values["epochs"])
@@ -238,13 +239,21 @@ def verdict_values(records) -> dict:
         tag = f"{_tag(d.a)}_vs_{_tag(d.b)}"
         values.update({f"gan_diff_{tag}": d["mean difference"], f"gan_diff_{tag}_low": d.low,
                        f"gan_diff_{tag}_high": d.high, f"gan_diff_{tag}_p": d.p,
-                       f"gan_diff_{tag}_a_lower": d["a lower"]})
+                       f"gan_diff_{tag}_a_lower": d["a lower"], f"gan_diff_{tag}_b_lower": d["b lower"]})
+    values["gan_directions"] = direction_sentence(diffs)
     choice, rule = recommendation(diffs, final_table(records))
     values["gan_recommendation"], values["gan_rule"] = choice, rule
     values["gan_verdict"] = verdict_sentence(records, diffs, table, choice)
     values["gan_folk_wisdom"] = folk_wisdom_sentence(choice)
     # Python numbers, so that glued text reads 3.9, not np.float64(3.9).
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
+
+
+def direction_sentence(differences: pd.DataFrame) -> str:
+    """Seed by seed, which setting had the lower Fréchet distance, for each comparison with ReLU."""
+    return " ".join(f"{d.a} had the lower Fréchet distance in {d['a lower']} of {d.seeds} seeds, ReLU in "
+                    f"{d['b lower']} (paired t-test p = {d.p:.2f})."
+                    for _, d in differences[differences.b == "ReLU"].iterrows())
 
 
 def folk_wisdom_sentence(choice: str) -> str:

@@ -83,13 +83,16 @@ def quality_figure(records) -> go.Figure:
             fig.add_trace(go.Scatter(x=mean.index, y=mean.values, mode="lines+markers", name=f"{name} (mean)",
                                      legendgroup=name, line=dict(color=colour, width=MEANS_WIDTH), visible=m == 0))
             owner.append(m)
+    # The Fréchet distance falls by orders of magnitude in the first epochs: a log axis shows the later epochs.
     steps = [dict(method="update", label=("Fréchet distance", "digits covered", "label entropy")[m],
-                  args=[{"visible": [o == m for o in owner]}, {"yaxis.title.text": label}])
+                  args=[{"visible": [o == m for o in owner]},
+                        {"yaxis.title.text": label, "yaxis.type": "log" if m == 0 else "linear"}])
              for m, (_, label) in enumerate(measures)]
     fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="measure: "), pad=dict(t=50))])
     finish(fig, title="Sample quality over training (1,000 generated digits, judged by the seed CNN)", x="epoch",
            y=measures[0][1], height=500)
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
+    fig.update_yaxes(type="log")
     return fig
 
 

@@ -63,9 +63,9 @@ def stored_run_explorer(records) -> W.VBox:
 
 def fresh_pair_explorer(data, *, epochs=(1, 2), seed: int = 0, setting: str = "Leaky ReLU (α=0.2)",
                         settings=("ReLU", "Leaky ReLU (α=0.01)", "Leaky ReLU (α=0.2)")) -> W.VBox:
-    """Train a new pair now (on `data`, keep it small) for the chosen activation and seed, and draw it. Every new
-    choice trains once (a busy line says so; moves made meanwhile replace each other); runs go to a temporary
-    store, never to results/."""
+    """Train a new pair (on `data`) for the chosen activation and seed when the Train button is pressed, and draw
+    it. Nothing trains before that, so a book build costs nothing; presses made while one trains replace each
+    other. Runs go to a temporary store, never to results/."""
     from ..engine import ResultsStore, RunConfig, load_study, train
     from ..engine.study import REPOSITORY
 
@@ -94,10 +94,11 @@ def fresh_pair_explorer(data, *, epochs=(1, 2), seed: int = 0, setting: str = "L
         busy.value = "" if error is None else f"<b>Training failed:</b> {error}"
 
     updates = LatestWins(draw, on_busy=show_busy, on_done=show_done)
-    for widget in controls.values():
-        widget.observe(lambda _: updates.submit((controls["name"].value, controls["seed"].value)), names="value")
-    draw((controls["name"].value, controls["seed"].value))
-    notice = [static_notice("Changing these controls (each change trains a GAN)")] if static_book() else []
-    box = W.VBox([*notice, W.HBox(list(controls.values())), busy, output])
-    box.output, box.updates, box.busy, box.scratch = output, updates, busy, scratch
+    button = W.Button(description="Train", button_style="primary", tooltip="train this pair now")
+    button.on_click(lambda _: updates.submit((controls["name"].value, controls["seed"].value)))
+    busy.value = (f"<i>Press Train to train a pair for {epochs[-1]} epoch(s) on {len(data.y_train):,} images "
+                  "(tens of seconds to minutes on a laptop).</i>")
+    notice = [static_notice("Training a pair")] if static_book() else []
+    box = W.VBox([*notice, W.HBox([*controls.values(), button]), busy, output])
+    box.output, box.updates, box.busy, box.scratch, box.button = output, updates, busy, scratch, button
     return box
