@@ -84,7 +84,7 @@ def quality_figure(records) -> go.Figure:
                                      legendgroup=name, line=dict(color=colour, width=MEANS_WIDTH), visible=m == 0))
             owner.append(m)
     # The Fréchet distance falls by orders of magnitude in the first epochs: a log axis shows the later epochs.
-    steps = [dict(method="update", label=("Fréchet distance", "digits covered", "label entropy")[m],
+    steps = [dict(method="update", label=("Fréchet", "digits", "entropy")[m],
                   args=[{"visible": [o == m for o in owner]},
                         {"yaxis.title.text": label, "yaxis.type": "log" if m == 0 else "linear"}])
              for m, (_, label) in enumerate(measures)]
