@@ -103,6 +103,18 @@ CNN_COMPARISON = {
 }
 """Chapter 4 (notebooks/04_cnn_comparison.ipynb)."""
 
+GAN_DISCRIMINATORS = {
+    "mode": OneOf(("stored", "train")),
+    "results_dir": Text("a folder path, or empty for the repository's results/"),
+    "seeds": Range(0, None, unique=True, min_items=2),
+    "epochs": Range(1, None, increasing=True),
+    "n_train": Range(0, 60_000, note="0: every training image available"),
+    "n_test": Range(0, 10_000, note="0: the whole test set"),
+    "live_n_train": Range(64, 60_000, note="at least one batch of 64"),
+    "live_epochs": Range(1, 20),
+}
+"""Chapter 5, section GAN discriminators (notebooks/05_1_gan_discriminators.ipynb)."""
+
 DECISION_GUIDE = {
     "results_dir": Text("a folder path, or empty for the repository's results/"),
 }
@@ -113,6 +125,7 @@ RULES = {
     "02_saturation_gradients": SATURATION_GRADIENTS,
     "03_dying_relu": DYING_RELU,
     "04_cnn_comparison": CNN_COMPARISON,
+    "05_1_gan_discriminators": GAN_DISCRIMINATORS,
     "07_decision_guide": DECISION_GUIDE,
 }
 """Each notebook's rules, by file name."""

@@ -3,7 +3,7 @@
 API (stable; other modules and the chapters import from here):
 
 - `RunConfig(...)`: a frozen, validated run: `model` (a family of `FAMILIES`: "seed_cnn"; "mlp" with `depth`,
-  `width`, `initializer`, `init_scale`, `bias`), dataset, n_train/n_test/data_seed, activation/alpha, seed,
+  `width`, `initializer`, `init_scale`, `bias`; "dcgan", a GAN trained by `gan.GANTrainer`), dataset, n_train/n_test/data_seed, activation/alpha, seed,
   optimizer/learning_rate/batch_size, `epochs` (snapshot epochs), `probes` (names in `rectifiers.probes.PROBES`)
   and `probe_every`; recording settings checkpoint_every, test_every, eval_batch_size, keep_weights (not in the key).
   `run_key(config, data)`, `experiment(config, data)`, `load_run_data(config)`.

@@ -95,8 +95,9 @@ def _list_runs(store) -> int:
     records, problems = store.scan()
     for r in sorted(records, key=lambda r: r["key"]):
         last = r["snapshots"][-1] if r["snapshots"] else {}
-        acc = f"test acc {last['test_accuracy']:.4f} at epoch {last['epoch']}" if "test_accuracy" in last \
-            else "no snapshot yet"
+        acc = (f"test acc {last['test_accuracy']:.4f} at epoch {last['epoch']}" if "test_accuracy" in last
+               else f"test Fréchet {last['test_frechet']:.2f} at epoch {last['epoch']}" if "test_frechet" in last
+               else "no snapshot yet")
         if r["status"] == "diverged":
             acc = f"diverged at epoch {r['diverged_at']}"
         print(f"{r['key']}  {r['status']:<8} {r['epochs_done']:>5} epochs  {acc}")

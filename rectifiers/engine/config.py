@@ -152,6 +152,8 @@ def experiment(config: RunConfig, data: Dataset) -> dict:
     if config.activation not in SLOPED:
         out["alpha"] = None  # so a ReLU run is one run whatever α a study grid lists
     out.update({name: getattr(config, name) for name in family(config.model).options})
+    if family(config.model).constants:
+        out["family_constants"] = family(config.model).constants
     if config.probes:
         out["probes"], out["probe_every"] = list(config.probes), config.probe_every
     out["n_train"], out["n_test"] = len(data.y_train), len(data.y_test)

@@ -197,3 +197,6 @@ TRAINERS: dict[str, type[Trainer]] = {"classifier": ClassifierTrainer}
 def make_trainer(config) -> Trainer:
     """The trainer of `config`'s model family, with its model(s) built from the config's seed."""
     return TRAINERS[config.trainer](config)
+
+
+from . import gan  # noqa: E402,F401 - registers TRAINERS["gan"] (imports nothing heavy)

@@ -9,7 +9,8 @@ probe once per training session, then calls it:
 - `probe.measure(trainer, epoch) -> dict`: called at epoch 0 (before training), every `probe_every` epochs and at
   every snapshot epoch, after the epoch's training step; `trainer.model` is the Keras model (for a GAN trainer,
   its models), in inference mode. Returns a flat dict of JSON values: numbers, lists of numbers, or dicts of
-  layer name -> number. Non-finite numbers are stored as null.
+  layer name -> number (or a short string, e.g. `generated_digits`' base64 PNG). Non-finite numbers are stored
+  as null.
 - `probe.keras_callbacks() -> list`: optional Keras callbacks passed to `fit` for per-step measurements; what
   they collect is returned by the next `measure` call. A classifier trains a whole session in one `fit` call, so
   `on_train_begin`/`on_train_end` come once per session; count epochs with `on_epoch_begin`/`on_epoch_end`
@@ -76,3 +77,5 @@ class WeightNorms(Probe):
 
 # The probes of Chapters 2–3 (dead_units, gradient_norms, activation_stats): see chapter_probes.py.
 from . import chapter_probes  # noqa: E402,F401
+# The GAN's sample grids (generated_digits): see gan_samples.py.
+from . import gan_samples  # noqa: E402,F401

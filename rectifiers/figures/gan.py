@@ -1,0 +1,156 @@
+"""Chapter 5's GAN figures: generated digits per setting, seed and epoch; sample quality and losses over training.
+
+Settings keep the book's colours: ReLU blue, Leaky ReLU α = 0.01 red, other slopes in `slope_colour`'s shades.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..experiments import gan
+from .common import finish, slope_colour
+
+MEANS_WIDTH = 4
+
+
+def setting_colour(name: str, names) -> str:
+    """The book's colour of a discriminator setting ('ReLU', 'Leaky ReLU (α=0.2)', ...)."""
+    alphas = [_alpha(n) for n in names]
+    return slope_colour(_alpha(name), alphas)
+
+
+def _alpha(name: str) -> float:
+    return 0.0 if name == "ReLU" else float(name.split("=")[1].rstrip(")"))
+
+
+def sample_grid_figure(records) -> go.Figure:
+    """The 5 × 5 grids of generated digits: one column per setting, one row per seed; the slider picks the epoch
+    (0 = before training). The same noise everywhere, so a column compares seeds and a row compares settings."""
+    grids = gan.sample_grids(records)
+    names = gan.settings(records)
+    seeds = sorted({seed for _, seed, _ in grids})
+    epochs = sorted({epoch for *_, epoch in grids})
+    cells = [(seed, name) for seed in seeds for name in names]
+    fig = make_subplots(rows=len(seeds), cols=len(names), column_titles=[_short(n) for n in names],
+                        row_titles=[f"seed {s}" for s in seeds], horizontal_spacing=0.02, vertical_spacing=0.015)
+
+    def source(seed, name, epoch):
+        png = grids.get((name, seed, epoch))
+        return f"data:image/png;base64,{png}" if png else ""
+
+    last = epochs[-1]
+    for i, (seed, name) in enumerate(cells):
+        fig.add_trace(go.Image(source=source(seed, name, last), name=f"{name}, seed {seed}",
+                               hovertemplate=f"{name}, seed {seed}<extra></extra>"),
+                      row=i // len(names) + 1, col=i % len(names) + 1)
+    steps = [dict(method="restyle", label=str(e), args=[{"source": [source(s, n, e) for s, n in cells]}])
+             for e in epochs]
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(sliders=[dict(active=len(epochs) - 1, steps=steps, currentvalue=dict(prefix="epoch: "),
+                                    pad=dict(t=20))])
+    finish(fig, title="Generated digits (same noise in every panel)", x="", y="", height=170 * len(seeds) + 160)
+    fig.update_layout(margin=dict(l=10, r=30, t=70, b=10))
+    return fig
+
+
+def _short(name: str) -> str:
+    return name.replace("Leaky ReLU ", "Leaky ")
+
+
+def quality_figure(records) -> go.Figure:
+    """Fréchet distance, digits covered and label entropy over the snapshot epochs: one thin line per seed, a thick
+    one for the mean of each setting; the slider picks the measure."""
+    frame = gan.snapshots(records)
+    names = gan.settings(records)
+    measures = [("test_frechet", "Fréchet distance (judge features; lower is better)"),
+                ("test_coverage", "digits covered, of 10"),
+                ("test_label_entropy", "entropy of the judge's labels (bits; 3.32 = all ten equally)")]
+    fig = go.Figure()
+    owner = []
+    for m, (column, _) in enumerate(measures):
+        for name in names:
+            part = frame[frame.setting == name]
+            colour = setting_colour(name, names)
+            for seed, run in part.groupby("seed"):
+                fig.add_trace(go.Scatter(x=run.epoch, y=run[column], mode="lines", line=dict(color=colour, width=1),
+                                         opacity=0.45, name=f"{name}, seed {seed}", legendgroup=name,
+                                         showlegend=False, visible=m == 0))
+                owner.append(m)
+            mean = part.groupby("epoch")[column].mean()
+            fig.add_trace(go.Scatter(x=mean.index, y=mean.values, mode="lines+markers", name=f"{name} (mean)",
+                                     legendgroup=name, line=dict(color=colour, width=MEANS_WIDTH), visible=m == 0))
+            owner.append(m)
+    # The Fréchet distance falls by orders of magnitude in the first epochs: a log axis shows the later epochs.
+    steps = [dict(method="update", label=("Fréchet", "digits", "entropy")[m],
+                  args=[{"visible": [o == m for o in owner]},
+                        {"yaxis.title.text": label, "yaxis.type": "log" if m == 0 else "linear"}])
+             for m, (_, label) in enumerate(measures)]
+    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="measure: "), pad=dict(t=50))])
+    finish(fig, title="Sample quality over training (1,000 generated digits, judged by the seed CNN)", x="epoch",
+           y=measures[0][1], height=500)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
+    fig.update_yaxes(type="log")
+    return fig
+
+
+def loss_figure(records) -> go.Figure:
+    """Discriminator and generator losses per epoch (means over the epoch's batches), one panel each; the slider
+    picks the seed, the three settings drawn together."""
+    frame = gan.losses(records)
+    names = gan.settings(records)
+    seeds = sorted(frame.seed.unique())
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("discriminator loss (real + generated)", "generator loss (non-saturating)"))
+    owner = []
+    for k, seed in enumerate(seeds):
+        for name in names:
+            run = frame[(frame.seed == seed) & (frame.setting == name)]
+            for row, column in ((1, "d_loss"), (2, "g_loss")):
+                fig.add_trace(go.Scatter(x=run.epoch, y=run[column], mode="lines", name=name, legendgroup=name,
+                                         showlegend=row == 1, visible=k == 0,
+                                         line=dict(color=setting_colour(name, names), width=2)), row=row, col=1)
+                owner.append(k)
+    steps = [dict(method="update", label=str(seed), args=[{"visible": [o == k for o in owner]}])
+             for k, seed in enumerate(seeds)]
+    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="seed: "), pad=dict(t=50))])
+    finish(fig, title="Losses over training", x="", y="", height=600)
+    fig.update_xaxes(title_text="epoch", row=2, col=1)
+    fig.update_yaxes(title_text="loss (nats)", row=1, col=1)
+    fig.update_yaxes(title_text="loss (nats)", row=2, col=1)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0), margin=dict(t=110))
+    return fig
+
+
+def paired_figure(records) -> go.Figure:
+    """Fréchet distance at the last epoch, one line per seed across the settings (paired), failed runs as crosses."""
+    names = gan.settings(records)
+    final = gan._final(records)
+    failed = {(gan.setting(r), r["config"]["seed"]) for r in records if gan.failed(r)}
+    fig = go.Figure()
+    for seed, run in final.groupby("seed"):
+        run = run.set_index("setting").reindex(names)
+        fig.add_trace(go.Scatter(x=[_short(n) for n in names], y=run.test_frechet, mode="lines", showlegend=False,
+                                 line=dict(color="#999", width=1), hoverinfo="skip"))
+    for name in names:
+        part = final[final.setting == name]
+        symbols = ["x" if (name, s) in failed else "circle" for s in part.seed]
+        fig.add_trace(go.Scatter(x=[_short(name)] * len(part), y=part.test_frechet, mode="markers", name=name,
+                                 marker=dict(color=setting_colour(name, names), size=11, symbol=symbols),
+                                 text=[f"seed {s}" for s in part.seed],
+                                 hovertemplate="%{text}: %{y:.1f}<extra>" + name + "</extra>"))
+    finish(fig, title="Fréchet distance at the last epoch, paired by seed (× = failed run)",
+           x="discriminator activation", y="Fréchet distance (judge features; lower is better)", height=430)
+    return fig
+
+
+def decode_grid(png: str) -> np.ndarray:
+    """A stored grid (base64 PNG) as a uint8 array, e.g. to check it or to redraw it."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(png))))

@@ -1,0 +1,198 @@
+"""Chapter 5's GAN: the engine's dcgan family and GANTrainer (pairing, exact resume, metrics), the analysis
+(failure rule, paired differences, the decision guide's entry) and its figures."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rectifiers.engine import ResultsStore, RunConfig, train
+from rectifiers.engine import gan as engine_gan
+from rectifiers.experiments import gan
+
+TINY = dict(model="dcgan", epochs=(1, 2), n_train=128, n_test=100, batch_size=64, learning_rate=2e-4,
+            probes=("generated_digits",), probe_every=2, test_every=0, keep_weights="none")
+
+
+# --- metrics -------------------------------------------------------------------------------------------------------
+
+
+def test_frechet_distance_of_gaussians():
+    rng = np.random.default_rng(0)
+    sigma = np.cov(rng.normal(size=(500, 4)), rowvar=False)
+    assert engine_gan.frechet_distance(np.zeros(4), sigma, np.zeros(4), sigma) == pytest.approx(0, abs=1e-8)
+    # 1-D: (μ1 − μ2)² + σ1² + σ2² − 2 σ1 σ2 = 1 + 1 + 4 − 4 = 2.
+    assert engine_gan.frechet_distance(np.zeros(1), np.eye(1), np.ones(1), 4 * np.eye(1)) == pytest.approx(2.0)
+    # Diagonal: the sum over coordinates of the 1-D distances.
+    d = engine_gan.frechet_distance(np.zeros(2), np.diag([1.0, 9.0]), np.array([0.0, 2.0]), np.diag([4.0, 1.0]))
+    assert d == pytest.approx((1 + 4 - 4) + (4 + 9 + 1 - 6))
+
+
+def test_coverage_and_label_entropy():
+    uniform = np.repeat(np.arange(10), 100)
+    assert engine_gan.coverage(uniform) == 10
+    assert engine_gan.label_entropy(uniform) == pytest.approx(np.log2(10))
+    one_digit = np.full(1000, 3)
+    assert engine_gan.coverage(one_digit) == 1 and engine_gan.label_entropy(one_digit) == 0.0
+    # 19 of 1,000 images (1.9 %) are below the 2 % share: not covered; 20 are.
+    labels = np.concatenate([np.full(961, 0), np.full(19, 1), np.full(20, 2)])
+    assert engine_gan.coverage(labels) == 2
+
+
+# --- the engine: pairing and exact resume --------------------------------------------------------------------------
+
+
+def test_paired_runs_start_from_the_same_weights_and_differ_only_in_the_activation():
+    from rectifiers.engine.trainers import make_trainer
+
+    relu = make_trainer(RunConfig(activation="relu", seed=3, **TINY))
+    leaky = make_trainer(RunConfig(activation="leaky_relu", alpha=0.2, seed=3, **TINY))
+    other = make_trainer(RunConfig(activation="relu", seed=4, **TINY))
+    for a, b, c in zip(relu.model.variables, leaky.model.variables, other.model.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert any(not np.array_equal(a.numpy(), c.numpy()) for a, c in zip(relu.model.variables,
+                                                                       other.model.variables))
+    assert leaky.discriminator.get_layer("act1").negative_slope == pytest.approx(0.2)
+    assert relu.generator.get_layer("relu1") is not None  # the generator is ReLU in every run
+
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """A ReLU and a Leaky ReLU (0.2) run of seed 0, and the ReLU run trained again in two sessions."""
+    root = tmp_path_factory.mktemp("gan")
+    relu = train(RunConfig(activation="relu", seed=0, **TINY), store=ResultsStore(root / "a"), progress=False)
+    leaky = train(RunConfig(activation="leaky_relu", alpha=0.2, seed=0, **TINY), store=ResultsStore(root / "a"),
+                  progress=False)
+    split = ResultsStore(root / "b")
+    train(RunConfig(activation="relu", seed=0, **TINY), store=split, until_epoch=1, progress=False)
+    resumed = train(RunConfig(activation="relu", seed=0, **TINY), store=split, progress=False)
+    return relu, leaky, resumed
+
+
+def test_a_resumed_gan_run_repeats_the_uninterrupted_one(tiny_runs):
+    relu, _, resumed = tiny_runs
+    assert len(resumed["segments"]) == 2 and relu["status"] == resumed["status"] == "complete"
+    for name in ("train_d_loss", "train_g_loss", "train_d_real", "train_d_fake"):
+        assert resumed["history"][name] == relu["history"][name]
+    assert resumed["snapshots"][-1]["test_frechet"] == relu["snapshots"][-1]["test_frechet"]
+    assert resumed["probes"] == relu["probes"]
+
+
+def test_a_gan_record_holds_losses_metrics_and_digit_grids(tiny_runs):
+    from rectifiers.figures.gan import decode_grid
+
+    relu, leaky, _ = tiny_runs
+    assert relu["key"].startswith("mnist-dcgan-relu-s0-") and leaky["key"].startswith("mnist-dcgan-leaky_relu-a0.2")
+    assert relu["experiment"]["family_constants"]["judge"]["epoch"] == engine_gan.JUDGE["epoch"]
+    snap = relu["snapshots"][-1]
+    assert set(snap) >= {f"{p}_{m}" for p in ("train", "test") for m in engine_gan.GANTrainer.EVAL_METRICS}
+    assert snap["test_frechet"] > 0 and 1 <= snap["test_coverage"] <= 10
+    rows = relu["probes"]["generated_digits"]
+    assert [r["epoch"] for r in rows] == [0, 1, 2]
+    assert decode_grid(rows[-1]["png"]).shape == (140, 140)
+    # Same seed, same batches and noise: the first discriminator step sees the same images, yet the activation
+    # changes what the discriminator computes.
+    assert relu["history"]["train_d_loss"] != leaky["history"]["train_d_loss"]
+
+
+# --- the analysis: failure rule, paired differences, recommendation ------------------------------------------------
+
+
+def _fake_study(template, frechet: dict[str, list[float]], coverage=None):
+    """Records shaped like the study's, with the given final Fréchet distances per setting and seed."""
+    records = []
+    for name, values in frechet.items():
+        for seed, value in enumerate(values):
+            r = copy.deepcopy(template)
+            r["config"]["seed"] = seed
+            r["config"]["activation"] = "relu" if name == "ReLU" else "leaky_relu"
+            r["config"]["alpha"] = 0.01 if name == "ReLU" else float(name.split("=")[1][:-1])
+            r["snapshots"][-1]["test_frechet"] = value
+            r["snapshots"][-1]["test_coverage"] = (coverage or {}).get((name, seed), 10.0)
+            r["snapshots"][-1]["test_d_accuracy"] = 0.8
+            records.append(r)
+    return records
+
+
+def test_failure_rule(tiny_runs):
+    relu, *_ = tiny_runs
+    (ok, collapsed) = _fake_study(relu, {"ReLU": [10.0, 10.0]}, coverage={("ReLU", 1): 7.0})
+    assert not gan.failed(ok) and gan.failed(collapsed)
+    lost = copy.deepcopy(ok)
+    lost["snapshots"][-1]["test_d_accuracy"] = 0.995
+    assert gan.failed(lost)
+    diverged = {**copy.deepcopy(ok), "status": "diverged"}
+    assert gan.failed(diverged)
+    with pytest.raises(ValueError, match="only an ended run"):
+        gan.failed({**copy.deepcopy(ok), "status": "partial"})
+
+
+def test_paired_differences_and_the_recommendation_follow_the_data(tiny_runs):
+    relu, *_ = tiny_runs
+    clear = _fake_study(relu, {"ReLU": [30, 32, 35, 31, 33], "Leaky ReLU (α=0.01)": [29, 33, 34, 32, 32],
+                               "Leaky ReLU (α=0.2)": [20, 21, 26, 22, 23]})
+    diffs = gan.paired_differences(clear).set_index("comparison")
+    row = diffs.loc["Leaky ReLU (α=0.2) − ReLU"]
+    assert row["mean difference"] == pytest.approx(-9.8) and row.high < 0 and row["a lower"] == 5
+    assert "Leaky ReLU (α=0.2) − Leaky ReLU (α=0.01)" in diffs.index
+    choice, rule = gan.recommendation(gan.paired_differences(clear), gan.final_table(clear))
+    assert choice == "Leaky ReLU (α=0.2)" and "either" in rule
+
+    noisy = _fake_study(relu, {"ReLU": [30, 20, 35, 25, 33], "Leaky ReLU (α=0.01)": [29, 33, 24, 32, 30],
+                               "Leaky ReLU (α=0.2)": [31, 22, 30, 27, 35]})
+    assert gan.recommendation(gan.paired_differences(noisy), gan.final_table(noisy))[0] == "either"
+    worse = _fake_study(relu, {"ReLU": [20, 21, 22, 23, 24], "Leaky ReLU (α=0.01)": [30, 31, 33, 34, 35],
+                               "Leaky ReLU (α=0.2)": [25, 27, 26, 28, 30]})
+    assert gan.recommendation(gan.paired_differences(worse), gan.final_table(worse))[0] == "ReLU"
+    values = gan.verdict_values(worse)
+    assert values["gan_recommendation"] == "ReLU" and "ReLU gave the better samples" in values["gan_verdict"]
+    assert values["gan_diff_leaky02_vs_relu"] == pytest.approx(5.2)
+
+
+def test_figures_draw_every_run_and_their_sliders_agree(tiny_runs):
+    from rectifiers.figures import gan as plots
+
+    relu, leaky, _ = tiny_runs
+    records = [relu, leaky]
+    grid = plots.sample_grid_figure(records)
+    assert len(grid.data) == 2 and [s.label for s in grid.layout.sliders[0].steps] == ["0", "1", "2"]
+    assert all(len(s.args[0]["source"]) == 2 for s in grid.layout.sliders[0].steps)
+    quality = plots.quality_figure(records)
+    assert len(quality.layout.sliders[0].steps) == 3
+    for step in quality.layout.sliders[0].steps:
+        assert len(step.args[0]["visible"]) == len(quality.data)
+    losses = plots.loss_figure(records)
+    assert [s.label for s in losses.layout.sliders[0].steps] == ["0"]
+
+
+# --- the decision guide ---------------------------------------------------------------------------------------------
+
+
+def test_guide_evidence_from_the_stored_study():
+    try:
+        records = gan.load_records(gan.study())
+    except FileNotFoundError as error:
+        pytest.fail(f"the GAN study is not stored: {error}")
+    (entry,) = gan.guide_evidence()
+    assert set(entry) >= {"situation", "recommendation", "evidence", "seeds", "section", "studies"}
+    assert entry["situation"] == "GAN discriminator" and entry["section"] == "ch5-gan"
+    assert entry["studies"] == [gan.STUDY] and entry["seeds"] >= 5
+    expected, _ = gan.recommendation(gan.paired_differences(records), gan.final_table(records))
+    assert entry["recommendation"] == expected
+    assert "Fréchet distance" in entry["evidence"] and "95 % CI" in entry["evidence"]
+
+
+def test_the_fresh_pair_explorer_trains_only_when_asked():
+    from rectifiers.data import load_dataset
+    from rectifiers.widgets.gan import fresh_pair_explorer
+
+    data = load_dataset("mnist", n_train=128, n_test=50, seed=0)
+    box = fresh_pair_explorer(data, epochs=(1,), seed=0, setting="ReLU")
+    assert box.output.outputs == () and "Press Train" in box.busy.value  # a book build trains nothing
+    box.button.click()  # without a kernel the training runs at once
+    (shown,) = box.output.outputs
+    assert "ReLU, seed 0" in str(shown["data"]["application/vnd.plotly.v1+json"]["layout"]["title"])
+    assert any((Path(box.scratch.name) / "runs").glob("*.json"))  # trained into the scratch store, not results/
