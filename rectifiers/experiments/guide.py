@@ -17,9 +17,11 @@ from pathlib import Path
 from ..engine.study import REPOSITORY
 
 SOURCES = (
-    "rectifiers.experiments.guide:cnn_evidence",
+    ("standard", "rectifiers.experiments.guide:cnn_evidence", "a standard CNN"),
+    ("gan", "rectifiers.experiments.gan:guide_evidence", "GAN discriminator"),
 )
-"""Where the guide's measured rows come from, as 'module:function', in the order the guide shows them."""
+"""The guide's measured rows, in the order it shows them: (id, 'module:function', the start of the row's
+`situation`). A function may return several rows; each is picked by the start of its situation."""
 
 
 @dataclass(frozen=True)
@@ -38,15 +40,21 @@ class GuideRow:
         if missing:
             raise ValueError(f"a guide row lacks {', '.join(missing)}: {values!r}")
         return cls(**{**{k: values[k] for k in cls.__dataclass_fields__}, "studies": tuple(values["studies"])})
+        # Other keys (e.g. a source's `rule`) are the source's own: the guide shows the fields above.
 
 
 def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     """The measured rows of every source, then the default slopes; each row's study files must exist."""
-    rows = []
-    for source in sources:
-        module, function = source.split(":")
-        for values in getattr(importlib.import_module(module), function)(store):
-            rows.append(GuideRow.from_dict(values))
+    rows, computed = [], {}
+    for id_, source, situation in sources:
+        if source not in computed:
+            module, function = source.split(":")
+            computed[source] = getattr(importlib.import_module(module), function)(store)
+        found = [v for v in computed[source] if v["situation"].startswith(situation)]
+        if len(found) != 1:
+            raise ValueError(f"{source} gives {len(found)} rows whose situation starts with {situation!r}; "
+                             f"its situations: {[v['situation'] for v in computed[source]]}")
+        rows.append(GuideRow.from_dict({**found[0], "id": id_}))
     rows.append(default_slopes_row())
     for row in rows:
         for study in row.studies:
@@ -71,10 +79,11 @@ def cnn_evidence(store=None) -> list[dict]:
     verdicts = comparison.seed_noise_verdicts(snapshots, alpha)
     last = verdicts[(verdicts.metric == "test_accuracy") & (verdicts.epoch == verdicts.epoch.max())].iloc[0]
     recommendation = recommend(last.better, last.verdict == "distinguishable from seed noise", alpha)
+    signed = lambda v: f"{v + 0.0:+.2f}".replace("-", "−")  # noqa: E731 - a real minus sign
     evidence = (f"after {int(last.epoch):,} epochs, ReLU's test accuracy relative to Leaky ReLU (α = {alpha:g}) is "
-                f"{last.shown:+.2f} % (95 % CI {last.shown_low:+.2f} to {last.shown_high:+.2f} %, "
+                f"{signed(last.shown)} % (95 % CI {signed(last.shown_low)} to {signed(last.shown_high)} %, "
                 f"{int(last.n_seeds)} paired seeds): {last.verdict}")
-    return [dict(id="standard", situation="a standard CNN at a normal learning rate (the seed article's network, Adam 0.001, MNIST)",
+    return [dict(situation="a standard CNN at a normal learning rate (the seed article's network, Adam 0.001, MNIST)",
                  recommendation=recommendation, evidence=evidence, seeds=int(last.n_seeds), section="ch4-seeds",
                  studies=[path])]
 
