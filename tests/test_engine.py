@@ -96,7 +96,8 @@ def test_a_stored_replication_run_resumes_from_its_committed_checkpoint(tmp_path
     record = upgrade_record(json.loads((ROOT / "tests/data/legacy_runs" / f"{key}.json").read_text()))
     assert record["schema"] == "rectifiers.run/2"
     store.run_path(key).write_text(json.dumps(record))
-    shutil.copytree(ROOT / "results/checkpoints" / key, store.checkpoint_path(key).parent)
+    # Its checkpoint as committed at epoch 10 (results/ holds the run as far as it has been trained since).
+    shutil.copytree(ROOT / "tests/data/legacy_runs/checkpoints" / key, store.checkpoint_path(key).parent)
     config = RunConfig.from_dict(record["config"])
     resumed = train(config, store=store, until_epoch=11, progress=False)
     assert resumed["key"] == key and resumed["epochs_done"] == 11 and resumed["status"] == "partial"

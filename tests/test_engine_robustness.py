@@ -192,7 +192,7 @@ def test_a_legacy_session_gets_the_evaluation_schedule_its_history_shows():
 
 def test_runs_of_the_first_engine_migrate_with_their_keys(tmp_path):
     legacy = ROOT / "tests" / "data" / "legacy_runs"
-    shutil.copytree(legacy, tmp_path / "runs", ignore=shutil.ignore_patterns("*.md"))
+    shutil.copytree(legacy, tmp_path / "runs", ignore=shutil.ignore_patterns("*.md", "checkpoints"))
     store = ResultsStore(tmp_path)
     before = {p.name: json.loads(p.read_text()) for p in store.runs_dir.glob("*.json")}
     assert {r["schema"] for r in before.values()} == {"rectifiers.run/1"}
