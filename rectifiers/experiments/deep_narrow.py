@@ -1,0 +1,141 @@
+"""Chapter 5, experiment 2: deep and narrow MLPs trained on MNIST — how often does the trained network collapse?
+
+A network has *collapsed* when its output no longer depends on its input: the spread of its logits over the run's
+test images (probe `output_spread`: the largest, over the ten classes, of a logit's standard deviation over the
+images) is below `COLLAPSE_SPREAD`. A ReLU network with a hidden layer dead on every input has spread exactly 0;
+the threshold only matters for Leaky ReLU, whose layers are never exactly dead, and it is chosen from the data (the
+chapter shows the spreads of every run: they fall into two groups far apart, and the threshold lies in the gap).
+
+Chapter 3's theory sets the expectation: a zero-bias ReLU network with symmetric random weights is dead at one
+nonzero input with probability 1 − (1 − 2^−width)^depth (`dying.born_dead_theory`). "Dead on every image of a
+dataset" implies "dead at the first image", so on MNIST that is an upper bound on being *born* dead; training can
+kill more networks, or revive none (a dead ReLU layer passes no gradient to anything below it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..stats import wilson_interval
+from .dying import born_dead_theory
+from .outcomes import failed, final_accuracy
+
+STUDY = "studies/ch5_deep_narrow.yaml"
+SECTION = "ch5-deep-narrow"
+
+COLLAPSE_SPREAD = 1e-3
+"""Logit spread (standard deviation over the test images, largest over the classes) below which a network's
+output counts as constant: a change of 0.001 in a logit moves a softmax probability by at most 0.025 %."""
+
+
+def spread(record: dict, epoch: int = -1) -> float:
+    """The run's logit spread at its first (epoch=0) or last (epoch=-1) probe row; NaN if not finite (diverged)."""
+    rows = record.get("probes", {}).get("output_spread")
+    if not rows:
+        raise ValueError(f"run {record['key']} did not record the output_spread probe")
+    value = rows[0 if epoch == 0 else -1]["logit_spread"]
+    return math.nan if value is None else float(value)
+
+
+def collapsed(record: dict) -> bool:
+    """Whether a trained network's output is (numerically) the same for every test image. A diverged run counts as
+    collapsed too: its output is no function of its input at all."""
+    if record["status"] == "diverged":
+        return True
+    return spread(record) < COLLAPSE_SPREAD
+
+
+def layer_dead_everywhere(record: dict, epoch: int = -1) -> bool:
+    """Whether some hidden layer had every unit dead on every training image (probe `dead_units`)."""
+    rows = record["probes"]["dead_units"]
+    row = rows[0 if epoch == 0 else -1]
+    return any(f is not None and f >= 1.0 for f in row["dead_fraction"])
+
+
+def run_row(record: dict) -> dict:
+    config = record["config"]
+    alpha = None if config["activation"] == "relu" else float(config["alpha"])
+    name = "ReLU" if alpha is None else f"Leaky ReLU α={alpha:g}"
+    return {
+        "width": config["width"], "depth": config["depth"], "activation": config["activation"], "alpha": alpha,
+        "setting": name, "seed": config["seed"], "status": record["status"],
+        "spread_start": spread(record, 0), "spread_end": spread(record), "collapsed": collapsed(record),
+        "born_collapsed": spread(record, 0) < COLLAPSE_SPREAD,
+        "dead_layer_start": layer_dead_everywhere(record, 0), "dead_layer_end": layer_dead_everywhere(record),
+        "failed": failed(record), "test_accuracy": final_accuracy(record, "test"),
+        "wall_s": sum(s["wall_s"] for s in record["segments"]), "key": record["key"],
+    }
+
+
+def load(store=None, one=None) -> pd.DataFrame:
+    """Every run of the deep-and-narrow study (a Study; default `STUDY`), one row each (FileNotFoundError naming
+    what is not stored)."""
+    from ..engine import ResultsStore
+    from .where_leaky import study, study_records
+
+    store = store if store is not None else ResultsStore()
+    return pd.DataFrame([run_row(r) for r in study_records(one or study(STUDY), store)])
+
+
+def summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (width, depth, setting): collapsed after training and at initialisation (Wilson intervals), failed,
+    mean test accuracy, and Chapter 3's born-dead theory for a ReLU network of that shape."""
+    rows = []
+    order = {s: i for i, s in enumerate(sorted(runs.setting.unique(), key=lambda s: (s != "ReLU", s)))}
+    for (width, depth, name), cell in runs.groupby(["width", "depth", "setting"]):
+        end = wilson_interval(int(cell.collapsed.sum()), len(cell))
+        start = wilson_interval(int(cell.born_collapsed.sum()), len(cell))
+        rows.append({"width": width, "depth": depth, "setting": name, "runs": len(cell),
+                     "collapsed": end.k, "collapse_rate": end.rate, "collapse_low": end.low, "collapse_high": end.high,
+                     "born_collapsed": start.k, "born_rate": start.rate, "born_low": start.low,
+                     "born_high": start.high, "failed": int(cell.failed.sum()),
+                     "accuracy": float(cell.test_accuracy.mean()),
+                     "theory": float(born_dead_theory(width, depth)) if name == "ReLU" else 0.0,
+                     "_rank": order[name]})
+    return pd.DataFrame(rows).sort_values(["width", "depth", "_rank"]).drop(columns="_rank").reset_index(drop=True)
+
+
+def values(table: pd.DataFrame) -> dict:
+    """Glue names, e.g. `deep_w4_d12_relu_collapsed`, `..._runs`, `..._text`, `..._born`, `..._theory`."""
+    out = {}
+    for r in table.itertuples():
+        key = f"deep_w{r.width}_d{r.depth}_" + ("relu" if r.setting == "ReLU" else
+                                                 "leaky" + r.setting.split("=")[1].replace(".", ""))
+        out.update({f"{key}_collapsed": int(r.collapsed), f"{key}_runs": int(r.runs), f"{key}_rate": r.collapse_rate,
+                    f"{key}_low": r.collapse_low, f"{key}_high": r.collapse_high, f"{key}_born": int(r.born_collapsed),
+                    f"{key}_theory": r.theory, f"{key}_acc": r.accuracy,
+                    f"{key}_text": wilson_interval(int(r.collapsed), int(r.runs)).text()})
+    return out
+
+
+def verdicts(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (width, depth): which setting collapses least (Wilson intervals entirely below ReLU's), with the numbers."""
+    rows = []
+    for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
+        relu = cells[cells.setting == "ReLU"].iloc[0]
+        others = cells[cells.setting != "ReLU"]
+        better = others[others.collapse_high < relu.collapse_low]
+        if len(better):
+            choice = better.sort_values("collapse_rate", kind="stable").iloc[0].setting
+        elif len(others) and (others.collapse_low > relu.collapse_high).all():
+            choice = "ReLU"
+        else:
+            choice = "either"
+        parts = "; ".join(f"{r.setting} collapsed in {wilson_interval(int(r.collapsed), int(r.runs)).text()}"
+                          for r in cells.itertuples())
+        rows.append({"width": width, "depth": depth, "recommendation": choice, "seeds": int(cells.runs.max()),
+                     "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: "
+                                 f"{relu.theory:.2f})."})
+    return pd.DataFrame(rows)
+
+
+def spread_histogram_values(runs: pd.DataFrame) -> dict:
+    """The gap in the spreads that justifies `COLLAPSE_SPREAD`: the largest spread below it and the smallest above."""
+    finite = runs.spread_end[np.isfinite(runs.spread_end)]
+    below, above = finite[finite < COLLAPSE_SPREAD], finite[finite >= COLLAPSE_SPREAD]
+    return {"spread_largest_collapsed": float(below.max()) if len(below) else math.nan,
+            "spread_smallest_alive": float(above.min()) if len(above) else math.nan,
+            "spread_exact_zero": int((finite == 0).sum()), "spread_runs": int(len(finite))}
