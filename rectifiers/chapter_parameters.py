@@ -107,6 +107,7 @@ WHERE_LEAKY = {
     "mode": OneOf(("stored", "train")),
     "runs_dir": Text("a folder path, or empty for the repository's results/"),
     "lr_blocks": OneOf(("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")),
+    "prelu_blocks": OneOf(("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd"), min_items=0),
     "lr_settings": KeywordsOf("rectifiers.experiments.where_leaky:overrides"),
     "deep_settings": KeywordsOf("rectifiers.experiments.where_leaky:overrides"),
     "explorer_images": Range(50, 5_000, note="the MNIST sample has 5,000 training images"),

@@ -107,13 +107,28 @@ def test_study_overrides_replace_settings_and_grid_entries():
 @pytest.mark.slow
 def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner, tmp_path):
     store = tmp_path / "results"
-    glued = notebook_runner(CHAPTER, mode="train", runs_dir=str(store), lr_blocks=["mlp_adam"], lr_settings=TINY_LR,
+    glued = notebook_runner(CHAPTER, mode="train", runs_dir=str(store), lr_blocks=["mlp_adam"], prelu_blocks=["mlp_adam"],
+                            lr_settings=TINY_LR,
                             deep_settings=TINY_DEEP, explorer_images=100)
     assert glued["lr_seeds"] == 2 and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
     for name in ("relu", "leaky001", "leaky01", "leaky03", "prelu"):
         assert 0 <= glued[f"mlp_adam_lr03_{name}_failed"] <= 2
     assert glued["deep_seeds"] == 2 and "At width" in glued["deep_story"]
     assert "situations" in glued["alpha_verdict"] or "nothing for a slope" in glued["alpha_verdict"]
+
+
+def test_the_chapter_shows_the_blocks_the_guide_reads():
+    import nbformat
+
+    from conftest import NOTEBOOKS
+    from rectifiers.experiments.where_leaky import CHAPTER_BLOCKS, CHAPTER_PRELU_BLOCKS
+
+    cell = next(c for c in nbformat.read(NOTEBOOKS / f"{CHAPTER}.ipynb", 4).cells
+                if "parameters" in c.metadata.get("tags", []))
+    namespace = {}
+    exec(cell.source, namespace)
+    assert tuple(namespace["lr_blocks"]) == CHAPTER_BLOCKS
+    assert tuple(namespace["prelu_blocks"]) == CHAPTER_PRELU_BLOCKS
 
 
 def test_guide_evidence_of_the_stored_studies():
@@ -129,3 +144,13 @@ def test_guide_evidence_of_the_stored_studies():
         assert item["section"] in ("ch5-learning-rate", "ch5-deep-narrow")
         assert all((ROOT / p).is_file() for p in item["studies"])
         assert item["recommendation"] == "either" or item["recommendation"] in item["evidence"]
+
+
+def test_pair_explorer_offers_each_optimisers_rates_and_refuses_others():
+    from rectifiers.widgets.where_leaky import RATES, pair_explorer
+
+    box = pair_explorer(learning_rate=0.1, n_train=100, n_test=50)
+    box.optimizer.value = "sgd"
+    assert tuple(box.rate.options) == RATES["sgd"] and box.rate.value in RATES["sgd"]
+    with pytest.raises(ValueError, match="learning_rate"):
+        pair_explorer(optimizer="sgd", learning_rate=0.05)

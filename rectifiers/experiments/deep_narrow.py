@@ -70,14 +70,9 @@ def run_row(record: dict) -> dict:
     }
 
 
-def load(store=None, one=None) -> pd.DataFrame:
-    """Every run of the deep-and-narrow study (a Study; default `STUDY`), one row each (FileNotFoundError naming
-    what is not stored)."""
-    from ..engine import ResultsStore
-    from .where_leaky import study, study_records
-
-    store = store if store is not None else ResultsStore()
-    return pd.DataFrame([run_row(r) for r in study_records(one or study(STUDY), store)])
+def frame(records) -> pd.DataFrame:
+    """Stored runs of the deep-and-narrow study as a table, one row per run."""
+    return pd.DataFrame([run_row(r) for r in records])
 
 
 def summary(runs: pd.DataFrame) -> pd.DataFrame:

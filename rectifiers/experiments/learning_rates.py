@@ -22,12 +22,20 @@ from ..stats import mean_ci, wilson_interval
 from .outcomes import failed, final_accuracy
 
 STUDIES = {
-    ("mlp", "adam"): ("studies/ch5_lr_mlp_adam.yaml", "studies/ch5_lr_prelu_mlp_adam.yaml"),
-    ("mlp", "sgd"): ("studies/ch5_lr_mlp_sgd.yaml", "studies/ch5_lr_prelu_mlp_sgd.yaml"),
-    ("seed_cnn", "adam"): ("studies/ch5_lr_cnn_adam.yaml", "studies/ch5_lr_prelu_cnn_adam.yaml"),
-    ("seed_cnn", "sgd"): ("studies/ch5_lr_cnn_sgd.yaml", "studies/ch5_lr_prelu_cnn_sgd.yaml"),
+    ("mlp", "adam"): "studies/ch5_lr_mlp_adam.yaml",
+    ("mlp", "sgd"): "studies/ch5_lr_mlp_sgd.yaml",
+    ("seed_cnn", "adam"): "studies/ch5_lr_cnn_adam.yaml",
+    ("seed_cnn", "sgd"): "studies/ch5_lr_cnn_sgd.yaml",
 }
-"""(model, optimiser) → its study files: ReLU and Leaky ReLU (α = 0.01, 0.1, 0.3), then PReLU."""
+"""(model, optimiser) → its study of ReLU and Leaky ReLU (α = 0.01, 0.1, 0.3)."""
+
+PRELU_STUDIES = {
+    ("mlp", "adam"): "studies/ch5_lr_prelu_mlp_adam.yaml",
+    ("mlp", "sgd"): "studies/ch5_lr_prelu_mlp_sgd.yaml",
+    ("seed_cnn", "adam"): "studies/ch5_lr_prelu_cnn_adam.yaml",
+    ("seed_cnn", "sgd"): "studies/ch5_lr_prelu_cnn_sgd.yaml",
+}
+"""(model, optimiser) → its PReLU study (same grid and seeds: paired with the one above)."""
 
 MODELS = {"mlp": "MLP 4×32", "seed_cnn": "seed CNN"}
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "plain SGD"}
@@ -68,15 +76,9 @@ def run_row(record: dict) -> dict:
     }
 
 
-def load(store=None, studies=None) -> pd.DataFrame:
-    """Every run of `studies` (Study objects; default: every study of `STUDIES`), one row each
-    (FileNotFoundError naming what is not stored)."""
-    from ..engine import ResultsStore
-    from .where_leaky import study, study_records
-
-    store = store if store is not None else ResultsStore()
-    studies = studies if studies is not None else [study(p) for pair in STUDIES.values() for p in pair]
-    return pd.DataFrame([run_row(r) for one in studies for r in study_records(one, store)])
+def frame(records) -> pd.DataFrame:
+    """Stored runs of the learning-rate studies as a table, one row per run."""
+    return pd.DataFrame([run_row(r) for r in records])
 
 
 SETTING_ORDER = ["ReLU", "Leaky ReLU α=0.01", "Leaky ReLU α=0.1", "Leaky ReLU α=0.3", "PReLU"]

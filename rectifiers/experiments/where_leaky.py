@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..engine import ResultsStore, load_study, plan, run_study, study_from_dict
+from ..engine import ResultsStore, plan, run_study, study_from_dict
 from ..engine.stored_studies import unusable_message
 from ..engine.study import REPOSITORY, Study
 from ..engine.yaml_files import read_yaml
@@ -20,6 +20,12 @@ from . import deep_narrow, learning_rates
 
 LR_BLOCKS = {f"{model}_{optimizer}": key for key in learning_rates.STUDIES for model, optimizer in [key]}
 """The learning-rate blocks by name ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")."""
+
+CHAPTER_BLOCKS = ("mlp_adam", "seed_cnn_adam", "mlp_sgd")
+"""The learning-rate blocks the chapter shows and the decision guide reads (their studies are stored)."""
+
+CHAPTER_PRELU_BLOCKS = ()
+"""The blocks whose PReLU study is stored (the chapter and the guide add PReLU there)."""
 
 
 def overrides(*, seeds=None, n_train=None, n_test=None, epochs=None, grid=None) -> dict:
@@ -32,9 +38,9 @@ def overrides(*, seeds=None, n_train=None, n_test=None, epochs=None, grid=None) 
 def study(path: str, overrides: dict | None = None) -> Study:
     """The study at `path` (relative to the repository) with `overrides` applied: a setting replaces the file's,
     `grid` entries replace the file's grid entries one by one (e.g. {"seeds": [0, 1], "grid": {"width": [2]}})."""
-    if not overrides:
-        return load_study(REPOSITORY / path)
     values = read_yaml(REPOSITORY / path, what="study file")
+    if not overrides:
+        return study_from_dict(values, source=path)  # named as in the repository, never by a machine's path
     overrides = dict(overrides)
     grid = {**(values.get("grid") or {}), **overrides.pop("grid", {})}
     values.update(overrides)
@@ -42,12 +48,13 @@ def study(path: str, overrides: dict | None = None) -> Study:
     return study_from_dict(values, source=f"{path} (with {sorted(overrides) + (['grid'] if grid else [])} set)")
 
 
-def lr_studies(blocks, overrides: dict | None = None) -> list[Study]:
-    """The learning-rate studies of the named blocks (ReLU/Leaky ReLU, then PReLU for each)."""
-    for name in blocks:
+def lr_studies(blocks, overrides: dict | None = None, prelu_blocks=()) -> list[Study]:
+    """The learning-rate studies of the named blocks, and the PReLU study of each block in `prelu_blocks`."""
+    for name in [*blocks, *prelu_blocks]:
         if name not in LR_BLOCKS:
             raise ValueError(f"learning-rate block {name!r} is not one of {', '.join(LR_BLOCKS)}")
-    return [study(path, overrides) for name in blocks for path in learning_rates.STUDIES[LR_BLOCKS[name]]]
+    return [study(learning_rates.STUDIES[LR_BLOCKS[name]], overrides) for name in blocks] + \
+        [study(learning_rates.PRELU_STUDIES[LR_BLOCKS[name]], overrides) for name in prelu_blocks]
 
 
 def study_records(one: Study, store: ResultsStore) -> list[dict]:
@@ -72,15 +79,16 @@ def guide_evidence(store=None) -> list[dict]:
     `evidence` (a sentence with the numbers), `seeds` (per cell), `section` (MyST label), `studies` (YAML paths)."""
     store = store if store is not None else ResultsStore()
     out = []
-    for name, key in LR_BLOCKS.items():
-        paths = list(learning_rates.STUDIES[key])
-        runs = learning_rates.load(store, [study(p) for p in paths])
+    for name in CHAPTER_BLOCKS:
+        studies = lr_studies([name], prelu_blocks=[name] if name in CHAPTER_PRELU_BLOCKS else [])
+        runs = learning_rates.frame([r for one in studies for r in study_records(one, store)])
         for v in learning_rates.verdicts(learning_rates.summary(runs)).itertuples():
             out.append({"situation": f"learning rate {v.learning_rate:g}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]}, "
                                      f"{learning_rates.MODELS[v.model]} (MNIST, {int(runs.n_train.iloc[0]):,} images)",
                         "recommendation": v.recommendation, "evidence": f"{v.evidence} Rule: {v.rule}.",
-                        "seeds": v.seeds, "section": learning_rates.SECTION, "studies": paths})
-    runs = deep_narrow.load(store, study(deep_narrow.STUDY))
+                        "seeds": v.seeds, "section": learning_rates.SECTION,
+                        "studies": [one.source for one in studies]})
+    runs = deep_narrow.frame(study_records(study(deep_narrow.STUDY), store))
     for v in deep_narrow.verdicts(deep_narrow.summary(runs)).itertuples():
         out.append({"situation": f"deep and narrow MLP, depth {v.depth}, width {v.width} (MNIST)",
                     "recommendation": v.recommendation, "evidence": v.evidence, "seeds": v.seeds,

@@ -62,7 +62,9 @@ def pair_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate:
     pair as it trains. The box has `.train()` (the button's work, in the caller's thread) and its controls."""
     check_choice("model", model, list(MODELS))
     check_choice("optimizer", optimizer, list(RATES))
-    check_choice("learning_rate", learning_rate, RATES[optimizer])
+    if learning_rate not in RATES[optimizer]:
+        raise ValueError(f"learning_rate must be one of {', '.join(map(str, RATES[optimizer]))} for {optimizer}; "
+                         f"got {learning_rate!r}")
     epochs, seed = check_int("epochs", epochs, low=1, high=20), check_int("seed", seed, low=0)
     n_train, n_test = check_int("n_train", n_train, low=10), check_int("n_test", n_test, low=10)
     style = {"description_width": "initial"}
