@@ -35,10 +35,13 @@ def _ordered(names) -> list[str]:
     return sorted(set(names), key=lambda s: rank.get(s, len(rank)))
 
 
-def _slider(labels, visibility, prefix) -> dict:
+def _slider(labels, visibility, prefix) -> list[dict]:
+    """A slider whose step k shows the traces with visibility k; none when there is one step (nothing to move)."""
+    if len(labels) < 2:
+        return []
     steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}])
              for k, text in enumerate(labels)]
-    return dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), pad=dict(t=60))
+    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), pad=dict(t=60))]
 
 
 def _offset(i: int, n: int) -> float:
@@ -78,7 +81,7 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                              arrayminus=cells.accuracy - cells.accuracy_low)), row=1, col=3)
             visibility += [k, k, k]
     labels = [f"{MODELS[m]}, {OPTIMIZER_NAMES[o]}" for m, o in blocks]
-    fig.update_layout(sliders=[_slider(labels, visibility, "")])
+    fig.update_layout(sliders=_slider(labels, visibility, ""))
     fig.update_xaxes(type="log", title_text="learning rate (log scale)")
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=2)
@@ -116,7 +119,7 @@ def collapse_figure(summary: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(x=depths, y=1 - (1 - 2.0 ** -width) ** depths, mode="lines", visible=k == 0,
                                  name="theory: ReLU dead at one input (Chapter 3)", line=dict(color="#7f7f7f")))
         visibility += [k, k]
-    fig.update_layout(sliders=[_slider([f"{w}" for w in widths], visibility, "units per layer: ")])
+    fig.update_layout(sliders=_slider([f"{w}" for w in widths], visibility, "units per layer: "))
     fig.update_xaxes(type="log", tickvals=sorted(summary.depth.unique()))
     fig.update_yaxes(range=[-0.05, 1.05])
     seeds = int(summary.runs.max())
