@@ -202,3 +202,16 @@ def alpha_effect(table: pd.DataFrame) -> pd.DataFrame:
 
 def wall_minutes(runs: pd.DataFrame) -> float:
     return float(np.sum(runs.wall_s)) / 60
+
+
+def failure_pivot(table: pd.DataFrame) -> pd.DataFrame:
+    """The closing note's table: one row per (model, optimiser, learning rate), one column per activation setting,
+    each cell "k of n failed [low–high %]"."""
+    cells = table.assign(
+        situation=[f"{MODELS[r.model]}, {OPTIMIZER_NAMES[r.optimizer]}, lr {r.learning_rate:g}"
+                   for r in table.itertuples()],
+        cell=[f"{r.failed} of {r.runs} [{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %]"
+              for r in table.itertuples()])
+    pivot = cells.pivot(index="situation", columns="setting", values="cell")
+    pivot = pivot[[s for s in SETTING_ORDER if s in pivot.columns]]
+    return pivot.loc[list(dict.fromkeys(cells.situation))]

@@ -54,8 +54,7 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
     rate; one line per activation setting; the slider picks the model and optimiser."""
     blocks = list(dict.fromkeys(zip(summary.model, summary.optimizer)))
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
-                        subplot_titles=("runs that failed", "units dead at the end (mean)",
-                                        "test accuracy of runs that trained"))
+                        subplot_titles=("failed (share)", "dead units (share)", "test accuracy"))
     visibility = []
     for k, (model, optimizer) in enumerate(blocks):
         block = summary[(summary.model == model) & (summary.optimizer == optimizer)]
@@ -82,12 +81,17 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
             visibility += [k, k, k]
     labels = [f"{MODELS[m]}, {OPTIMIZER_NAMES[o]}" for m, o in blocks]
     fig.update_layout(sliders=_slider(labels, visibility, ""))
-    fig.update_xaxes(type="log", title_text="learning rate (log scale)")
+    rates = sorted(summary.learning_rate.unique())
+    fig.update_xaxes(type="log", tickvals=rates, ticktext=[f"{r:g}" for r in rates],
+                     range=[math.log10(rates[0]) - 0.25, math.log10(rates[-1]) + 0.25])
+    fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=2)
     seeds = int(summary.runs.max())
-    fig = finish(fig, title=f"Failed runs, dead units and accuracy against the learning rate ({seeds} seeds per point)",
-                 x="learning rate (log scale)", y="share of runs (95 % Wilson CI)", height=520)
+    fig = finish(fig, title=f"Failures, dead units, accuracy ({seeds} seeds per point)",
+                 x="", y="share of runs; accuracy (95 % CI)", height=520)
+    fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
+
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
     return fig
 
@@ -180,5 +184,5 @@ def alpha_figure(lr_alpha: pd.DataFrame, deep: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(range=[-0.05, 1.05])
     fig = finish(fig, title="How the slope α changes the outcome, where ReLU failed at least once",
                  x="negative slope α (0 = ReLU)", y="share of runs (95 % Wilson CI)", height=500)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
     return fig
