@@ -147,3 +147,24 @@ def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
     theory = cells[cells.setting == "ReLU"].set_index("shape").theory
     pivot["ReLU born dead, theory (upper bound)"] = [f"{theory[s]:.3f}" for s in pivot.index]
     return pivot.loc[list(dict.fromkeys(cells.shape))]
+
+
+def reader_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`summary` as the chapter shows it."""
+    return pd.DataFrame([{
+        "width": r.width, "depth": r.depth, "activation": r.setting, "collapsed": f"{r.collapsed} of {r.runs}",
+        "CI": f"{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %",
+        "collapsed at initialisation": f"{r.born_collapsed} of {r.runs}",
+        "theory (ReLU, upper bound)": f"{r.theory:.3f}" if r.setting == "ReLU" else "—",
+        "mean test accuracy": r.accuracy} for r in table.itertuples()])
+
+
+def setup_text(runs: pd.DataFrame, scale: dict) -> str:
+    """The setup sentence of the chapter, from the runs and their scale (`where_leaky.scale`)."""
+    widths = ", ".join(map(str, sorted(runs.width.unique())))
+    depths = ", ".join(map(str, sorted(runs.depth.unique())))
+    alphas = ", ".join(f"{a:g}" for a in sorted(runs.alpha.dropna().unique()))
+    return (f"MLPs {widths} units wide and {depths} hidden layers deep (He-normal weights, zero biases), ReLU and "
+            f"Leaky ReLU with α = {alphas}, {scale['seeds']} seeds each, trained with Adam (learning rate 0.001) "
+            f"for {scale['epochs'][0]} epochs on {scale['n_train'][0]:,} MNIST images and tested on "
+            f"{scale['n_test'][0]:,}: {scale['runs']} runs, {scale['train_minutes']:.1f} minutes of training.")

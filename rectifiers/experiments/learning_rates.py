@@ -215,3 +215,42 @@ def failure_pivot(table: pd.DataFrame) -> pd.DataFrame:
     pivot = cells.pivot(index="situation", columns="setting", values="cell")
     pivot = pivot[[s for s in SETTING_ORDER if s in pivot.columns]]
     return pivot.loc[list(dict.fromkeys(cells.situation))]
+
+
+def reader_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`summary` as the chapter shows it: failures "k of n" with the Wilson interval, dead share, accuracy of the
+    runs that trained, and the paired difference to ReLU with its t interval and number of seeds."""
+    rows = table.itertuples()
+    return pd.DataFrame([{
+        "model": MODELS[r.model], "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
+        "activation": r.setting, "failed": f"{r.failed} of {r.runs}",
+        "CI": f"{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %", "dead": r.dead_mean,
+        "accuracy": r.accuracy,
+        "difference": (f"{r.difference:+.3f} [{r.difference_low:+.3f}, {r.difference_high:+.3f}], "
+                       f"{r.paired_seeds} seeds") if r.paired_seeds >= 2 else "—"} for r in rows])
+
+
+def verdict_table(verdicts_frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame([{"situation": f"{MODELS[v.model]}, {OPTIMIZER_NAMES[v.optimizer]}, lr {v.learning_rate:g}",
+                          "recommendation": v.recommendation, "rule": v.rule, "evidence": v.evidence}
+                         for v in verdicts_frame.itertuples()])
+
+
+def alpha_reader_table(alpha_frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "model": MODELS[r.model], "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
+        "α (0 = ReLU)": r.alpha, "failed": f"{r.failed} of {r.runs}",
+        "CI": f"{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %", "dead": r.dead_mean,
+        "accuracy": r.accuracy} for r in alpha_frame.itertuples()])
+
+
+def setup_text(runs: pd.DataFrame, n_train: int, n_test: int) -> str:
+    """The setup sentence of the chapter, from the runs: models, epochs, optimisers, learning rates, activations."""
+    epochs = {m: int(g.epochs.iloc[0]) for m, g in runs.groupby("model")}
+    blocks = " ".join(
+        f"The {MODELS[m]} ({epochs[m]} epoch{'s' if epochs[m] > 1 else ''}) with {OPTIMIZER_NAMES[o]} at learning "
+        f"rate{'s' if g.learning_rate.nunique() > 1 else ''} {', '.join(f'{lr:g}' for lr in sorted(g.learning_rate.unique()))}."
+        for (m, o), g in runs.groupby(["model", "optimizer"], sort=False))
+    prelu = ", and PReLU (slopes learned, starting at 0.25)" if (runs.activation == "prelu").any() else ""
+    return (f"{blocks} Every run trains on {n_train:,} MNIST training images (batch 32) and is tested on {n_test:,} "
+            f"test images; activations ReLU, Leaky ReLU with α = 0.01, 0.1 and 0.3{prelu}.")

@@ -182,3 +182,12 @@ def deep_story(table) -> str:
                      f"({int(relu.born_collapsed)} already at initialisation; theory's upper bound for being born "
                      f"dead {relu.theory:.2f}); {leaky}.")
     return " ".join(parts)
+
+
+def verdict_counts(verdicts) -> dict:
+    """How the rule's answers over the learning-rate situations fall: `lr_situations`, `lr_either`, `lr_relu_wins`,
+    and `lr_leaky_wins` (the situations where it picked a leaky setting, with the setting, or "none")."""
+    picked = [f"{learning_rates.MODELS[v.model]}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]} {v.learning_rate:g}: "
+              f"{v.recommendation}" for v in verdicts.itertuples() if v.recommendation not in ("either", "ReLU")]
+    return {"lr_situations": len(verdicts), "lr_either": int((verdicts.recommendation == "either").sum()),
+            "lr_relu_wins": int((verdicts.recommendation == "ReLU").sum()), "lr_leaky_wins": "; ".join(picked) or "none"}
