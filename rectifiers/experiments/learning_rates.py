@@ -245,12 +245,15 @@ def alpha_reader_table(alpha_frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def setup_text(runs: pd.DataFrame, n_train: int, n_test: int) -> str:
-    """The setup sentence of the chapter, from the runs: models, epochs, optimisers, learning rates, activations."""
+    """The setup sentence of the chapter, from the runs: models, epochs, optimisers, learning rates, slopes."""
     epochs = {m: int(g.epochs.iloc[0]) for m, g in runs.groupby("model")}
+    plural = lambda n, word: f"{n} {word}{'s' if n > 1 else ''}"  # noqa: E731
     blocks = " ".join(
-        f"The {MODELS[m]} ({epochs[m]} epoch{'s' if epochs[m] > 1 else ''}) with {OPTIMIZER_NAMES[o]} at learning "
-        f"rate{'s' if g.learning_rate.nunique() > 1 else ''} {', '.join(f'{lr:g}' for lr in sorted(g.learning_rate.unique()))}."
+        f"The {MODELS[m]} ({plural(epochs[m], 'epoch')}) with {OPTIMIZER_NAMES[o]} at learning "
+        f"rate{'s' if g.learning_rate.nunique() > 1 else ''} "
+        f"{', '.join(f'{lr:g}' for lr in sorted(g.learning_rate.unique()))}: ReLU, Leaky ReLU with α = "
+        f"{', '.join(f'{a:g}' for a in sorted(g[g.activation == 'leaky_relu'].alpha.unique()))}"
+        f"{' and PReLU (slopes learned, starting at 0.25)' if (g.activation == 'prelu').any() else ''}."
         for (m, o), g in runs.groupby(["model", "optimizer"], sort=False))
-    prelu = ", and PReLU (slopes learned, starting at 0.25)" if (runs.activation == "prelu").any() else ""
     return (f"{blocks} Every run trains on {n_train:,} MNIST training images (batch 32) and is tested on {n_test:,} "
-            f"test images; activations ReLU, Leaky ReLU with α = 0.01, 0.1 and 0.3{prelu}.")
+            "test images.")

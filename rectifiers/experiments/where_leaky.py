@@ -191,3 +191,16 @@ def verdict_counts(verdicts) -> dict:
               f"{v.recommendation}" for v in verdicts.itertuples() if v.recommendation not in ("either", "ReLU")]
     return {"lr_situations": len(verdicts), "lr_either": int((verdicts.recommendation == "either").sum()),
             "lr_relu_wins": int((verdicts.recommendation == "ReLU").sum()), "lr_leaky_wins": "; ".join(picked) or "none"}
+
+
+def cell_sentence(table, model: str, optimizer: str, learning_rate: float) -> str:
+    """One learning-rate cell in a sentence, every activation's failures with their Wilson interval (Chapter 3
+    quotes the seed CNN's)."""
+    from ..stats import wilson_interval
+
+    cells = table[(table.model == model) & (table.optimizer == optimizer) & (table.learning_rate == learning_rate)]
+    if cells.empty:
+        raise ValueError(f"no stored cell for {model}, {optimizer}, learning rate {learning_rate:g}")
+    parts = "; ".join(f"{r.setting} in {wilson_interval(int(r.failed), int(r.runs)).text()}" for r in cells.itertuples())
+    return (f"the {learning_rates.MODELS[model]} trained with {learning_rates.OPTIMIZER_NAMES[optimizer]} at "
+            f"learning rate {learning_rate:g} failed as follows: {parts}")
