@@ -152,6 +152,13 @@ def lr_story(table) -> str:
                      & (table.learning_rate == worst.learning_rate) & (table.setting != "ReLU")]
         others = "; ".join(f"{r.setting} {text(r)}" for r in cell.itertuples())
         parts.append(f"ReLU failed most often with {where(worst)}: {text(worst)} of its runs; there {others}.")
+        better = [r.setting for r in cell.itertuples() if r.failure_high < worst.failure_low]
+        same = [r.setting for r in cell.itertuples() if not (r.failure_high < worst.failure_low
+                                                               or r.failure_low > worst.failure_high)]
+        if better:
+            parts.append(f"Fewer failures than ReLU, with 95 % intervals that do not overlap: {', '.join(better)}.")
+        if same:
+            parts.append(f"No measurable advantage over ReLU (the intervals overlap): {', '.join(same)}.")
     else:
         parts.append("No ReLU run failed at any learning rate measured.")
     calm = [(m, o, lr) for (m, o, lr), c in table.groupby(["model", "optimizer", "learning_rate"], sort=False)
