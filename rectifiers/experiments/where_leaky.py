@@ -158,7 +158,8 @@ def lr_story(table) -> str:
         if better:
             parts.append(f"Fewer failures than ReLU, with 95 % intervals that do not overlap: {', '.join(better)}.")
         if same:
-            parts.append(f"No advantage over ReLU established at this number of seeds (the 95 % intervals overlap): {', '.join(same)}.")
+            parts.append("No advantage over ReLU established at this number of seeds (the 95 % intervals overlap): "
+                         f"{', '.join(same)}.")
     else:
         parts.append("No ReLU run failed at any learning rate measured.")
     calm = [(m, o, lr) for (m, o, lr), c in table.groupby(["model", "optimizer", "learning_rate"], sort=False)
