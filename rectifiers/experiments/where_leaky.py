@@ -137,8 +137,9 @@ def alpha_verdict(lr_alpha, deep_summary) -> str:
 
 
 def lr_story(table) -> str:
-    """The learning-rate verdict in words, every number from `table` (`learning_rates.summary`): the cell where
-    ReLU failed most often and what each other activation did there, then the cells where nothing failed."""
+    """The learning-rate verdict in words, every number from `table` (`learning_rates.summary`): each cell where
+    ReLU failed, most failures first, with what every other activation did there; then the cells where nothing
+    failed."""
     from ..stats import wilson_interval
 
     relu = table[table.setting == "ReLU"]
@@ -146,21 +147,21 @@ def lr_story(table) -> str:
     where = lambda r: (f"the {learning_rates.MODELS[r.model]} with {learning_rates.OPTIMIZER_NAMES[r.optimizer]} "  # noqa: E731
                        f"at learning rate {r.learning_rate:g}")
     parts = []
-    if relu.failed.max() > 0:
-        worst = relu.sort_values("failure_rate", ascending=False, kind="stable").iloc[0]
+    for worst in relu[relu.failed > 0].sort_values("failure_rate", ascending=False, kind="stable").itertuples():
         cell = table[(table.model == worst.model) & (table.optimizer == worst.optimizer)
                      & (table.learning_rate == worst.learning_rate) & (table.setting != "ReLU")]
         others = "; ".join(f"{r.setting} {text(r)}" for r in cell.itertuples())
-        parts.append(f"ReLU failed most often with {where(worst)}: {text(worst)} of its runs; there {others}.")
+        parts.append(f"With {where(worst)} ReLU failed in {text(worst)} of its runs; {others}.")
         better = [r.setting for r in cell.itertuples() if r.failure_high < worst.failure_low]
         same = [r.setting for r in cell.itertuples() if not (r.failure_high < worst.failure_low
                                                                or r.failure_low > worst.failure_high)]
         if better:
-            parts.append(f"Fewer failures than ReLU, with 95 % intervals that do not overlap: {', '.join(better)}.")
+            parts.append("Fewer failures than ReLU there, with 95 % intervals that do not overlap: "
+                         f"{', '.join(better)}.")
         if same:
-            parts.append("No advantage over ReLU established at this number of seeds (the 95 % intervals overlap): "
-                         f"{', '.join(same)}.")
-    else:
+            parts.append("No advantage over ReLU there established at this number of seeds (the 95 % intervals "
+                         f"overlap): {', '.join(same)}.")
+    if relu.failed.max() == 0:
         parts.append("No ReLU run failed at any learning rate measured.")
     calm = [(m, o, lr) for (m, o, lr), c in table.groupby(["model", "optimizer", "learning_rate"], sort=False)
             if c.failed.sum() == 0]
@@ -170,7 +171,8 @@ def lr_story(table) -> str:
         span = (f"; the paired test-accuracy differences to ReLU lie between {diffs.difference.min():+.3f} and "
                 f"{diffs.difference.max():+.3f}, and {int((diffs.difference_low > 0).sum())} of {len(diffs)} have an "
                 "interval entirely above zero") if len(diffs) else ""
-        names = ", ".join(f"{learning_rates.MODELS[m]} {learning_rates.OPTIMIZER_NAMES[o]} {lr:g}" for m, o, lr in calm)
+        names = ", ".join(f"{learning_rates.MODELS[m]} {learning_rates.OPTIMIZER_NAMES[o]} {lr:g}"
+                          for m, o, lr in calm)
         parts.append(f"Where no run of any activation failed ({names}) the choice did not decide whether training "
                      f"worked{span}.")
     return " ".join(parts)
