@@ -139,14 +139,14 @@ def spread_histogram_values(runs: pd.DataFrame) -> dict:
 def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
     """The closing note's table: one row per shape, one column per activation setting ("k of n collapsed
     [low–high %]"), and the born-dead theory's upper bound for ReLU."""
-    cells = table.assign(shape=[f"depth {r.depth}, width {r.width}" for r in table.itertuples()],
+    cells = table.assign(network=[f"depth {r.depth}, width {r.width}" for r in table.itertuples()],
                          cell=[f"{r.collapsed} of {r.runs} [{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %]"
                                for r in table.itertuples()])
-    pivot = cells.pivot(index="shape", columns="setting", values="cell")
+    pivot = cells.pivot(index="network", columns="setting", values="cell")
     pivot = pivot[sorted(pivot.columns, key=lambda s: (s != "ReLU", s))]
-    theory = cells[cells.setting == "ReLU"].set_index("shape").theory
+    theory = cells[cells.setting == "ReLU"].set_index("network").theory
     pivot["ReLU born dead, theory (upper bound)"] = [f"{theory[s]:.3f}" for s in pivot.index]
-    return pivot.loc[list(dict.fromkeys(cells.shape))]
+    return pivot.loc[list(dict.fromkeys(cells.network))]
 
 
 def reader_table(table: pd.DataFrame) -> pd.DataFrame:

@@ -144,14 +144,14 @@ def lr_story(table) -> str:
 
     relu = table[table.setting == "ReLU"]
     text = lambda r: wilson_interval(int(r.failed), int(r.runs)).text()  # noqa: E731
-    where = lambda r: (f"the {learning_rates.MODELS[r.model]} with {learning_rates.OPTIMIZER_NAMES[r.optimizer]} "  # noqa: E731
-                       f"at learning rate {r.learning_rate:g}")
+    where = lambda r: (f"the {learning_rates.MODELS[r.model]} ({learning_rates.OPTIMIZER_NAMES[r.optimizer]}, "  # noqa: E731
+                       f"learning rate {r.learning_rate:g})")
     parts = []
     for worst in relu[relu.failed > 0].sort_values("failure_rate", ascending=False, kind="stable").itertuples():
         cell = table[(table.model == worst.model) & (table.optimizer == worst.optimizer)
                      & (table.learning_rate == worst.learning_rate) & (table.setting != "ReLU")]
-        others = "; ".join(f"{r.setting} {text(r)}" for r in cell.itertuples())
-        parts.append(f"With {where(worst)} ReLU failed in {text(worst)} of its runs; {others}.")
+        others = "; ".join(f"{r.setting} in {text(r)}" for r in cell.itertuples())
+        parts.append(f"With {where(worst)}, ReLU failed in {text(worst)} of its runs; {others}.")
         better = [r.setting for r in cell.itertuples() if r.failure_high < worst.failure_low]
         same = [r.setting for r in cell.itertuples() if not (r.failure_high < worst.failure_low
                                                                or r.failure_low > worst.failure_high)]
