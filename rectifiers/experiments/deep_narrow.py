@@ -128,12 +128,24 @@ def verdicts(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def spread_histogram_values(runs: pd.DataFrame) -> dict:
-    """The gap in the spreads that justifies `COLLAPSE_SPREAD`: the largest spread below it and the smallest above."""
+    """The gap in the spreads that justifies `COLLAPSE_SPREAD`: the largest spread below it, the smallest above it,
+    how many are exactly 0, and a sentence saying whether the threshold sits in a wide gap (a factor of 100 or
+    more between the two) or not."""
     finite = runs.spread_end[np.isfinite(runs.spread_end)]
     below, above = finite[finite < COLLAPSE_SPREAD], finite[finite >= COLLAPSE_SPREAD]
-    return {"spread_largest_collapsed": float(below.max()) if len(below) else math.nan,
-            "spread_smallest_alive": float(above.min()) if len(above) else math.nan,
-            "spread_exact_zero": int((finite == 0).sum()), "spread_runs": int(len(finite))}
+    low = float(below.max()) if len(below) else math.nan
+    high = float(above.min()) if len(above) else math.nan
+    zero = int((finite == 0).sum())
+    where = (f"the largest spread below the threshold is {low:.2g}, the smallest above it {high:.2g}, and "
+             f"{zero} of the {len(finite)} networks have spread exactly 0.")
+    if len(below) and len(above) and high >= 100 * max(low, 1e-30) and high >= 10 * COLLAPSE_SPREAD:
+        sentence = f"they fall into two groups far apart, and the threshold lies in the gap: {where}"
+    elif not len(below):
+        sentence = f"none lies below the threshold: {where}"
+    else:
+        sentence = f"they do not separate cleanly around the threshold, so read its counts with care: {where}"
+    return {"spread_largest_collapsed": low, "spread_smallest_alive": high, "spread_exact_zero": zero,
+            "spread_runs": int(len(finite)), "spread_sentence": sentence}
 
 
 def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
