@@ -41,7 +41,8 @@ def _slider(labels, visibility, prefix) -> list[dict]:
         return []
     steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}])
              for k, text in enumerate(labels)]
-    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), pad=dict(t=60))]
+    # Below the legend (which sits under the axes), so that neither hides the other.
+    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0))]
 
 
 def _offset(i: int, n: int) -> float:
@@ -79,8 +80,9 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                 error_y=dict(type="data", symmetric=False, array=cells.accuracy_high - cells.accuracy,
                              arrayminus=cells.accuracy - cells.accuracy_low)), row=1, col=3)
             visibility += [k, k, k]
-    labels = [f"{MODELS[m]}, {OPTIMIZER_NAMES[o]}" for m, o in blocks]
-    fig.update_layout(sliders=_slider(labels, visibility, ""))
+    short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone
+    labels = [f"{short[m]} {OPTIMIZER_NAMES[o]}" for m, o in blocks]
+    fig.update_layout(sliders=_slider(labels, visibility, "model, optimiser: "))
     rates = sorted(summary.learning_rate.unique())
     fig.update_xaxes(type="log", tickvals=rates, ticktext=[f"{r:g}" for r in rates],
                      range=[math.log10(rates[0]) - 0.25, math.log10(rates[-1]) + 0.25])
@@ -89,10 +91,10 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=2)
     seeds = int(summary.runs.max())
     fig = finish(fig, title=f"Failures, dead units, accuracy ({seeds} seeds per point)",
-                 x="", y="share of runs; accuracy (95 % CI)", height=520)
+                 x="", y="share of runs; accuracy (95 % CI)", height=600)
     fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
 
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
     return fig
 
 
@@ -127,7 +129,7 @@ def collapse_figure(summary: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(type="log", tickvals=sorted(summary.depth.unique()))
     fig.update_yaxes(range=[-0.05, 1.05])
     seeds = int(summary.runs.max())
-    fig = finish(fig, title=f"Deep and narrow MLPs on MNIST: how often the output is constant ({seeds} seeds per point)",
+    fig = finish(fig, title=f"Deep narrow MLPs: output constant ({seeds} seeds per point)",
                  x="hidden layers (log scale)", y="share of networks (95 % Wilson CI)", height=500)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
     return fig
@@ -153,8 +155,7 @@ def spread_figure(runs: pd.DataFrame) -> go.Figure:
     fig.add_hline(y=COLLAPSE_SPREAD, line=dict(color="black", dash="dash"),
                   annotation_text=f"collapse threshold {COLLAPSE_SPREAD:g}", annotation_position="top left")
     fig.update_yaxes(type="log")
-    return finish(fig, title="Spread of the logits over the test images, every trained network "
-                             f"(exactly 0 drawn at {SPREAD_FLOOR:g})",
+    return finish(fig, title=f"Logit spread of every trained network (0 drawn at {SPREAD_FLOOR:g})",
                   x="activation", y="largest std of a logit over the images (log scale)", height=460)
 
 
@@ -182,7 +183,7 @@ def alpha_figure(lr_alpha: pd.DataFrame, deep: pd.DataFrame) -> go.Figure:
                          arrayminus=cells.collapse_rate - cells.collapse_low)), row=1, col=2)
     fig.update_xaxes(type="category", title_text="negative slope α (0 = ReLU)")
     fig.update_yaxes(range=[-0.05, 1.05])
-    fig = finish(fig, title="How the slope α changes the outcome, where ReLU failed at least once",
+    fig = finish(fig, title="The slope α where ReLU failed at least once",
                  x="negative slope α (0 = ReLU)", y="share of runs (95 % Wilson CI)", height=500)
     fig.update_layout(showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
     return fig
