@@ -185,12 +185,16 @@ def deep_story(table) -> str:
     parts = []
     for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
         relu = cells[cells.setting == "ReLU"].iloc[0]
-        leaky = "; ".join(f"{r.setting} {wilson_interval(int(r.collapsed), int(r.runs)).text()}"
+        leaky = "; ".join(f"{r.setting.replace('Leaky ReLU ', '')} in "
+                          f"{wilson_interval(int(r.collapsed), int(r.runs)).text()}"
                           for r in cells.itertuples() if r.setting != "ReLU")
+        born = wilson_interval(int(relu.born_collapsed), int(relu.runs))
+        against = ("consistent with" if born.low <= relu.theory else "above") + \
+            f" Chapter 3's bound of {relu.theory:.2f} for being born dead"
         parts.append(f"At width {width} and depth {depth}, ReLU collapsed in "
-                     f"{wilson_interval(int(relu.collapsed), int(relu.runs)).text()} of the trained networks "
-                     f"({int(relu.born_collapsed)} already at initialisation; theory's upper bound for being born "
-                     f"dead {relu.theory:.2f}); {leaky}.")
+                     f"{wilson_interval(int(relu.collapsed), int(relu.runs)).text()} of the trained networks; "
+                     f"{born.text()} were collapsed already at initialisation, {against}. Leaky ReLU collapsed with "
+                     f"{leaky}.")
     return " ".join(parts)
 
 
