@@ -167,3 +167,13 @@ def test_pair_explorer_offers_each_optimisers_rates_and_refuses_others():
     assert tuple(box.rate.options) == RATES["sgd"] and box.rate.value in RATES["sgd"]
     with pytest.raises(ValueError, match="learning_rate"):
         pair_explorer(optimizer="sgd", learning_rate=0.05)
+
+
+def test_a_study_not_stored_is_refused_with_the_command_that_trains_it(tmp_path):
+    from rectifiers.engine import ResultsStore
+    from rectifiers.experiments.where_leaky import study, study_records
+
+    one = study("studies/ch5_deep_narrow.yaml", {"seeds": [0], "grid": {"depth": [2]}})
+    with pytest.raises(FileNotFoundError, match="(?s)3 of the 3 runs cannot be used.*python -m rectifiers study "
+                                                "studies/ch5_deep_narrow.yaml"):
+        study_records(one, ResultsStore(tmp_path))

@@ -10,9 +10,8 @@ by a stated rule from the stored data (`learning_rates.recommendation`, `deep_na
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from ..engine import ResultsStore, plan, run_study, study_from_dict
+from ..engine import ResultsStore, load_run_data, plan, run_key, run_study, study_from_dict
 from ..engine.stored_studies import unusable_message
 from ..engine.study import REPOSITORY, Study
 from ..engine.yaml_files import read_yaml
@@ -57,14 +56,27 @@ def lr_studies(blocks, overrides: dict | None = None, prelu_blocks=()) -> list[S
         [study(learning_rates.PRELU_STUDIES[LR_BLOCKS[name]], overrides) for name in prelu_blocks]
 
 
+_DATA: dict = {}  # (dataset, n_train, n_test, data_seed) -> Dataset, loaded once per process
+
+
 def study_records(one: Study, store: ResultsStore) -> list[dict]:
-    """Every run of `one`, read from `store`; FileNotFoundError naming what is missing and the command to train it."""
-    planned = plan(one, store)
-    message = unusable_message(planned, f"python -m rectifiers study {Path(one.source.split(' ')[0])} "
-                                        f"--results {store.root}")
-    if message:
+    """Every run of `one`, read from `store` by key; FileNotFoundError naming what is missing and the command to
+    train it. (Keys are computed directly: the engine's `plan` also times the store, which a chapter need not.)"""
+    records = []
+    for config in one.configs():
+        which = (config.dataset, config.n_train, config.n_test, config.data_seed)
+        if which not in _DATA:
+            _DATA[which] = load_run_data(config)
+        record = store.get(run_key(config, _DATA[which]))
+        if record is None or record["status"] == "partial":
+            records = None
+            break
+        records.append(record)
+    if records is None:  # say exactly what is missing, as the engine's plan does
+        message = unusable_message(plan(one, store), f"python -m rectifiers study {one.source.split(' ')[0]} "
+                                                     f"--results {store.root}")
         raise FileNotFoundError(f"{one.source}: {message}")
-    return [store.get(r.key) for r in planned.runs]
+    return records
 
 
 def train(studies, store: ResultsStore) -> None:
