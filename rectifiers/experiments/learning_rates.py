@@ -129,9 +129,9 @@ def recommendation(cells: pd.DataFrame) -> tuple[str, str]:
 
     The rule, in order: (1) failures — the setting(s) whose failure-rate Wilson interval lies entirely below
     ReLU's (the one with the fewest failures, then the smallest α), or "ReLU" when ReLU's lies entirely below every
-    other's; (2) accuracy — among settings that fail no more often than ReLU (intervals overlapping), one whose
-    paired accuracy difference to ReLU has a t interval entirely above 0 (entirely below 0 for all: "ReLU");
-    (3) otherwise "either".
+    other's; (2) accuracy, over the seeds where both trained (at least 3) — among the settings that failed no more
+    often than ReLU, the one whose paired accuracy difference to ReLU has a t interval entirely above 0 (the
+    largest), or "ReLU" when every such difference's interval lies entirely below 0; (3) otherwise "either".
     """
     relu = cells[cells.setting == "ReLU"].iloc[0]
     others = cells[cells.setting != "ReLU"]
@@ -142,7 +142,8 @@ def recommendation(cells: pd.DataFrame) -> tuple[str, str]:
     if len(others) and (others.failure_low > relu.failure_high).all():
         return "ReLU", "fewer failures (Wilson intervals do not overlap)"
     comparable = others[others.paired_seeds >= 3]
-    above = comparable[comparable.difference_low > 0]
+    # A more accurate survivor does not make up for more failures: only settings that failed no more often count.
+    above = comparable[(comparable.difference_low > 0) & (comparable.failed <= relu.failed)]
     if len(above):
         return above.sort_values("difference", ascending=False, kind="stable").iloc[0].setting, \
             "higher accuracy (paired t interval above 0)"
