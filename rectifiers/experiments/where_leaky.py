@@ -171,8 +171,14 @@ def lr_story(table) -> str:
             parts.append("Fewer failures than ReLU there, with 95 % intervals that do not overlap: "
                          f"{', '.join(better)}.")
         if same:
-            parts.append("No advantage over ReLU there established at this number of seeds (the 95 % intervals "
+            parts.append("No difference from ReLU there established at this number of seeds (the 95 % intervals "
                          f"overlap): {', '.join(same)}.")
+    for quiet in relu[relu.failed == 0].itertuples():  # ReLU never failed: did a leaky setting fail instead?
+        cell = table[(table.model == quiet.model) & (table.optimizer == quiet.optimizer)
+                     & (table.learning_rate == quiet.learning_rate) & (table.setting != "ReLU") & (table.failed > 0)]
+        if len(cell):
+            worse = "; ".join(f"{r.setting} in {text(r)}" for r in cell.itertuples())
+            parts.append(f"With {where(quiet)}, ReLU never failed ({text(quiet)}), but these did: {worse}.")
     if relu.failed.max() == 0:
         parts.append("No ReLU run failed at any learning rate measured.")
     calm = [(m, o, lr) for (m, o, lr), c in table.groupby(["model", "optimizer", "learning_rate"], sort=False)
