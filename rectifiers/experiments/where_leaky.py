@@ -20,7 +20,7 @@ from . import deep_narrow, learning_rates
 LR_BLOCKS = {f"{model}_{optimizer}": key for key in learning_rates.STUDIES for model, optimizer in [key]}
 """The learning-rate blocks by name ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")."""
 
-CHAPTER_BLOCKS = ("mlp_adam", "mlp_sgd", "seed_cnn_adam")
+CHAPTER_BLOCKS = ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")
 """The learning-rate blocks the chapter shows and the decision guide reads (their studies are stored)."""
 
 CHAPTER_PRELU_BLOCKS = ("mlp_adam", "mlp_sgd", "seed_cnn_adam")
