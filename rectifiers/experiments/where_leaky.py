@@ -23,7 +23,7 @@ LR_BLOCKS = {f"{model}_{optimizer}": key for key in learning_rates.STUDIES for m
 CHAPTER_BLOCKS = ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")
 """The learning-rate blocks the chapter shows and the decision guide reads (their studies are stored)."""
 
-CHAPTER_PRELU_BLOCKS = ("mlp_adam", "mlp_sgd", "seed_cnn_adam")
+CHAPTER_PRELU_BLOCKS = ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")
 """The blocks whose PReLU study is stored (the chapter and the guide add PReLU there)."""
 
 
