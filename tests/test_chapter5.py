@@ -48,7 +48,7 @@ def test_the_verdict_sentences_name_the_slopes_that_did_and_did_not_help():
     assert "ReLU failed in 6 of 10" in story
     assert "do not overlap: Leaky ReLU α=0.3." in story and "overlap): Leaky ReLU α=0.01." in story
     quiet = lr_cells({"ReLU": 0, "Leaky ReLU α=0.3": 4}).assign(dead_mean=0.5, accuracy=0.5)
-    assert "ReLU never failed (0 of 10" in lr_story(quiet) and "Leaky ReLU α=0.3 in 4 of 10" in lr_story(quiet)
+    assert "ReLU never failed in its 10 runs" in lr_story(quiet) and "Leaky ReLU α=0.3 in 4 of 10" in lr_story(quiet)
     deep = pd.DataFrame(columns=["width", "depth", "setting", "collapsed"])
     assert alpha_verdict(alpha_effect(table), deep).endswith("with α = 0.01 in 0 of 1, α = 0.3 in 1 of 1.")
 

@@ -178,7 +178,7 @@ def lr_story(table) -> str:
                      & (table.learning_rate == quiet.learning_rate) & (table.setting != "ReLU") & (table.failed > 0)]
         if len(cell):
             worse = "; ".join(f"{r.setting} in {text(r)}" for r in cell.itertuples())
-            parts.append(f"With {where(quiet)}, ReLU never failed ({text(quiet)}), but these did: {worse}.")
+            parts.append(f"With {where(quiet)}, ReLU never failed in its {int(quiet.runs)} runs, but these did: {worse}.")
     if relu.failed.max() == 0:
         parts.append("No ReLU run failed at any learning rate measured.")
     calm = [(m, o, lr) for (m, o, lr), c in table.groupby(["model", "optimizer", "learning_rate"], sort=False)
