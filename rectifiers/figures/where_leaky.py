@@ -35,11 +35,13 @@ def _ordered(names) -> list[str]:
     return sorted(set(names), key=lambda s: rank.get(s, len(rank)))
 
 
-def _slider(labels, visibility, prefix) -> list[dict]:
-    """A slider whose step k shows the traces with visibility k; none when there is one step (nothing to move)."""
+def _slider(labels, visibility, prefix, layouts=None) -> list[dict]:
+    """A slider whose step k shows the traces with visibility k (and applies `layouts[k]`, e.g. that step's axis
+    range); none when there is one step (nothing to move)."""
     if len(labels) < 2:
         return []
-    steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}])
+    layouts = layouts or [{} for _ in labels]
+    steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}, layouts[k]])
              for k, text in enumerate(labels)]
     # Below the legend (which sits under the axes), so that neither hides the other.
     return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0))]
@@ -48,6 +50,13 @@ def _slider(labels, visibility, prefix) -> list[dict]:
 def _offset(i: int, n: int) -> float:
     """A small multiplicative shift on a log axis so that error bars of several settings do not hide each other."""
     return 10 ** (0.025 * (i - (n - 1) / 2))
+
+
+def _rate_axes(rates) -> dict:
+    """Layout of the three learning-rate axes for one block: its rates as ticks, a little room on either side."""
+    span = [math.log10(rates[0]) - 0.25, math.log10(rates[-1]) + 0.25]
+    return {f"{axis}.{key}": value for axis in ("xaxis", "xaxis2", "xaxis3")
+            for key, value in (("range", span), ("tickvals", rates), ("ticktext", [f"{r:g}" for r in rates]))}
 
 
 def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
@@ -82,10 +91,11 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
             visibility += [k, k, k]
     short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone
     labels = [f"{short[m]} {OPTIMIZER_NAMES[o]}" for m, o in blocks]
-    fig.update_layout(sliders=_slider(labels, visibility, "model, optimiser: "))
-    rates = sorted(summary.learning_rate.unique())
-    fig.update_xaxes(type="log", tickvals=rates, ticktext=[f"{r:g}" for r in rates],
-                     range=[math.log10(rates[0]) - 0.25, math.log10(rates[-1]) + 0.25])
+    axes = [_rate_axes(sorted(summary[(summary.model == m) & (summary.optimizer == o)].learning_rate.unique()))
+            for m, o in blocks]
+    fig.update_layout(sliders=_slider(labels, visibility, "model, optimiser: ", axes))
+    fig.update_xaxes(type="log")
+    fig.update_layout(axes[0])
     fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=2)
