@@ -103,6 +103,17 @@ CNN_COMPARISON = {
 }
 """Chapter 4 (notebooks/04_cnn_comparison.ipynb)."""
 
+WHERE_LEAKY = {
+    "mode": OneOf(("stored", "train")),
+    "runs_dir": Text("a folder path, or empty for the repository's results/"),
+    "lr_blocks": OneOf(("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")),
+    "prelu_blocks": OneOf(("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd"), min_items=0),
+    "lr_settings": KeywordsOf("rectifiers.experiments.where_leaky:overrides"),
+    "deep_settings": KeywordsOf("rectifiers.experiments.where_leaky:overrides"),
+    "explorer_images": Range(50, 5_000, note="the MNIST sample has 5,000 training images"),
+}
+"""Chapter 5 (notebooks/05_where_leaky_relu_wins.ipynb)."""
+
 GAN_DISCRIMINATORS = {
     "mode": OneOf(("stored", "train")),
     "results_dir": Text("a folder path, or empty for the repository's results/"),
@@ -125,6 +136,7 @@ RULES = {
     "02_saturation_gradients": SATURATION_GRADIENTS,
     "03_dying_relu": DYING_RELU,
     "04_cnn_comparison": CNN_COMPARISON,
+    "05_where_leaky_relu_wins": WHERE_LEAKY,
     "05_1_gan_discriminators": GAN_DISCRIMINATORS,
     "07_decision_guide": DECISION_GUIDE,
 }

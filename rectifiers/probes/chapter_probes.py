@@ -1,10 +1,11 @@
-"""The probes of Chapters 2–3 as the engine calls them: which images each measures on, and its record row.
+"""The probes of Chapters 2, 3 and 5 as the engine calls them: which images each measures on, and its record row.
 
 - `dead_units` measures on every training image of the run: a unit is dead when gradient descent on *that*
   data cannot move it (Chapter 3's definition).
 - `gradient_norms` and `activation_stats` measure on a fixed probe batch: the first `PROBE_BATCH` images of the
   run's test set (all of them when it is smaller), the same at every epoch so values compare across training
   (Chapter 2 uses 256 stratified test images).
+- `output_spread` measures on every test image of the run: a collapsed network gives them all the same logits.
 
 Nothing here imports Keras at import time: run configs check probe names without TensorFlow.
 """
@@ -57,3 +58,15 @@ class ActivationStats(Probe):
         from .activation_stats import activation_stats_probe
 
         return activation_stats_probe(trainer.model, probe_batch(self.data)[0])
+
+
+@register_probe
+class OutputSpread(Probe):
+    """Spread of the logits over the run's test images, and how many classes it predicts (Chapter 5's collapse)."""
+
+    name = "output_spread"
+
+    def measure(self, trainer, epoch: int) -> dict:
+        from .output_spread import output_spread_probe
+
+        return output_spread_probe(trainer.model, self.data.x_test)

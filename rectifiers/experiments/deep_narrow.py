@@ -1,0 +1,184 @@
+"""Chapter 5, experiment 2: deep and narrow MLPs trained on MNIST — how often does the trained network collapse?
+
+A network has *collapsed* when its output no longer depends on its input: the spread of its logits over the run's
+test images (probe `output_spread`: the largest, over the ten classes, of a logit's standard deviation over the
+images) is below `COLLAPSE_SPREAD`. A ReLU network with a hidden layer dead on every input has spread exactly 0;
+the threshold only matters for Leaky ReLU, whose layers are never exactly dead, and it is chosen from the data (the
+chapter shows the spreads of every run: they fall into two groups far apart, and the threshold lies in the gap).
+
+Chapter 3's theory sets the expectation: a zero-bias ReLU network with symmetric random weights is dead at one
+nonzero input with probability 1 − (1 − 2^−width)^depth (`dying.born_dead_theory`). "Dead on every image of a
+dataset" implies "dead at the first image", so on MNIST that is an upper bound on being *born* dead; training can
+kill more networks, or revive none (a dead ReLU layer passes no gradient to anything below it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..stats import wilson_interval
+from .dying import born_dead_theory
+from .outcomes import failed, final_accuracy
+
+STUDY = "studies/ch5_deep_narrow.yaml"
+SECTION = "ch5-deep-narrow"
+
+COLLAPSE_SPREAD = 1e-6
+"""Logit spread (standard deviation over the test images, largest over the classes) below which a network's output
+counts as constant. Chosen from the stored study (`studies/ch5_deep_narrow.yaml`, 120 trained networks): their
+spreads fall into two groups, exactly 0 to about 1e-8 and about 1e-4 upwards; 1e-6 lies in the middle of that gap
+(on a log scale), at the resolution of float32 for logits of order 1."""
+
+
+def spread(record: dict, epoch: int = -1) -> float:
+    """The run's logit spread at its first (epoch=0) or last (epoch=-1) probe row; NaN if not finite (diverged)."""
+    rows = record.get("probes", {}).get("output_spread")
+    if not rows:
+        raise ValueError(f"run {record['key']} did not record the output_spread probe")
+    value = rows[0 if epoch == 0 else -1]["logit_spread"]
+    return math.nan if value is None else float(value)
+
+
+def collapsed(record: dict) -> bool:
+    """Whether a trained network's output is (numerically) the same for every test image. A diverged run counts as
+    collapsed too: its output is no function of its input at all."""
+    if record["status"] == "diverged":
+        return True
+    return spread(record) < COLLAPSE_SPREAD
+
+
+def layer_dead_everywhere(record: dict, epoch: int = -1) -> bool:
+    """Whether some hidden layer had every unit dead on every training image (probe `dead_units`)."""
+    rows = record["probes"]["dead_units"]
+    row = rows[0 if epoch == 0 else -1]
+    return any(f is not None and f >= 1.0 for f in row["dead_fraction"])
+
+
+def run_row(record: dict) -> dict:
+    config = record["config"]
+    alpha = None if config["activation"] == "relu" else float(config["alpha"])
+    name = "ReLU" if alpha is None else f"Leaky ReLU α={alpha:g}"
+    return {
+        "width": config["width"], "depth": config["depth"], "activation": config["activation"], "alpha": alpha,
+        "setting": name, "seed": config["seed"], "status": record["status"],
+        "spread_start": spread(record, 0), "spread_end": spread(record), "collapsed": collapsed(record),
+        "born_collapsed": spread(record, 0) < COLLAPSE_SPREAD,
+        "dead_layer_start": layer_dead_everywhere(record, 0), "dead_layer_end": layer_dead_everywhere(record),
+        "failed": failed(record), "test_accuracy": final_accuracy(record, "test"),
+        "wall_s": sum(s["wall_s"] for s in record["segments"]), "key": record["key"],
+    }
+
+
+def frame(records) -> pd.DataFrame:
+    """Stored runs of the deep-and-narrow study as a table, one row per run."""
+    return pd.DataFrame([run_row(r) for r in records])
+
+
+def summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (width, depth, setting): collapsed after training and at initialisation (Wilson intervals), failed,
+    mean test accuracy, and Chapter 3's born-dead theory for a ReLU network of that shape."""
+    rows = []
+    order = {s: i for i, s in enumerate(sorted(runs.setting.unique(), key=lambda s: (s != "ReLU", s)))}
+    for (width, depth, name), cell in runs.groupby(["width", "depth", "setting"]):
+        end = wilson_interval(int(cell.collapsed.sum()), len(cell))
+        start = wilson_interval(int(cell.born_collapsed.sum()), len(cell))
+        rows.append({"width": width, "depth": depth, "setting": name, "runs": len(cell),
+                     "collapsed": end.k, "collapse_rate": end.rate, "collapse_low": end.low, "collapse_high": end.high,
+                     "born_collapsed": start.k, "born_rate": start.rate, "born_low": start.low,
+                     "born_high": start.high, "failed": int(cell.failed.sum()),
+                     "accuracy": float(cell.test_accuracy.mean()),
+                     "theory": float(born_dead_theory(width, depth)) if name == "ReLU" else 0.0,
+                     "_rank": order[name]})
+    return pd.DataFrame(rows).sort_values(["width", "depth", "_rank"]).drop(columns="_rank").reset_index(drop=True)
+
+
+def values(table: pd.DataFrame) -> dict:
+    """Glue names, e.g. `deep_w4_d12_relu_collapsed`, `..._runs`, `..._text`, `..._born`, `..._theory`."""
+    out = {}
+    for r in table.itertuples():
+        key = f"deep_w{r.width}_d{r.depth}_" + ("relu" if r.setting == "ReLU" else
+                                                 "leaky" + r.setting.split("=")[1].replace(".", ""))
+        out.update({f"{key}_collapsed": int(r.collapsed), f"{key}_runs": int(r.runs), f"{key}_rate": r.collapse_rate,
+                    f"{key}_low": r.collapse_low, f"{key}_high": r.collapse_high, f"{key}_born": int(r.born_collapsed),
+                    f"{key}_theory": r.theory, f"{key}_acc": r.accuracy,
+                    f"{key}_text": wilson_interval(int(r.collapsed), int(r.runs)).text()})
+    return out
+
+
+def verdicts(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (width, depth): which setting collapses least (Wilson intervals entirely below ReLU's), with the numbers."""
+    rows = []
+    for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
+        relu = cells[cells.setting == "ReLU"].iloc[0]
+        others = cells[cells.setting != "ReLU"]
+        better = others[others.collapse_high < relu.collapse_low]
+        if len(better):
+            choice = better.sort_values("collapse_rate", kind="stable").iloc[0].setting
+        elif len(others) and (others.collapse_low > relu.collapse_high).all():
+            choice = "ReLU"
+        else:
+            choice = "either"
+        parts = "; ".join(f"{r.setting} collapsed in {wilson_interval(int(r.collapsed), int(r.runs)).text()}"
+                          for r in cells.itertuples())
+        rows.append({"width": width, "depth": depth, "recommendation": choice, "seeds": int(cells.runs.max()),
+                     "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: "
+                                 f"{relu.theory:.2f})."})
+    return pd.DataFrame(rows)
+
+
+def spread_histogram_values(runs: pd.DataFrame) -> dict:
+    """The gap in the spreads that justifies `COLLAPSE_SPREAD`: the largest spread below it, the smallest above it,
+    how many are exactly 0, and a sentence saying whether the threshold sits in a wide gap (a factor of 100 or
+    more between the two) or not."""
+    finite = runs.spread_end[np.isfinite(runs.spread_end)]
+    below, above = finite[finite < COLLAPSE_SPREAD], finite[finite >= COLLAPSE_SPREAD]
+    low = float(below.max()) if len(below) else math.nan
+    high = float(above.min()) if len(above) else math.nan
+    zero = int((finite == 0).sum())
+    where = (f"the largest spread below the threshold is {low:.2g}, the smallest above it {high:.2g}, and "
+             f"{zero} of the {len(finite)} networks have spread exactly 0.")
+    if len(below) and len(above) and high >= 100 * max(low, 1e-30) and high >= 10 * COLLAPSE_SPREAD:
+        sentence = f"they fall into two groups far apart, and the threshold lies in the gap: {where}"
+    elif not len(below):
+        sentence = f"none lies below the threshold: {where}"
+    else:
+        sentence = f"they do not separate cleanly around the threshold, so read its counts with care: {where}"
+    return {"spread_largest_collapsed": low, "spread_smallest_alive": high, "spread_exact_zero": zero,
+            "spread_runs": int(len(finite)), "spread_sentence": sentence}
+
+
+def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
+    """The closing note's table: one row per shape, one column per activation setting ("k of n collapsed
+    [low–high %]"), and the born-dead theory's upper bound for ReLU."""
+    cells = table.assign(network=[f"depth {r.depth}, width {r.width}" for r in table.itertuples()],
+                         cell=[f"{r.collapsed} of {r.runs} [{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %]"
+                               for r in table.itertuples()])
+    pivot = cells.pivot(index="network", columns="setting", values="cell")
+    pivot = pivot[sorted(pivot.columns, key=lambda s: (s != "ReLU", s))]
+    theory = cells[cells.setting == "ReLU"].set_index("network").theory
+    pivot["ReLU born dead, theory (upper bound)"] = [f"{theory[s]:.3f}" for s in pivot.index]
+    return pivot.loc[list(dict.fromkeys(cells.network))]
+
+
+def reader_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`summary` as the chapter shows it."""
+    return pd.DataFrame([{
+        "width": r.width, "depth": r.depth, "activation": r.setting, "collapsed": f"{r.collapsed} of {r.runs}",
+        "CI": f"{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %",
+        "collapsed at initialisation": f"{r.born_collapsed} of {r.runs}",
+        "theory (ReLU, upper bound)": f"{r.theory:.3f}" if r.setting == "ReLU" else "—",
+        "mean test accuracy": r.accuracy} for r in table.itertuples()])
+
+
+def setup_text(runs: pd.DataFrame, scale: dict) -> str:
+    """The setup sentence of the chapter, from the runs and their scale (`where_leaky.scale`)."""
+    widths = ", ".join(map(str, sorted(runs.width.unique())))
+    depths = ", ".join(map(str, sorted(runs.depth.unique())))
+    alphas = ", ".join(f"{a:g}" for a in sorted(runs.alpha.dropna().unique()))
+    return (f"MLPs {widths} units wide and {depths} hidden layers deep (He-normal weights, zero biases), ReLU and "
+            f"Leaky ReLU with α = {alphas}, {scale['seeds']} seeds each, trained with Adam (learning rate 0.001) "
+            f"for {scale['epochs'][0]} epochs on {scale['n_train'][0]:,} MNIST images and tested on "
+            f"{scale['n_test'][0]:,}: {scale['runs']} runs, {scale['train_minutes']:.1f} minutes of training.")

@@ -1,0 +1,238 @@
+"""Chapter 5, "Where Leaky ReLU wins, and where it does not": its studies, and the evidence for the decision guide.
+
+The chapter's grids are study files (`studies/ch5_*.yaml`); in train mode the chapter runs them with a few
+settings overridden (fewer seeds, a smaller grid: a tiny version for the papermill test) into a store of its own.
+`study_records` reads one study's runs from a store and refuses to show part of a study.
+
+`guide_evidence(store)` gives the book's decision guide one dict per measured situation, the recommendation chosen
+by a stated rule from the stored data (`learning_rates.recommendation`, `deep_narrow.verdicts`), never typed.
+"""
+
+from __future__ import annotations
+
+
+from ..engine import ResultsStore, load_run_data, plan, run_key, run_study, study_from_dict
+from ..engine.stored_studies import unusable_message
+from ..engine.study import REPOSITORY, Study
+from ..engine.yaml_files import read_yaml
+from . import deep_narrow, learning_rates
+
+LR_BLOCKS = {f"{model}_{optimizer}": key for key in learning_rates.STUDIES for model, optimizer in [key]}
+"""The learning-rate blocks by name ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")."""
+
+CHAPTER_BLOCKS = ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")
+"""The learning-rate blocks the chapter shows and the decision guide reads (their studies are stored)."""
+
+CHAPTER_PRELU_BLOCKS = ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")
+"""The blocks whose PReLU study is stored (the chapter and the guide add PReLU there)."""
+
+
+def overrides(*, seeds=None, n_train=None, n_test=None, epochs=None, grid=None) -> dict:
+    """The study settings a chapter may override (the keywords its `*_settings` parameters accept), given ones only.
+    A typo is caught by the parameter check; the values themselves are checked like a study file's."""
+    given = dict(seeds=seeds, n_train=n_train, n_test=n_test, epochs=epochs, grid=grid)
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def study(path: str, overrides: dict | None = None) -> Study:
+    """The study at `path` (relative to the repository) with `overrides` applied: a setting replaces the file's,
+    `grid` entries replace the file's grid entries one by one (e.g. {"seeds": [0, 1], "grid": {"width": [2]}})."""
+    values = read_yaml(REPOSITORY / path, what="study file")
+    if not overrides:
+        return study_from_dict(values, source=path)  # named as in the repository, never by a machine's path
+    overrides = dict(overrides)
+    grid = {**(values.get("grid") or {}), **overrides.pop("grid", {})}
+    values.update(overrides)
+    values["grid"] = grid
+    return study_from_dict(values, source=f"{path} (with {sorted(overrides) + (['grid'] if grid else [])} set)")
+
+
+def lr_studies(blocks, overrides: dict | None = None, prelu_blocks=()) -> list[Study]:
+    """The learning-rate studies of the named blocks, and the PReLU study of each block in `prelu_blocks`."""
+    for name in [*blocks, *prelu_blocks]:
+        if name not in LR_BLOCKS:
+            raise ValueError(f"learning-rate block {name!r} is not one of {', '.join(LR_BLOCKS)}")
+    return [study(learning_rates.STUDIES[LR_BLOCKS[name]], overrides) for name in blocks] + \
+        [study(learning_rates.PRELU_STUDIES[LR_BLOCKS[name]], overrides) for name in prelu_blocks]
+
+
+_DATA: dict = {}  # (dataset, n_train, n_test, data_seed) -> Dataset, loaded once per process
+
+
+def study_records(one: Study, store: ResultsStore) -> list[dict]:
+    """Every run of `one`, read from `store` by key; FileNotFoundError naming what is missing and the command to
+    train it. (Keys are computed directly: the engine's `plan` also times the store, which a chapter need not.)"""
+    records = []
+    for config in one.configs():
+        which = (config.dataset, config.n_train, config.n_test, config.data_seed)
+        if which not in _DATA:
+            _DATA[which] = load_run_data(config)
+        record = store.get(run_key(config, _DATA[which]))
+        if record is None or record["status"] == "partial":
+            records = None
+            break
+        records.append(record)
+    if records is None:  # say exactly what is missing, as the engine's plan does
+        message = unusable_message(plan(one, store), f"python -m rectifiers study {one.source.split(' ')[0]} "
+                                                     f"--results {store.root}")
+        raise FileNotFoundError(f"{one.source}: {message}")
+    return records
+
+
+def train(studies, store: ResultsStore) -> None:
+    """Train whatever the store lacks of `studies`, in this process (the chapter's train mode)."""
+    for one in studies:
+        run_study(one, store, progress=False)
+
+
+def guide_evidence(store=None) -> list[dict]:
+    """One dict per situation Chapter 5 measured, for the book's decision guide: `situation`, `recommendation`
+    (chosen by the rule of `learning_rates.recommendation` or `deep_narrow.verdicts` from the stored runs),
+    `evidence` (a sentence with the numbers), `seeds` (per cell), `section` (MyST label), `studies` (YAML paths)."""
+    store = store if store is not None else ResultsStore()
+    out = []
+    for name in CHAPTER_BLOCKS:
+        studies = lr_studies([name], prelu_blocks=[name] if name in CHAPTER_PRELU_BLOCKS else [])
+        runs = learning_rates.frame([r for one in studies for r in study_records(one, store)])
+        for v in learning_rates.verdicts(learning_rates.summary(runs)).itertuples():
+            out.append({"situation": f"learning rate {v.learning_rate:g}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]}, "
+                                     f"{learning_rates.MODELS[v.model]} (MNIST, {int(runs.n_train.iloc[0]):,} images)",
+                        "recommendation": v.recommendation, "evidence": f"{v.evidence} Rule: {v.rule}.",
+                        "seeds": v.seeds, "section": learning_rates.SECTION,
+                        "studies": [one.source for one in studies]})
+    runs = deep_narrow.frame(study_records(study(deep_narrow.STUDY), store))
+    for v in deep_narrow.verdicts(deep_narrow.summary(runs)).itertuples():
+        out.append({"situation": f"deep and narrow MLP, depth {v.depth}, width {v.width} (MNIST)",
+                    "recommendation": v.recommendation, "evidence": v.evidence, "seeds": v.seeds,
+                    "section": deep_narrow.SECTION, "studies": [deep_narrow.STUDY]})
+    return out
+
+
+def scale(records: list[dict]) -> dict:
+    """What a set of stored runs is, read from their records: runs, seeds, images, epochs, training time, dates,
+    machine and library versions (for the chapter's "scale" sentences)."""
+    segments = [s for r in records for s in r["segments"]]
+    versions = segments[-1]["versions"]
+    return {"runs": len(records), "seeds": len({r["config"]["seed"] for r in records}),
+            "n_train": sorted({r["experiment"]["n_train"] for r in records}),
+            "n_test": sorted({r["experiment"]["n_test"] for r in records}),
+            "epochs": sorted({r["config"]["epochs"][-1] for r in records}),
+            "train_minutes": sum(s["wall_s"] for s in segments) / 60,
+            "first": min(s["started"][:10] for s in segments), "last": max(s["finished"][:10] for s in segments),
+            "machine": f"{segments[-1]['hardware']['cpu']}, {segments[-1]['hardware']['cores']} cores, "
+                       f"{segments[-1]['device']}",
+            "versions": f"TensorFlow {versions.get('tensorflow')}, Keras {versions.get('keras')}",
+            "data": records[0]["data"]["description"]}
+
+
+def alpha_verdict(lr_alpha, deep_summary) -> str:
+    """Experiment 4's sentence, counted from the data: in how many of the situations where ReLU failed (or
+    collapsed) at least once each slope failed significantly less often than ReLU (Wilson intervals apart)."""
+    situations = []
+    for _, cells in lr_alpha.groupby(["model", "optimizer", "learning_rate"], sort=False):
+        relu = cells[cells.alpha == 0].iloc[0]
+        situations.append({a: c.failure_high < relu.failure_low for a, c in
+                           zip(cells.alpha, cells.itertuples()) if a > 0})
+    for _, cells in deep_summary.groupby(["width", "depth"], sort=False):
+        relu = cells[cells.setting == "ReLU"].iloc[0]
+        if relu.collapsed == 0:
+            continue
+        situations.append({float(c.setting.split("=")[1]): c.collapse_high < relu.collapse_low
+                           for c in cells.itertuples() if c.setting != "ReLU"})
+    if not situations:
+        return "ReLU never failed or collapsed in these studies, so there was nothing for a slope to rescue."
+    alphas = sorted({a for s in situations for a in s})
+    counts = ", ".join(f"α = {a:g} in {sum(s.get(a, False) for s in situations)} of "
+                       f"{sum(a in s for s in situations)}" for a in alphas)
+    return (f"Of the {len(situations)} measured situations where ReLU failed or collapsed at least once, Leaky ReLU "
+            f"failed or collapsed significantly less often (95 % Wilson intervals apart) with {counts}.")
+
+
+def lr_story(table) -> str:
+    """The learning-rate verdict in words, every number from `table` (`learning_rates.summary`): each cell where
+    ReLU failed, most failures first, with what every other activation did there; then the cells where nothing
+    failed."""
+    from ..stats import wilson_interval
+
+    relu = table[table.setting == "ReLU"]
+    text = lambda r: wilson_interval(int(r.failed), int(r.runs)).text()  # noqa: E731
+    where = lambda r: (f"the {learning_rates.MODELS[r.model]} ({learning_rates.OPTIMIZER_NAMES[r.optimizer]}, "  # noqa: E731
+                       f"learning rate {r.learning_rate:g})")
+    parts = []
+    for worst in relu[relu.failed > 0].sort_values("failure_rate", ascending=False, kind="stable").itertuples():
+        cell = table[(table.model == worst.model) & (table.optimizer == worst.optimizer)
+                     & (table.learning_rate == worst.learning_rate) & (table.setting != "ReLU")]
+        others = "; ".join(f"{r.setting} in {text(r)}" for r in cell.itertuples())
+        parts.append(f"With {where(worst)}, ReLU failed in {text(worst)} of its runs; {others}.")
+        better = [r.setting for r in cell.itertuples() if r.failure_high < worst.failure_low]
+        same = [r.setting for r in cell.itertuples() if not (r.failure_high < worst.failure_low
+                                                               or r.failure_low > worst.failure_high)]
+        if better:
+            parts.append("Fewer failures than ReLU there, with 95 % intervals that do not overlap: "
+                         f"{', '.join(better)}.")
+        if same:
+            parts.append("No difference from ReLU there established at this number of seeds (the 95 % intervals "
+                         f"overlap): {', '.join(same)}.")
+    for quiet in relu[relu.failed == 0].itertuples():  # ReLU never failed: did a leaky setting fail instead?
+        cell = table[(table.model == quiet.model) & (table.optimizer == quiet.optimizer)
+                     & (table.learning_rate == quiet.learning_rate) & (table.setting != "ReLU") & (table.failed > 0)]
+        if len(cell):
+            worse = "; ".join(f"{r.setting} in {text(r)}" for r in cell.itertuples())
+            parts.append(f"With {where(quiet)}, ReLU never failed in its {int(quiet.runs)} runs, but these did: {worse}.")
+    if relu.failed.max() == 0:
+        parts.append("No ReLU run failed at any learning rate measured.")
+    calm = [(m, o, lr) for (m, o, lr), c in table.groupby(["model", "optimizer", "learning_rate"], sort=False)
+            if c.failed.sum() == 0]
+    if calm:
+        cells = table[[(m, o, lr) in calm for m, o, lr in zip(table.model, table.optimizer, table.learning_rate)]]
+        diffs = cells.dropna(subset=["difference"])
+        span = (f"; the paired test-accuracy differences to ReLU lie between {diffs.difference.min():+.3f} and "
+                f"{diffs.difference.max():+.3f}, and {int((diffs.difference_low > 0).sum())} of {len(diffs)} have an "
+                "interval entirely above zero") if len(diffs) else ""
+        names = ", ".join(f"{learning_rates.MODELS[m]} {learning_rates.OPTIMIZER_NAMES[o]} {lr:g}"
+                          for m, o, lr in calm)
+        parts.append(f"Where no run of any activation failed ({names}) the choice did not decide whether training "
+                     f"worked{span}.")
+    return " ".join(parts)
+
+
+def deep_story(table) -> str:
+    """The deep-and-narrow verdict in words, every number from `table` (`deep_narrow.summary`)."""
+    from ..stats import wilson_interval
+
+    parts = []
+    for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
+        relu = cells[cells.setting == "ReLU"].iloc[0]
+        leaky = "; ".join(f"{r.setting.replace('Leaky ReLU ', '')} in "
+                          f"{wilson_interval(int(r.collapsed), int(r.runs)).text()}"
+                          for r in cells.itertuples() if r.setting != "ReLU")
+        born = wilson_interval(int(relu.born_collapsed), int(relu.runs))
+        against = ("consistent with" if born.low <= relu.theory else "above") + \
+            f" Chapter 3's bound of {relu.theory:.2f} for being born dead"
+        parts.append(f"At width {width} and depth {depth}, ReLU collapsed in "
+                     f"{wilson_interval(int(relu.collapsed), int(relu.runs)).text()} of the trained networks; "
+                     f"{born.text()} were collapsed already at initialisation, {against}. Leaky ReLU collapsed with "
+                     f"{leaky}.")
+    return " ".join(parts)
+
+
+def verdict_counts(verdicts) -> dict:
+    """How the rule's answers over the learning-rate situations fall: `lr_situations`, `lr_either`, `lr_relu_wins`,
+    and `lr_leaky_wins` (the situations where it picked a leaky setting, with the setting, or "none")."""
+    picked = [f"{learning_rates.MODELS[v.model]}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]} {v.learning_rate:g}: "
+              f"{v.recommendation}" for v in verdicts.itertuples() if v.recommendation not in ("either", "ReLU")]
+    return {"lr_situations": len(verdicts), "lr_either": int((verdicts.recommendation == "either").sum()),
+            "lr_relu_wins": int((verdicts.recommendation == "ReLU").sum()), "lr_leaky_wins": "; ".join(picked) or "none"}
+
+
+def cell_sentence(table, model: str, optimizer: str, learning_rate: float) -> str:
+    """One learning-rate cell in a sentence, every activation's failures with their Wilson interval (Chapter 3
+    quotes the seed CNN's)."""
+    from ..stats import wilson_interval
+
+    cells = table[(table.model == model) & (table.optimizer == optimizer) & (table.learning_rate == learning_rate)]
+    if cells.empty:
+        raise ValueError(f"no stored cell for {model}, {optimizer}, learning rate {learning_rate:g}")
+    parts = "; ".join(f"{r.setting} in {wilson_interval(int(r.failed), int(r.runs)).text()}" for r in cells.itertuples())
+    return (f"the {learning_rates.MODELS[model]} trained with {learning_rates.OPTIMIZER_NAMES[optimizer]} at "
+            f"learning rate {learning_rate:g} failed as follows: {parts}")

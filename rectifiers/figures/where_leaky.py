@@ -1,0 +1,199 @@
+"""Figures of Chapter 5, "Where Leaky ReLU wins, and where it does not": failure rates against the learning rate,
+collapse of deep and narrow networks against depth, the spread of trained networks' outputs, and the slope α.
+
+Every rate is drawn with its 95 % Wilson interval; every slider switches between precomputed traces, so the figures
+work in the static book.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..experiments.deep_narrow import COLLAPSE_SPREAD
+from ..experiments.learning_rates import MODELS, OPTIMIZER_NAMES, SETTING_ORDER
+from .common import COLOURS, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
+
+ALPHAS = (0.01, 0.1, 0.3)
+
+
+def setting_colour(name: str) -> str:
+    """ReLU blue, Leaky ReLU α = 0.01 red, the other slopes in browns, PReLU orange (the book's colours)."""
+    if name == "ReLU":
+        return COLOURS["relu"]
+    if name == "PReLU":
+        return COLOURS["prelu"]
+    return slope_colour(float(name.split("=")[1]), ALPHAS)
+
+
+def _ordered(names) -> list[str]:
+    rank = {s: i for i, s in enumerate(SETTING_ORDER)}
+    return sorted(set(names), key=lambda s: rank.get(s, len(rank)))
+
+
+def _slider(labels, visibility, prefix, layouts=None) -> list[dict]:
+    """A slider whose step k shows the traces with visibility k (and applies `layouts[k]`, e.g. that step's axis
+    range); none when there is one step (nothing to move)."""
+    if len(labels) < 2:
+        return []
+    layouts = layouts or [{} for _ in labels]
+    steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}, layouts[k]])
+             for k, text in enumerate(labels)]
+    # Below the legend (which sits under the axes), so that neither hides the other.
+    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0))]
+
+
+def _offset(i: int, n: int) -> float:
+    """A small multiplicative shift on a log axis so that error bars of several settings do not hide each other."""
+    return 10 ** (0.025 * (i - (n - 1) / 2))
+
+
+def _rate_axes(rates) -> dict:
+    """Layout of the three learning-rate axes for one block: its rates as ticks, a little room on either side."""
+    span = [math.log10(rates[0]) - 0.25, math.log10(rates[-1]) + 0.25]
+    return {f"{axis}.{key}": value for axis in ("xaxis", "xaxis2", "xaxis3")
+            for key, value in (("range", span), ("tickvals", rates), ("ticktext", [f"{r:g}" for r in rates]))}
+
+
+def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
+    """Failure rate (Wilson 95 % CI), dead-unit share and accuracy of the runs that trained, against the learning
+    rate; one line per activation setting; the slider picks the model and optimiser."""
+    blocks = list(dict.fromkeys(zip(summary.model, summary.optimizer)))
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08,
+                        subplot_titles=("failed (share)", "dead units (share)", "test accuracy"))
+    visibility = []
+    for k, (model, optimizer) in enumerate(blocks):
+        block = summary[(summary.model == model) & (summary.optimizer == optimizer)]
+        names = _ordered(block.setting)
+        for i, name in enumerate(names):
+            cells = block[block.setting == name].sort_values("learning_rate")
+            x = cells.learning_rate * _offset(i, len(names))
+            line = dict(color=setting_colour(name))
+            hover = [f"{name}, lr {r.learning_rate:g}: {r.failed} of {r.runs} failed "
+                     f"(95 % CI {100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %)" for r in cells.itertuples()]
+            fig.add_trace(go.Scatter(
+                x=x, y=cells.failure_rate, mode="lines+markers", line=line, name=name, legendgroup=name,
+                visible=k == 0, text=hover, hovertemplate="%{text}<extra></extra>",
+                error_y=dict(type="data", symmetric=False, array=cells.failure_high - cells.failure_rate,
+                             arrayminus=cells.failure_rate - cells.failure_low)), row=1, col=1)
+            fig.add_trace(go.Scatter(x=x, y=cells.dead_mean, mode="lines+markers", line=line, name=name,
+                                     legendgroup=name, showlegend=False, visible=k == 0), row=1, col=2)
+            fig.add_trace(go.Scatter(
+                x=x, y=cells.accuracy, mode="lines+markers", line=line, name=name, legendgroup=name,
+                showlegend=False, visible=k == 0, text=[f"{n} runs trained" for n in cells.trained],
+                hovertemplate="lr %{x:.3g}: %{y:.3f} (%{text})<extra></extra>",
+                error_y=dict(type="data", symmetric=False, array=cells.accuracy_high - cells.accuracy,
+                             arrayminus=cells.accuracy - cells.accuracy_low)), row=1, col=3)
+            visibility += [k, k, k]
+    short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone
+    labels = [f"{short[m]} {OPTIMIZER_NAMES[o]}" for m, o in blocks]
+    axes = [_rate_axes(sorted(summary[(summary.model == m) & (summary.optimizer == o)].learning_rate.unique()))
+            for m, o in blocks]
+    fig.update_layout(sliders=_slider(labels, visibility, "model, optimiser: ", axes))
+    fig.update_xaxes(type="log")
+    fig.update_layout(axes[0])
+    fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
+    fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
+    fig.update_yaxes(range=[-0.05, 1.05], row=1, col=2)
+    seeds = int(summary.runs.max())
+    fig = finish(fig, title=f"Failures, dead units, accuracy ({seeds} seeds per point)",
+                 x="", y="share of runs; accuracy (95 % CI)", height=600)
+    fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
+
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
+    return fig
+
+
+def collapse_figure(summary: pd.DataFrame) -> go.Figure:
+    """Share of trained networks that collapsed (Wilson 95 % CI) against depth, one line per setting, with the share
+    collapsed at initialisation (ReLU, dotted) and Chapter 3's born-dead theory (grey); the slider picks the width."""
+    widths = sorted(summary.width.unique())
+    fig = go.Figure()
+    visibility = []
+    for k, width in enumerate(widths):
+        block = summary[summary.width == width]
+        names = sorted(block.setting.unique(), key=lambda s: (s != "ReLU", s))
+        for i, name in enumerate(names):
+            cells = block[block.setting == name].sort_values("depth")
+            x = cells.depth * _offset(i, len(names))
+            fig.add_trace(go.Scatter(
+                x=x, y=cells.collapse_rate, mode="lines+markers", name=f"{name}: collapsed after training",
+                line=dict(color=setting_colour(name)), visible=k == 0,
+                text=[f"{r.collapsed} of {r.runs}" for r in cells.itertuples()],
+                hovertemplate="depth %{x:.0f}: %{text} collapsed<extra></extra>",
+                error_y=dict(type="data", symmetric=False, array=cells.collapse_high - cells.collapse_rate,
+                             arrayminus=cells.collapse_rate - cells.collapse_low)))
+            visibility.append(k)
+        relu = block[block.setting == "ReLU"].sort_values("depth")
+        fig.add_trace(go.Scatter(x=relu.depth, y=relu.born_rate, mode="lines+markers", visible=k == 0,
+                                 name="ReLU: collapsed at initialisation", line=dict(color=COLOURS["relu"], dash="dot")))
+        depths = np.arange(1, int(summary.depth.max()) + 1)
+        fig.add_trace(go.Scatter(x=depths, y=1 - (1 - 2.0 ** -width) ** depths, mode="lines", visible=k == 0,
+                                 name="theory: ReLU dead at one input (Chapter 3)", line=dict(color="#7f7f7f")))
+        visibility += [k, k]
+    fig.update_layout(sliders=_slider([f"{w}" for w in widths], visibility, "units per layer: "))
+    fig.update_xaxes(type="log", tickvals=sorted(summary.depth.unique()))
+    fig.update_yaxes(range=[-0.05, 1.05])
+    seeds = int(summary.runs.max())
+    fig = finish(fig, title=f"Deep narrow MLPs: output constant ({seeds} seeds per point)",
+                 x="hidden layers (log scale)", y="share of networks (95 % Wilson CI)", height=500)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
+    return fig
+
+
+SPREAD_FLOOR = 1e-12
+"""Where an exactly constant output (spread 0) is drawn on the log axis."""
+
+
+def spread_figure(runs: pd.DataFrame) -> go.Figure:
+    """Every trained network's logit spread (log scale; exactly 0 drawn at `SPREAD_FLOOR`), by setting, with the
+    collapse threshold: the two groups and the gap the threshold sits in."""
+    fig = go.Figure()
+    finite = runs[np.isfinite(runs.spread_end)]
+    names = sorted(finite.setting.unique(), key=lambda s: (s != "ReLU", s))
+    for name in names:
+        cells = finite[finite.setting == name]
+        y = np.maximum(cells.spread_end.to_numpy(), SPREAD_FLOOR)
+        fig.add_trace(go.Box(y=y, name=name, boxpoints="all", jitter=0.5, pointpos=0, marker=dict(size=4),
+                             line=dict(color=setting_colour(name)), fillcolor="rgba(0,0,0,0)",
+                             text=[f"width {r.width}, depth {r.depth}, seed {r.seed}" for r in cells.itertuples()],
+                             hovertemplate="%{text}: %{y:.3g}<extra></extra>"))
+    fig.add_hline(y=COLLAPSE_SPREAD, line=dict(color="black", dash="dash"),
+                  annotation_text=f"collapse threshold {COLLAPSE_SPREAD:g}", annotation_position="top left")
+    fig.update_yaxes(type="log")
+    return finish(fig, title=f"Logit spread of every trained network (0 drawn at {SPREAD_FLOOR:g})",
+                  x="activation", y="largest std of a logit over the images (log scale)", height=460)
+
+
+def alpha_figure(lr_alpha: pd.DataFrame, deep: pd.DataFrame) -> go.Figure:
+    """Experiment 4: failure (learning rate) or collapse (deep and narrow) rate against the slope α (0 = ReLU),
+    one line per situation where ReLU failed at least once, with Wilson 95 % CIs."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("high learning rate: runs that failed", "deep and narrow: networks collapsed"))
+    for (model, optimizer, lr), cells in lr_alpha.groupby(["model", "optimizer", "learning_rate"], sort=False):
+        cells = cells.sort_values("alpha")
+        fig.add_trace(go.Scatter(
+            x=[f"{a:g}" for a in cells.alpha], y=cells.failure_rate, mode="lines+markers",
+            name=f"{MODELS[model]}, {OPTIMIZER_NAMES[optimizer]}, lr {lr:g}",
+            error_y=dict(type="data", symmetric=False, array=cells.failure_high - cells.failure_rate,
+                         arrayminus=cells.failure_rate - cells.failure_low)), row=1, col=1)
+    for (width, depth), cells in deep.groupby(["width", "depth"], sort=False):
+        if cells[cells.setting == "ReLU"].collapsed.sum() == 0:
+            continue
+        alphas = cells.setting.map(lambda s: 0.0 if s == "ReLU" else float(s.split("=")[1]))
+        cells = cells.assign(alpha=alphas).sort_values("alpha")
+        fig.add_trace(go.Scatter(
+            x=[f"{a:g}" for a in cells.alpha], y=cells.collapse_rate, mode="lines+markers", line=dict(dash="dot"),
+            name=f"MLP {depth}×{width}",
+            error_y=dict(type="data", symmetric=False, array=cells.collapse_high - cells.collapse_rate,
+                         arrayminus=cells.collapse_rate - cells.collapse_low)), row=1, col=2)
+    fig.update_xaxes(type="category", title_text="negative slope α (0 = ReLU)")
+    fig.update_yaxes(range=[-0.05, 1.05])
+    fig = finish(fig, title="The slope α where ReLU failed at least once",
+                 x="negative slope α (0 = ReLU)", y="share of runs (95 % Wilson CI)", height=500)
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
+    return fig

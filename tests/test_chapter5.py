@@ -1,0 +1,181 @@
+"""Chapter 5 (where Leaky ReLU wins): the analyses count what the runs say, the rule picks from the data, and the
+chapter runs end to end in train mode on a tiny grid."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+
+CHAPTER = "05_where_leaky_relu_wins"
+TINY_LR = {"seeds": [0, 1], "n_train": 200, "n_test": 100, "grid": {"learning_rate": [0.3]}}
+TINY_DEEP = {"seeds": [0, 1], "n_train": 200, "n_test": 100, "grid": {"depth": [3]}}
+
+
+def lr_cells(failures: dict, runs: int = 10) -> pd.DataFrame:
+    """A `learning_rates.summary`-like block: setting -> number of failed runs (accuracy columns neutral)."""
+    from rectifiers.stats import wilson_interval
+
+    rows = []
+    for setting, k in failures.items():
+        p = wilson_interval(k, runs)
+        rows.append({"model": "mlp", "optimizer": "adam", "learning_rate": 0.1, "setting": setting, "runs": runs,
+                     "failed": k, "failure_rate": p.rate, "failure_low": p.low, "failure_high": p.high,
+                     "paired_seeds": 0, "difference": math.nan, "difference_low": math.nan,
+                     "difference_high": math.nan})
+    return pd.DataFrame(rows)
+
+
+def test_the_rule_recommends_leaky_only_when_the_intervals_are_apart():
+    from rectifiers.experiments.learning_rates import recommendation
+
+    assert recommendation(lr_cells({"ReLU": 10, "Leaky ReLU α=0.01": 9, "Leaky ReLU α=0.3": 0}))[0] == \
+        "Leaky ReLU α=0.3"
+    assert recommendation(lr_cells({"ReLU": 4, "Leaky ReLU α=0.01": 2, "Leaky ReLU α=0.3": 1}))[0] == "either"
+    assert recommendation(lr_cells({"ReLU": 0, "Leaky ReLU α=0.01": 9, "Leaky ReLU α=0.3": 10}))[0] == "ReLU"
+
+
+def test_the_verdict_sentences_name_the_slopes_that_did_and_did_not_help():
+    from rectifiers.experiments.where_leaky import alpha_verdict, lr_story
+    from rectifiers.experiments.learning_rates import alpha_effect
+
+    table = lr_cells({"ReLU": 6, "Leaky ReLU α=0.01": 6, "Leaky ReLU α=0.3": 0}).assign(
+        dead_mean=0.5, accuracy=0.5)
+    story = lr_story(table)
+    assert "ReLU failed in 6 of 10" in story
+    assert "do not overlap: Leaky ReLU α=0.3." in story and "overlap): Leaky ReLU α=0.01." in story
+    quiet = lr_cells({"ReLU": 0, "Leaky ReLU α=0.3": 4}).assign(dead_mean=0.5, accuracy=0.5)
+    assert "ReLU never failed in its 10 runs" in lr_story(quiet) and "Leaky ReLU α=0.3 in 4 of 10" in lr_story(quiet)
+    deep = pd.DataFrame(columns=["width", "depth", "setting", "collapsed"])
+    assert alpha_verdict(alpha_effect(table), deep).endswith("with α = 0.01 in 0 of 1, α = 0.3 in 1 of 1.")
+
+
+def test_the_rule_falls_back_on_paired_accuracy():
+    from rectifiers.experiments.learning_rates import recommendation
+
+    cells = lr_cells({"ReLU": 0, "Leaky ReLU α=0.1": 0})
+    cells.loc[1, ["paired_seeds", "difference", "difference_low", "difference_high"]] = [10, 0.02, 0.01, 0.03]
+    assert recommendation(cells) == ("Leaky ReLU α=0.1", "higher accuracy (paired t interval above 0)")
+
+
+def record(status="complete", spread=(1.0, 1.0), dead=((0.0, 0.0), (0.0, 0.0)), accuracy=0.9, activation="relu"):
+    """A minimal stored-run record with the probes Chapter 5 reads."""
+    return {"key": "k", "status": status, "epochs_done": 2, "experiment": {"n_train": 100},
+            "config": {"model": "mlp", "optimizer": "adam", "learning_rate": 0.1, "activation": activation,
+                       "alpha": 0.01, "seed": 0, "epochs": [2], "width": 4, "depth": 2},
+            "snapshots": [{"train_accuracy": accuracy, "test_accuracy": accuracy}] if status == "complete" else [],
+            "segments": [{"wall_s": 1.0}],
+            "probes": {"output_spread": [{"epoch": 0, "logit_spread": spread[0]}, {"epoch": 2, "logit_spread": spread[1]}],
+                       "dead_units": [{"epoch": e, "dead_fraction": list(d), "dead_masks": [[int(f)] for f in d]}
+                                      for e, d in zip((0, 2), dead)]}}
+
+
+def test_collapse_is_a_constant_output_and_a_dead_layer_is_seen():
+    from rectifiers.experiments import deep_narrow
+
+    assert deep_narrow.collapsed(record(spread=(0.0, 0.0)))
+    assert not deep_narrow.collapsed(record(spread=(0.0, 0.5)))
+    assert deep_narrow.collapsed(record(status="diverged", spread=(0.1, None)))
+    row = deep_narrow.run_row(record(spread=(0.0, 0.0), dead=((1.0, 0.0), (1.0, 0.0)), accuracy=0.1))
+    assert row["born_collapsed"] and row["dead_layer_start"] and row["failed"]
+
+
+def test_dead_share_is_over_all_units_and_nan_when_diverged():
+    from rectifiers.experiments.learning_rates import total_dead_fraction
+
+    assert total_dead_fraction(record(dead=((0, 0), (1.0, 0.0)))) == 0.5
+    diverged = record(dead=((0, 0), (0, 0)))
+    diverged["probes"]["dead_units"][-1]["dead_fraction"] = [None, None]
+    assert math.isnan(total_dead_fraction(diverged))
+
+
+def test_output_spread_of_a_network_with_a_dead_layer_is_exactly_zero():
+    import numpy as np
+
+    from rectifiers.models import mlp
+    from rectifiers.probes.output_spread import output_spread_probe
+
+    model = mlp(2, 4, "relu", seed=0)
+    layer = model.get_layer("dense_2")
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel, np.full_like(bias, -1e6)])  # every unit of layer 2 negative on every input
+    images = np.random.default_rng(0).random((20, 28, 28, 1), dtype=np.float32)
+    assert output_spread_probe(model, images) == {"logit_spread": 0.0, "predicted_classes": 1}
+    model = mlp(2, 4, "leaky_relu", 0.3, seed=0)
+    assert output_spread_probe(model, images)["logit_spread"] > 0
+
+
+def test_study_overrides_replace_settings_and_grid_entries():
+    from rectifiers.experiments.where_leaky import study
+
+    one = study("studies/ch5_deep_narrow.yaml", TINY_DEEP)
+    configs = one.configs()
+    assert {c.seed for c in configs} == {0, 1} and {c.depth for c in configs} == {3}
+    assert {c.width for c in configs} == set(study("studies/ch5_deep_narrow.yaml").grid["width"])
+    with pytest.raises(ValueError, match="seeds"):
+        study("studies/ch5_deep_narrow.yaml", {"seeds": [-1]})
+
+
+@pytest.mark.slow
+def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner, tmp_path):
+    store = tmp_path / "results"
+    glued = notebook_runner(CHAPTER, mode="train", runs_dir=str(store), lr_blocks=["mlp_adam"], prelu_blocks=["mlp_adam"],
+                            lr_settings=TINY_LR,
+                            deep_settings=TINY_DEEP, explorer_images=100)
+    assert glued["lr_seeds"] == 2 and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
+    for name in ("relu", "leaky001", "leaky01", "leaky03", "prelu"):
+        assert 0 <= glued[f"mlp_adam_lr03_{name}_failed"] <= 2
+    assert glued["deep_seeds"] == 2 and "At width" in glued["deep_story"]
+    assert "situations" in glued["alpha_verdict"] or "nothing for a slope" in glued["alpha_verdict"]
+
+
+def test_the_chapter_shows_the_blocks_the_guide_reads():
+    import nbformat
+
+    from conftest import NOTEBOOKS
+    from rectifiers.experiments.where_leaky import CHAPTER_BLOCKS, CHAPTER_PRELU_BLOCKS
+
+    cell = next(c for c in nbformat.read(NOTEBOOKS / f"{CHAPTER}.ipynb", 4).cells
+                if "parameters" in c.metadata.get("tags", []))
+    namespace = {}
+    exec(cell.source, namespace)
+    assert tuple(namespace["lr_blocks"]) == CHAPTER_BLOCKS
+    assert tuple(namespace["prelu_blocks"]) == CHAPTER_PRELU_BLOCKS
+
+
+def test_guide_evidence_of_the_stored_studies():
+    from rectifiers.experiments.where_leaky import guide_evidence
+
+    try:
+        evidence = guide_evidence()
+    except FileNotFoundError as error:  # a study not (yet) stored in this checkout
+        pytest.skip(str(error).splitlines()[0])
+    assert evidence
+    for item in evidence:
+        assert set(item) == {"situation", "recommendation", "evidence", "seeds", "section", "studies"}
+        assert item["section"] in ("ch5-learning-rate", "ch5-deep-narrow")
+        assert all((ROOT / p).is_file() for p in item["studies"])
+        assert item["recommendation"] == "either" or item["recommendation"] in item["evidence"]
+
+
+def test_pair_explorer_offers_each_optimisers_rates_and_refuses_others():
+    from rectifiers.widgets.where_leaky import RATES, pair_explorer
+
+    box = pair_explorer(learning_rate=0.1, n_train=100, n_test=50)
+    box.optimizer.value = "sgd"
+    assert tuple(box.rate.options) == RATES["sgd"] and box.rate.value in RATES["sgd"]
+    with pytest.raises(ValueError, match="learning_rate"):
+        pair_explorer(optimizer="sgd", learning_rate=0.05)
+
+
+def test_a_study_not_stored_is_refused_with_the_command_that_trains_it(tmp_path):
+    from rectifiers.engine import ResultsStore
+    from rectifiers.experiments.where_leaky import study, study_records
+
+    one = study("studies/ch5_deep_narrow.yaml", {"seeds": [0], "grid": {"depth": [2]}})
+    with pytest.raises(FileNotFoundError, match="(?s)3 of the 3 runs cannot be used.*python -m rectifiers study "
+                                                "studies/ch5_deep_narrow.yaml"):
+        study_records(one, ResultsStore(tmp_path))
