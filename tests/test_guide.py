@@ -34,7 +34,8 @@ def test_every_measured_row_is_backed_by_the_stored_runs_of_its_studies(rows):
 def test_the_guide_covers_the_situations_the_book_promises(rows):
     ids = [r.id for r in rows]
     assert len(ids) == len(set(ids)), f"a situation appears twice: {ids}"
-    assert {"standard", "defaults"} <= set(ids)
+    groups = set(guide.group_summaries(rows))
+    assert {"standard", "learning_rate", "deep_narrow", "gan", "defaults"} <= groups, groups
 
 
 def test_no_number_is_typed_in_the_guide_s_markdown():

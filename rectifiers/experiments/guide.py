@@ -18,10 +18,13 @@ from ..engine.study import REPOSITORY
 
 SOURCES = (
     ("standard", "rectifiers.experiments.guide:cnn_evidence", "a standard CNN"),
+    ("learning_rate", "rectifiers.experiments.where_leaky:guide_evidence", "learning rate"),
+    ("deep_narrow", "rectifiers.experiments.where_leaky:guide_evidence", "deep and narrow"),
     ("gan", "rectifiers.experiments.gan:guide_evidence", "GAN discriminator"),
 )
-"""The guide's measured rows, in the order it shows them: (id, 'module:function', the start of the row's
-`situation`). A function may return several rows; each is picked by the start of its situation."""
+"""The guide's measured rows, in the order it shows them: (group, 'module:function', the start of the rows'
+`situation`). A function may return several rows; a group takes every row whose situation starts so (at least
+one), and the intro summarises each group in a line (`group_summaries`)."""
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,16 @@ class GuideRow:
 def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     """The measured rows of every source, then the default slopes; each row's study files must exist."""
     rows, computed = [], {}
-    for id_, source, situation in sources:
+    for group, source, situation in sources:
         if source not in computed:
             module, function = source.split(":")
             computed[source] = getattr(importlib.import_module(module), function)(store)
         found = [v for v in computed[source] if v["situation"].startswith(situation)]
-        if len(found) != 1:
-            raise ValueError(f"{source} gives {len(found)} rows whose situation starts with {situation!r}; "
+        if not found:
+            raise ValueError(f"{source} gives no row whose situation starts with {situation!r}; "
                              f"its situations: {[v['situation'] for v in computed[source]]}")
-        rows.append(GuideRow.from_dict({**found[0], "id": id_}))
+        for i, values in enumerate(found):
+            rows.append(GuideRow.from_dict({**values, "id": group if len(found) == 1 else f"{group}_{i + 1}"}))
     rows.append(default_slopes_row())
     for row in rows:
         for study in row.studies:
@@ -117,6 +121,29 @@ def default_slopes_row() -> GuideRow:
 def summary(row: GuideRow) -> str:
     """The row in one line for the intro's short answer: "recommendation: evidence"."""
     return f"{row.recommendation}: {row.evidence}"
+
+
+def group_of(row: GuideRow) -> str:
+    """The group a row belongs to: its id without the running number a group of several rows adds."""
+    head, _, tail = row.id.rpartition("_")
+    return head if tail.isdigit() else row.id
+
+
+def group_summaries(rows: list[GuideRow]) -> dict[str, str]:
+    """One line per group for the intro: a lone row's recommendation and evidence; for a group of several
+    rows, each situation (without its parenthetical) → its recommendation."""
+    groups: dict[str, list[GuideRow]] = {}
+    for row in rows:
+        groups.setdefault(group_of(row), []).append(row)
+    out = {}
+    for group, members in groups.items():
+        if len(members) == 1:
+            out[group] = summary(members[0])
+        else:
+            out[group] = "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation}" for m in members) + \
+                f" ({members[0].seeds} seeds per cell)" if len({m.seeds for m in members}) == 1 else \
+                "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation} ({m.seeds} seeds)" for m in members)
+    return out
 
 
 def backed_studies(rows: list[GuideRow]) -> list[Path]:
