@@ -103,10 +103,28 @@ CNN_COMPARISON = {
 }
 """Chapter 4 (notebooks/04_cnn_comparison.ipynb)."""
 
+HARDER_DATA_AND_FAMILY = {
+    "mode": OneOf(("stored", "train")),
+    "seeds": Range(0, None, unique=True, min_items=2),
+    "activations": OneOf(("relu", "leaky_relu", "prelu", "elu", "gelu", "swish"), min_items=2),
+    "leaky_alphas": Range(0.0, 1.0, unique=True, note="0 is ReLU, 1 the identity"),
+    "fashion_n_train": Range(10, 60_000),
+    "fashion_epochs": COUNT,
+    "mnist_n_train": Range(0, 60_000, note="0: every training image available"),
+    "mnist_epochs": Range(1, None, increasing=True),
+    "mnist_read_epoch": OneOf("mnist_epochs"),
+    "n_test": Range(10, 10_000),
+    "results_dir": Text("a folder path, or empty for the repository's results/"),
+    "live_n_train": Range(10, 60_000),
+    "live_n_test": Range(10, 10_000),
+}
+"""Chapter 6 (notebooks/06_harder_data_and_family.ipynb)."""
+
 RULES = {
     "01_activation_functions": ACTIVATION_FUNCTIONS,
     "02_saturation_gradients": SATURATION_GRADIENTS,
     "03_dying_relu": DYING_RELU,
     "04_cnn_comparison": CNN_COMPARISON,
+    "06_harder_data_and_family": HARDER_DATA_AND_FAMILY,
 }
 """Each notebook's rules, by file name."""
