@@ -177,7 +177,7 @@ def epoch_costs(history: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.Dat
     A session's first epoch (which compiles the model) is left out."""
     timed = history.dropna(subset=["fit_s"])
     timed = timed[timed.epoch > 1]
-    per_run = timed.groupby(["variant", "activation", "seed"]).fit_s.median().reset_index()
+    per_run = timed.groupby(["variant", "activation", "alpha", "seed"], dropna=False).fit_s.median().reset_index()
     relu = per_run[per_run.activation == "relu"].set_index("seed").fit_s
     others = [v for v in variant_order(per_run) if v != variant("relu", None)]
     corrected = 1 - (1 - confidence) / max(len(others), 1)
