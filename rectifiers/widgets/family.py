@@ -29,9 +29,22 @@ CHOICES = [("ReLU", ("relu", 0.01)), ("Leaky ReLU α=0.01", ("leaky_relu", 0.01)
            ("Swish / SiLU", ("swish", 0.01))]
 
 
-def pair_figure(live: dict, *, n_train: int, dataset: str, note: str = "") -> go.Figure:
-    """Test accuracy per epoch of each live run (one seed each, the same initial weights)."""
+def pair_figure(live: dict, *, n_train: int, dataset: str, note: str = "", stored: pd.DataFrame | None = None,
+                pair=()) -> go.Figure:
+    """Test accuracy per epoch of each live run (one seed each, the same initial weights), over the stored
+    study's mean over seeds (dashed) for the activations of `pair`."""
     fig = go.Figure()
+    for activation, alpha in pair if stored is not None and not stored.empty else ():
+        name = variant(activation, alpha)
+        rows = stored[stored.variant == name].dropna(subset=["test_accuracy"])
+        if rows.empty:
+            continue
+        mean = rows.groupby("epoch").agg(acc=("test_accuracy", "mean"), seeds=("seed", "nunique")).reset_index()
+        mean = mean[mean.seeds == mean.seeds.max()]  # a "mean" only where every seed was evaluated
+        fig.add_trace(go.Scatter(x=mean.epoch, y=mean.acc, mode="lines", line=dict(
+            color=variant_colour(activation, alpha), dash="dash", width=1.5),
+            name=f"{name}, stored study (mean of {int(mean.seeds.max())} seeds, "
+                 f"{int(rows.n_train.iloc[0]):,} images)"))
     for (activation, alpha), history in live.items():
         rows = history.dropna(subset=["test_accuracy"])
         fig.add_trace(go.Scatter(x=rows.epoch, y=rows.test_accuracy, mode="lines+markers",
@@ -44,9 +57,10 @@ def pair_figure(live: dict, *, n_train: int, dataset: str, note: str = "") -> go
     return fig
 
 
-def pair_explorer(*, dataset: str = "fashion_mnist", n_train: int = 2000, n_test: int = 1000, epochs: int = 3,
-                  max_epochs: int = 20, seed: int = 0) -> W.VBox:
-    """Two activation menus, an epochs slider, Train and Stop, a progress bar and the pair's curves.
+def pair_explorer(stored_history: pd.DataFrame | None = None, *, dataset: str = "fashion_mnist", n_train: int = 2000,
+                  n_test: int = 1000, epochs: int = 3, max_epochs: int = 20, seed: int = 0) -> W.VBox:
+    """Two activation menus, an epochs slider, Train and Stop, a progress bar and the pair's curves over the
+    stored study's (`family.FamilyResults.history()`, optional).
 
     The box has `.train()` (what Train starts, in the caller's thread), `.first`, `.second`, `.epochs`, `.output`,
     `.progress`, `.status` for tests.
@@ -67,7 +81,9 @@ def pair_explorer(*, dataset: str = "fashion_mnist", n_train: int = 2000, n_test
     store = _temporary_store(box)
 
     def draw(note):
-        output.outputs = (figure_output(pair_figure(state["live"], n_train=n_train, dataset=dataset, note=note)),)
+        pair = list(dict.fromkeys([first.value, second.value]))
+        output.outputs = (figure_output(pair_figure(state["live"], n_train=n_train, dataset=dataset, note=note,
+                                                    stored=stored_history, pair=pair)),)
         return note
 
     def run(_=None):
@@ -135,6 +151,8 @@ def pair_explorer(*, dataset: str = "fashion_mnist", n_train: int = 2000, n_test
 
     button.on_click(start)
     stop.on_click(lambda _: state["stop"].set())
+    for control in (first, second):
+        control.observe(lambda change: state["thread"] is None and draw(status.value), names="value")
     status.value = draw("Live runs need a Python kernel." if static_book()
                         else "Pick two activations and press Train.")
     if static_book():
