@@ -204,14 +204,16 @@ def verdict_counts(diffs: pd.DataFrame) -> dict:
 
 def side_by_side(by_dataset: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The accuracy gaps to ReLU of both datasets in one table: does the verdict change on harder data?"""
-    columns = {}
+    parts = {}
     for dataset, diffs in by_dataset.items():
-        name = DATASET_NAMES[dataset]
         d = diffs.set_index("variant")
-        columns[(name, "gap (pp)")] = d.acc_gap_pp
-        columns[(name, "95 % CI")] = [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(d.acc_low, d.acc_high)]
-        columns[(name, "verdict")] = d.verdict + np.where(d.survives_correction, " (survives correction)", "")
-    return pd.DataFrame(columns)
+        parts[DATASET_NAMES[dataset]] = pd.DataFrame({
+            "gap (pp)": d.acc_gap_pp,
+            "95 % CI": [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(d.acc_low, d.acc_high)],
+            "verdict": d.verdict + np.where(d.survives_correction, " (survives correction)", ""),
+        }, index=d.index)
+    order = list(dict.fromkeys(v for d in by_dataset.values() for v in d.variant))
+    return pd.concat(parts, axis=1).reindex(order)
 
 
 def changed_verdicts(by_dataset: dict[str, pd.DataFrame]) -> list[str]:

@@ -106,7 +106,7 @@ def guide_evidence(store=None) -> list[dict]:
 
     history = results["fashion_mnist"].history()
     costs = epoch_costs(history) if not history.empty else pd.DataFrame()
-    evidence = (f"Median training seconds per epoch ({_setting(results['fashion_mnist'])}, one 1-thread process on "
+    evidence = (f"Median training seconds per epoch ({_setting(results['fashion_mnist'])}, 1-thread processes on "
                 "a shared, loaded 2-core machine), paired ratio to ReLU's: "
                 + "; ".join(f"{r.variant} {r.ratio:.2f}× (95 % CI {r.low:.2f}–{r.high:.2f})"
                             for r in costs.itertuples())
