@@ -23,8 +23,9 @@ COST_RULE = ("'either' unless the paired ratio of training seconds per epoch to 
 
 
 def _fmt_gap(row) -> str:
-    return (f"{row.variant} {row.acc_gap_pp:+.2f} pp (95 % CI {row.acc_low:+.2f} to {row.acc_high:+.2f}"
-            f"{', survives correction' if row.survives_correction else ''})")
+    corrected = (", survives correction" if row.survives_correction
+                 else ", not after correction" if row.acc_low > 0 or row.acc_high < 0 else "")
+    return f"{row.variant} {row.acc_gap_pp:+.2f} pp (95 % CI {row.acc_low:+.2f} to {row.acc_high:+.2f}{corrected})"
 
 
 def recommend(diffs: pd.DataFrame) -> str:

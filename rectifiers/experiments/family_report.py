@@ -56,10 +56,17 @@ def change_sentence(by_dataset: dict[str, pd.DataFrame]) -> str:
     changed = changed_verdicts(by_dataset)
     if not changed:
         return "no variant's verdict changes between the two datasets"
-    a, b = (d.set_index("variant").verdict for d in by_dataset.values())
+    a, b = (d.set_index("variant") for d in by_dataset.values())
     names = list(by_dataset)
-    return "; ".join(f"{v}: {a[v]} on {DATASET_NAMES[names[0]]}, {b[v]} on {DATASET_NAMES[names[1]]}"
-                     for v in changed)
+
+    def verdict(d, v):
+        if d.verdict[v] == "within seed noise":
+            return d.verdict[v]
+        return d.verdict[v] + (" (surviving" if d.survives_correction[v] else " (but not after") + \
+            f" the correction for {len(d)} comparisons)"
+
+    return "; ".join(f"{v}: {verdict(a, v)} on {DATASET_NAMES[names[0]]}, {verdict(b, v)} on "
+                     f"{DATASET_NAMES[names[1]]}" for v in changed)
 
 
 def cost_sentence(costs: pd.DataFrame) -> str:
