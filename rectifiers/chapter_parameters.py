@@ -126,6 +126,23 @@ GAN_DISCRIMINATORS = {
 }
 """Chapter 5, section GAN discriminators (notebooks/05_1_gan_discriminators.ipynb)."""
 
+HARDER_DATA_AND_FAMILY = {
+    "mode": OneOf(("stored", "train")),
+    "seeds": Range(0, None, unique=True, min_items=2),
+    "activations": OneOf(("relu", "leaky_relu", "prelu", "elu", "gelu", "swish"), min_items=2),
+    "leaky_alphas": Range(0.0, 1.0, unique=True, note="0 is ReLU, 1 the identity"),
+    "fashion_n_train": Range(10, 60_000),
+    "fashion_epochs": COUNT,
+    "mnist_n_train": Range(0, 60_000, note="0: every training image available"),
+    "mnist_epochs": Range(1, None, increasing=True),
+    "mnist_read_epoch": OneOf("mnist_epochs"),
+    "n_test": Range(10, 10_000),
+    "results_dir": Text("a folder path, or empty for the repository's results/"),
+    "live_n_train": Range(10, 60_000),
+    "live_n_test": Range(10, 10_000),
+}
+"""Chapter 6 (notebooks/06_harder_data_and_family.ipynb)."""
+
 DECISION_GUIDE = {
     "results_dir": Text("a folder path, or empty for the repository's results/"),
 }
@@ -138,6 +155,7 @@ RULES = {
     "04_cnn_comparison": CNN_COMPARISON,
     "05_where_leaky_relu_wins": WHERE_LEAKY,
     "05_1_gan_discriminators": GAN_DISCRIMINATORS,
+    "06_harder_data_and_family": HARDER_DATA_AND_FAMILY,
     "07_decision_guide": DECISION_GUIDE,
 }
 """Each notebook's rules, by file name."""

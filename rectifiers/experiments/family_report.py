@@ -1,0 +1,123 @@
+"""Chapter 6's prose numbers and reader tables, computed from the family comparison (`family`), never typed."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .family import DATASET_NAMES, LEAKY, changed_verdicts, verdict_counts
+
+MISSING = "— (not stored yet: see the note above)"
+
+
+def _pp(value: float) -> str:
+    return f"{value:+.2f}".replace("-", "−")
+
+
+def gap_text(row) -> str:
+    """e.g. "Leaky ReLU (α=0.1): +0.12 pp (95 % CI −0.10 to +0.34)"."""
+    return f"{row.variant}: {_pp(row.acc_gap_pp)} pp (95 % CI {_pp(row.acc_low)} to {_pp(row.acc_high)})"
+
+
+def verdict_sentence(diffs: pd.DataFrame, dataset: str) -> str:
+    """How many variants differ from ReLU beyond seed noise, and how many survive the correction."""
+    c = verdict_counts(diffs)
+    n = int(diffs.n_seeds.min())
+    return (f"on {DATASET_NAMES[dataset]}, of {c['comparisons']} variants compared with ReLU over {n} paired seeds, "
+            f"{c['better']} had a higher and {c['worse']} a lower test accuracy with a 95 % interval that excludes "
+            f"no difference, {c['within']} are within seed noise, and {c['corrected']} "
+            f"{'difference survives' if c['corrected'] == 1 else 'differences survive'} the correction for "
+            f"{c['comparisons']} comparisons")
+
+
+def leaky_sentence(diffs: pd.DataFrame, dataset: str) -> str:
+    """Leaky ReLU's three slopes against ReLU, and a plain statement where it shows no advantage."""
+    leaky = diffs[diffs.activation == LEAKY]
+    if leaky.empty:
+        return MISSING
+    gaps = "; ".join(gap_text(r) for r in leaky.itertuples())
+    better = leaky[leaky.verdict == "better than ReLU"]
+    if better.empty:
+        plain = f"Leaky ReLU shows no advantage over ReLU on {DATASET_NAMES[dataset]} at any slope tested"
+    else:
+        plain = (f"Leaky ReLU beats ReLU on {DATASET_NAMES[dataset]} at {', '.join(better.variant)} "
+                 f"({'surviving' if better.survives_correction.all() else 'not all surviving'} the correction)")
+    return f"{plain} ({gaps})"
+
+
+def others_sentence(diffs: pd.DataFrame) -> str:
+    others = diffs[diffs.activation != LEAKY]
+    return "; ".join(f"{gap_text(r)}, {r.verdict}" for r in others.itertuples()) if not others.empty else MISSING
+
+
+def change_sentence(by_dataset: dict[str, pd.DataFrame]) -> str:
+    """Whether any variant's verdict differs between MNIST and Fashion-MNIST."""
+    if len(by_dataset) < 2 or any(d.empty for d in by_dataset.values()):
+        return MISSING
+    changed = changed_verdicts(by_dataset)
+    if not changed:
+        return "no variant's verdict changes between the two datasets"
+    a, b = (d.set_index("variant") for d in by_dataset.values())
+    names = list(by_dataset)
+
+    def verdict(d, v):
+        if d.verdict[v] == "within seed noise":
+            return d.verdict[v]
+        return d.verdict[v] + (" (surviving" if d.survives_correction[v] else " (but not after") + \
+            f" the correction for {len(d)} comparisons)"
+
+    return "; ".join(f"{v}: {verdict(a, v)} on {DATASET_NAMES[names[0]]}, {verdict(b, v)} on "
+                     f"{DATASET_NAMES[names[1]]}" for v in changed)
+
+
+def cost_sentence(costs: pd.DataFrame) -> str:
+    """The paired cost ratios in words; 'slower'/'faster' only where the interval excludes 1."""
+    if costs.empty:
+        return MISSING
+    parts = []
+    for r in costs.itertuples():
+        ci = f"{r.ratio:.2f}× (95 % CI {r.low:.2f}–{r.high:.2f})"
+        word = "slower than ReLU" if r.low > 1 else "faster than ReLU" if r.high < 1 else "no measurable difference"
+        parts.append(f"{r.variant} {ci}, {word}")
+    return (f"ReLU's median epoch took {costs.relu_s.median():.1f} s; relative to it: " + "; ".join(parts))
+
+
+def differences_for_reading(diffs: pd.DataFrame) -> pd.DataFrame:
+    """The ranking table: gap in percentage points with both intervals, loss ratio, p-value, verdict."""
+    out = pd.DataFrame({
+        "variant": diffs.variant, "seeds": diffs.n_seeds,
+        "test accuracy": diffs.accuracy.map("{:.4f}".format),
+        "gap to ReLU (pp)": diffs.acc_gap_pp.map(_pp),
+        "95 % CI (pp)": [f"{_pp(lo)} to {_pp(hi)}" for lo, hi in zip(diffs.acc_low, diffs.acc_high)],
+        f"corrected CI ({diffs.attrs.get('comparisons', len(diffs))} comparisons)":
+            [f"{_pp(lo)} to {_pp(hi)}" for lo, hi in zip(diffs.acc_low_corrected, diffs.acc_high_corrected)],
+        "test loss ÷ ReLU's": [f"{m:.3f} ({lo:.3f}–{hi:.3f})" for m, lo, hi in
+                               zip(diffs.loss_ratio, diffs.loss_low, diffs.loss_high)],
+        "paired t-test p": diffs.p_value.map("{:.3f}".format),
+        "verdict": diffs.verdict,
+        "survives correction": diffs.survives_correction.map({True: "yes", False: "no"}),
+    })
+    return out
+
+
+def costs_for_reading(costs: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "variant": costs.variant, "seeds": costs.n_seeds,
+        "median s per epoch": costs.variant_s.map("{:.1f}".format),
+        "÷ ReLU's (geometric mean)": costs.ratio.map("{:.2f}".format),
+        "95 % CI": [f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(costs.low, costs.high)],
+    })
+
+
+def scale_sentence(results) -> str:
+    """What the stored runs of one dataset actually used: images, pool, sample or not, seeds, epoch read."""
+    records = results.records
+    if not records:
+        return MISSING
+    exp = records[0]["experiment"]
+    pool = exp["train_pool"]
+    seeds = sorted({r["experiment"]["seed"] for r in records})
+    kind = (f"offline: every image of a {pool['n_images']:,}-image sample of the official training set"
+            if pool["is_sample"] else f"a stratified subset of the {pool['n_images']:,} available"
+            if exp["n_train"] < pool["n_images"] else "the whole training set")
+    return (f"{exp['n_train']:,} training images ({kind}), "
+            f"{exp['n_test']:,} test images, {len(seeds)} seeds, read at epoch {results.epoch}")

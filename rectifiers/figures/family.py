@@ -1,0 +1,141 @@
+"""Figures of Chapter 6: the rectifier family against ReLU, per seed, per epoch, ranked, on two datasets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..experiments.family import DATASET_NAMES, variant_order
+from ..activations import DEFAULT_ALPHA
+from .common import COLOURS, finish, slope_colour
+
+VERDICT_COLOURS = {"better than ReLU": "#2ca02c", "worse than ReLU": "#d62728", "within seed noise": "#7f7f7f"}
+
+
+def variant_colour(activation: str, alpha) -> str:
+    """The book's colour of an activation; Leaky ReLU's slopes other than 0.01 in shades of orange-brown."""
+    if activation == "leaky_relu" and alpha is not None and not np.isclose(alpha, DEFAULT_ALPHA):
+        return slope_colour(float(alpha), [0.01, 0.1, 0.3, float(alpha)])
+    return COLOURS[activation]
+
+
+def _colours(frame: pd.DataFrame) -> dict:
+    rows = frame.drop_duplicates("variant")
+    return {v: variant_colour(a, None if pd.isna(al) else float(al))
+            for v, a, al in zip(rows.variant, rows.activation, rows.alpha)}
+
+
+def by_activation(final: pd.DataFrame, *, title: str) -> go.Figure:
+    """Test accuracy and test loss per variant at one epoch: one dot per seed, a box for the spread, the mean."""
+    order, colours = variant_order(final), _colours(final)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=["test accuracy (fraction correct)", "test loss (cross-entropy)"])
+    for name in order:
+        rows = final[final.variant == name]
+        for row, metric in ((1, "test_accuracy"), (2, "test_loss")):
+            fig.add_trace(go.Box(x=[name] * len(rows), y=rows[metric], name=name, boxpoints="all", jitter=0.3,
+                                 pointpos=0, boxmean=True, marker=dict(color=colours[name], size=7),
+                                 line=dict(color=colours[name]), showlegend=False,
+                                 customdata=rows.seed, hovertemplate=f"{name}<br>seed %{{customdata}}: "
+                                                                     "%{y:.4f}<extra></extra>"), row=row, col=1)
+    fig.update_yaxes(title_text="accuracy", row=1, col=1)
+    fig.update_yaxes(title_text="loss", row=2, col=1)
+    fig.update_xaxes(tickangle=-35)
+    return finish(fig, title=title, x="", y="", height=640)
+
+
+def epochs_slider(history: pd.DataFrame, *, title: str) -> go.Figure:
+    """Test accuracy and loss of every seed per variant after each epoch; a slider picks the epoch."""
+    rows = history.dropna(subset=["test_accuracy"])
+    epochs = sorted(int(e) for e in rows.epoch.unique())
+    order, colours = variant_order(rows), _colours(rows)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["test accuracy (fraction correct)", "test loss"],
+                        horizontal_spacing=0.1)
+    shown_for = []
+    for i, epoch in enumerate(epochs):
+        at = rows[rows.epoch == epoch]
+        for name in order:
+            these = at[at.variant == name]
+            for col, metric in ((1, "test_accuracy"), (2, "test_loss")):
+                fig.add_trace(go.Box(y=these[metric], x=[name] * len(these), name=name, boxpoints="all", pointpos=0,
+                                     jitter=0.3, boxmean=True, marker=dict(color=colours[name], size=6),
+                                     line=dict(color=colours[name]), showlegend=False, visible=(i == len(epochs) - 1),
+                                     hovertemplate=f"{name}<br>%{{y:.4f}}<extra>epoch {epoch}</extra>"), row=1, col=col)
+                shown_for.append(i)
+    steps = [dict(method="update", label=str(epoch),
+                  args=[{"visible": [s == i for s in shown_for]}, {"title.text": f"{title} — after epoch {epoch}"}])
+             for i, epoch in enumerate(epochs)]
+    fig.update_layout(sliders=[dict(active=len(epochs) - 1, steps=steps, currentvalue=dict(prefix="epoch: "),
+                                    pad=dict(t=90))])
+    fig.update_xaxes(tickangle=-45)
+    return finish(fig, title=f"{title} — after epoch {epochs[-1]}", x="", y="", height=560)
+
+
+def ranking(diffs: pd.DataFrame, *, title: str) -> go.Figure:
+    """Each variant's mean test-accuracy gap to ReLU (percentage points) with its 95 % interval (thick) and its
+    interval corrected for all the comparisons (thin), sorted, coloured by verdict; 0 = ReLU."""
+    d = diffs.sort_values("acc_gap_pp")
+    fig = go.Figure()
+    for verdict, colour in VERDICT_COLOURS.items():
+        rows = d[d.verdict == verdict]
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scatter(
+            x=rows.acc_gap_pp, y=rows.variant, mode="markers", name=verdict, marker=dict(color=colour, size=11),
+            error_x=dict(type="data", symmetric=False, array=rows.acc_high - rows.acc_gap_pp,
+                         arrayminus=rows.acc_gap_pp - rows.acc_low, thickness=3, width=0, color=colour),
+            customdata=np.stack([rows.acc_low, rows.acc_high, rows.n_seeds], axis=1),
+            hovertemplate="%{y}: %{x:+.2f} pp (95 % CI %{customdata[0]:+.2f} to %{customdata[1]:+.2f}, "
+                          "%{customdata[2]} seeds)<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=d.acc_gap_pp, y=d.variant, mode="markers", marker=dict(size=1, color="rgba(0,0,0,0)"),
+        error_x=dict(type="data", symmetric=False, array=d.acc_high_corrected - d.acc_gap_pp,
+                     arrayminus=d.acc_gap_pp - d.acc_low_corrected, thickness=1, width=6, color="#444"),
+        name=f"interval corrected for {diffs.attrs.get('comparisons', len(d))} comparisons", hoverinfo="skip"))
+    fig.add_vline(x=0, line=dict(color="#1f77b4", dash="dash"), annotation_text="ReLU",
+                  annotation_position="top")
+    fig = finish(fig, title=title, x="test accuracy minus ReLU's (percentage points, paired by seed)", y="",
+                 height=120 + 45 * len(d))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
+    return fig
+
+
+def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str) -> go.Figure:
+    """The ranking of both datasets in two panels with the same rows: does the verdict change on harder data?"""
+    names = list(by_dataset)
+    order = list(dict.fromkeys(v for d in by_dataset.values() for v in d.variant))  # each in the book's order
+    fig = make_subplots(rows=1, cols=len(names), shared_yaxes=True, horizontal_spacing=0.05,
+                        subplot_titles=[DATASET_NAMES[n] for n in names])
+    for col, name in enumerate(names, start=1):
+        d = by_dataset[name].set_index("variant").reindex(order).dropna(subset=["acc_gap_pp"]).reset_index()
+        for verdict, colour in VERDICT_COLOURS.items():
+            rows = d[d.verdict == verdict]
+            fig.add_trace(go.Scatter(
+                x=rows.acc_gap_pp, y=rows.variant, mode="markers", name=verdict, legendgroup=verdict,
+                showlegend=(col == 1), marker=dict(color=colour, size=10),
+                error_x=dict(type="data", symmetric=False, array=rows.acc_high - rows.acc_gap_pp,
+                             arrayminus=rows.acc_gap_pp - rows.acc_low, thickness=3, width=0, color=colour),
+                hovertemplate="%{y}: %{x:+.2f} pp<extra>" + DATASET_NAMES[name] + "</extra>"), row=1, col=col)
+        fig.add_vline(x=0, line=dict(color="#1f77b4", dash="dash"), row=1, col=col)
+        fig.update_xaxes(title_text="pp vs ReLU", row=1, col=col)
+    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
+    fig = finish(fig, title=title, x="", y="", height=160 + 45 * len(order))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
+    return fig
+
+
+def cost(costs: pd.DataFrame, *, title: str) -> go.Figure:
+    """Training seconds per epoch relative to ReLU, paired by seed: geometric mean with its 95 % interval."""
+    d = costs.iloc[::-1]
+    fig = go.Figure(go.Scatter(
+        x=d.ratio, y=d.variant, mode="markers", marker=dict(size=11, color="#444"), name="ratio to ReLU",
+        error_x=dict(type="data", symmetric=False, array=d.high - d.ratio, arrayminus=d.ratio - d.low, thickness=3,
+                     width=0),
+        hovertemplate="%{y}: %{x:.2f}× ReLU's seconds per epoch<extra></extra>"))
+    fig.add_vline(x=1, line=dict(color="#1f77b4", dash="dash"), annotation_text="as fast as ReLU",
+                  annotation_position="top")
+    fig.update_xaxes(type="log")
+    return finish(fig, title=title, x="training seconds per epoch ÷ ReLU's (log scale, paired by seed)", y="",
+                  height=120 + 45 * len(d))
