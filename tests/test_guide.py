@@ -35,7 +35,7 @@ def test_the_guide_covers_the_situations_the_book_promises(rows):
     ids = [r.id for r in rows]
     assert len(ids) == len(set(ids)), f"a situation appears twice: {ids}"
     groups = set(guide.group_summaries(rows))
-    assert {"standard", "learning_rate", "deep_narrow", "gan", "defaults"} <= groups, groups
+    assert {"standard", "learning_rate", "deep_narrow", "gan", "harder_data", "family", "cost", "defaults"} <= groups, groups
 
 
 def test_no_number_is_typed_in_the_guide_s_markdown():

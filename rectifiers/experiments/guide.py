@@ -21,6 +21,10 @@ SOURCES = (
     ("learning_rate", "rectifiers.experiments.where_leaky:guide_evidence", "learning rate"),
     ("deep_narrow", "rectifiers.experiments.where_leaky:guide_evidence", "deep and narrow"),
     ("gan", "rectifiers.experiments.gan:guide_evidence", "GAN discriminator"),
+    ("harder_data", "rectifiers.experiments.family_guide:guide_evidence", "harder data"),
+    ("easy_data", "rectifiers.experiments.family_guide:guide_evidence", "easy data"),
+    ("family", "rectifiers.experiments.family_guide:guide_evidence", "the rest of the family"),
+    ("cost", "rectifiers.experiments.family_guide:guide_evidence", "cost in training"),
 )
 """The guide's measured rows, in the order it shows them: (group, 'module:function', the start of the rows'
 `situation`). A function may return several rows; a group takes every row whose situation starts so (at least
