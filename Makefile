@@ -24,7 +24,7 @@ book: $(HTML)
 test: env
 	rm -rf _build
 	$(MAKE) --no-print-directory book
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=30 tests
 
 test-unit: env
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not book" tests

@@ -133,31 +133,27 @@ def group_of(row: GuideRow) -> str:
     return head if tail.isdigit() else row.id
 
 
-def group_summaries(rows: list[GuideRow]) -> dict[str, str]:
-    """One line per group for the intro: a lone row's recommendation and evidence; for a group of several
-    rows, each situation (without its parenthetical) → its recommendation."""
+def group_summaries(rows: list[GuideRow], short: int = 200) -> dict[str, str]:
+    """One line per group for the intro's short answer (no final full stop): a lone row's recommendation, with
+    its evidence if that is under `short` characters, else with its number of seeds; for a group of several rows,
+    each situation (without its parenthetical) → its recommendation."""
     groups: dict[str, list[GuideRow]] = {}
     for row in rows:
         groups.setdefault(group_of(row), []).append(row)
     out = {}
     for group, members in groups.items():
         if len(members) == 1:
-            out[group] = summary(members[0])
+            row = members[0]
+            evidence = row.evidence.rstrip(".")
+            line = (f"{row.recommendation} ({evidence})" if len(evidence) < short or row.seeds is None
+                    else f"{row.recommendation} ({row.seeds} paired seeds)")
+        elif len({m.seeds for m in members}) == 1:
+            line = "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation}" for m in members) + \
+                f" ({members[0].seeds} seeds per cell)"
         else:
-            out[group] = "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation}" for m in members) + \
-                f" ({members[0].seeds} seeds per cell)" if len({m.seeds for m in members}) == 1 else \
-                "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation} ({m.seeds} seeds)" for m in members)
+            line = "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation} ({m.seeds} seeds)" for m in members)
+        out[group] = line
     return out
-
-
-def backed_studies(rows: list[GuideRow]) -> list[Path]:
-    """Every study file behind the guide, once, in the order of the rows."""
-    seen = []
-    for row in rows:
-        for study in row.studies:
-            if REPOSITORY / study not in seen:
-                seen.append(REPOSITORY / study)
-    return seen
 
 
 def section_pages(notebooks_dir: Path | None = None) -> dict[str, str]:
