@@ -82,11 +82,12 @@ def test_stop_ends_training_after_the_current_epoch_with_a_message(monkeypatch):
 
 @pytest.mark.slow
 def test_a_double_click_trains_once(monkeypatch):
+    from rectifiers.widgets import common
     from rectifiers.widgets import comparison as CW
 
     trained = []
     real_train = CW.train
-    monkeypatch.setattr(CW, "has_kernel", lambda: True)  # train in the worker thread, as in JupyterLab
+    monkeypatch.setattr(common, "has_kernel", lambda: True)  # train in the worker thread, as in JupyterLab
     monkeypatch.setattr(CW, "train", lambda config, **kw: trained.append(config.activation) or real_train(config, **kw))
     box = training_explorer(None, n_train=100, n_test=50, epochs=1, alpha=0.1)
     box.button.click()

@@ -159,6 +159,39 @@ class LatestWins:
             self.on_done(request, None)
 
 
+def wire_train_buttons(button: W.Button, stop: W.Button, state: dict, run: Callable[[], object], *,
+                       name: str) -> Callable[..., None]:
+    """Train runs `run` (which reports in its own status line), one training at a time; Stop sets `state["stop"]`.
+    Returns what a click on Train calls.
+
+    With a kernel, `run` trains in a thread named `name`, so that Stop can be clicked meanwhile; without one (a
+    test, a script) it runs at once. `state` holds "thread" (None when idle) and "stop" (a threading.Event).
+    """
+    def start(_=None):
+        if state["thread"] is not None:  # a double click, or a click while training: one training at a time
+            return
+        button.disabled, stop.disabled = True, False
+
+        def job():
+            try:
+                run()
+            except Exception:
+                pass  # reported in the status line
+            finally:
+                state["thread"] = None
+                button.disabled, stop.disabled = False, True
+
+        if not has_kernel():
+            job()
+            return
+        state["thread"] = threading.Thread(target=job, daemon=True, name=name)
+        state["thread"].start()
+
+    button.on_click(start)
+    stop.on_click(lambda _: state["stop"].set())
+    return start
+
+
 def _describe(values: Mapping) -> str:
     return ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
                      for name, value in values.items())

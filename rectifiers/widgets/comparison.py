@@ -24,7 +24,7 @@ from ..engine import ResultsStore
 from ..engine import RunConfig, load_run_data, run_key, train
 from ..experiments.comparison_curves import mean_over_seeds
 from ..validation import check_finite, check_int
-from .common import alpha_slider, figure_output, has_kernel, static_book, static_notice
+from .common import alpha_slider, figure_output, static_book, static_notice, wire_train_buttons
 
 EPOCH_TICKS = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000]  # whole epochs on the log axis
 
@@ -207,28 +207,7 @@ def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: st
             raise
         return state["live"]
 
-    def start(_=None):
-        if state["thread"] is not None:  # a double click, or a click while training: one training at a time
-            return
-        button.disabled, stop.disabled = True, False
-
-        def job():
-            try:
-                run()
-            except Exception:
-                pass  # reported in the status line
-            finally:
-                state["thread"] = None
-                button.disabled, stop.disabled = False, True
-
-        if not has_kernel():
-            job()
-            return
-        state["thread"] = threading.Thread(target=job, daemon=True, name="rectifiers-train")
-        state["thread"].start()
-
-    button.on_click(start)
-    stop.on_click(lambda _: state["stop"].set())
+    start = wire_train_buttons(button, stop, state, run, name="rectifiers-train")
     for control in (alpha_control, epochs_control):
         control.observe(on_settings, names="value")
     status.value = draw()

@@ -20,7 +20,7 @@ from ..experiments.family import variant
 from ..figures.common import finish
 from ..figures.family import variant_colour
 from ..validation import check_choice, check_int
-from .common import figure_output, has_kernel, static_book, static_notice
+from .common import figure_output, static_book, static_notice, wire_train_buttons
 from .comparison import TrainingStopped, _EpochCallback, _temporary_store
 
 CHOICES = [("ReLU", ("relu", 0.01)), ("Leaky ReLU α=0.01", ("leaky_relu", 0.01)),
@@ -129,28 +129,7 @@ def pair_explorer(stored_history: pd.DataFrame | None = None, *, dataset: str = 
             raise
         return state["live"]
 
-    def start(_=None):
-        if state["thread"] is not None:
-            return
-        button.disabled, stop.disabled = True, False
-
-        def job():
-            try:
-                run()
-            except Exception:
-                pass  # reported in the status line
-            finally:
-                state["thread"] = None
-                button.disabled, stop.disabled = False, True
-
-        if not has_kernel():
-            job()
-            return
-        state["thread"] = threading.Thread(target=job, daemon=True, name="rectifiers-family-train")
-        state["thread"].start()
-
-    button.on_click(start)
-    stop.on_click(lambda _: state["stop"].set())
+    wire_train_buttons(button, stop, state, run, name="rectifiers-family-train")
     for control in (first, second):
         control.observe(lambda change: state["thread"] is None and draw(status.value), names="value")
     status.value = draw("Live runs need a Python kernel." if static_book()

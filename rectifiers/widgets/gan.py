@@ -99,6 +99,8 @@ def fresh_pair_explorer(data, *, epochs=(1, 2), seed: int = 0, setting: str = "L
     busy.value = (f"<i>Press Train to train a pair for {epochs[-1]} epoch(s) on {len(data.y_train):,} images "
                   "(tens of seconds to minutes on a laptop).</i>")
     notice = [static_notice("Training a pair")] if static_book() else []
+    if static_book():
+        button.disabled = True  # nothing could answer it on a static page
     box = W.VBox([*notice, W.HBox([*controls.values(), button]), busy, output])
     box.output, box.updates, box.busy, box.scratch, box.button = output, updates, busy, scratch, button
     return box

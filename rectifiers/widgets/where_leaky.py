@@ -20,7 +20,7 @@ from ..experiments.learning_rates import MODELS, OPTIMIZER_NAMES, total_dead_fra
 from ..experiments.outcomes import failed
 from ..figures.common import colour, finish
 from ..validation import check_choice, check_int
-from .common import alpha_slider, figure_output, has_kernel, static_book, static_notice
+from .common import alpha_slider, figure_output, static_book, static_notice, wire_train_buttons
 from .comparison import TrainingStopped, _EpochCallback, _temporary_store
 
 RATES = {"adam": (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3), "sgd": (0.01, 0.03, 0.1, 0.3, 0.6, 1.0)}
@@ -130,28 +130,7 @@ def pair_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate:
             raise
         return records
 
-    def start(_=None):
-        if state["thread"] is not None:
-            return
-        button.disabled, stop.disabled = True, False
-
-        def job():
-            try:
-                run()
-            except Exception:
-                pass  # reported in the status line
-            finally:
-                state["thread"] = None
-                button.disabled, stop.disabled = False, True
-
-        if not has_kernel():
-            job()
-            return
-        state["thread"] = threading.Thread(target=job, daemon=True, name="rectifiers-pair")
-        state["thread"].start()
-
-    button.on_click(start)
-    stop.on_click(lambda _: state["stop"].set())
+    wire_train_buttons(button, stop, state, run, name="rectifiers-pair")
     if static_book():
         button.disabled = True
     notice = [static_notice("Training")] if static_book() else []
