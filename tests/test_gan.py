@@ -158,8 +158,11 @@ def test_figures_draw_every_run_and_their_sliders_agree(tiny_runs):
     relu, leaky, _ = tiny_runs
     records = [relu, leaky]
     grid = plots.sample_grid_figure(records)
-    assert len(grid.data) == 2 and [s.label for s in grid.layout.sliders[0].steps] == ["0", "1", "2"]
-    assert all(len(s.args[0]["source"]) == 2 for s in grid.layout.sliders[0].steps)
+    assert len(grid.data) == 2 and all(d.source.startswith("data:image/png;base64,") for d in grid.data)
+    assert "epoch 2" in grid.layout.title.text and not grid.layout.sliders
+    strip = plots.sample_epochs_figure(records, seed=relu["config"]["seed"])
+    assert len(strip.data) == 2 * 3 and [a.text for a in strip.layout.annotations][:3] == ["epoch 0", "epoch 1",
+                                                                                         "epoch 2"]
     quality = plots.quality_figure(records)
     assert len(quality.layout.sliders[0].steps) == 3
     for step in quality.layout.sliders[0].steps:

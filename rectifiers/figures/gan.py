@@ -25,33 +25,41 @@ def _alpha(name: str) -> float:
     return 0.0 if name == "ReLU" else float(name.split("=")[1].rstrip(")"))
 
 
-def sample_grid_figure(records) -> go.Figure:
-    """The 5 × 5 grids of generated digits: one column per setting, one row per seed; the slider picks the epoch
-    (0 = before training). The same noise everywhere, so a column compares seeds and a row compares settings."""
+def sample_grid_figure(records, *, epoch: int | None = None, seeds=None) -> go.Figure:
+    """The 5 × 5 grids of generated digits at one epoch (default: the last): one column per setting, one row per
+    seed. The same noise everywhere, so a column compares seeds and a row compares settings. No slider: every grid
+    is a picture, and a slider over epochs would carry all of them into the page (the live explorer has them)."""
     grids = gan.sample_grids(records)
     names = gan.settings(records)
-    seeds = sorted({seed for _, seed, _ in grids})
-    epochs = sorted({epoch for *_, epoch in grids})
-    cells = [(seed, name) for seed in seeds for name in names]
-    fig = make_subplots(rows=len(seeds), cols=len(names), column_titles=[_short(n) for n in names],
-                        row_titles=[f"seed {s}" for s in seeds], horizontal_spacing=0.02, vertical_spacing=0.015)
+    epoch = max(e for *_, e in grids) if epoch is None else epoch
+    seeds = sorted({seed for _, seed, _ in grids}) if seeds is None else list(seeds)
+    return _grid_figure(grids, [(s, n, epoch) for s in seeds for n in names], [_short(n) for n in names],
+                        [f"seed {s}" for s in seeds], f"Generated digits at epoch {epoch} (same noise in every panel)")
 
-    def source(seed, name, epoch):
+
+def sample_epochs_figure(records, seed: int) -> go.Figure:
+    """One seed's grids over training: one row per setting, one column per stored epoch (0 = before training)."""
+    grids = gan.sample_grids(records)
+    names = gan.settings(records)
+    epochs = sorted({e for n, s, e in grids if s == seed})
+    return _grid_figure(grids, [(seed, n, e) for n in names for e in epochs], [f"epoch {e}" for e in epochs],
+                        [_short(n) for n in names], f"Seed {seed}'s generated digits during training")
+
+
+def _grid_figure(grids, cells, column_titles, row_titles, title) -> go.Figure:
+    """Images of `grids` at (seed, setting, epoch) `cells`, filled row by row into a titled grid of panels."""
+    rows, cols = len(row_titles), len(column_titles)
+    fig = make_subplots(rows=rows, cols=cols, column_titles=column_titles, row_titles=row_titles,
+                        horizontal_spacing=0.02, vertical_spacing=0.015)
+    for i, (seed, name, epoch) in enumerate(cells):
         png = grids.get((name, seed, epoch))
-        return f"data:image/png;base64,{png}" if png else ""
-
-    last = epochs[-1]
-    for i, (seed, name) in enumerate(cells):
-        fig.add_trace(go.Image(source=source(seed, name, last), name=f"{name}, seed {seed}",
-                               hovertemplate=f"{name}, seed {seed}<extra></extra>"),
-                      row=i // len(names) + 1, col=i % len(names) + 1)
-    steps = [dict(method="restyle", label=str(e), args=[{"source": [source(s, n, e) for s, n in cells]}])
-             for e in epochs]
+        fig.add_trace(go.Image(source=f"data:image/png;base64,{png}" if png else "",
+                               name=f"{name}, seed {seed}, epoch {epoch}",
+                               hovertemplate=f"{name}, seed {seed}, epoch {epoch}<extra></extra>"),
+                      row=i // cols + 1, col=i % cols + 1)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(sliders=[dict(active=len(epochs) - 1, steps=steps, currentvalue=dict(prefix="epoch: "),
-                                    pad=dict(t=20))])
-    finish(fig, title="Generated digits (same noise in every panel)", x="", y="", height=170 * len(seeds) + 160)
+    finish(fig, title=title, x="", y="", height=170 * rows + 110)
     fig.update_layout(margin=dict(l=10, r=30, t=70, b=10))
     return fig
 
