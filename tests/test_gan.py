@@ -161,8 +161,7 @@ def test_figures_draw_every_run_and_their_sliders_agree(tiny_runs):
     assert len(grid.data) == 2 and all(d.source.startswith("data:image/png;base64,") for d in grid.data)
     assert "epoch 2" in grid.layout.title.text and not grid.layout.sliders
     strip = plots.sample_epochs_figure(records, seed=relu["config"]["seed"])
-    assert len(strip.data) == 2 * 3 and [a.text for a in strip.layout.annotations][:3] == ["epoch 0", "epoch 1",
-                                                                                         "epoch 2"]
+    assert len(strip.data) == 2 * 1 and strip.layout.annotations[0].text == "epoch 1"  # between untrained and last
     quality = plots.quality_figure(records)
     assert len(quality.layout.sliders[0].steps) == 3
     for step in quality.layout.sliders[0].steps:

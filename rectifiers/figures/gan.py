@@ -38,10 +38,13 @@ def sample_grid_figure(records, *, epoch: int | None = None, seeds=None) -> go.F
 
 
 def sample_epochs_figure(records, seed: int) -> go.Figure:
-    """One seed's grids over training: one row per setting, one column per stored epoch (0 = before training)."""
+    """One seed's grids during training: one row per setting, one column per stored epoch between the first and
+    the last (the untrained noise and the last epoch's grids, shown by `sample_grid_figure`, would only add weight
+    to the page)."""
     grids = gan.sample_grids(records)
     names = gan.settings(records)
-    epochs = sorted({e for n, s, e in grids if s == seed})
+    stored = sorted({e for n, s, e in grids if s == seed})
+    epochs = [e for e in stored if 0 < e < stored[-1]] or stored
     return _grid_figure(grids, [(seed, n, e) for n in names for e in epochs], [f"epoch {e}" for e in epochs],
                         [_short(n) for n in names], f"Seed {seed}'s generated digits during training")
 
