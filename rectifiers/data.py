@@ -57,7 +57,8 @@ IDX_FILES = {
 
 # MD5 of the *uncompressed* IDX files, so that a re-gzipped copy (Debian's Fashion-MNIST is one) still matches.
 # MNIST test: computed here from the files whose .gz checksums match LeCun's published ones
-# (9fb629c4..., ec29112d..., see /work/shared/data/mnist/README.md); the others are the widely published values.
+# (9fb629c4..., ec29112d..., see ../shared/data/mnist/README.md beside the repository); the others are the widely
+# published values.
 PAYLOAD_MD5 = {
     "mnist": {
         "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
