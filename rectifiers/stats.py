@@ -95,15 +95,27 @@ class Proportion:
         return f"{self.k} of {self.n} ({pct(self.rate)} %, 95 % CI {pct(self.low)}–{pct(self.high)} %)"
 
 
+def wilson_bounds(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion (arrays broadcast); well behaved at 0 and 1."""
+    confidence = check_finite("confidence", confidence, low=0.5, high=0.999999)
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    if np.any(n < 1) or np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"need 0 <= successes <= trials and trials >= 1; got {successes!r} of {trials!r}")
+    z = float(sps.norm.ppf(0.5 + confidence / 2))
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))  # exact ends, free of rounding
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return low, high
+
+
 def wilson_interval(k: int, n: int, confidence: float = 0.95) -> Proportion:
-    """The Wilson score interval of a rate k/n: sound at k = 0 or k = n and for small n, unlike k/n ± z·se."""
+    """k events in n trials with the Wilson score interval of the rate (`wilson_bounds`), as a `Proportion`."""
     from .validation import check_int
 
     n = check_int("n", n, low=1)
     k = check_int("k", k, low=0, high=n)
-    confidence = check_finite("confidence", confidence, low=0.0, high=1.0)
-    z = float(sps.norm.ppf(0.5 + confidence / 2))
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return Proportion(k, n, max(0.0, centre - half) if k else 0.0, min(1.0, centre + half) if k < n else 1.0)
+    low, high = wilson_bounds(k, n, confidence)
+    return Proportion(k, n, float(low), float(high))

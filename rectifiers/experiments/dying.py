@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,6 +40,7 @@ from .dying_runs import (  # noqa: F401
 from ..probes.dead_units import UnitActivity, dead_unit_fraction, dead_units, unit_activity  # noqa: F401
 from ..probes.layers import ACTIVATION_LAYER_TYPES, preactivation_layers  # noqa: F401
 from ..engine import provenance as results_provenance
+from ..stats import wilson_bounds as wilson_interval  # noqa: F401 - the born-dead tables' intervals
 from ..validation import check_choice, check_finite, check_increasing_ints, check_int
 
 # --- Born dead: the theory -------------------------------------------------------------------------------------
@@ -90,22 +90,6 @@ def two_sided_bounds(width, depth) -> tuple[np.ndarray, np.ndarray]:
     """
     p = born_dead_theory(width, depth)
     return np.maximum(0.0, 2.0 * p - 1.0), p
-
-
-def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a binomial proportion (arrays broadcast); well behaved at 0 and 1."""
-    confidence = check_finite("confidence", confidence, low=0.5, high=0.999999)
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    if np.any(n < 1) or np.any(k < 0) or np.any(k > n):
-        raise ValueError(f"need 0 <= successes <= trials and trials >= 1; got {successes!r} of {trials!r}")
-    z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))  # exact ends, free of rounding
-    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
-    return low, high
 
 
 # --- Born dead: the Monte Carlo ----------------------------------------------------------------------------------
