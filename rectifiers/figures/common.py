@@ -75,6 +75,16 @@ COINCIDING_DASH = "dot"
 so the one below shows between its dots."""
 
 
+def epoch_slider(fig: go.Figure, epochs, shown_for, title, *, pad: int) -> None:
+    """A slider over `epochs` that shows the traces whose `shown_for` entry is that epoch's index and retitles the
+    figure `title(epoch)`; it starts at the last epoch (whose traces the caller made visible)."""
+    steps = [dict(method="update", label=str(epoch),
+                  args=[{"visible": [s == i for s in shown_for]}, {"title.text": title(epoch)}])
+             for i, epoch in enumerate(epochs)]
+    fig.update_layout(sliders=[dict(active=len(epochs) - 1, steps=steps, currentvalue=dict(prefix="epoch: "),
+                                    pad=dict(t=pad))])
+
+
 def _grid(x_range, n_points):
 
     if len(x_range) != 2:

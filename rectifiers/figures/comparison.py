@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from ..activations import SLOPED
 from ..experiments.comparison import MEASURES
 from ..experiments.comparison_curves import loss_spikes, mean_over_seeds
-from .common import colour, finish, label
+from .common import colour, epoch_slider, finish, label
 from ..experiments.seed_article import METRICS, TABLE
 
 METRIC_TITLES = {
@@ -93,11 +93,7 @@ def snapshots_by_epoch(snapshots: pd.DataFrame, *, title: str = "Every seed at t
                                      hovertemplate=f"{name}<br>%{{y:.4f}}<extra>epoch {epoch}</extra>"),
                               row=1, col=col)
                 visible_sets.append(e_index)
-    steps = [dict(method="update", label=str(epoch),
-                  args=[{"visible": [v == i for v in visible_sets]}, {"title.text": f"{title} — epoch {epoch}"}])
-             for i, epoch in enumerate(epochs)]
-    fig.update_layout(sliders=[dict(active=len(epochs) - 1, steps=steps, currentvalue=dict(prefix="epoch: "),
-                                    pad=dict(t=40))])
+    epoch_slider(fig, epochs, visible_sets, lambda epoch: f"{title} — epoch {epoch}", pad=40)
     fig.update_yaxes(tickformat=".4f")
     return finish(fig, title=f"{title} — epoch {epochs[-1]}", x="", y="value at the snapshot epoch", height=500)
 

@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from ..experiments.family import DATASET_NAMES, variant_order
 from ..activations import DEFAULT_ALPHA
-from .common import COLOURS, finish, slope_colour
+from .common import COLOURS, epoch_slider, finish, slope_colour
 
 VERDICT_COLOURS = {"better than ReLU": "#2ca02c", "worse than ReLU": "#d62728", "within seed noise": "#7f7f7f"}
 
@@ -64,11 +64,7 @@ def epochs_slider(history: pd.DataFrame, *, title: str) -> go.Figure:
                                      line=dict(color=colours[name]), showlegend=False, visible=(i == len(epochs) - 1),
                                      hovertemplate=f"{name}<br>%{{y:.4f}}<extra>epoch {epoch}</extra>"), row=1, col=col)
                 shown_for.append(i)
-    steps = [dict(method="update", label=str(epoch),
-                  args=[{"visible": [s == i for s in shown_for]}, {"title.text": f"{title} — after epoch {epoch}"}])
-             for i, epoch in enumerate(epochs)]
-    fig.update_layout(sliders=[dict(active=len(epochs) - 1, steps=steps, currentvalue=dict(prefix="epoch: "),
-                                    pad=dict(t=90))])
+    epoch_slider(fig, epochs, shown_for, lambda epoch: f"{title} — after epoch {epoch}", pad=90)
     fig.update_xaxes(tickangle=-45)
     return finish(fig, title=f"{title} — after epoch {epochs[-1]}", x="", y="", height=560)
 
