@@ -12,9 +12,64 @@ from .validation import check_choice, check_finite, check_int
 # Keras (and with it TensorFlow) is imported by the functions that build, so that the list of initialisers and
 # the run configs that check against it load in a fraction of a second.
 
-INITIALIZERS = ("he", "glorot", "he_leaky", "lecun", "scaled_normal")
+INITIALIZERS = ("he", "glorot", "he_leaky", "lecun", "scaled_normal", "rai")
 """Weight initialisations: He (2/fan_in), Glorot (2/(fan_in+fan_out)), He for a leaky unit of slope α
-(2/((1+α²)·fan_in)), LeCun (1/fan_in), and `scaled_normal` = He's variance times `init_scale`²."""
+(2/((1+α²)·fan_in)), LeCun (1/fan_in), `scaled_normal` = He's variance times `init_scale`², and `rai`, Lu et al.'s
+randomized asymmetric initialisation of a layer's weights *and* biases (`rai_entries`)."""
+
+RAI_SIGMA = 0.6007
+"""σ of the symmetric part of RAI, and Beta(2, 1) its positive entry: the values Lu et al. (2019) recommend."""
+
+
+def rai_entries(rng: np.random.Generator, n: int, fan_in: int, width: int, *, asymmetric: bool = True) -> np.ndarray:
+    """Weights and biases of one layer in `n` networks, shape (n, fan_in + 1, width), the bias last.
+
+    Every entry is drawn from N(0, RAI_SIGMA²/fan_in); with `asymmetric` (RAI) one entry of each unit's column,
+    chosen uniformly, is then replaced by a Beta(2, 1) draw, which is positive. Chapter 3's Monte Carlo and the
+    `rai` initialiser of `mlp` both draw here, in this order, so the same generator gives the same layer.
+    """
+    entries = rng.standard_normal((n, fan_in + 1, width)) * (RAI_SIGMA / math.sqrt(fan_in))
+    if asymmetric:
+        chosen = rng.integers(0, fan_in + 1, size=(n, width))
+        entries[np.arange(n)[:, None], chosen, np.arange(width)[None, :]] = rng.beta(2.0, 1.0, size=(n, width))
+    return entries
+
+
+def layer_initializers(name: str, fan_in: int, width: int, *, alpha: float = DEFAULT_ALPHA, scale: float = 1.0,
+                       bias: float = 0.0, seed: int = 0):
+    """Keras initialisers (kernel, bias) of a hidden Dense layer of `mlp`.
+
+    `rai` draws the kernel and the biases together from `default_rng(seed)` (`scale` multiplies RAI_SIGMA, and a
+    constant `bias` cannot be combined with it); every other name is `kernel_initializer` with constant biases.
+    """
+    import keras
+
+    check_choice("initializer", name, INITIALIZERS)
+    if name != "rai":
+        kernel = kernel_initializer(name, alpha=alpha, scale=scale, seed=seed)
+        return kernel, keras.initializers.Constant(check_finite("bias", bias))
+    scale = check_finite("init_scale", scale, low=0.0)
+    if check_finite("bias", bias) != 0.0:
+        raise ValueError(f"bias must be 0 with initializer 'rai' (RAI draws the biases), got {bias!r}")
+    entries = scale * rai_entries(np.random.default_rng(seed), 1, fan_in, width)[0]
+    return _Fixed(entries[:fan_in]), _Fixed(entries[fan_in])
+
+
+class _Fixed:
+    """A Keras initialiser that returns given values (of exactly the requested shape)."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = np.asarray(values, dtype=np.float32)
+
+    def __call__(self, shape, dtype=None):
+        import keras
+
+        if tuple(shape) != self.values.shape:
+            raise ValueError(f"initial values have shape {self.values.shape}, the layer asked for {tuple(shape)}")
+        return keras.ops.convert_to_tensor(self.values, dtype=dtype or "float32")
+
+    def get_config(self) -> dict:
+        return {"values": self.values.tolist()}
 
 
 def kernel_initializer(name: str, *, alpha: float = DEFAULT_ALPHA, scale: float = 1.0, seed: int | None = None):
@@ -22,6 +77,8 @@ def kernel_initializer(name: str, *, alpha: float = DEFAULT_ALPHA, scale: float 
     import keras
 
     check_choice("initializer", name, INITIALIZERS)
+    if name == "rai":
+        raise ValueError("initializer 'rai' draws a layer's weights and biases together: use layer_initializers")
     alpha = check_finite("alpha", alpha)
     scale = check_finite("init_scale", scale, low=0.0)
     if name == "glorot":
@@ -87,7 +144,7 @@ def mlp(
     """A fully connected network: Flatten → `depth` × (Dense(`width`) → activation) → Dense softmax.
 
     Hidden Dense layers are named `dense_1` … `dense_{depth}` and their activations `act_1` … so probes can find
-    them. Biases start at `bias` (0 by default). Weights depend on `seed` and the initialiser, not the activation.
+    them. Biases start at `bias` (0 by default), except under `rai`, which draws them with the weights. Weights depend on `seed` and the initialiser, not the activation.
     """
     import keras
 
@@ -99,14 +156,13 @@ def mlp(
     seed = check_int("seed", seed, low=0)
     bias = check_finite("bias", bias)
     layers = [keras.Input(input_shape, name="image"), keras.layers.Flatten(name="flatten")]
+    fan_in = math.prod(input_shape)
     for i in range(1, depth + 1):
+        kernel, biases = layer_initializers(initializer, fan_in, width, alpha=alpha, scale=init_scale, bias=bias,
+                                            seed=seed * 1000 + i)
+        fan_in = width
         layers += [
-            keras.layers.Dense(
-                width,
-                kernel_initializer=kernel_initializer(initializer, alpha=alpha, scale=init_scale, seed=seed * 1000 + i),
-                bias_initializer=keras.initializers.Constant(bias),
-                name=f"dense_{i}",
-            ),
+            keras.layers.Dense(width, kernel_initializer=kernel, bias_initializer=biases, name=f"dense_{i}"),
             activation_layer(activation, alpha, layer_name=f"act_{i}"),
         ]
     layers.append(

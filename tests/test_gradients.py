@@ -128,12 +128,39 @@ def test_sigmoid_chain_matches_the_chain_rule_and_the_bound():
     assert abs(measured[3, 0]) < 1e-2 * bound[0]
 
 
-def test_reinitialise_gives_the_weights_mlp_starts_with():
+@pytest.mark.parametrize("initializer", ["he_leaky", "rai"])
+def test_reinitialise_gives_the_weights_mlp_starts_with(initializer):
     model = mlp(3, 8, "leaky_relu", 0.2, initializer="glorot", seed=0)
-    G.reinitialise(model, "he_leaky", alpha=0.2, init_scale=1.3, seed=4)
-    fresh = mlp(3, 8, "leaky_relu", 0.2, initializer="he_leaky", init_scale=1.3, seed=4)
+    G.reinitialise(model, initializer, alpha=0.2, init_scale=1.3, seed=4)
+    fresh = mlp(3, 8, "leaky_relu", 0.2, initializer=initializer, init_scale=1.3, seed=4)
     for a, b in zip(model.weights, fresh.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_rai_gives_every_unit_one_positive_entry_drawn_with_its_bias():
+    from rectifiers.models import RAI_SIGMA, kernel_initializer, rai_entries
+
+    a, b = mlp(4, 6, "relu", initializer="rai", seed=1), mlp(4, 6, "relu", initializer="rai", seed=1)
+    for x, y in zip(a.weights, b.weights):  # a seed fixes the network
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+    layer = a.get_layer("dense_2")
+    entries = np.concatenate([layer.kernel.numpy(), layer.bias.numpy()[None]])  # (fan_in + 1, units)
+    expected = rai_entries(np.random.default_rng(1 * 1000 + 2), 1, 6, 6)[0]
+    np.testing.assert_allclose(entries, expected, rtol=1e-6)  # the same draw as Chapter 3's Monte Carlo
+    assert np.any(layer.bias.numpy() != 0)  # the biases are drawn, not zero
+    draws = rai_entries(np.random.default_rng(0), 4000, 6, 6)
+    positive_one = (draws > 0) & (draws <= 1)
+    assert positive_one.any(axis=1).all()  # every unit has its Beta(2, 1) entry
+    # one entry in seven has mean 2/3; the other six are centred: the column mean is (2/3)/7
+    assert draws.mean() == pytest.approx(2 / 21, abs=0.01)
+    symmetric = rai_entries(np.random.default_rng(0), 4000, 6, 6, asymmetric=False)
+    assert symmetric.mean() == pytest.approx(0, abs=0.01) and symmetric.std() == pytest.approx(RAI_SIGMA / 6**0.5, rel=0.02)
+    first = mlp(2, 3, "relu", initializer="rai", seed=0).get_layer("dense_1")
+    assert first.kernel.shape == (784, 3)  # the first layer's fan-in is the image
+    with pytest.raises(ValueError, match="rai.*layer_initializers"):
+        kernel_initializer("rai")
+    with pytest.raises(ValueError, match="bias must be 0 with initializer 'rai'"):
+        mlp(2, 3, "relu", initializer="rai", bias=0.1)
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,7 @@ from ..probes.layers import ACTIVATION_LAYER_TYPES, preactivation_layers  # noqa
 from ..engine import provenance as results_provenance
 from ..stats import wilson_bounds as wilson_interval  # noqa: F401 - the born-dead tables' intervals
 from ..validation import check_choice, check_finite, check_increasing_ints, check_int
+from ..models import rai_entries
 
 # --- Born dead: the theory -------------------------------------------------------------------------------------
 
@@ -103,9 +104,6 @@ DOMAINS = ("[0,1]", "[-1,1]")
 """Input domains of the born-dead Monte Carlo (a scalar input)."""
 
 MC_ACTIVATIONS = ("relu", "leaky_relu")
-
-RAI_SIGMA = 0.6007
-"""σ of the symmetric part of RAI, and Beta(2, 1) its positive entry: the values Lu et al. (2019) recommend."""
 
 _CHUNK = 4096  # networks simulated at once: bounds memory, and fixes how the random stream is used
 
@@ -243,10 +241,7 @@ def _draw_layer(rng, n, fan_in, width, init):
     """Weights (n, fan_in, width) and biases (n, 1, width) of one layer for `n` networks."""
     if init == "symmetric":
         return rng.standard_normal((n, fan_in, width)) * math.sqrt(2.0 / fan_in), np.zeros((n, 1, width))
-    entries = rng.standard_normal((n, fan_in + 1, width)) * (RAI_SIGMA / math.sqrt(fan_in))
-    if init == "rai":
-        chosen = rng.integers(0, fan_in + 1, size=(n, width))
-        entries[np.arange(n)[:, None], chosen, np.arange(width)[None, :]] = rng.beta(2.0, 1.0, size=(n, width))
+    entries = rai_entries(rng, n, fan_in, width, asymmetric=init == "rai")
     return entries[:, :fan_in, :], entries[:, fan_in:, :]
 
 
