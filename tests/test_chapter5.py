@@ -12,7 +12,7 @@ from conftest import ROOT
 
 CHAPTER = "05_where_leaky_relu_wins"
 TINY_LR = {"seeds": [0, 1], "n_train": 200, "n_test": 100, "grid": {"learning_rate": [0.3]}}
-TINY_DEEP = {"seeds": [0, 1], "n_train": 200, "n_test": 100, "grid": {"depth": [3]}}
+TINY_DEEP = {"seeds": [0, 1], "n_train": 200, "n_test": 100, "grid": {"depth": [3], "width": [2, 4]}}
 
 
 def lr_cells(failures: dict, runs: int = 10) -> pd.DataFrame:
@@ -83,6 +83,80 @@ def test_collapse_is_a_constant_output_and_a_dead_layer_is_seen():
     assert row["born_collapsed"] and row["dead_layer_start"] and row["failed"]
 
 
+def deep_records(collapses: dict, runs: int = 20) -> list[dict]:
+    """Synthetic deep-and-narrow records at width 4, depth 20: `collapses` maps (activation, α, initializer) to how
+    many of `runs` seeds end (and start) with a constant output."""
+    out = []
+    for (activation, alpha, initializer), k in collapses.items():
+        for seed in range(runs):
+            one = record(spread=(0.0, 0.0) if seed < k else (1.0, 1.0), activation=activation)
+            one["config"].update(alpha=alpha, seed=seed, initializer=initializer, width=4, depth=20)
+            out.append(one)
+    return out
+
+
+def test_relu_with_rai_is_its_own_setting_in_tables_verdicts_and_figures():
+    from rectifiers.experiments import deep_narrow
+    from rectifiers.experiments.where_leaky import alpha_verdict, deep_story
+    from rectifiers.figures.where_leaky import alpha_figure, collapse_figure
+
+    runs = deep_narrow.frame(deep_records({("relu", 0.01, "he"): 15, ("relu", 0.01, "rai"): 1,
+                                           ("leaky_relu", 0.3, "he"): 8}))
+    table = deep_narrow.summary(runs)
+    assert list(table.setting) == ["ReLU", "Leaky ReLU α=0.3", deep_narrow.RAI]
+    rai = table[table.setting == deep_narrow.RAI].iloc[0]
+    assert (rai.collapsed, rai.runs, rai.theory) == (1, 20, 0.0)  # Chapter 3's bound is for He-initialised ReLU
+    shown = deep_narrow.reader_table(table)
+    assert list(shown.columns) == ["width", "depth", "ReLU", "Leaky ReLU α=0.3", deep_narrow.RAI, "ReLU at initialisation",
+                                   "ReLU born dead, theory (upper bound)"]
+    assert shown.iloc[0]["ReLU"] == "15 [53–89 %]" and shown.iloc[0]["ReLU at initialisation"] == 15
+    assert deep_narrow.reader_table(table, "near chance").iloc[0][deep_narrow.RAI] == "0 (0.90)"
+    with pytest.raises(ValueError, match="what must be one of"):
+        deep_narrow.reader_table(table, "accuracy")
+    values = deep_narrow.values(table)
+    assert values["deep_w4_d20_relurai_collapsed"] == 1 and values["deep_w4_d20_relu_collapsed"] == 15
+    verdict = deep_narrow.verdicts(table).iloc[0]
+    assert verdict.recommendation == deep_narrow.RAI  # its interval lies below ReLU's; α = 0.3's does not
+    assert "ReLU, RAI init collapsed in 1 of 20" in verdict.evidence
+    story = deep_story(table)
+    assert "ReLU collapsed in 15 of 20 [53–89 %]" in story and "α=0.3 in 8 of 20 [22–61 %]" in story
+    assert "ReLU with RAI initialisation in 1 of 20 [1–24 %] (1 at initialisation)" in story
+    from rectifiers.experiments.where_leaky import rai_story
+
+    assert rai_story(runs, table).startswith("ReLU with RAI initialisation collapsed less often than with He's at "
+                                             "width 4, depth 20 (1 of 20 against 15).")
+    worse = deep_narrow.frame(deep_records({("relu", 0.01, "he"): 1, ("relu", 0.01, "rai"): 15}))
+    text = rai_story(worse, deep_narrow.summary(worse))
+    assert "at no shape" in text and "more often at width 4, depth 20: 15 of 20 against 1" in text
+    assert "0 of those 15 had a hidden layer dead" in text and "did not die" in text  # the records have no dead layer
+    quiet = deep_narrow.summary(deep_narrow.frame(deep_records({("relu", 0.01, "he"): 0, ("leaky_relu", 0.3, "he"): 0})))
+    assert deep_story(quiet) == "No network of any setting collapsed at width 4, depth 20."
+    # the slope's verdict and figure read the leaky settings only
+    assert alpha_verdict(pd.DataFrame(columns=["model", "optimizer", "learning_rate"]), table).endswith(
+        "with α = 0.3 in 0 of 1.")
+    assert [t.name for t in alpha_figure(pd.DataFrame(columns=["model", "optimizer", "learning_rate"]), table).data] \
+        == ["MLP 20×4"]
+    names = [t.name for t in collapse_figure(table).data]
+    assert "ReLU, RAI init: collapsed after training" in names and "ReLU, RAI init: collapsed at initialisation" in names
+    assert "RAI" in deep_narrow.setup_text(runs, {"seeds": 20, "epochs": [2], "n_train": [1000], "n_test": [500],
+                                                  "runs": 60, "train_minutes": 1.0})
+
+
+def test_the_verdicts_are_repeated_at_a_stricter_and_a_looser_collapse_threshold():
+    from rectifiers.experiments import deep_narrow
+
+    records = deep_records({("relu", 0.01, "he"): 15, ("leaky_relu", 0.3, "he"): 0})
+    for one in records[20:]:  # the leaky networks: spreads of 1e-5, between the looser threshold and the main one
+        one["probes"]["output_spread"][-1]["logit_spread"] = 1e-5
+    table = deep_narrow.threshold_sensitivity(deep_narrow.frame(records))
+    assert list(table.iloc[0][["spread < 1e-08", "spread < 1e-06", "spread < 0.0001"]]) == \
+        ["Leaky ReLU α=0.3", "Leaky ReLU α=0.3", "either"]
+    assert table.iloc[0]["collapsed, spread < 0.0001"] == "ReLU 15, Leaky ReLU α=0.3 20"
+    assert deep_narrow.sensitivity_sentence(table) == (
+        "With the threshold at 1e-06 as above, at 1e-08 it changes in 0 of 1 shapes; at 0.0001 it changes in 1 of 1 "
+        "shapes: width 4, depth 20 (Leaky ReLU α=0.3 → either).")
+
+
 def test_dead_share_is_over_all_units_and_nan_when_diverged():
     from rectifiers.experiments.learning_rates import total_dead_fraction
 
@@ -114,7 +188,9 @@ def test_study_overrides_replace_settings_and_grid_entries():
     one = study("studies/ch5_deep_narrow.yaml", TINY_DEEP)
     configs = one.configs()
     assert {c.seed for c in configs} == {0, 1} and {c.depth for c in configs} == {3}
-    assert {c.width for c in configs} == set(study("studies/ch5_deep_narrow.yaml").grid["width"])
+    assert {c.width for c in configs} == {2, 4}
+    assert {c.width for c in study("studies/ch5_deep_narrow.yaml", {"seeds": [0]}).configs()} == \
+        set(study("studies/ch5_deep_narrow.yaml").grid["width"])
     with pytest.raises(ValueError, match="seeds"):
         study("studies/ch5_deep_narrow.yaml", {"seeds": [-1]})
 
@@ -128,7 +204,10 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
     assert glued["lr_seeds"] == 2 and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
     for name in ("relu", "leaky001", "leaky01", "leaky03", "prelu"):
         assert 0 <= glued[f"mlp_adam_lr03_{name}_failed"] <= 2
-    assert glued["deep_seeds"] == 2 and "At width" in glued["deep_story"]
+    assert glued["deep_seeds"] == 2 and "width 2" in glued["deep_story"]
+    assert glued["deep_w4_d3_relurai_runs"] == 2 and glued["rai_story"].startswith("ReLU with RAI initialisation")
+    assert "networks ended near chance" in glued["deep_failed_sentence"]
+    assert glued["sensitivity_sentence"].startswith("With the threshold at 1e-06 as above, at 1e-08 it changes in")
     assert "situations" in glued["alpha_verdict"] or "nothing for a slope" in glued["alpha_verdict"]
 
 
@@ -175,7 +254,7 @@ def test_a_study_not_stored_is_refused_with_the_command_that_trains_it(tmp_path)
     from rectifiers.engine import ResultsStore
     from rectifiers.experiments.where_leaky import study, study_records
 
-    one = study("studies/ch5_deep_narrow.yaml", {"seeds": [0], "grid": {"depth": [2]}})
+    one = study("studies/ch5_deep_narrow.yaml", {"seeds": [0], "grid": {"depth": [3], "width": [4]}})
     with pytest.raises(FileNotFoundError, match="(?s)3 of the 3 runs cannot be used.*python -m rectifiers study "
                                                 "studies/ch5_deep_narrow.yaml"):
         study_records(one, ResultsStore(tmp_path))

@@ -68,3 +68,23 @@ def test_a_recommendation_names_an_activation_only_when_its_interval_excludes_no
     assert guide.recommend("Leaky ReLU", separated=False, alpha=0.01) == "either"
     assert guide.recommend("Leaky ReLU", separated=True, alpha=0.1) == "Leaky ReLU (α = 0.1)"
     assert guide.recommend("ReLU", separated=True, alpha=0.1) == "ReLU"
+
+
+def test_a_large_group_differing_in_one_word_is_told_by_recommendation():
+    from rectifiers.experiments import guide
+
+    def row(i, shape, choice, seeds=20):
+        return guide.GuideRow(f"deep_narrow_{i}", f"deep MLP {shape} (depth × width)", choice, "e", seeds, "s", ())
+
+    shapes = [("5×2", "Leaky ReLU α=0.01"), ("20×2", "Leaky ReLU α=0.3"), ("2×4", "either"), ("5×4", "either"),
+              ("20×4", "Leaky ReLU α=0.3")]
+    rows = [row(i, shape, choice) for i, (shape, choice) in enumerate(shapes)]
+    assert guide.group_summaries(rows)["deep_narrow"] == (
+        "deep MLP: Leaky ReLU α=0.01 at 5×2; Leaky ReLU α=0.3 at 20×2, 20×4; either at the other 2 "
+        "(depth × width; 20 seeds per cell)")
+    same = [row(i, shape, "either") for i, (shape, _) in enumerate(shapes)]
+    assert guide.group_summaries(same)["deep_narrow"] == "deep MLP: either at all 5 (depth × width; 20 seeds per cell)"
+    # four rows, or rows differing in more than a word, or in their seeds: listed one by one
+    assert guide.group_summaries(rows[:4])["deep_narrow"].startswith("deep MLP 5×2: Leaky ReLU α=0.01; deep MLP 20×2")
+    mixed = rows[:4] + [row(9, "20×4", "either", seeds=10)]
+    assert "(10 seeds)" in guide.group_summaries(mixed)["deep_narrow"]

@@ -9,7 +9,9 @@ chapter shows the spreads of every run: they fall into two groups far apart, and
 Chapter 3's theory sets the expectation: a zero-bias ReLU network with symmetric random weights is dead at one
 nonzero input with probability 1 − (1 − 2^−width)^depth (`dying.born_dead_theory`). "Dead on every image of a
 dataset" implies "dead at the first image", so on MNIST that is an upper bound on being *born* dead; training can
-kill more networks, or revive none (a dead ReLU layer passes no gradient to anything below it).
+kill more networks, or revive none (a dead ReLU layer passes no gradient to anything below it). Chapter 3's cure
+for ReLU, the randomized asymmetric initialisation (RAI, `models.rai_entries`), is trained here too, in a companion
+study with the same shapes, data, optimiser and seeds (`STUDIES`); its setting is named `RAI`.
 """
 
 from __future__ import annotations
@@ -19,18 +21,29 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..models import RAI_SIGMA
 from ..stats import wilson_interval
+from ..validation import check_choice
 from .dying import born_dead_theory
-from .outcomes import failed, final_accuracy
+from .outcomes import FAILED_BELOW, failed, final_accuracy
 
 STUDY = "studies/ch5_deep_narrow.yaml"
+RAI_STUDY = "studies/ch5_deep_narrow_rai.yaml"
+STUDIES = (STUDY, RAI_STUDY)
+"""The chapter's two studies: ReLU and Leaky ReLU with He-normal weights and zero biases; ReLU with RAI."""
 SECTION = "ch5-deep-narrow"
+RAI = "ReLU, RAI init"
+"""The setting name of ReLU with the randomized asymmetric initialisation (every other setting is He-initialised)."""
 
 COLLAPSE_SPREAD = 1e-6
 """Logit spread (standard deviation over the test images, largest over the classes) below which a network's output
-counts as constant. Chosen from the stored study (`studies/ch5_deep_narrow.yaml`, 120 trained networks): their
-spreads fall into two groups, exactly 0 to about 1e-8 and about 1e-4 upwards; 1e-6 lies in the middle of that gap
-(on a log scale), at the resolution of float32 for logits of order 1."""
+counts as constant: about the resolution of float32 for logits of order 1. It was chosen on the study's first 120
+networks (width 4, depths 5 and 20), whose spreads fell into two groups, exactly 0 to about 1e-8 and about 1e-4
+upwards. With widths 2 and 16 and depth 50 the spreads of Leaky ReLU networks fill that gap, so counts depend on the
+threshold: `threshold_sensitivity` repeats every verdict at `SENSITIVITY_SPREADS`, and the chapter shows it."""
+
+SENSITIVITY_SPREADS = (1e-8, COLLAPSE_SPREAD, 1e-4)
+"""Thresholds at which the chapter repeats the collapse verdicts: a hundred times stricter and looser."""
 
 
 def spread(record: dict, epoch: int = -1) -> float:
@@ -42,12 +55,12 @@ def spread(record: dict, epoch: int = -1) -> float:
     return math.nan if value is None else float(value)
 
 
-def collapsed(record: dict) -> bool:
-    """Whether a trained network's output is (numerically) the same for every test image. A diverged run counts as
-    collapsed too: its output is no function of its input at all."""
+def collapsed(record: dict, threshold: float = COLLAPSE_SPREAD) -> bool:
+    """Whether a trained network's output is (numerically) the same for every test image: its logit spread is below
+    `threshold`. A diverged run counts as collapsed too: its output is no function of its input at all."""
     if record["status"] == "diverged":
         return True
-    return spread(record) < COLLAPSE_SPREAD
+    return spread(record) < threshold
 
 
 def layer_dead_everywhere(record: dict, epoch: int = -1) -> bool:
@@ -57,10 +70,22 @@ def layer_dead_everywhere(record: dict, epoch: int = -1) -> bool:
     return any(f is not None and f >= 1.0 for f in row["dead_fraction"])
 
 
+def setting_name(config: dict) -> str:
+    """'ReLU', 'ReLU, RAI init' or 'Leaky ReLU α=0.01'."""
+    if config["activation"] != "relu":
+        return f"Leaky ReLU α={float(config['alpha']):g}"
+    return RAI if config.get("initializer") == "rai" else "ReLU"
+
+
+def setting_rank(name: str) -> tuple:
+    """Order of the settings in tables and figures: ReLU, the leaky slopes, ReLU with RAI."""
+    return (name != "ReLU", name == RAI, name)
+
+
 def run_row(record: dict) -> dict:
     config = record["config"]
     alpha = None if config["activation"] == "relu" else float(config["alpha"])
-    name = "ReLU" if alpha is None else f"Leaky ReLU α={alpha:g}"
+    name = setting_name(config)
     return {
         "width": config["width"], "depth": config["depth"], "activation": config["activation"], "alpha": alpha,
         "setting": name, "seed": config["seed"], "status": record["status"],
@@ -81,7 +106,7 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     """Per (width, depth, setting): collapsed after training and at initialisation (Wilson intervals), failed,
     mean test accuracy, and Chapter 3's born-dead theory for a ReLU network of that shape."""
     rows = []
-    order = {s: i for i, s in enumerate(sorted(runs.setting.unique(), key=lambda s: (s != "ReLU", s)))}
+    order = {s: i for i, s in enumerate(sorted(runs.setting.unique(), key=setting_rank))}
     for (width, depth, name), cell in runs.groupby(["width", "depth", "setting"]):
         end = wilson_interval(int(cell.collapsed.sum()), len(cell))
         start = wilson_interval(int(cell.born_collapsed.sum()), len(cell))
@@ -95,12 +120,17 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["width", "depth", "_rank"]).drop(columns="_rank").reset_index(drop=True)
 
 
+def glue_name(setting: str) -> str:
+    """'relu', 'relurai', 'leaky001' (the glue names' part for a setting)."""
+    return {"ReLU": "relu", RAI: "relurai"}.get(setting) or "leaky" + setting.split("=")[1].replace(".", "")
+
+
 def values(table: pd.DataFrame) -> dict:
-    """Glue names, e.g. `deep_w4_d12_relu_collapsed`, `..._runs`, `..._text`, `..._born`, `..._theory`."""
+    """Glue names, e.g. `deep_w4_d12_relu_collapsed`, `..._runs`, `..._text`, `..._born`, `..._theory`
+    (settings `relu`, `relurai`, `leaky001`, …)."""
     out = {}
     for r in table.itertuples():
-        key = f"deep_w{r.width}_d{r.depth}_" + ("relu" if r.setting == "ReLU" else
-                                                 "leaky" + r.setting.split("=")[1].replace(".", ""))
+        key = f"deep_w{r.width}_d{r.depth}_" + glue_name(r.setting)
         out.update({f"{key}_collapsed": int(r.collapsed), f"{key}_runs": int(r.runs), f"{key}_rate": r.collapse_rate,
                     f"{key}_low": r.collapse_low, f"{key}_high": r.collapse_high, f"{key}_born": int(r.born_collapsed),
                     f"{key}_theory": r.theory, f"{key}_acc": r.accuracy,
@@ -127,6 +157,36 @@ def verdicts(table: pd.DataFrame) -> pd.DataFrame:
                      "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: "
                                  f"{relu.theory:.2f})."})
     return pd.DataFrame(rows)
+
+
+def threshold_sensitivity(runs: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) -> pd.DataFrame:
+    """The verdict of every shape (`verdicts`' rule) with "collapsed" redefined at each threshold: one row per
+    (width, depth), for each threshold a column with the recommendation and one with the collapse counts behind it."""
+    table = None
+    for threshold in thresholds:
+        cells = summary(runs.assign(collapsed=(runs.status == "diverged") | (runs.spread_end < threshold)))
+        column = verdicts(cells)[["width", "depth", "recommendation"]].rename(
+            columns={"recommendation": f"spread < {threshold:g}"})
+        column[f"collapsed, spread < {threshold:g}"] = [
+            ", ".join(f"{r.setting} {r.collapsed}" for r in cells[(cells.width == w) & (cells.depth == d)].itertuples())
+            for w, d in zip(column.width, column.depth)]
+        table = column if table is None else table.merge(column, on=["width", "depth"])
+    return table
+
+
+def sensitivity_sentence(table: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) -> str:
+    """How many shapes' recommendation changes when the threshold moves from `COLLAPSE_SPREAD` to each other one."""
+    main = table[f"spread < {COLLAPSE_SPREAD:g}"]
+    parts = []
+    for threshold in thresholds:
+        if threshold == COLLAPSE_SPREAD:
+            continue
+        other = table[f"spread < {threshold:g}"]
+        changed = [f"width {r.width}, depth {r.depth} ({a} → {b})"
+                   for r, a, b in zip(table.itertuples(), main, other) if a != b]
+        parts.append(f"at {threshold:g} it changes in {len(changed)} of {len(table)} shapes"
+                     + (f": {'; '.join(changed)}" if changed else ""))
+    return f"With the threshold at {COLLAPSE_SPREAD:g} as above, " + "; ".join(parts) + "."
 
 
 def spread_histogram_values(runs: pd.DataFrame) -> dict:
@@ -157,20 +217,41 @@ def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
                          cell=[f"{r.collapsed} of {r.runs} [{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %]"
                                for r in table.itertuples()])
     pivot = cells.pivot(index="network", columns="setting", values="cell")
-    pivot = pivot[sorted(pivot.columns, key=lambda s: (s != "ReLU", s))]
+    pivot = pivot[sorted(pivot.columns, key=setting_rank)]
     theory = cells[cells.setting == "ReLU"].set_index("network").theory
     pivot["ReLU born dead, theory (upper bound)"] = [f"{theory[s]:.3f}" for s in pivot.index]
     return pivot.loc[list(dict.fromkeys(cells.network))]
 
 
-def reader_table(table: pd.DataFrame) -> pd.DataFrame:
-    """`summary` as the chapter shows it."""
-    return pd.DataFrame([{
-        "width": r.width, "depth": r.depth, "activation": r.setting, "collapsed": f"{r.collapsed} of {r.runs}",
-        "CI": f"{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %",
-        "collapsed at initialisation": f"{r.born_collapsed} of {r.runs}",
-        "theory (ReLU, upper bound)": f"{r.theory:.3f}" if r.setting == "ReLU" else "—",
-        "mean test accuracy": r.accuracy} for r in table.itertuples()])
+def reader_table(table: pd.DataFrame, what: str = "collapsed") -> pd.DataFrame:
+    """`summary` as the chapter shows it: one row per shape, one column per setting. `what` = "collapsed": networks
+    collapsed after training with the 95 % Wilson interval, then ReLU's count at initialisation and Chapter 3's
+    bound; "near chance": runs that ended near chance (`outcomes.failed`) and the mean test accuracy per setting."""
+    check_choice("what", what, ("collapsed", "near chance"))
+    rows = []
+    for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
+        cells = cells.sort_values("setting", key=lambda s: s.map(setting_rank), kind="stable")
+        row = {"width": width, "depth": depth}
+        for r in cells.itertuples():
+            row[r.setting] = (f"{r.collapsed} [{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %]"
+                              if what == "collapsed" else f"{r.failed} ({r.accuracy:.2f})")
+        if what == "collapsed":
+            relu = cells[cells.setting == "ReLU"].iloc[0]
+            row["ReLU at initialisation"] = int(relu.born_collapsed)
+            row["ReLU born dead, theory (upper bound)"] = f"{relu.theory:.3f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def failed_sentence(runs: pd.DataFrame) -> str:
+    """How many runs ended near chance (`outcomes.failed`), overall and by width: why the chapter counts collapse,
+    not accuracy."""
+    by_width = ", ".join(f"{int(c.failed.sum())} of {len(c)} at width {w}" for w, c in runs.groupby("width"))
+    return (f"Collapse is not the only way to fail here: in so short a training, {int(runs.failed.sum())} of the "
+            f"{len(runs)} networks ended near chance (training accuracy below {FAILED_BELOW:g}; {by_width}), "
+            "collapsed or not. This experiment measures whether a network's output still depends on its input, not "
+            f"how well it learns. Runs that ended near chance, of {runs.groupby(['width', 'depth', 'setting']).size().max()} "
+            "per cell (mean test accuracy in brackets):")
 
 
 def setup_text(runs: pd.DataFrame, scale: dict) -> str:
@@ -178,7 +259,10 @@ def setup_text(runs: pd.DataFrame, scale: dict) -> str:
     widths = ", ".join(map(str, sorted(runs.width.unique())))
     depths = ", ".join(map(str, sorted(runs.depth.unique())))
     alphas = ", ".join(f"{a:g}" for a in sorted(runs.alpha.dropna().unique()))
-    return (f"MLPs {widths} units wide and {depths} hidden layers deep (He-normal weights, zero biases), ReLU and "
-            f"Leaky ReLU with α = {alphas}, {scale['seeds']} seeds each, trained with Adam (learning rate 0.001) "
+    rai = (" and ReLU with Chapter 3's randomized asymmetric initialisation (RAI: weights and biases from "
+           f"N(0, {RAI_SIGMA:g}²/fan-in), then one entry of each unit replaced by a positive Beta(2, 1) draw)"
+           if (runs.setting == RAI).any() else "")
+    return (f"MLPs {widths} units wide and {depths} hidden layers deep: ReLU and Leaky ReLU with α = {alphas} "
+            f"(He-normal weights, zero biases){rai}, {scale['seeds']} seeds each, trained with Adam (learning rate 0.001) "
             f"for {scale['epochs'][0]} epochs on {scale['n_train'][0]:,} MNIST images and tested on "
             f"{scale['n_test'][0]:,}: {scale['runs']} runs, {scale['train_minutes']:.1f} minutes of training.")

@@ -11,6 +11,7 @@ the guide is typed by hand.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,10 +134,33 @@ def group_of(row: GuideRow) -> str:
     return head if tail.isdigit() else row.id
 
 
-def group_summaries(rows: list[GuideRow], short: int = 200) -> dict[str, str]:
+def _merged(members: list[GuideRow], many: int) -> str | None:
+    """A group of more than `many` rows whose situations differ only in a last word (e.g. "deep and narrow MLP 20×4
+    (…)"), one seed count and one parenthetical, told by recommendation: "deep and narrow MLP: Leaky ReLU α=0.3 at
+    20×2, 20×4; either at the other 10 (depth × width; 20 seeds per cell)". None when it does not apply."""
+    heads = [m.situation.split(" (")[0] for m in members]
+    notes = {m.situation.partition(" (")[2].rstrip(")") for m in members}
+    stem = os.path.commonprefix(heads)
+    stem = stem[:stem.rfind(" ") + 1]
+    tails = [h[len(stem):] for h in heads]
+    if len(members) <= many or not stem.strip() or any(" " in t or not t for t in tails) or len(notes) != 1 \
+            or len({m.seeds for m in members}) != 1:
+        return None
+    by_choice: dict[str, list[str]] = {}
+    for member, tail in zip(members, tails):
+        by_choice.setdefault(member.recommendation, []).append(tail)
+    common = max(by_choice, key=lambda choice: (len(by_choice[choice]), choice == "either"))  # "either" on a tie
+    parts = [f"{choice} at {', '.join(tails)}" for choice, tails in by_choice.items() if choice != common]
+    parts.append(f"{common} at the other {len(by_choice[common])}" if parts else f"{common} at all {len(members)}")
+    note = notes.pop()
+    return f"{stem.strip()}: {'; '.join(parts)} ({note + '; ' if note else ''}{members[0].seeds} seeds per cell)"
+
+
+def group_summaries(rows: list[GuideRow], short: int = 200, many: int = 4) -> dict[str, str]:
     """One line per group for the intro's short answer (no final full stop): a lone row's recommendation, with
     its evidence if that is under `short` characters, else with its number of seeds; for a group of several rows,
-    each situation (without its parenthetical) → its recommendation."""
+    each situation (without its parenthetical) → its recommendation, or, for more than `many` rows that differ in
+    one word only, the rows by recommendation (`_merged`)."""
     groups: dict[str, list[GuideRow]] = {}
     for row in rows:
         groups.setdefault(group_of(row), []).append(row)
@@ -147,6 +171,8 @@ def group_summaries(rows: list[GuideRow], short: int = 200) -> dict[str, str]:
             evidence = row.evidence.rstrip(".")
             line = (f"{row.recommendation} ({evidence})" if len(evidence) < short or row.seeds is None
                     else f"{row.recommendation} ({row.seeds} paired seeds)")
+        elif (merged := _merged(members, many)) is not None:
+            line = merged
         elif len({m.seeds for m in members}) == 1:
             line = "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation}" for m in members) + \
                 f" ({members[0].seeds} seeds per cell)"

@@ -100,11 +100,11 @@ def guide_evidence(store=None) -> list[dict]:
                         "recommendation": v.recommendation, "evidence": f"{v.evidence} Rule: {v.rule}.",
                         "seeds": v.seeds, "section": learning_rates.SECTION,
                         "studies": [one.source for one in studies]})
-    runs = deep_narrow.frame(study_records(study(deep_narrow.STUDY), store))
+    runs = deep_narrow.frame([r for path in deep_narrow.STUDIES for r in study_records(study(path), store)])
     for v in deep_narrow.verdicts(deep_narrow.summary(runs)).itertuples():
-        out.append({"situation": f"deep and narrow MLP, depth {v.depth}, width {v.width} (MNIST)",
+        out.append({"situation": f"deep and narrow MLP {v.depth}×{v.width} (depth × width, MNIST)",
                     "recommendation": v.recommendation, "evidence": v.evidence, "seeds": v.seeds,
-                    "section": deep_narrow.SECTION, "studies": [deep_narrow.STUDY]})
+                    "section": deep_narrow.SECTION, "studies": list(deep_narrow.STUDIES)})
     return out
 
 
@@ -138,7 +138,7 @@ def alpha_verdict(lr_alpha, deep_summary) -> str:
         if relu.collapsed == 0:
             continue
         situations.append({float(c.setting.split("=")[1]): c.collapse_high < relu.collapse_low
-                           for c in cells.itertuples() if c.setting != "ReLU"})
+                           for c in cells.itertuples() if c.setting.startswith("Leaky")})
     if not situations:
         return "ReLU never failed or collapsed in these studies, so there was nothing for a slope to rescue."
     alphas = sorted({a for s in situations for a in s})
@@ -197,23 +197,66 @@ def lr_story(table) -> str:
 
 
 def deep_story(table) -> str:
-    """The deep-and-narrow verdict in words, every number from `table` (`deep_narrow.summary`)."""
+    """The deep-and-narrow verdict in words, every number from `table` (`deep_narrow.summary`): each shape where some
+    network collapsed, with every setting's count and 95 % Wilson interval, then the shapes where none did."""
     from ..stats import wilson_interval
 
-    parts = []
+    def count(r) -> str:
+        rate = wilson_interval(int(r.collapsed), int(r.runs))
+        return f"{rate.k} of {rate.n} [{100 * rate.low:.0f}–{100 * rate.high:.0f} %]"
+
+    parts, quiet = [], []
     for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
+        if cells.collapsed.sum() == 0:
+            quiet.append((width, depth))
+            continue
         relu = cells[cells.setting == "ReLU"].iloc[0]
-        leaky = "; ".join(f"{r.setting.replace('Leaky ReLU ', '')} in "
-                          f"{wilson_interval(int(r.collapsed), int(r.runs)).text()}"
-                          for r in cells.itertuples() if r.setting != "ReLU")
         born = wilson_interval(int(relu.born_collapsed), int(relu.runs))
-        against = ("consistent with" if born.low <= relu.theory else "above") + \
-            f" Chapter 3's bound of {relu.theory:.2f} for being born dead"
-        parts.append(f"At width {width} and depth {depth}, ReLU collapsed in "
-                     f"{wilson_interval(int(relu.collapsed), int(relu.runs)).text()} of the trained networks; "
-                     f"{born.text()} were collapsed already at initialisation, {against}. Leaky ReLU collapsed with "
-                     f"{leaky}.")
+        against = "within" if born.low <= relu.theory else "above"
+        leaky = ", ".join(f"{r.setting.replace('Leaky ReLU ', '')} in {count(r)}"
+                          for r in cells.itertuples() if r.setting.startswith("Leaky"))
+        rai = "".join(f"; ReLU with RAI initialisation in {count(r)} ({int(r.born_collapsed)} at initialisation)"
+                      for r in cells[cells.setting == deep_narrow.RAI].itertuples())
+        parts.append(f"At width {width} and depth {depth}, ReLU collapsed in {count(relu)} "
+                     f"({born.k} already at initialisation, {against} Chapter 3's bound of {relu.theory:.2f} for "
+                     f"being born dead); Leaky ReLU {leaky}{rai}.")
+    if quiet:
+        shapes = {}
+        for width, depth in quiet:
+            shapes.setdefault(width, []).append(str(depth))
+        where = "; ".join(f"width {w}, depth {', '.join(d)}" for w, d in shapes.items())
+        parts.append(f"No network of any setting collapsed at {where}.")
     return " ".join(parts)
+
+
+def rai_story(runs, table) -> str:
+    """What RAI did, from the runs (`deep_narrow.frame`) and `table`: where its collapse rate lies apart from He-
+    initialised ReLU's (Wilson intervals), and whether its collapsed networks had a layer dead or only a faded
+    signal. Empty when the store has no RAI runs."""
+    from ..models import RAI_SIGMA
+
+    rai, relu = table[table.setting == deep_narrow.RAI], table[table.setting == "ReLU"]
+    if rai.empty:
+        return ""
+    pairs = rai.merge(relu, on=["width", "depth"], suffixes=("", "_relu"))
+    shape = lambda r: f"width {r.width}, depth {r.depth} ({r.collapsed} of {r.runs} against {r.collapsed_relu})"  # noqa: E731
+    fewer = [shape(r) for r in pairs.itertuples() if r.collapse_high < r.collapse_low_relu]
+    more = pairs[pairs.collapse_low > pairs.collapse_high_relu]
+    text = ("ReLU with RAI initialisation collapsed less often than with He's at "
+            + ("; ".join(fewer) if fewer else "no shape (no pair of Wilson intervals apart)") + ".")
+    for r in more.itertuples():
+        cells = runs[(runs.setting == deep_narrow.RAI) & (runs.width == r.width) & (runs.depth == r.depth)]
+        dead = int((cells.collapsed & (cells.dead_layer_start | cells.dead_layer_end)).sum())
+        text += (f" It collapsed more often at width {r.width}, depth {r.depth}: {r.collapsed} of {r.runs} against "
+                 f"{r.collapsed_relu}, {int(r.born_collapsed)} already at initialisation, and {dead} of those "
+                 f"{r.collapsed} had a hidden layer dead on every image.")
+        if dead == 0:
+            text += (" So these networks did not die: the differences between their outputs for different images "
+                     "shrank below the threshold with every unit still active on some images. A likely reason is the "
+                     f"scale: RAI draws weights with variance {RAI_SIGMA:g}²/fan-in, {RAI_SIGMA ** 2 / 2:.2f} of "
+                     f"He's 2/fan-in, which shrinks the signal a little in every layer, and {r.depth} layers compound "
+                     "it.")
+    return text
 
 
 def verdict_counts(verdicts) -> dict:

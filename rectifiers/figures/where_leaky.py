@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..experiments.deep_narrow import COLLAPSE_SPREAD
+from ..experiments.deep_narrow import COLLAPSE_SPREAD, RAI, setting_rank
 from ..experiments.learning_rates import MODELS, OPTIMIZER_NAMES, SETTING_ORDER
 from .common import COLOURS, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
 
@@ -22,9 +22,12 @@ ALPHAS = (0.01, 0.1, 0.3)
 
 
 def setting_colour(name: str) -> str:
-    """ReLU blue, Leaky ReLU α = 0.01 red, the other slopes in browns, PReLU orange (the book's colours)."""
+    """ReLU blue, Leaky ReLU α = 0.01 red, the other slopes in browns, PReLU orange (the book's colours), ReLU with
+    RAI initialisation teal."""
     if name == "ReLU":
         return COLOURS["relu"]
+    if name == RAI:
+        return COLOURS["mish"]
     if name == "PReLU":
         return COLOURS["prelu"]
     return slope_colour(float(name.split("=")[1]), ALPHAS)
@@ -110,13 +113,14 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
 
 def collapse_figure(summary: pd.DataFrame) -> go.Figure:
     """Share of trained networks that collapsed (Wilson 95 % CI) against depth, one line per setting, with the share
-    collapsed at initialisation (ReLU, dotted) and Chapter 3's born-dead theory (grey); the slider picks the width."""
+    collapsed at initialisation (ReLU and ReLU with RAI, dotted) and Chapter 3's born-dead theory (grey); the slider
+    picks the width."""
     widths = sorted(summary.width.unique())
     fig = go.Figure()
     visibility = []
     for k, width in enumerate(widths):
         block = summary[summary.width == width]
-        names = sorted(block.setting.unique(), key=lambda s: (s != "ReLU", s))
+        names = sorted(block.setting.unique(), key=setting_rank)
         for i, name in enumerate(names):
             cells = block[block.setting == name].sort_values("depth")
             x = cells.depth * _offset(i, len(names))
@@ -128,13 +132,16 @@ def collapse_figure(summary: pd.DataFrame) -> go.Figure:
                 error_y=dict(type="data", symmetric=False, array=cells.collapse_high - cells.collapse_rate,
                              arrayminus=cells.collapse_rate - cells.collapse_low)))
             visibility.append(k)
-        relu = block[block.setting == "ReLU"].sort_values("depth")
-        fig.add_trace(go.Scatter(x=relu.depth, y=relu.born_rate, mode="lines+markers", visible=k == 0,
-                                 name="ReLU: collapsed at initialisation", line=dict(color=COLOURS["relu"], dash="dot")))
+        born = [name for name in ("ReLU", RAI) if name in names]
+        for name in born:
+            cells = block[block.setting == name].sort_values("depth")
+            fig.add_trace(go.Scatter(x=cells.depth, y=cells.born_rate, mode="lines+markers", visible=k == 0,
+                                     name=f"{name}: collapsed at initialisation",
+                                     line=dict(color=setting_colour(name), dash="dot")))
         depths = np.arange(1, int(summary.depth.max()) + 1)
         fig.add_trace(go.Scatter(x=depths, y=1 - (1 - 2.0 ** -width) ** depths, mode="lines", visible=k == 0,
                                  name="theory: ReLU dead at one input (Chapter 3)", line=dict(color="#7f7f7f")))
-        visibility += [k, k]
+        visibility += [k] * (len(born) + 1)
     fig.update_layout(sliders=_slider([f"{w}" for w in widths], visibility, "units per layer: "))
     fig.update_xaxes(type="log", tickvals=sorted(summary.depth.unique()))
     fig.update_yaxes(range=[-0.05, 1.05])
@@ -154,7 +161,7 @@ def spread_figure(runs: pd.DataFrame) -> go.Figure:
     collapse threshold: the two groups and the gap the threshold sits in."""
     fig = go.Figure()
     finite = runs[np.isfinite(runs.spread_end)]
-    names = sorted(finite.setting.unique(), key=lambda s: (s != "ReLU", s))
+    names = sorted(finite.setting.unique(), key=setting_rank)
     for name in names:
         cells = finite[finite.setting == name]
         y = np.maximum(cells.spread_end.to_numpy(), SPREAD_FLOOR)
@@ -184,6 +191,7 @@ def alpha_figure(lr_alpha: pd.DataFrame, deep: pd.DataFrame) -> go.Figure:
     for (width, depth), cells in deep.groupby(["width", "depth"], sort=False):
         if cells[cells.setting == "ReLU"].collapsed.sum() == 0:
             continue
+        cells = cells[(cells.setting == "ReLU") | cells.setting.str.startswith("Leaky")]
         alphas = cells.setting.map(lambda s: 0.0 if s == "ReLU" else float(s.split("=")[1]))
         cells = cells.assign(alpha=alphas).sort_values("alpha")
         fig.add_trace(go.Scatter(
