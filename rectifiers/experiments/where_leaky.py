@@ -197,36 +197,40 @@ def lr_story(table) -> str:
 
 
 def deep_story(table) -> str:
-    """The deep-and-narrow verdict in words, every number from `table` (`deep_narrow.summary`): each shape where some
-    network collapsed, with every setting's count and 95 % Wilson interval, then the shapes where none did."""
+    """The deep-and-narrow verdict in words, every number from `table` (`deep_narrow.summary`): the collapse counts of
+    each shape where some network collapsed (the intervals are in the chapter's table), the shapes where none did,
+    and how ReLU's counts at initialisation compare with Chapter 3's bound and with its counts after training."""
     from ..stats import wilson_interval
 
-    def count(r) -> str:
-        rate = wilson_interval(int(r.collapsed), int(r.runs))
-        return f"{rate.k} of {rate.n} [{100 * rate.low:.0f}–{100 * rate.high:.0f} %]"
-
-    parts, quiet = [], []
+    parts, quiet, above, moved = [], [], [], []
     for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
+        relu = cells[cells.setting == "ReLU"].iloc[0]
+        born = wilson_interval(int(relu.born_collapsed), int(relu.runs))
+        if born.low > relu.theory:
+            above.append(f"width {width}, depth {depth}")
+        moved.append(int(relu.collapsed) - int(relu.born_collapsed))
         if cells.collapsed.sum() == 0:
             quiet.append((width, depth))
             continue
-        relu = cells[cells.setting == "ReLU"].iloc[0]
-        born = wilson_interval(int(relu.born_collapsed), int(relu.runs))
-        against = "within" if born.low <= relu.theory else "above"
-        leaky = ", ".join(f"{r.setting.replace('Leaky ReLU ', '')} in {count(r)}"
-                          for r in cells.itertuples() if r.setting.startswith("Leaky"))
-        rai = "".join(f"; ReLU with RAI initialisation in {count(r)} ({int(r.born_collapsed)} at initialisation)"
-                      for r in cells[cells.setting == deep_narrow.RAI].itertuples())
-        parts.append(f"At width {width} and depth {depth}, ReLU collapsed in {count(relu)} "
-                     f"({born.k} already at initialisation, {against} Chapter 3's bound of {relu.theory:.2f} for "
-                     f"being born dead); Leaky ReLU {leaky}{rai}.")
+        leaky = " and ".join(f"{r.setting.replace('Leaky ReLU ', '')} {r.collapsed}"
+                             for r in cells.itertuples() if r.setting.startswith("Leaky"))
+        rai = "".join(f", ReLU with RAI {r.collapsed}" for r in cells[cells.setting == deep_narrow.RAI].itertuples())
+        parts.append(f"width {width}, depth {depth}: ReLU {relu.collapsed} of {relu.runs} ({relu.born_collapsed} at "
+                     f"initialisation; Chapter 3's bound {relu.theory:.2f}), Leaky ReLU {leaky}{rai}")
+    text = ("Networks collapsed after training, where any did: " + "; ".join(parts) + ".") if parts else ""
     if quiet:
         shapes = {}
         for width, depth in quiet:
             shapes.setdefault(width, []).append(str(depth))
         where = "; ".join(f"width {w}, depth {', '.join(d)}" for w, d in shapes.items())
-        parts.append(f"No network of any setting collapsed at {where}.")
-    return " ".join(parts)
+        text += f" No network of any setting collapsed at {where}."
+    text += (" ReLU's count at initialisation lies within Chapter 3's bound for being born dead in every shape"
+             if not above else f" ReLU's count at initialisation lies above Chapter 3's bound at {'; '.join(above)}")
+    change = max(moved, key=abs)
+    text += (f", and training changed it by at most {abs(change)} network{'s' if abs(change) != 1 else ''} per shape "
+             f"({'more' if change > 0 else 'fewer'} collapsed): for ReLU, collapse is decided at initialisation."
+             if change else ", and training changed it in no shape: for ReLU, collapse is decided at initialisation.")
+    return text.strip()
 
 
 def rai_story(runs, table) -> str:
