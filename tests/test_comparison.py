@@ -275,4 +275,10 @@ def test_the_long_run_sentence_uses_only_seeds_with_both_runs_at_the_last_epoch(
     assert sentence.startswith("In the one seed trained to epoch 1,000 so far (seed 0), ")
     assert "ReLU's test accuracy went from 97.00 % to 97.50 %" in sentence
     assert "Leaky ReLU's test accuracy went from 96.00 % to 96.50 % and its test loss from 0.040 to 0.035" in sentence
+    assert sentence.endswith("The seed-noise verdict for the 1,000-epoch row waits until all 3 seeds have reached it: "
+                             "over 1 of them its interval would not mean what the other rows' do")
     assert long_run_sentence(all_seeds) == MISSING
+    every = snapshots([0.975, 0.985, 0.995], [0.965, 0.975, 0.985], epochs=(1000,))
+    done = long_run_sentence(pd.concat([all_seeds, every]))
+    assert done.startswith("In all 3 seeds (means over them), ReLU's test accuracy went from 98.00 % to 98.50 %")
+    assert done.endswith("the seed-noise verdicts above include the 1,000-epoch row")

@@ -356,10 +356,14 @@ def long_run_sentence(snapshots: pd.DataFrame, start: int = 100, end: int = 1000
         parts.append(f"{label(activation, None)}'s test accuracy went from {100 * mine.test_accuracy[start]:.2f} % to "
                      f"{100 * mine.test_accuracy[end]:.2f} % and its test loss from {mine.test_loss[start]:.3f} to "
                      f"{mine.test_loss[end]:.3f}")
-    n = len(seeds)
+    n, total = len(seeds), snapshots.seed.nunique()
+    if n == total:
+        return (f"In all {n} seeds (means over them), {parts[0]}, while {parts[1]}; the seed-noise verdicts above "
+                f"include the {end:,}-epoch row")
     which = (f"the {n} seeds trained to epoch {end:,} so far (seeds {and_list(seeds)}; means over them)" if n > 1
              else f"the one seed trained to epoch {end:,} so far (seed {seeds[0]})")
-    return f"In {which}, {parts[0]}, while {parts[1]}"
+    return (f"In {which}, {parts[0]}, while {parts[1]}. The seed-noise verdict for the {end:,}-epoch row waits until "
+            f"all {total} seeds have reached it: over {n} of them its interval would not mean what the other rows' do")
 
 
 def _sweep_numbers(out: dict, sweep_snapshots) -> None:
