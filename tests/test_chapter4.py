@@ -99,7 +99,7 @@ def test_stored_mode_for_an_alpha_without_runs_names_them_and_the_command(tmp_pa
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert "5 of 10 runs of study 'cnn_comparison_mnist_a0.05'" in printed
     assert printed.count("mnist-leaky_relu-a0.05-s") == 5
-    assert "python -m rectifiers study studies/cnn_comparison_mnist_a0.05.yaml --until-epoch 100" in printed
+    assert "python -m rectifiers study studies/cnn_comparison_mnist_a0.05.yaml\n" in printed  # to the last epoch
     assert "alphas: [0.05]" in printed
     glued = glued_values(nb)
     assert glued["cnn_verdict_sentence"] == MISSING and glued["cnn_runs_stored"] == "5"

@@ -282,3 +282,23 @@ def test_the_long_run_sentence_uses_only_seeds_with_both_runs_at_the_last_epoch(
     done = long_run_sentence(pd.concat([all_seeds, every]))
     assert done.startswith("In all 3 seeds (means over them), ReLU's test accuracy went from 98.00 % to 98.50 %")
     assert done.endswith("the seed-noise verdicts above include the 1,000-epoch row")
+
+
+def test_a_loss_of_exactly_zero_leaves_its_cell_without_a_verdict_and_says_so():
+    from rectifiers.experiments.comparison import NOT_COMPARABLE
+    from rectifiers.experiments.comparison_report import verdict_sentence, verdicts_for_reading
+
+    snaps = snapshots([0.970, 0.971, 0.969], [0.980, 0.981, 0.979], epochs=(1, 10))
+    snaps.loc[(snaps.epoch == 10) & (snaps.seed == 0), "train_loss"] = 0.0  # float32 underflow in both of seed 0
+    v = seed_noise_verdicts(snaps, alpha=0.01)
+    cell = v[(v.epoch == 10) & (v.metric == "train_loss")].iloc[0]
+    assert cell.verdict == f"{NOT_COMPARABLE}: exactly 0 in 2 of 6 runs" and cell.better == "—"
+    assert len(v) == 8  # the cell stays in the table
+    shown = verdicts_for_reading(v)
+    assert shown.iloc[list(v.index).index(cell.name)]["ReLU vs Leaky ReLU"] == "—"
+    sentence = verdict_sentence(v)
+    assert "of the 7 judged cells" in sentence
+    assert sentence.endswith("train loss at epoch 10 has no verdict: a loss of exactly 0 in 2 of 6 runs, and a ratio "
+                             "to 0 does not exist")
+    same = seed_noise_verdicts(snapshots([0.97] * 3, [0.97] * 3, epochs=(1,)), alpha=0.01)
+    assert set(same[same.metric == "train_accuracy"].better) == {"neither"}

@@ -51,3 +51,21 @@ def test_slow_growth_and_gaps_between_epochs_are_not_spikes():
     gap = h[~h.epoch.between(5, 9)].copy()  # epochs 4 -> 10 are not consecutive
     gap.loc[gap.epoch == 10, "train_loss"] = 100.0
     assert loss_spikes(gap).empty
+
+
+def test_a_tenfold_jump_among_losses_below_the_floor_is_not_a_spike():
+    from rectifiers.experiments.comparison_curves import SPIKE_FLOOR
+    from rectifiers.experiments.comparison_report import spikes_sentence
+
+    h = history([1, 1])
+    h.loc[h.seed == 0, "train_loss"] *= 1e-9  # a memorised training set: losses of 1e-9 and below
+    h.loc[(h.seed == 0) & (h.epoch == 8), "train_loss"] = SPIKE_FLOOR / 2  # a million-fold, but still tiny
+    h.loc[(h.seed == 0) & (h.epoch == 15), "train_loss"] = 0.1  # a real spike
+    spikes = loss_spikes(h)
+    assert spikes[["seed", "epoch"]].values.tolist() == [[0, 15]]
+    assert spikes_sentence(h, spikes, 0.01) == "1 of 2 ReLU runs (seed 0 at epoch 15)"
+    for e in (3, 6, 9, 12):  # more than three spikes are told by count, not one by one
+        h.loc[(h.seed == 1) & (h.epoch == e), "train_loss"] = 50.0
+    many = loss_spikes(h)
+    assert spikes_sentence(h, many, 0.01) == ("2 of 2 ReLU runs (5 spikes, 1–4 per run that had one, the first at "
+                                              "epochs 3–15)")

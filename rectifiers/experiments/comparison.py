@@ -120,13 +120,19 @@ def side_by_side(ours: pd.DataFrame, article: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=ours.index)
 
 
+NOT_COMPARABLE = "no ratio"
+"""The verdict of a loss cell where some run's loss is exactly 0, so that a seed's ratio does not exist."""
+
+
 def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float = 0.95) -> pd.DataFrame:
     """Per (epoch, metric): mean gap over seeds in the metric's measure, its CI, the paired t-test, a verdict.
 
     `mean`, `ci_low`, `ci_high` are in the measure of `MEASURES` (relative % or ln ratio); `unit` says which,
     and `shown`, `shown_low`, `shown_high` are the same numbers in readers' units (% or a ratio ReLU ÷ LReLU).
     The verdict is "distinguishable from seed noise" when the CI excludes 0 (no gap), else "within seed noise";
-    with one seed there is no interval and the verdict says so. `better` says which activation the mean favours.
+    with one seed there is no interval and the verdict says so. `better` says which activation the mean favours
+    ("neither" for a gap of exactly 0). A loss cell where some run's loss is exactly 0 has no ratio for that seed:
+    it is kept, without numbers, its verdict `NOT_COMPARABLE` with how many runs had a loss of 0.
     Epochs that fewer seeds have reached than the others are left out (`verdict_epochs` says which are in).
     """
     diffs = paired_differences(snapshots, alpha)
@@ -137,10 +143,15 @@ def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float
     rows = []
     for (epoch, group), m in itertools.product(diffs.groupby("epoch"), METRICS):
         values = group[m][np.isfinite(group[m])]
-        if values.empty:
+        pairs = paired[paired.epoch == epoch]
+        if len(values) < len(group):  # a ratio with a loss of exactly 0 (float32 underflow): no gap for that seed
+            zeros = int((pairs[f"{m}_relu"] == 0).sum() + (pairs[f"{m}_leaky"] == 0).sum())
+            rows.append(dict(epoch=epoch, metric=m, n_seeds=len(values), mean=np.nan, ci_low=np.nan, ci_high=np.nan,
+                             unit="ratio" if MEASURES[m] == "log_ratio" else "%", shown=np.nan, shown_low=np.nan,
+                             shown_high=np.nan, p_value=np.nan, better="—",
+                             verdict=f"{NOT_COMPARABLE}: exactly 0 in {zeros} of {2 * len(pairs)} runs"))
             continue
         est = mean_ci(values, confidence)
-        pairs = paired[paired.epoch == epoch]
         p = paired_t_test(measure(m, pairs[f"{m}_relu"], pairs[f"{m}_leaky"]), np.zeros(len(pairs))) \
             if len(pairs) >= 2 else np.nan
         relu_better = (est.mean < 0) if m in LOWER_IS_BETTER else (est.mean > 0)
@@ -152,7 +163,8 @@ def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float
         show = np.exp if ratio else (lambda v: v)
         rows.append(dict(epoch=epoch, metric=m, n_seeds=est.n, mean=est.mean, ci_low=est.low, ci_high=est.high,
                          unit="ratio" if ratio else "%", shown=show(est.mean), shown_low=show(est.low),
-                         shown_high=show(est.high), p_value=p, better="ReLU" if relu_better else "Leaky ReLU",
+                         shown_high=show(est.high), p_value=p,
+                         better="neither" if est.mean == 0 else ("ReLU" if relu_better else "Leaky ReLU"),
                          verdict=verdict))
     return pd.DataFrame(rows)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .comparison import (StudyResults, has_pairs, near_zero_cells, replication_table,
+from .comparison import (NOT_COMPARABLE, StudyResults, has_pairs, near_zero_cells, replication_table,
                          seed_noise_verdicts, seed_to_seed_spread)
 from .comparison_cost import cost_sentence, epoch_cost
 from .comparison_curves import loss_spikes, spike_counts
@@ -159,7 +159,7 @@ def verdicts_for_reading(verdicts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "epochs": verdicts.epoch.map(lambda e: f"{e:,}"),
         "metric": verdicts.metric.map(METRIC_WORDS),
-        "ReLU vs Leaky ReLU": [_shown(v, u) for v, u in zip(verdicts.shown, verdicts.unit)],
+        "ReLU vs Leaky ReLU": ["—" if not np.isfinite(v) else _shown(v, u) for v, u in zip(verdicts.shown, verdicts.unit)],
         "95 % CI": [interval(r) for r in verdicts.itertuples()],
         "paired p": verdicts.p_value.map(lambda p: "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
         "favours": verdicts.better,
@@ -230,21 +230,30 @@ def spikes_sentence(history: pd.DataFrame, spikes: pd.DataFrame, alpha: float) -
     for row in counts.itertuples():
         name = label(row.activation, None if row.alpha is None or pd.isna(row.alpha) else row.alpha)
         mine = spikes[spikes.activation == row.activation]
-        where = "; ".join(f"seed {s.seed} at epoch {s.epoch}" for s in mine.itertuples())
+        if len(mine) <= 3:  # a few: name each
+            where = "; ".join(f"seed {s.seed} at epoch {s.epoch}" for s in mine.itertuples())
+        else:  # many: how many per run, and when the first came
+            per_run = mine.groupby("seed").size()
+            where = (f"{len(mine)} spikes, {per_run.min()}–{per_run.max()} per run that had one, the first at "
+                     f"epochs {mine.groupby('seed').epoch.min().min()}–{mine.groupby('seed').epoch.min().max()}")
         parts.append(f"{row.runs_with_spike} of {row.runs} {name} runs" + (f" ({where})" if where else ""))
     return " and ".join(parts)
 
 
 def verdict_sentence(verdicts: pd.DataFrame) -> str:
     """One sentence for the reader: how many cells of the table survive seed noise, and which."""
+    unjudged = verdicts[verdicts.verdict.str.startswith(NOT_COMPARABLE)]
+    verdicts = verdicts.drop(unjudged.index)
     distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
     n, seeds = len(verdicts), int(verdicts.n_seeds.min()) if len(verdicts) else 0
+    aside = "".join(f"; {METRIC_WORDS[r.metric]} at epoch {r.epoch:,} has no verdict: a loss of "
+                    f"{r.verdict.split(': ', 1)[1]}, and a ratio to 0 does not exist" for r in unjudged.itertuples())
     if distinct.empty:
-        return f"none of the {n} cells of the table is distinguishable from seed noise with {seeds} seeds"
+        return f"none of the {n} judged cells of the table is distinguishable from seed noise with {seeds} seeds{aside}"
     cells = "; ".join(_cell_words(r) for _, r in distinct.iterrows())
     verb = "is" if len(distinct) == 1 else "are"
-    return (f"{len(distinct)} of the {n} cells of the table {verb} distinguishable from seed noise with {seeds} seeds "
-            f"({cells})")
+    return (f"{len(distinct)} of the {n} judged cells of the table {verb} distinguishable from seed noise with {seeds} "
+            f"seeds ({cells}){aside}")
 
 
 def _cell_words(row) -> str:
@@ -309,12 +318,13 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
     n_near = int(near.values.sum())
     out["cnn_near_zero_cells"] = f"{n_near} cell{'' if n_near == 1 else 's'}"
     verdicts = seed_noise_verdicts(snapshots, alpha)
+    out["cnn_verdict_sentence"] = verdict_sentence(verdicts)
+    verdicts = verdicts[~verdicts.verdict.str.startswith(NOT_COMPARABLE)]  # the cells with a verdict
     distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
     out["cnn_cells"] = str(len(verdicts))
     out["cnn_distinct_cells"] = str(len(distinct))
     # Each cell is its own test at the 5 % level: this many would come out "distinguishable" by chance alone.
     out["cnn_expected_by_chance"] = f"{0.05 * len(verdicts):.1f}"
-    out["cnn_verdict_sentence"] = verdict_sentence(verdicts)
     spread = seed_to_seed_spread(snapshots, "relu")
     if not spread.empty:
         noise = spread.assign(size=spread.difference.abs()).groupby(["epoch", "metric"])["size"].median()
@@ -333,7 +343,8 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
         r, lk = overfit.loc["relu"], overfit.loc["leaky_relu"]
         out.update(
             cnn_best_epoch_relu=f"{r.best_epoch_mean:.0f}", cnn_best_epoch_leaky=f"{lk.best_epoch_mean:.0f}",
-            cnn_last_epoch=f"{int(r.last_epoch):,}", cnn_last_train_loss_relu=f"{r.last_train_loss:.1e}",
+            cnn_last_epoch=f"{int(r.last_epoch):,}", cnn_last_train_loss_relu=(f"about {r.last_train_loss:.1e}" if r.last_train_loss > 0 else
+                                      "exactly 0 in float32 (every training image gets probability 1)"),
             cnn_loss_rise_relu=f"{r.last_test_loss / r.best_test_loss:.1f}",
             cnn_loss_rise_leaky=f"{lk.last_test_loss / lk.best_test_loss:.1f}",
             cnn_acc_change_relu=f"{100 * (r.last_test_accuracy - r.best_test_accuracy):+.2f}",
