@@ -79,3 +79,12 @@ def test_robust_range_ignores_outliers_but_keeps_zero():
     low, high = robust_range([1.0] * 50 + [2.0] * 50 + [6e6])
     assert low < 0 < 1 < high < 10
     assert robust_range([]) == (-1.0, 1.0)
+
+
+def test_long_learning_curves_are_drawn_at_fewer_epochs_but_keep_snapshots_and_spikes():
+    from rectifiers.figures.comparison import _drawn_epochs
+
+    drawn = _drawn_epochs(range(1, 1001), keep=[100, 777])
+    assert set(range(1, 30)) <= set(drawn)  # every early epoch
+    assert {1, 10, 100, 1000, 777} <= set(drawn) and len(drawn) < 350  # and a thinned tail
+    assert list(_drawn_epochs(range(1, 21))) == list(range(1, 21))  # a short run keeps every epoch

@@ -11,7 +11,7 @@ from ..activations import SLOPED
 from ..experiments.comparison import MEASURES
 from ..experiments.comparison_curves import loss_spikes, mean_over_seeds
 from .common import colour, epoch_slider, finish, label
-from ..experiments.seed_article import METRICS, TABLE
+from ..experiments.seed_article import EPOCHS, METRICS, TABLE
 
 METRIC_TITLES = {
     "train_loss": "train loss",
@@ -39,12 +39,30 @@ def _runs(frame: pd.DataFrame):
             yield activation, None, rows
 
 
+CURVE_POINTS_PER_DECADE = 100
+"""The learning curves keep about this many epochs per decade of their log axis (every epoch up to about 40), and
+every snapshot and spike epoch: 1,000 epochs of ten runs drawn point by point would weigh 400 KB on the page."""
+
+
+def _drawn_epochs(epochs, keep=()) -> np.ndarray:
+    """The epochs a learning curve draws: log-spaced ones (`CURVE_POINTS_PER_DECADE`), the first and last, and `keep`."""
+    epochs = np.unique(np.asarray(epochs, dtype=int))
+    if len(epochs) == 0:
+        return epochs
+    last = int(epochs.max())
+    grid = np.round(np.logspace(0, np.log10(last), max(2, int(CURVE_POINTS_PER_DECADE * np.log10(max(last, 10))))))
+    wanted = set(grid.astype(int)) | {int(epochs.min()), last} | {int(k) for k in keep}
+    return epochs[np.isin(epochs, list(wanted))]
+
+
 def learning_curves(history: pd.DataFrame, *, title: str = "Learning curves: every seed faint, mean bold") -> go.Figure:
     """Train/test loss and accuracy per epoch (log-scaled epochs) for each model; one faint line per seed, the
-    mean over seeds only at epochs where every seed was measured, and each loss spike marked on its seed's line."""
+    mean over seeds only at epochs where every seed was measured, and each loss spike marked on its seed's line.
+    Lines are drawn at `_drawn_epochs` (every epoch early on, log-spaced later, every snapshot and spike epoch)."""
+    spikes = loss_spikes(history)
+    history = history[history.epoch.isin(_drawn_epochs(history.epoch, [*EPOCHS, *spikes.epoch, *(spikes.epoch - 1)]))]
     fig = make_subplots(rows=2, cols=2, subplot_titles=[METRIC_TITLES[m] for m, _, _ in _GRID],
                         horizontal_spacing=0.1, vertical_spacing=0.14)
-    spikes = loss_spikes(history)
     for activation, alpha, group in _runs(history):
         name = label(activation, alpha)
         for metric, row, col in _GRID:
