@@ -55,12 +55,17 @@ def spread(record: dict, epoch: int = -1) -> float:
     return math.nan if value is None else float(value)
 
 
-def collapsed(record: dict, threshold: float = COLLAPSE_SPREAD) -> bool:
+def collapsed(record: dict) -> bool:
     """Whether a trained network's output is (numerically) the same for every test image: its logit spread is below
-    `threshold`. A diverged run counts as collapsed too: its output is no function of its input at all."""
+    `COLLAPSE_SPREAD`. A diverged run counts as collapsed too: its output is no function of its input at all."""
     if record["status"] == "diverged":
         return True
-    return spread(record) < threshold
+    return spread(record) < COLLAPSE_SPREAD
+
+
+def collapsed_at(runs: pd.DataFrame, threshold: float) -> pd.Series:
+    """`collapsed` for every run of a `frame` table, with the spread threshold moved to `threshold`."""
+    return (runs.status == "diverged") | (runs.spread_end < threshold)
 
 
 def layer_dead_everywhere(record: dict, epoch: int = -1) -> bool:
@@ -164,7 +169,7 @@ def threshold_sensitivity(runs: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) ->
     (width, depth), for each threshold a column with the recommendation and one with the collapse counts behind it."""
     table = None
     for threshold in thresholds:
-        cells = summary(runs.assign(collapsed=(runs.status == "diverged") | (runs.spread_end < threshold)))
+        cells = summary(runs.assign(collapsed=collapsed_at(runs, threshold)))
         column = verdicts(cells)[["width", "depth", "recommendation"]].rename(
             columns={"recommendation": f"spread < {threshold:g}"})
         column[f"collapsed, spread < {threshold:g}"] = [

@@ -237,9 +237,8 @@ def rai_story(runs, table) -> str:
     """What RAI did, from the runs (`deep_narrow.frame`) and `table`: where its collapse rate lies apart from He-
     initialised ReLU's (Wilson intervals), and whether its collapsed networks had a layer dead or only a faded
     signal. Empty when the store has no RAI runs."""
-    from ..models import RAI_SIGMA
-
     rai, relu = table[table.setting == deep_narrow.RAI], table[table.setting == "ReLU"]
+    sigma = deep_narrow.RAI_SIGMA
     if rai.empty:
         return ""
     pairs = rai.merge(relu, on=["width", "depth"], suffixes=("", "_relu"))
@@ -257,9 +256,8 @@ def rai_story(runs, table) -> str:
         if dead == 0:
             text += (" So these networks did not die: the differences between their outputs for different images "
                      "shrank below the threshold with every unit still active on some images. A likely reason is the "
-                     f"scale: RAI draws weights with variance {RAI_SIGMA:g}²/fan-in, {RAI_SIGMA ** 2 / 2:.2f} of "
-                     f"He's 2/fan-in, which shrinks the signal a little in every layer, and {r.depth} layers compound "
-                     "it.")
+                     f"scale: RAI draws weights with variance {sigma:g}²/fan-in, {sigma ** 2 / 2:.2f} of He's "
+                     f"2/fan-in, which shrinks the signal a little in every layer, and {r.depth} layers compound it.")
     return text
 
 
