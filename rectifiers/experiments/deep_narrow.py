@@ -21,6 +21,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .. import decision
 from ..models import RAI_SIGMA
 from ..stats import wilson_interval
 from ..validation import check_choice
@@ -44,6 +45,16 @@ threshold: `threshold_sensitivity` repeats every verdict at `SENSITIVITY_SPREADS
 
 SENSITIVITY_SPREADS = (1e-8, COLLAPSE_SPREAD, 1e-4)
 """Thresholds at which the chapter repeats the collapse verdicts: a hundred times stricter and looser."""
+
+COLLAPSE_BAR = decision.FailureBar(
+    COLLAPSE_SPREAD, SENSITIVITY_SPREADS[0], SENSITIVITY_SPREADS[-1],
+    f"logit spread below {COLLAPSE_SPREAD:g} (about float32's resolution for logits of order 1), or diverged; the "
+    f"verdict is recomputed at {SENSITIVITY_SPREADS[0]:g} and {SENSITIVITY_SPREADS[-1]:g}")
+"""The deep-and-narrow study's failure endpoint (collapse) and its band, for the decision procedure."""
+
+ENDPOINTS = decision.Endpoints(failure="collapsed: " + COLLAPSE_BAR.words, metric=None,
+                               remedy="make the network wider or shallower")
+"""Collapse is the endpoint; accuracy after so short a training is not judged (`failed_sentence`)."""
 
 
 def spread(record: dict, epoch: int = -1) -> float:
@@ -143,35 +154,44 @@ def values(table: pd.DataFrame) -> dict:
     return out
 
 
-def verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (width, depth): which setting collapses least (Wilson intervals entirely below ReLU's), with the numbers."""
+def decisions(runs: pd.DataFrame) -> dict:
+    """(width, depth) → `decision.decide`'s verdict on that shape's runs (`frame`), collapse being the failure."""
+    out = {}
+    for (width, depth), cell in runs.groupby(["width", "depth"], sort=False):
+        cell, band = decision.band_columns(cell.assign(diverged=cell.status == "diverged"), "spread_end", COLLAPSE_BAR)
+        order = sorted(cell.setting.unique(), key=setting_rank)
+        out[width, depth] = decision.decide(cell, ENDPOINTS, order=order, band=band)
+    return out
+
+
+def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (width, depth): the decision procedure's verdict on collapse (unclear where it changes at the band's ends,
+    `threshold_sensitivity`), its category, and the numbers."""
+    table = summary(runs)
     rows = []
-    for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
+    for (width, depth), judged in decisions(runs).items():
+        cells = table[(table.width == width) & (table.depth == depth)]
         relu = cells[cells.setting == "ReLU"].iloc[0]
-        others = cells[cells.setting != "ReLU"]
-        better = others[others.collapse_high < relu.collapse_low]
-        if len(better):
-            choice = better.sort_values("collapse_rate", kind="stable").iloc[0].setting
-        elif len(others) and (others.collapse_low > relu.collapse_high).all():
-            choice = "ReLU"
-        else:
-            choice = "either"
         parts = "; ".join(f"{r.setting} collapsed in {wilson_interval(int(r.collapsed), int(r.runs)).text()}"
                           for r in cells.itertuples())
-        rows.append({"width": width, "depth": depth, "recommendation": choice, "seeds": int(cells.runs.max()),
-                     "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: "
-                                 f"{relu.theory:.2f})."})
+        row = {"width": width, "depth": depth, "recommendation": judged.verdict, "category": judged.category,
+               "seeds": int(cells.runs.max()),
+               "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: {relu.theory:.2f}). "
+                           f"Paired by seed: {judged.sentence()}."}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def threshold_sensitivity(runs: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) -> pd.DataFrame:
-    """The verdict of every shape (`verdicts`' rule) with "collapsed" redefined at each threshold: one row per
-    (width, depth), for each threshold a column with the recommendation and one with the collapse counts behind it."""
+    """The verdict of every shape with "collapsed" redefined at each threshold (the decision procedure at that bar,
+    no band): one row per (width, depth), for each threshold a column with the verdict and one with the collapse
+    counts behind it."""
     table = None
     for threshold in thresholds:
-        cells = summary(runs.assign(collapsed=collapsed_at(runs, threshold)))
-        column = verdicts(cells)[["width", "depth", "recommendation"]].rename(
-            columns={"recommendation": f"spread < {threshold:g}"})
+        moved = runs.assign(collapsed=collapsed_at(runs, threshold))
+        cells = summary(moved)
+        column = pd.DataFrame([{"width": w, "depth": d, f"spread < {threshold:g}": v.verdict}
+                               for (w, d), v in _decisions_at(moved, threshold).items()])
         column[f"collapsed, spread < {threshold:g}"] = [
             ", ".join(f"{r.setting} {r.collapsed}" for r in cells[(cells.width == w) & (cells.depth == d)].itertuples())
             for w, d in zip(column.width, column.depth)]
@@ -179,8 +199,18 @@ def threshold_sensitivity(runs: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) ->
     return table
 
 
+def _decisions_at(runs: pd.DataFrame, threshold: float) -> dict:
+    bar = decision.FailureBar(threshold, threshold, threshold, "")
+    out = {}
+    for (width, depth), cell in runs.groupby(["width", "depth"], sort=False):
+        cell, _ = decision.band_columns(cell.assign(diverged=cell.status == "diverged"), "spread_end", bar)
+        out[width, depth] = decision.decide(cell, ENDPOINTS, order=sorted(cell.setting.unique(), key=setting_rank))
+    return out
+
+
 def sensitivity_sentence(table: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) -> str:
-    """How many shapes' recommendation changes when the threshold moves from `COLLAPSE_SPREAD` to each other one."""
+    """How many shapes' verdict changes when the threshold moves from `COLLAPSE_SPREAD` to each other one (a shape
+    whose verdict changes is "unclear" in the guide)."""
     main = table[f"spread < {COLLAPSE_SPREAD:g}"]
     parts = []
     for threshold in thresholds:
@@ -191,7 +221,8 @@ def sensitivity_sentence(table: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) ->
                    for r, a, b in zip(table.itertuples(), main, other) if a != b]
         parts.append(f"at {threshold:g} it changes in {len(changed)} of {len(table)} shapes"
                      + (f": {'; '.join(changed)}" if changed else ""))
-    return f"With the threshold at {COLLAPSE_SPREAD:g} as above, " + "; ".join(parts) + "."
+    return (f"With the threshold at {COLLAPSE_SPREAD:g} as above, " + "; ".join(parts)
+            + ". A shape whose verdict changes is marked unclear in the verdicts above and in the guide.")
 
 
 def spread_histogram_values(runs: pd.DataFrame) -> dict:
