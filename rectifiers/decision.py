@@ -228,13 +228,18 @@ def _by_seed(runs: pd.DataFrame, failed_column: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _judge(runs: pd.DataFrame, endpoints: Endpoints, baseline: str, order: list[str], failed_column: str):
+def _judge(runs: pd.DataFrame, endpoints: Endpoints, baseline: str, order: list[str], failed_column: str,
+           among=None):
     table = _by_seed(runs, failed_column)
-    alternatives = [s for s in order if s != baseline]
-    rows = [compare(table, a, baseline, endpoints) for a in alternatives]
+    tested = [s for s in order if s != baseline]
+    rows = [compare(table, a, baseline, endpoints) for a in tested]
     family = _tested(rows, endpoints)
     for row in rows:
         row["better"], row["worse"] = _direction(row, endpoints)
+    if among is not None:  # the verdict speaks of these alternatives; Holm counted every test of the situation
+        rows = [r for r in rows if r["alternative"] in among]
+        order = [baseline, *[s for s in tested if s in among]]
+    alternatives = [s for s in order if s != baseline]
     comparisons = pd.DataFrame(rows)
     failures = pd.Series({s: int(table[s].failed.sum()) for s in order})
     counts = pd.Series({s: len(table[s]) for s in order})
@@ -286,10 +291,11 @@ def names_text(names: list[str], joiner: str) -> str:
 
 
 def decide(runs: pd.DataFrame, endpoints: Endpoints, baseline: str = "ReLU", order=None,
-           band: dict | None = None) -> Decision:
+           band: dict | None = None, among=None) -> Decision:
     """The verdict of one situation. `runs`: one row per run with `setting`, `seed`, `failed` (at the main bar) and,
     when the endpoints have a metric, `metric` (the final value; NaN for a diverged run). `band`: {bar: column of
-    `runs` with `failed` at that bar} for the band's ends; a verdict that changes there is "unclear"."""
+    `runs` with `failed` at that bar} for the band's ends; a verdict that changes there is "unclear". `among`: the
+    alternatives the verdict speaks of (default all); Holm's family is still every alternative in `order`."""
     missing = {"setting", "seed", "failed", *(["metric"] if endpoints.metric else [])} - set(runs.columns)
     if missing:
         raise ValueError(f"runs lacks the column(s) {sorted(missing)}; it has {sorted(runs.columns)}")
@@ -303,15 +309,16 @@ def decide(runs: pd.DataFrame, endpoints: Endpoints, baseline: str = "ReLU", ord
         runs["itt"] = values.fillna(worst if np.isfinite(worst) else 0.0)  # a diverged run: the worst final value
     else:
         runs["itt"] = 0.0
-    verdict, category, comparisons, failures, counts, family = _judge(runs, endpoints, baseline, order, "failed")
+    verdict, category, comparisons, failures, counts, family = _judge(runs, endpoints, baseline, order, "failed",
+                                                                      among)
     at_band = {}
     for bar, column in (band or {}).items():
-        at_band[bar] = _judge(runs, endpoints, baseline, order, column)[0]
+        at_band[bar] = _judge(runs, endpoints, baseline, order, column, among)[0]
     if any(v != verdict for v in at_band.values()):
-        bars: dict[str, list[float]] = {verdict: []}
+        bars: dict[str, list] = {verdict: ["its chosen value"]}
         for bar, v in sorted(at_band.items()):
             bars.setdefault(v, []).append(bar)
-        shown = "; ".join(f"{v} with the bar at {' and '.join(f'{b:.2g}' for b in at) or 'its chosen value'}"
+        shown = "; ".join(f"{v} with the bar at {' and '.join(b if isinstance(b, str) else f'{b:.2g}' for b in at) or 'its chosen value'}"
                           for v, at in bars.items())
         verdict, category = f"unclear ({shown})", "unclear"
     return Decision(verdict, category, comparisons, failures, counts, at_band, family)
