@@ -44,7 +44,7 @@ CATEGORIES = ("prefer", "avoid", "either", "neither", "unclear", "not measurable
 """The verdicts: a row's `category` is one of these ("prefer" also when ReLU is the one to prefer, and a row that
 prefers some alternatives and avoids others is "prefer")."""
 
-PERMUTATION_DRAWS = 20_000
+PERMUTATION_DRAWS = 10_000
 """Random sign flips of the permutation test beyond `EXACT_UP_TO` seeds (seeded: the same data give the same p)."""
 EXACT_UP_TO = 16
 """Up to this many non-zero differences, the permutation test enumerates every sign flip (2^16 = 65,536)."""
@@ -165,7 +165,7 @@ def _metric_test(alt: np.ndarray, base: np.ndarray, any_failed: bool) -> dict:
         p = 0.0 if sd == 0 else float(sps.ttest_rel(alt, base).pvalue)
         return {"mean": float(d.mean()), "low": float(d.mean()) - half, "high": float(d.mean()) + half, "p": p,
                 "test": "paired t", "informative": True}
-    boot = np.random.default_rng(1).choice(d, size=(10_000, d.size)).mean(axis=1)
+    boot = np.random.default_rng(1).choice(d, size=(4_000, d.size)).mean(axis=1)  # percentile interval
     n = int((d != 0).sum())
     return {"mean": float(d.mean()), "low": float(np.quantile(boot, 0.025)), "high": float(np.quantile(boot, 0.975)),
             "p": sign_flip_test(d), "test": "sign-flip permutation",
@@ -175,20 +175,20 @@ def _metric_test(alt: np.ndarray, base: np.ndarray, any_failed: bool) -> dict:
 def compare(table: pd.DataFrame, alternative: str, baseline: str, endpoints: Endpoints) -> dict:
     """One alternative against the baseline, paired by seed: McNemar on failures; the metric over every seed
     (intention to treat), and over the seeds where both trained (survivors, a secondary view never judged)."""
-    a, b = table[alternative], table[baseline]
-    seeds = a.index.intersection(b.index)
-    a, b = a.loc[seeds], b.loc[seeds]
-    only_alt, only_base, p_fail = exact_mcnemar(a.failed, b.failed)
+    (sa, fa, va), (sb, fb, vb) = table[alternative], table[baseline]
+    seeds, ia, ib = np.intersect1d(sa, sb, return_indices=True)
+    fa, va, fb, vb = fa[ia], va[ia], fb[ib], vb[ib]
+    only_alt, only_base, p_fail = exact_mcnemar(fa, fb)
     row = {"alternative": alternative, "baseline": baseline, "seeds": len(seeds),
-           "alternative_failed": int(a.failed.sum()), "baseline_failed": int(b.failed.sum()),
+           "alternative_failed": int(fa.sum()), "baseline_failed": int(fb.sum()),
            "only_alternative_failed": only_alt, "only_baseline_failed": only_base, "p_failures": p_fail,
            "failures_informative": smallest_possible_p("mcnemar", only_alt + only_base) <= LEVEL}
     if endpoints.metric is not None:
-        m = _metric_test(a.itt.to_numpy(float), b.itt.to_numpy(float), bool(a.failed.any() or b.failed.any()))
+        m = _metric_test(va, vb, bool(fa.any() or fb.any()))
         row.update({"difference": m["mean"], "difference_low": m["low"], "difference_high": m["high"],
                     "p_metric": m["p"], "metric_test": m["test"], "metric_informative": m["informative"]})
-        both = ~a.failed.to_numpy() & ~b.failed.to_numpy()
-        d = (a.itt - b.itt).to_numpy(float)[both]
+        both = ~fa & ~fb
+        d = (va - vb)[both]
         row.update({"survivor_seeds": int(both.sum()), "survivor_difference": float(d.mean()) if d.size else math.nan})
     return row
 
@@ -220,12 +220,12 @@ def _tested(rows: list[dict], endpoints: Endpoints) -> int:
     return len(family)
 
 
-def _by_seed(runs: pd.DataFrame, failed_column: str) -> dict[str, pd.DataFrame]:
-    out = {}
-    for name, cell in runs.groupby("setting", sort=False):
-        out[name] = pd.DataFrame({"failed": cell[failed_column].astype(bool).to_numpy(),
-                                  "itt": cell["itt"].to_numpy(float)}, index=cell.seed.to_numpy())
-    return out
+def _by_seed(runs: pd.DataFrame, failed_column: str) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """setting -> (seeds, failed, value) as arrays (plain arrays: the calibration decides thousands of situations)."""
+    seeds, settings = runs.seed.to_numpy(), runs.setting.to_numpy()
+    failed, values = runs[failed_column].to_numpy(bool), runs["itt"].to_numpy(float)
+    return {name: (seeds[settings == name], failed[settings == name], values[settings == name])
+            for name in dict.fromkeys(settings)}
 
 
 def _judge(runs: pd.DataFrame, endpoints: Endpoints, baseline: str, order: list[str], failed_column: str,
@@ -241,8 +241,8 @@ def _judge(runs: pd.DataFrame, endpoints: Endpoints, baseline: str, order: list[
         order = [baseline, *[s for s in tested if s in among]]
     alternatives = [s for s in order if s != baseline]
     comparisons = pd.DataFrame(rows)
-    failures = pd.Series({s: int(table[s].failed.sum()) for s in order})
-    counts = pd.Series({s: len(table[s]) for s in order})
+    failures = pd.Series({s: int(table[s][1].sum()) for s in order})
+    counts = pd.Series({s: len(table[s][0]) for s in order})
     if (failures > counts / 2).all():
         return f"neither: every setting failed in most of its runs; {endpoints.remedy}", "neither", comparisons, \
             failures, counts, family

@@ -389,11 +389,29 @@ def _sweep_numbers(out: dict, sweep_snapshots) -> None:
         out["sweep_relu_acc"] = f"{100 * relu.mean():.2f} %"
     if 1.0 in by_alpha.index:
         out["sweep_linear_acc"] = f"{100 * by_alpha[1.0]:.2f} %"
+    if not relu.empty and not by_alpha.empty:
+        out["sweep_verdict"] = sweep_verdict(at)
     spread_alpha = alpha_spread(sweep_snapshots)
     if spread_alpha:
         out.update(sweep_n_alphas=str(spread_alpha["n_alphas"]),
                    sweep_alpha_range=f"{100 * spread_alpha['alpha_range']:.2f}",
                    sweep_seed_range=f"{100 * spread_alpha['seed_range']:.2f}")
+
+
+def sweep_verdict(at) -> str:
+    """The α sweep at one epoch, judged by the book's decision procedure: every slope against ReLU, paired by seed,
+    Holm over the slopes (one seed sitting on a loss spike cannot make a winner)."""
+    import pandas as pd
+
+    from .. import decision
+
+    names = at.activation.map({"relu": "ReLU"}).fillna(at.alpha.map(lambda a: f"Leaky ReLU α={a:g}"))
+    runs = pd.DataFrame({"setting": names, "seed": at.seed, "metric": at.test_accuracy, "failed": False})
+    order = ["ReLU", *[f"Leaky ReLU α={a:g}" for a in sorted(at[at.activation == "leaky_relu"].alpha.unique())]]
+    judged = decision.decide(runs, decision.Endpoints(failure="diverged", metric="test accuracy"), order=order)
+    seeds = int(judged.comparisons.seeds.min())
+    return (f"judged by the book's decision procedure over {seeds} paired seeds, with Holm's correction for "
+            f"{len(order) - 1} slopes: {judged.verdict}")
 
 
 def glue_numbers(numbers: dict) -> None:
@@ -413,5 +431,5 @@ PROSE_KEYS = (
     "cnn_best_epoch_relu", "cnn_best_epoch_leaky", "cnn_last_epoch", "cnn_last_train_loss_relu",
     "cnn_loss_rise_relu", "cnn_loss_rise_leaky", "cnn_acc_change_relu", "sweep_epoch", "sweep_best_alpha",
     "sweep_best_acc", "sweep_relu_acc", "sweep_linear_acc", "sweep_n_alphas", "sweep_alpha_range",
-    "sweep_seed_range",
+    "sweep_seed_range", "sweep_verdict",
 )
