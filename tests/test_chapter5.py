@@ -29,6 +29,40 @@ def lr_cells(failures: dict, runs: int = 10) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def lr_runs(block: dict, lr: float = 0.1) -> pd.DataFrame:
+    """Runs of one MLP Adam block (`learning_rates.frame`'s columns): a calm learning rate 0.01 where every setting
+    trains, and `lr` where each setting fails in its given number of seeds (the first ones)."""
+    from rectifiers.experiments import learning_rates
+
+    rows = []
+    for rate, fails in ((0.01, {name: 0 for name in block}), (lr, block)):
+        for name, k in fails.items():
+            for seed in range(10):
+                acc = 0.1 if seed < k else 0.8 + 0.001 * seed
+                rows.append({"model": "mlp", "optimizer": "adam", "learning_rate": rate, "setting": name,
+                             "activation": "relu" if name == "ReLU" else "leaky_relu", "seed": seed,
+                             "status": "complete", "diverged": False, "train_accuracy": acc, "test_accuracy": acc,
+                             "dead": 0.1, "epochs": 2, "n_train": 100, "wall_s": 1.0, "key": f"{rate}{name}{seed}"})
+    runs = pd.DataFrame(rows)
+    bar = learning_rates.failure_bar(runs)
+    runs, band = learning_rates.decision.band_columns(runs, "train_accuracy", bar)
+    return runs.rename(columns={c: f"failed_{i}" for i, c in enumerate(band.values())}).assign(
+        bar=bar.value, bar_low=bar.low, bar_high=bar.high)
+
+
+def test_the_verdict_sentences_follow_the_procedure():
+    from rectifiers.experiments import learning_rates
+    from rectifiers.experiments.where_leaky import alpha_verdict, lr_story
+
+    runs = lr_runs({"ReLU": 9, "Leaky ReLU α=0.01": 9, "Leaky ReLU α=0.3": 0})
+    verdicts = learning_rates.verdicts(runs)
+    story = lr_story(verdicts)
+    assert "The data name a choice (1 of 2): MLP 4×32, Adam 0.1: prefer Leaky ReLU α=0.3." in story
+    assert "No difference the tests can vouch for (1 of 2): MLP 4×32, Adam 0.01." in story
+    assert alpha_verdict(learning_rates.decisions(runs), {}).endswith(
+        "with α = 0.01 in 0 of 1 (worse in 0), α = 0.3 in 1 of 1 (worse in 0).")
+
+
 def test_the_learning_rate_verdicts_come_from_the_decision_procedure():
     """The failure bar is the block's own (from its lowest learning rate), and each situation's verdict is
     `decision.decide`'s: here a slope that never fails where ReLU fails in 9 of 10 seeds is preferred."""
@@ -77,7 +111,12 @@ def test_collapse_is_a_constant_output_and_a_dead_layer_is_seen():
     assert not deep_narrow.collapsed(record(spread=(0.0, 0.5)))
     assert deep_narrow.collapsed(record(status="diverged", spread=(0.1, None)))
     row = deep_narrow.run_row(record(spread=(0.0, 0.0), dead=((1.0, 0.0), (1.0, 0.0)), accuracy=0.1))
-    assert row["born_collapsed"] and row["dead_layer_start"] and row["failed"]
+    assert row["born_collapsed"] and row["dead_layer_start"] and row["train_accuracy"] == pytest.approx(0.1)
+    # "ended near chance" is judged against the study's own healthy runs (its widest, shallowest shape)
+    runs = pd.DataFrame({"width": [16, 16, 2], "depth": [2, 2, 50], "train_accuracy": [0.7, 0.85, 0.2],
+                         "status": "complete"})
+    bar = deep_narrow.near_chance_bar(runs)
+    assert bar.value == pytest.approx(0.3) and "0.70" in bar.words
 
 
 def deep_records(collapses: dict, runs: int = 20) -> list[dict]:

@@ -26,7 +26,7 @@ from ..models import RAI_SIGMA
 from ..stats import wilson_interval
 from ..validation import check_choice
 from .dying import born_dead_theory
-from .outcomes import FAILED_BELOW, failed, final_accuracy
+from .outcomes import final_accuracy
 
 STUDY = "studies/ch5_deep_narrow.yaml"
 RAI_STUDY = "studies/ch5_deep_narrow_rai.yaml"
@@ -108,14 +108,23 @@ def run_row(record: dict) -> dict:
         "spread_start": spread(record, 0), "spread_end": spread(record), "collapsed": collapsed(record),
         "born_collapsed": spread(record, 0) < COLLAPSE_SPREAD,
         "dead_layer_start": layer_dead_everywhere(record, 0), "dead_layer_end": layer_dead_everywhere(record),
-        "failed": failed(record), "test_accuracy": final_accuracy(record, "test"),
+        "train_accuracy": final_accuracy(record, "train"), "test_accuracy": final_accuracy(record, "test"),
         "wall_s": sum(s["wall_s"] for s in record["segments"]), "key": record["key"],
     }
 
 
+def near_chance_bar(runs: pd.DataFrame) -> decision.FailureBar:
+    """The bar under which a run "ended near chance", from the study's healthy runs: its widest, shallowest shape."""
+    healthy = runs[(runs.width == runs.width.max()) & (runs.depth == runs.depth.min())]
+    return decision.bar_from_healthy(healthy.train_accuracy)
+
+
 def frame(records) -> pd.DataFrame:
-    """Stored runs of the deep-and-narrow study as a table, one row per run."""
-    return pd.DataFrame([run_row(r) for r in records])
+    """Stored runs of the deep-and-narrow study as a table, one row per run; `failed`: diverged or ended near chance
+    (`near_chance_bar`), a count the chapter shows beside collapse but does not judge."""
+    runs = pd.DataFrame([run_row(r) for r in records])
+    return runs.assign(failed=decision.failed_below(runs.train_accuracy, runs.status == "diverged",
+                                                    near_chance_bar(runs).value))
 
 
 def summary(runs: pd.DataFrame) -> pd.DataFrame:
@@ -262,7 +271,7 @@ def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
 def reader_table(table: pd.DataFrame, what: str = "collapsed") -> pd.DataFrame:
     """`summary` as the chapter shows it: one row per shape, one column per setting. `what` = "collapsed": networks
     collapsed after training with the 95 % Wilson interval, then ReLU's count at initialisation and Chapter 3's
-    bound; "near chance": runs that ended near chance (`outcomes.failed`) and the mean test accuracy per setting."""
+    bound; "near chance": runs that ended near chance (`near_chance_bar`) and the mean test accuracy per setting."""
     check_choice("what", what, ("collapsed", "near chance"))
     rows = []
     for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
@@ -280,11 +289,13 @@ def reader_table(table: pd.DataFrame, what: str = "collapsed") -> pd.DataFrame:
 
 
 def failed_sentence(runs: pd.DataFrame) -> str:
-    """How many runs ended near chance (`outcomes.failed`), overall and by width: why the chapter counts collapse,
+    """How many runs ended near chance (`near_chance_bar`), overall and by width: why the chapter counts collapse,
     not accuracy."""
     by_width = ", ".join(f"{int(c.failed.sum())} of {len(c)} at width {w}" for w, c in runs.groupby("width"))
     return (f"Collapse is not the only way to fail here: in so short a training, {int(runs.failed.sum())} of the "
-            f"{len(runs)} networks ended near chance (training accuracy below {FAILED_BELOW:g}; {by_width}), "
+            f"{len(runs)} networks ended near chance (final training accuracy below {near_chance_bar(runs).value:.2f}, "
+            "a third of the way from chance to the worst run of the widest, shallowest networks; "
+            f"{by_width}), "
             "collapsed or not. This experiment measures whether a network's output still depends on its input, not "
             f"how well it learns. Runs that ended near chance, of {runs.groupby(['width', 'depth', 'setting']).size().max()} "
             "per cell (mean test accuracy in brackets):")
