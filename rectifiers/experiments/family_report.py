@@ -70,13 +70,15 @@ def change_sentence(by_dataset: dict[str, pd.DataFrame]) -> str:
 
 
 def cost_sentence(costs: pd.DataFrame) -> str:
-    """The paired cost ratios in words; 'slower'/'faster' only where the interval excludes 1."""
+    """The paired cost ratios in words, each with its uncorrected interval; the verdict is the decision procedure's
+    (`family.decide_cost`, in the guide), so an interval that excludes 1 is only said to do so."""
     if costs.empty:
         return MISSING
     parts = []
     for r in costs.itertuples():
         ci = f"{r.ratio:.2f}× (95 % CI {r.low:.2f}–{r.high:.2f})"
-        word = "slower than ReLU" if r.low > 1 else "faster than ReLU" if r.high < 1 else "no measurable difference"
+        word = ("interval above 1 before correction" if r.low > 1 else "interval below 1 before correction"
+                if r.high < 1 else "no measurable difference")
         parts.append(f"{r.variant} {ci}, {word}")
     return (f"ReLU's median epoch took {costs.relu_s.median():.1f} s; relative to it: " + "; ".join(parts))
 
