@@ -162,6 +162,8 @@ def verdicts_for_reading(verdicts: pd.DataFrame) -> pd.DataFrame:
         "ReLU vs Leaky ReLU": ["—" if not np.isfinite(v) else _shown(v, u) for v, u in zip(verdicts.shown, verdicts.unit)],
         "95 % CI": [interval(r) for r in verdicts.itertuples()],
         "paired p": verdicts.p_value.map(lambda p: "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
+        "Holm p": verdicts.get("p_holm", verdicts.p_value).map(
+            lambda p: "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
         "favours": verdicts.better,
         "verdict": verdicts.verdict.str.replace("distinguishable from seed noise", "distinguishable"),
     })
@@ -248,12 +250,17 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     n, seeds = len(verdicts), int(verdicts.n_seeds.min()) if len(verdicts) else 0
     aside = "".join(f"; {METRIC_WORDS[r.metric]} at epoch {r.epoch:,} has no verdict: a loss of "
                     f"{r.verdict.split(': ', 1)[1]}, and a ratio to 0 does not exist" for r in unjudged.itertuples())
+    loose = verdicts[verdicts.get("ci_excludes_zero", False) & (verdicts.verdict != "distinguishable from seed noise")] \
+        if "ci_excludes_zero" in verdicts else verdicts.iloc[:0]
+    before = ("" if loose.empty else f" (before the correction, {len(loose)} interval{'s' if len(loose) > 1 else ''} "
+              "excluded no gap: " + "; ".join(_cell_words(r) for _, r in loose.iterrows()) + ")")
     if distinct.empty:
-        return f"none of the {n} judged cells of the table is distinguishable from seed noise with {seeds} seeds{aside}"
+        return (f"none of the {n} judged cells of the table is distinguishable from seed noise with {seeds} seeds "
+                f"after Holm's correction for the {n} cells{before}{aside}")
     cells = "; ".join(_cell_words(r) for _, r in distinct.iterrows())
     verb = "is" if len(distinct) == 1 else "are"
     return (f"{len(distinct)} of the {n} judged cells of the table {verb} distinguishable from seed noise with {seeds} "
-            f"seeds ({cells}){aside}")
+            f"seeds after Holm's correction for the {n} cells ({cells}){before}{aside}")
 
 
 def _cell_words(row) -> str:
@@ -323,7 +330,7 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
     distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
     out["cnn_cells"] = str(len(verdicts))
     out["cnn_distinct_cells"] = str(len(distinct))
-    # Each cell is its own test at the 5 % level: this many would come out "distinguishable" by chance alone.
+    # Were each cell its own test at the 5 % level, this many would come out "distinguishable" by chance alone.
     out["cnn_expected_by_chance"] = f"{0.05 * len(verdicts):.1f}"
     spread = seed_to_seed_spread(snapshots, "relu")
     if not spread.empty:
