@@ -65,11 +65,14 @@ class FailureBar:
 
 def bar_from_healthy(healthy, chance: float = CHANCE_ACCURACY, what: str = "final training accuracy") -> FailureBar:
     """The failure bar of a classifier study: a third of the way from chance to its worst healthy run (the lowest
-    `what` among the completed runs of the study's gentlest setting, e.g. its lowest learning rate), with a band at
-    that margin above chance halved and doubled (a sixth and two thirds of the way)."""
+    `what` among the completed runs of the study's gentlest setting, e.g. its lowest learning rate; where one of
+    those got less than a quarter of the way from chance to the best, among those more than halfway to the best),
+    with a band at that margin above chance halved and doubled (a sixth and two thirds of the way)."""
     values = np.asarray([v for v in healthy if v is not None and np.isfinite(v)], dtype=float)
     if values.size == 0:
         raise ValueError("healthy must hold at least one finite value: the study has no completed run to judge from")
+    if chance < values.max() and values.min() <= chance + (values.max() - chance) / 4:  # the gentlest setting failed
+        values = values[values > (chance + values.max()) / 2]  # too: its healthy runs got over halfway to its best
     floor = float(values.min())
     margin = floor - chance
     if margin <= 0:

@@ -108,6 +108,8 @@ def test_the_failure_bar_comes_from_the_healthy_runs():
     assert bar.value == pytest.approx(0.1 + 0.6 / 3) and (bar.low, bar.high) == pytest.approx((0.2, 0.5))
     with pytest.raises(ValueError, match="not above chance"):
         decision.bar_from_healthy([0.05])
+    # a gentlest setting where some runs failed too: the healthy ones are those more than halfway to the best
+    assert decision.bar_from_healthy([0.1, 0.09, 0.7, 0.6]).value == pytest.approx(0.1 + 0.5 / 3)
     with pytest.raises(ValueError, match="runs lacks the column"):
         decision.decide(pd.DataFrame({"setting": ["ReLU"], "seed": [0]}), ACCURACY)
 
