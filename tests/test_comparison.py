@@ -31,6 +31,10 @@ def test_consistent_gap_is_distinguishable_and_noise_is_not():
     assert (v.verdict == "distinguishable from seed noise").all() and (v.better == "Leaky ReLU").all()
     noise = snapshots([0.970, 0.980, 0.975, 0.972, 0.978], [0.978, 0.971, 0.976, 0.979, 0.970])
     assert (seed_noise_verdicts(noise, alpha=0.01).verdict == "within seed noise").all()
+    # The table's cells are one family: a cell at p = .04 alone among eight is not distinguishable after Holm.
+    assert (v.p_holm >= v.p_value).all()
+    lone = seed_noise_verdicts(noise, alpha=0.01)
+    assert ((lone.p_holm <= 0.05) == (lone.verdict == "distinguishable from seed noise")).all()
 
 
 def test_single_seed_has_no_interval():
@@ -302,3 +306,16 @@ def test_a_loss_of_exactly_zero_leaves_its_cell_without_a_verdict_and_says_so():
                              "to 0 does not exist")
     same = seed_noise_verdicts(snapshots([0.97] * 3, [0.97] * 3, epochs=(1,)), alpha=0.01)
     assert set(same[same.metric == "train_accuracy"].better) == {"neither"}
+
+
+def test_the_stored_table_is_judged_as_one_family():
+    """The replication's cells, from the stored runs: one uncorrected interval excludes 0 (train accuracy after one
+    epoch, p = .04), but among the table's cells it does not survive Holm's correction."""
+    from rectifiers.engine import load_study
+    from rectifiers.experiments import comparison
+
+    from conftest import ROOT
+
+    snapshots = comparison.gather(load_study(ROOT / "studies/mnist_seed_replication.yaml")).snapshots()
+    v = seed_noise_verdicts(snapshots, alpha=0.01)
+    assert v.ci_excludes_zero.sum() >= 1 and (v.verdict == "distinguishable from seed noise").sum() == 0

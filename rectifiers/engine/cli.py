@@ -1,4 +1,4 @@
-"""Command line: `python -m rectifiers study FILE`, `runs`, `migrate` (see `python -m rectifiers --help`).
+"""Command line: `python -m rectifiers study FILE`, `runs`, `migrate`, `calibrate` (see `python -m rectifiers --help`).
 
 Only training imports TensorFlow: checking a study, `--dry-run`, `runs`, `migrate` and every error answer in
 about a second.
@@ -38,6 +38,12 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("runs", parents=[results], help="list the stored runs and every file the store cannot use")
     commands.add_parser("migrate", parents=[results],
                         help="upgrade stored runs to the current record schema (keys unchanged)")
+    calibrate = commands.add_parser("calibrate", help="simulate situations with a known truth: how often the "
+                                    "decision procedure names a winner by luck, and its power")
+    calibrate.add_argument("--null", type=int, default=1000, metavar="N", help="null situations (default 1000)")
+    calibrate.add_argument("--per-case", type=int, default=100, metavar="N", help="situations per power case")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.add_argument("--write", action="store_true", help="store the result in results/calibration.json")
     return p
 
 
@@ -52,6 +58,14 @@ def main(argv=None) -> int:
 
 def _command(args) -> int:
     from .store import ResultsStore, StoreError
+
+    if args.command == "calibrate":
+        from ..calibration import main as calibrate
+
+        if min(args.null, args.per_case) < 1:
+            print("error: --null and --per-case must be integers >= 1", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return calibrate(args.null, args.per_case, args.seed, args.write)
 
     if args.command in ("runs", "migrate"):
         store = ResultsStore(args.results)

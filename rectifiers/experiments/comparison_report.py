@@ -162,6 +162,8 @@ def verdicts_for_reading(verdicts: pd.DataFrame) -> pd.DataFrame:
         "ReLU vs Leaky ReLU": ["—" if not np.isfinite(v) else _shown(v, u) for v, u in zip(verdicts.shown, verdicts.unit)],
         "95 % CI": [interval(r) for r in verdicts.itertuples()],
         "paired p": verdicts.p_value.map(lambda p: "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
+        "Holm p": verdicts.get("p_holm", verdicts.p_value).map(
+            lambda p: "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
         "favours": verdicts.better,
         "verdict": verdicts.verdict.str.replace("distinguishable from seed noise", "distinguishable"),
     })
@@ -248,12 +250,17 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     n, seeds = len(verdicts), int(verdicts.n_seeds.min()) if len(verdicts) else 0
     aside = "".join(f"; {METRIC_WORDS[r.metric]} at epoch {r.epoch:,} has no verdict: a loss of "
                     f"{r.verdict.split(': ', 1)[1]}, and a ratio to 0 does not exist" for r in unjudged.itertuples())
+    loose = verdicts[verdicts.get("ci_excludes_zero", False) & (verdicts.verdict != "distinguishable from seed noise")] \
+        if "ci_excludes_zero" in verdicts else verdicts.iloc[:0]
+    before = ("" if loose.empty else f" (before the correction, {len(loose)} interval{'s' if len(loose) > 1 else ''} "
+              "excluded no gap: " + "; ".join(_cell_words(r) for _, r in loose.iterrows()) + ")")
     if distinct.empty:
-        return f"none of the {n} judged cells of the table is distinguishable from seed noise with {seeds} seeds{aside}"
+        return (f"none of the {n} judged cells of the table is distinguishable from seed noise with {seeds} seeds "
+                f"after Holm's correction for the {n} cells{before}{aside}")
     cells = "; ".join(_cell_words(r) for _, r in distinct.iterrows())
     verb = "is" if len(distinct) == 1 else "are"
     return (f"{len(distinct)} of the {n} judged cells of the table {verb} distinguishable from seed noise with {seeds} "
-            f"seeds ({cells}){aside}")
+            f"seeds after Holm's correction for the {n} cells ({cells}){before}{aside}")
 
 
 def _cell_words(row) -> str:
@@ -323,7 +330,7 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
     distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
     out["cnn_cells"] = str(len(verdicts))
     out["cnn_distinct_cells"] = str(len(distinct))
-    # Each cell is its own test at the 5 % level: this many would come out "distinguishable" by chance alone.
+    # Were each cell its own test at the 5 % level, this many would come out "distinguishable" by chance alone.
     out["cnn_expected_by_chance"] = f"{0.05 * len(verdicts):.1f}"
     spread = seed_to_seed_spread(snapshots, "relu")
     if not spread.empty:
@@ -389,11 +396,29 @@ def _sweep_numbers(out: dict, sweep_snapshots) -> None:
         out["sweep_relu_acc"] = f"{100 * relu.mean():.2f} %"
     if 1.0 in by_alpha.index:
         out["sweep_linear_acc"] = f"{100 * by_alpha[1.0]:.2f} %"
+    if not relu.empty and not by_alpha.empty:
+        out["sweep_verdict"] = sweep_verdict(at)
     spread_alpha = alpha_spread(sweep_snapshots)
     if spread_alpha:
         out.update(sweep_n_alphas=str(spread_alpha["n_alphas"]),
                    sweep_alpha_range=f"{100 * spread_alpha['alpha_range']:.2f}",
                    sweep_seed_range=f"{100 * spread_alpha['seed_range']:.2f}")
+
+
+def sweep_verdict(at) -> str:
+    """The α sweep at one epoch, judged by the book's decision procedure: every slope against ReLU, paired by seed,
+    Holm over the slopes (one seed sitting on a loss spike cannot make a winner)."""
+    import pandas as pd
+
+    from .. import decision
+
+    names = at.activation.map({"relu": "ReLU"}).fillna(at.alpha.map(lambda a: f"Leaky ReLU α={a:g}"))
+    runs = pd.DataFrame({"setting": names, "seed": at.seed, "metric": at.test_accuracy, "failed": False})
+    order = ["ReLU", *[f"Leaky ReLU α={a:g}" for a in sorted(at[at.activation == "leaky_relu"].alpha.unique())]]
+    judged = decision.decide(runs, decision.Endpoints(failure="diverged", metric="test accuracy"), order=order)
+    seeds = int(judged.comparisons.seeds.min())
+    return (f"judged by the book's decision procedure over {seeds} paired seeds, with Holm's correction for "
+            f"{len(order) - 1} slopes: {judged.verdict}")
 
 
 def glue_numbers(numbers: dict) -> None:
@@ -413,5 +438,5 @@ PROSE_KEYS = (
     "cnn_best_epoch_relu", "cnn_best_epoch_leaky", "cnn_last_epoch", "cnn_last_train_loss_relu",
     "cnn_loss_rise_relu", "cnn_loss_rise_leaky", "cnn_acc_change_relu", "sweep_epoch", "sweep_best_alpha",
     "sweep_best_acc", "sweep_relu_acc", "sweep_linear_acc", "sweep_n_alphas", "sweep_alpha_range",
-    "sweep_seed_range",
+    "sweep_seed_range", "sweep_verdict",
 )

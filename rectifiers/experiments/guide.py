@@ -3,9 +3,8 @@
 Every chapter that measures a situation exposes `guide_evidence(store=None) -> list[dict]`, one dict per
 situation with the keys of `GuideRow`; this module collects them in the order of `SOURCES`, adds the rows the
 book can state without training (the default slopes of Keras, measured; of PyTorch, cited) and the settings the
-book did not test, and checks that every row names the studies behind it. Recommendations are derived from the
-data by each chapter's stated rule ("either" when the intervals do not separate the activations); nothing in
-the guide is typed by hand.
+book did not test, and checks that every row names the studies behind it. Every measured recommendation is the
+verdict of the book's one decision procedure (`rectifiers.decision`); nothing in the guide is typed by hand.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ one), and the intro summarises each group in a line (`group_summaries`)."""
 class GuideRow:
     id: str  # a short name, fixed per situation: the intro glues `guide_<id>` (e.g. guide_standard)
     situation: str
-    recommendation: str  # derived from the data by the source's stated rule, e.g. "either" or "Leaky ReLU α = 0.1"
+    recommendation: str  # the decision procedure's verdict, e.g. "either", "prefer Leaky ReLU α=0.3", "neither: ..."
     evidence: str  # one sentence with the numbers, their intervals and the number of seeds
     seeds: int | None  # seeds per compared cell (None: nothing was trained for this row)
     section: str  # the MyST label of the section with the evidence
@@ -73,11 +72,11 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
 
 
 def cnn_evidence(store=None) -> list[dict]:
-    """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds.
+    """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds, judged
+    by the decision procedure on the test accuracy at the last epoch every seed reached."""
+    import pandas as pd
 
-    Rule: at the last epoch every seed reached, the test-accuracy difference (ReLU relative to Leaky ReLU, paired
-    by seed) recommends the better activation only if its 95 % t interval excludes 0; otherwise "either".
-    """
+    from .. import decision
     from ..engine import load_study
     from . import comparison
 
@@ -85,23 +84,18 @@ def cnn_evidence(store=None) -> list[dict]:
     study = load_study(REPOSITORY / path)
     alpha = study.alphas[0]
     snapshots = comparison.gather(study, store).snapshots()
-    verdicts = comparison.seed_noise_verdicts(snapshots, alpha)
-    last = verdicts[(verdicts.metric == "test_accuracy") & (verdicts.epoch == verdicts.epoch.max())].iloc[0]
-    recommendation = recommend(last.better, last.verdict == "distinguishable from seed noise", alpha)
-    signed = lambda v: f"{v + 0.0:+.2f}".replace("-", "−")  # noqa: E731 - a real minus sign
-    evidence = (f"after {int(last.epoch):,} epochs, ReLU's test accuracy relative to Leaky ReLU (α = {alpha:g}) is "
-                f"{signed(last.shown)} % (95 % CI {signed(last.shown_low)} to {signed(last.shown_high)} %, "
-                f"{int(last.n_seeds)} paired seeds): {last.verdict}")
+    reached = snapshots.groupby(["activation", "seed"]).epoch.max().min()
+    last = snapshots[snapshots.epoch == reached]
+    names = {"relu": "ReLU", "leaky_relu": f"Leaky ReLU α={alpha:g}"}
+    runs = pd.DataFrame({"setting": last.activation.map(names), "seed": last.seed, "metric": last.test_accuracy,
+                         "failed": ~last.test_accuracy.astype(float).map(lambda v: v == v and v > 0)})
+    endpoints = decision.Endpoints(failure="diverged", metric="test accuracy", remedy="check the training setup")
+    judged = decision.decide(runs, endpoints, order=list(names.values()))
+    seeds = int(judged.comparisons.seeds.iloc[0])
+    evidence = f"after {int(reached):,} epochs, {seeds} paired seeds: {judged.sentence()}"
     return [dict(situation="a standard CNN at a normal learning rate (the seed article's network, Adam 0.001, MNIST)",
-                 recommendation=recommendation, evidence=evidence, seeds=int(last.n_seeds), section="ch4-seeds",
-                 studies=[path])]
-
-
-def recommend(better: str, separated: bool, alpha: float) -> str:
-    """The guide's rule: name the better activation only if the interval separates the two, else "either"."""
-    if not separated:
-        return "either"
-    return better if better == "ReLU" else f"{better} (α = {alpha:g})"
+                 recommendation=judged.verdict, category=judged.category, evidence=evidence, seeds=seeds,
+                 section="ch4-seeds", studies=[path])]
 
 
 def default_slopes_row() -> GuideRow:

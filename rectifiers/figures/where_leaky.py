@@ -28,7 +28,7 @@ def setting_colour(name: str) -> str:
         return COLOURS["relu"]
     if name == RAI:
         return COLOURS["mish"]
-    if name == "PReLU":
+    if name.startswith("PReLU"):
         return COLOURS["prelu"]
     return slope_colour(float(name.split("=")[1]), ALPHAS)
 
