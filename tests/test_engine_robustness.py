@@ -271,3 +271,58 @@ def test_ctrl_c_stops_with_one_line(monkeypatch, capsys, tmp_path):
 def test_a_missing_results_folder_is_named(capsys):
     assert main(["runs", "--results", "/nonexistent"]) == 2
     assert "results folder /nonexistent does not exist" in capsys.readouterr().err
+
+
+# --- issue 25 -------------------------------------------------------------------------------------------------------
+
+NAN_IN_EVALUATION = dict(name="ne", datasets=["mnist"], activations=["relu", "leaky_relu"], alphas=[0.01], seeds=[0],
+                         epochs=[1, 2], n_train=200, n_test=100, optimizer="sgd", learning_rate=1e20, batch_size=200)
+
+
+@pytest.mark.slow
+def test_weights_that_blow_up_on_an_epochs_last_step_store_the_run_as_diverged(tmp_path, monkeypatch, capsys):
+    """The training loss of the epoch is finite (the weights blew up on its last, only, step), so only the
+    evaluation sees NaN: both runs are stored as diverged at epoch 1, step 1, and a rerun trains nothing."""
+    import yaml
+
+    path = tmp_path / "ne.yaml"
+    path.write_text(yaml.safe_dump(NAN_IN_EVALUATION))
+    results = tmp_path / "results"
+    assert main(["study", str(path), "--results", str(results), "--executor", "sequential", "--no-progress"]) == 0
+    assert "2 runs stored" in capsys.readouterr().out
+    records, problems = ResultsStore(results).scan()
+    assert problems == [] and len(records) == 2
+    for record in records:
+        assert record["status"] == "diverged" and record["diverged_at"] == 1
+        assert record["divergence"] == {"epoch": 1, "found_in": "evaluation", "step": 1}
+        assert record["history"]["train_loss"][0] is not None and record["snapshots"] == []
+        text = ResultsStore(results).run_path(record["key"]).read_text()
+        assert "NaN" not in text and "Infinity" not in text
+    no_training(monkeypatch)
+    assert main(["study", str(path), "--results", str(results), "--executor", "sequential", "--no-progress"]) == 0
+    assert "0 epochs to train" in capsys.readouterr().out
+
+
+def test_a_number_json_cannot_hold_is_refused_naming_the_file(tmp_path):
+    with pytest.raises(StoreError, match=r"x\.json: not written .*not finite"):
+        engine_store.write_json_atomic(tmp_path / "x.json", {"loss": float("nan")})
+    assert not (tmp_path / "x.json").exists() and not list(tmp_path.iterdir())
+
+
+def test_the_sequential_executor_trains_the_other_runs_when_one_fails(tmp_path, monkeypatch):
+    from rectifiers.engine import executors
+
+    study = study_from_dict({**TINY_STUDY, "seeds": [0, 1]})
+    the_plan = plan(study, ResultsStore(tmp_path))
+    trained = []
+
+    def fake_train(config, **kw):
+        if config.seed == 0:
+            raise OSError(28, "No space left on device")
+        trained.append(config.seed)
+        return {"status": "complete", "epochs_done": 2}
+
+    monkeypatch.setattr(executors, "train", fake_train)
+    problems = executors._run_here(the_plan, ResultsStore(tmp_path), the_plan.to_train, progress=False)
+    assert trained == [1]
+    assert len(problems) == 1 and the_plan.runs[0].key in problems[0] and "No space left" in problems[0]

@@ -70,9 +70,12 @@ def _run_here(plan: Plan, store: ResultsStore, runs, progress: bool) -> list[str
     for r in runs:
         try:
             record = train(r.config, store=store, until_epoch=r.target, data=plan.data_for(r.config), progress=False)
-        except StoreError as error:
-            problems.append(str(error))
-            report.run_finished(r, None, f"not trained: {error}")
+        except Exception as error:  # noqa: BLE001 - one run's failure (a full disk, a bad file) is reported with
+            # its key and the other runs go on, as on Dask
+            message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+            message = message if r.key in message else f"{r.key}: {message}"
+            problems.append(message)
+            report.run_finished(r, None, f"not trained: {message}")
             continue
         report.run_finished(r, record)
     return problems

@@ -99,20 +99,27 @@ def train(
         nonlocal record
         t1 = time.perf_counter()
         row = {"epoch": epoch, **{f"train_{m}": v for m, v in metrics.items()}, "fit_s": fit_s}
-        diverged = not all(math.isfinite(v) for v in metrics.values())
-        if diverged:
-            state.diverged_at = epoch
-        elif epoch in snapshot_epochs:
+        found_in = None if _all_finite(metrics) else "training"
+        if found_in is None and epoch in snapshot_epochs:
             snap = {"epoch": epoch, **trainer.evaluate(data.x_train, data.y_train, "train"),
                     **trainer.evaluate(data.x_test, data.y_test, "test")}
             snap["eval_s"] = time.perf_counter() - t1
-            state.snapshots.append(snap)
             row.update({k: v for k, v in snap.items() if k.startswith("test_")})
-            if config.keep_weights == "all" or (config.keep_weights == "final" and epoch == config.last_epoch):
-                weights = arrays("model", trainer.variables()["model"])
-                write_npz_atomic(store.snapshot_weights_path(key, epoch), weights)
-        elif config.test_every and epoch % config.test_every == 0:
+            if not _all_finite(snap):
+                found_in = "evaluation"  # the epoch's last step made the weights (or outputs) non-finite
+            else:
+                state.snapshots.append(snap)
+                if config.keep_weights == "all" or (config.keep_weights == "final" and epoch == config.last_epoch):
+                    weights = arrays("model", trainer.variables()["model"])
+                    write_npz_atomic(store.snapshot_weights_path(key, epoch), weights)
+        elif found_in is None and config.test_every and epoch % config.test_every == 0:
             row.update(trainer.evaluate(data.x_test, data.y_test, "test"))
+            found_in = None if _all_finite(row) else "evaluation"
+        diverged = found_in is not None
+        if diverged:
+            state.diverged_at = epoch
+            state.divergence = {"epoch": epoch, "found_in": found_in,
+                                "step": epoch * steps_per_epoch if found_in == "evaluation" else None}
         if not diverged and (epoch % config.probe_every == 0 or epoch in snapshot_epochs):
             _measure(probes, trainer, epoch, state)
         t2 = time.perf_counter()
@@ -132,6 +139,7 @@ def train(
         return diverged
 
     n_train = len(data.y_train)
+    steps_per_epoch = -(-n_train // config.batch_size)
     try:
         trainer.fit_epochs(data.x_train, data.y_train, range(state.epoch + 1, target + 1),
                            lambda epoch: epoch_order(config.seed, epoch, n_train), end_epoch, callbacks)
@@ -166,6 +174,8 @@ def build_record(config: RunConfig, key: str, data: Dataset, state: Progress) ->
     }
     if state.diverged_at is not None:
         record["diverged_at"] = state.diverged_at
+        if state.divergence is not None:
+            record["divergence"] = state.divergence
     if config.probes:
         record["probes"] = state.probes
     return record
@@ -213,6 +223,11 @@ def _finite(value):
         value = value.item() if isinstance(value, np.generic) else value
         return value if not isinstance(value, float) or math.isfinite(value) else None
     return value
+
+
+def _all_finite(values: dict) -> bool:
+    """Whether every number among `values` (metrics, a snapshot, a history row) is finite."""
+    return all(math.isfinite(v) for v in values.values() if isinstance(v, (int, float, np.generic)))
 
 
 def _append(history: dict, row: dict) -> None:

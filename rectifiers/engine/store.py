@@ -232,7 +232,10 @@ def _atomic_write(path: Path, write) -> None:
 
 def write_json_atomic(path: Path, obj) -> None:
     """Write `obj` as indented JSON to `path` so that a reader sees the old file or the new one, never a mix."""
-    text = json.dumps(obj, indent=1, allow_nan=False, default=_json_default) + "\n"
+    try:
+        text = json.dumps(obj, indent=1, allow_nan=False, default=_json_default) + "\n"
+    except ValueError as error:  # NaN or infinity: JSON has no such numbers, and a record must not hold them
+        raise StoreError(f"{path}: not written ({error}); a number to store is not finite") from None
     _atomic_write(path, lambda f: f.write(text.encode()))
 
 
