@@ -326,3 +326,37 @@ def test_the_sequential_executor_trains_the_other_runs_when_one_fails(tmp_path, 
     problems = executors._run_here(the_plan, ResultsStore(tmp_path), the_plan.to_train, progress=False)
     assert trained == [1]
     assert len(problems) == 1 and the_plan.runs[0].key in problems[0] and "No space left" in problems[0]
+
+
+@pytest.mark.parametrize("change", [
+    lambda r: r["config"].update(seed=4),  # config seed 4; file, key and experiment seed 0
+    lambda r: (r["config"].update(seed=4), r["experiment"].update(seed=4)),  # the key's hash no longer fits
+    lambda r: r["experiment"].update(learning_rate=0.5),
+], ids=["config", "config-and-experiment", "experiment"])
+def test_a_record_whose_content_disagrees_with_its_key_is_named_and_never_used(partial_store, tmp_path, change,
+                                                                               capsys):
+    from rectifiers.experiments import guide
+
+    store = copy_of(partial_store[0], tmp_path)
+    key = partial_store[1]["key"]
+    record = json.loads(store.run_path(key).read_text())
+    change(record)
+    store.run_path(key).write_text(json.dumps(record))
+    expected = f"{store.run_path(key)}: its content does not match its key"
+    assert main(["runs", "--results", str(store.root)]) == 1
+    assert expected in capsys.readouterr().err
+    study = tmp_path / "tiny.yaml"
+    study.write_text(json.dumps(TINY_STUDY))
+    assert main(["study", str(study), "--results", str(store.root), "--dry-run"]) == 1
+    assert "blocked" in (out := capsys.readouterr().out) and expected in out
+    records, problems = scan_runs(store.root)
+    assert records == [] and expected in problems[0]
+    assert expected in guide.unusable_files(store)  # Chapter 7 names it too
+
+
+def test_every_committed_record_matches_its_key():
+    from rectifiers.engine.config import key_problem
+
+    paths = sorted((ROOT / "results" / "runs").glob("*.json"))
+    assert len(paths) > 1000
+    assert [p.name for p in paths if key_problem(json.loads(p.read_text()))] == []

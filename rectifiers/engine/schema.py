@@ -65,6 +65,12 @@ def check_record(record) -> None:
     _check_segments(record["segments"], done)
     _check_probes(record.get("probes", {}), config)
     _check_data(_dict(record["data"], "data"))
+    from .config import key_problem
+
+    _dict(record["experiment"], "experiment")
+    problem = key_problem(record)
+    if problem:
+        raise RecordError(f"its content does not match its key: {problem}")
 
 
 def _check_snapshots(snapshots, config, done: int, status: str) -> None:
