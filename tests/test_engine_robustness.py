@@ -360,3 +360,63 @@ def test_every_committed_record_matches_its_key():
     paths = sorted((ROOT / "results" / "runs").glob("*.json"))
     assert len(paths) > 1000
     assert [p.name for p in paths if key_problem(json.loads(p.read_text()))] == []
+
+
+COUNT_TRAINERS = """
+import os
+from rectifiers.engine import run
+
+_made = run.make_trainer
+
+
+def _counted(config):
+    with open(os.environ["TRAINERS_LOG"], "a") as log:
+        log.write(f"{config.seed}\\n")
+    return _made(config)
+
+
+run.make_trainer = _counted
+"""
+
+
+@pytest.mark.slow
+def test_two_study_commands_on_one_store_train_each_run_once(tmp_path):
+    """Two processes (one sequential, one on a loopback Dask cluster) start the same study on one store: each run
+    is trained by one of them (counted where trainers are built, in every process), and both end with it stored."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(COUNT_TRAINERS)
+    log = tmp_path / "trainers.log"
+    env = {**os.environ, "TRAINERS_LOG": str(log), "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])}
+    study = tmp_path / "three.yaml"
+    study.write_text(json.dumps({**TINY_STUDY, "seeds": [0, 1, 2]}))
+    results = tmp_path / "results"
+    command = [sys.executable, "-m", "rectifiers", "study", str(study), "--results", str(results), "--no-progress"]
+    both = [subprocess.Popen([*command, "--executor", "sequential"], env=env, cwd=ROOT, stderr=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True),
+            subprocess.Popen([*command, "--workers", "1"], env=env, cwd=ROOT, stderr=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)]
+    outputs = [p.communicate(timeout=300) for p in both]
+    assert [p.returncode for p in both] == [0, 0], outputs
+    assert sorted(log.read_text().split()) == ["0", "1", "2"], outputs
+    records, problems = ResultsStore(results).scan()
+    assert problems == [] and sorted(r["status"] for r in records) == ["complete"] * 3
+    assert not (results / ".locks").exists() or not any((results / ".locks").iterdir())
+
+
+def test_a_run_held_by_another_process_is_busy(tmp_path):
+    store = ResultsStore(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from rectifiers.engine import ResultsStore\n"
+        f"with ResultsStore({str(tmp_path)!r}).run_lock('k'):\n    print('held', flush=True); time.sleep(30)")],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(engine_store.RunBusy, match="being trained by another process"):
+            with store.run_lock("k", wait=False):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with store.run_lock("k", wait=False):  # a killed holder leaves no stale lock
+        pass

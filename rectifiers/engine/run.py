@@ -49,11 +49,14 @@ def train(
     until_epoch: int | None = None,
     data: Dataset | None = None,
     progress=True,
+    wait: bool = True,
 ) -> dict:
     """Train (or resume, or just return) the run `config` names; return its stored record.
 
     `until_epoch` stops this session early (the run stays "partial" and keeps its key); `progress` is True for a
     progress bar, False for none, or an object with tqdm's `update(n)` and `set_postfix(values, refresh=)`.
+    The run is trained holding its lock (`ResultsStore.run_lock`): while another process trains it, this call
+    waits and then returns (or continues) what that process stored; with `wait=False` it raises `RunBusy`.
     """
     store = store or ResultsStore()
     data = data if data is not None else load_run_data(config)
@@ -64,6 +67,15 @@ def train(
     if record is not None and (record["status"] == "diverged" or record["epochs_done"] >= target):
         return record
     store.check_writable()
+    with store.run_lock(key, wait=wait):
+        return _train_session(config, store, data, key, target, progress)
+
+
+def _train_session(config: RunConfig, store: ResultsStore, data: Dataset, key: str, target: int, progress) -> dict:
+    """`train`'s session, run by the holder of the run's lock: what another process stored meanwhile counts."""
+    record = store.get(key)
+    if record is not None and (record["status"] == "diverged" or record["epochs_done"] >= target):
+        return record
     store.clean_orphans()
     checkpoint = store.checkpoint_path(key)
     if record is not None and record["epochs_done"] > 0:

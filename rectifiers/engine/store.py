@@ -13,6 +13,8 @@ renamed; a temporary file left by a killed writer is reported by `scan` and remo
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
@@ -31,6 +33,10 @@ ORPHAN_AGE_S = 60
 
 class StoreError(RuntimeError):
     """A results or checkpoint file is corrupt, foreign, or inconsistent with the run asked for."""
+
+
+class RunBusy(StoreError):
+    """Another process (another `study` command, another worker) is training this run now."""
 
 
 def default_root() -> Path:
@@ -64,6 +70,35 @@ class ResultsStore:
         path.unlink(missing_ok=True)
         if path.parent.is_dir() and not any(path.parent.iterdir()):
             path.parent.rmdir()
+
+    @contextlib.contextmanager
+    def run_lock(self, key: str, *, wait: bool = True):
+        """Hold the run's lock while training it, so that two commands on one store never train a run twice.
+
+        An exclusive `flock` on `.locks/<key>.lock`, released when the holder ends or dies (a kill leaves no stale
+        lock); with `wait=False`, RunBusy if another process holds it. The file is removed by its holder, and a
+        waiter that wakes on a removed file takes the new one, so that no two processes hold the lock at once.
+        """
+        path = self.root / ".locks" / f"{key}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                raise RunBusy(f"run {key} is being trained by another process now ({path} is locked)") from None
+            try:
+                if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                    break  # the file is still the lock, not one its last holder removed
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            os.close(fd)  # releases the lock
 
     def check_root(self) -> None:
         """StoreError unless the root is a folder or can be made one (its nearest existing ancestor is a folder)."""
@@ -252,5 +287,5 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-__all__ = ["SCHEMA", "ResultsStore", "StoreError", "default_root", "read_run", "read_json", "write_json_atomic",
+__all__ = ["SCHEMA", "ResultsStore", "RunBusy", "StoreError", "default_root", "read_run", "read_json", "write_json_atomic",
            "write_npz_atomic"]
