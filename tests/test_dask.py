@@ -99,3 +99,20 @@ def test_an_unreachable_scheduler_is_named_before_any_training(tmp_path, capsys,
     assert main(["study", str(smoke), "--results", str(tmp_path / "r"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' (--scheduler)" in capsys.readouterr().err
     assert not list((tmp_path / "r").glob("runs/*.json"))
+
+
+def test_a_run_trained_on_dask_says_so_and_is_not_resumed_under_other_threads(client, tmp_path):
+    from rectifiers.engine import environment
+
+    store = ResultsStore(tmp_path)
+    the_plan = plan(study_from_dict({**STUDY, "activations": ["relu"]}), store, until_epoch=1)
+    assert dask_executor.run_on_dask(the_plan, store, the_plan.to_train, client=client, progress=False) == []
+    record = store.get(the_plan.runs[0].key)
+    assert record["segments"][0]["threads"] == {"intra_op": 1, "inter_op": 1}
+    assert record["segments"][0]["executor"] == "dask"
+    if environment.threads()["intra_op"] == 1:
+        pytest.skip("this process computes with 1 thread too")
+    records, problems = run_plan(plan(study_from_dict({**STUDY, "activations": ["relu"]}), store), store,
+                                 executor="sequential", progress=False)
+    assert len(problems) == 1 and "under another numerical setting (threads" in problems[0]
+    assert records == [record]

@@ -420,3 +420,37 @@ def test_a_run_held_by_another_process_is_busy(tmp_path):
         holder.wait()
     with store.run_lock("k", wait=False):  # a killed holder leaves no stale lock
         pass
+
+
+def test_a_record_names_its_threads_executor_and_code(partial_store):
+    segment = partial_store[1]["segments"][0]
+    cores = segment["hardware"]["cores"]
+    expected_intra = int(os.environ.get("TF_NUM_INTRAOP_THREADS") or cores)
+    assert segment["threads"]["intra_op"] in (expected_intra, 1) and segment["executor"] == "process"
+    assert len(segment["git"]["package_sha256"]) == 64 and "package_modified" in segment["git"]
+    assert segment["versions"]["tensorflow"] and segment["versions"]["keras"]
+
+
+def test_resuming_under_other_threads_is_refused_with_a_message_and_changes_nothing(partial_store, tmp_path,
+                                                                                     monkeypatch):
+    from rectifiers.engine import environment
+
+    store = copy_of(partial_store[0], tmp_path)
+    key = partial_store[1]["key"]
+    before = store.checkpoint_path(key).read_bytes()
+    theirs = partial_store[1]["segments"][-1]["threads"]
+    monkeypatch.setattr(environment, "threads", lambda: {**theirs, "intra_op": theirs["intra_op"] + 7})
+    with pytest.raises(StoreError, match=rf"run {key} was trained to epoch 1 under another numerical setting "
+                                         r"\(threads .* → .*\); resumed here it would match no uninterrupted run"):
+        train(RunConfig(**TINY), store=store, progress=False)
+    assert store.get(key) == partial_store[1] and store.checkpoint_path(key).read_bytes() == before
+
+
+def test_a_session_recorded_before_threads_were_kept_resumes_and_versions_count():
+    from rectifiers.engine.environment import resume_problem
+
+    old = {"backend": "tensorflow", "device": "CPU", "versions": {"keras": "3.15.1", "tensorflow": "2.21.0"}}
+    new = {**old, "threads": {"intra_op": 2, "inter_op": 2}}
+    assert resume_problem(old, new) is None
+    assert resume_problem(old, {**new, "versions": {"keras": "3.16.0", "tensorflow": "2.21.0"}}) == \
+        "keras 3.15.1 → 3.16.0"

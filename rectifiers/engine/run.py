@@ -96,6 +96,11 @@ def _train_session(config: RunConfig, store: ResultsStore, data: Dataset, key: s
         return record
 
     segment = _segment_start(state.epoch, trainer, config)
+    problem = environment.resume_problem(state.segments[-1], segment) if state.segments and state.epoch else None
+    if problem:
+        raise StoreError(f"run {key} was trained to epoch {state.epoch} under another numerical setting ({problem}); "
+                         "resumed here it would match no uninterrupted run, so it was left as it is: resume it with "
+                         "the setting of its last session (e.g. the same --executor, which sets the threads)")
     state.segments.append(segment)
     probes = _make_probes(config, data)
     if state.epoch == 0:
@@ -259,7 +264,7 @@ def _segment_start(epoch: int, trainer, config: RunConfig) -> dict:
 
     return {"epochs": [epoch, epoch], "started": environment.now(), "finished": None, "wall_s": 0.0,
             "backend": keras.backend.backend(), "device": environment.device(), "jit_compile": trainer.jit_compile,
-            "hardware": environment.hardware(), "versions": environment.versions(), "git": environment.git_commit(),
+            "threads": environment.threads(), "executor": environment.executor(), "hardware": environment.hardware(), "versions": environment.versions(), "git": environment.git_commit(),
             "recording": {name: getattr(config, name) for name in RECORDING_FIELDS}}
 
 
