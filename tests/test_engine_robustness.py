@@ -147,16 +147,24 @@ def test_a_read_only_store_is_refused_before_training(partial_store, tmp_path, m
         train(RunConfig(**TINY), store=store, progress=False)
 
 
-def test_orphan_temporary_files_are_reported_then_cleaned(partial_store, tmp_path, capsys):
+def test_runs_removes_a_stale_temporary_file_ignores_a_fresh_one_and_exits_0(partial_store, tmp_path, capsys):
+    """A complete (here: partial but resumable) store with a kill's debris is not a store with problems."""
     store = copy_of(partial_store[0], tmp_path)
     key = partial_store[1]["key"]
-    orphan = store.checkpoint_path(key).parent / ".latest.npz.abc123.tmp"
-    orphan.write_bytes(b"half a checkpoint")
+    stale = store.checkpoint_path(key).parent / ".latest.npz.abc123.tmp"
+    stale.write_bytes(b"half a checkpoint")
     old = time.time() - 3600
-    os.utime(orphan, (old, old))
-    assert main(["runs", "--results", str(store.root)]) == 1
-    assert f"{orphan}: temporary file left by an interrupted write" in capsys.readouterr().err
-    assert store.clean_orphans() == [orphan] and not orphan.exists()
+    os.utime(stale, (old, old))
+    fresh = store.run_path(key).parent / f".{key}.json.def456.tmp"
+    fresh.write_text("{")
+    assert main(["runs", "--results", str(store.root)]) == 0
+    err = capsys.readouterr().err
+    assert f"removed {stale}: a temporary file left by an interrupted write" in err and not stale.exists()
+    assert f"ignored {fresh}: a temporary file being written now" in err and fresh.exists()
+    os.utime(fresh, (old, old))
+    with store.run_lock(key):  # its run is being trained: the trainer may still be writing it
+        assert store.clean_orphans() == [] and fresh.exists()
+    assert store.clean_orphans() == [fresh] and not fresh.exists()
 
 
 def test_the_smoke_study_never_writes_into_the_committed_results():

@@ -93,6 +93,12 @@ def _command(args) -> int:
 
 def _list_runs(store) -> int:
     records, problems = store.scan()
+    left = store.orphans()
+    removed = store.clean_orphans()
+    for path in removed:
+        print(f"removed {path}: a temporary file left by an interrupted write", file=sys.stderr)
+    for path in sorted(set(left) - set(removed)):
+        print(f"ignored {path}: a temporary file being written now (or that cannot be removed)", file=sys.stderr)
     for r in sorted(records, key=lambda r: r["key"]):
         last = r["snapshots"][-1] if r["snapshots"] else {}
         acc = (f"test acc {last['test_accuracy']:.4f} at epoch {last['epoch']}" if "test_accuracy" in last

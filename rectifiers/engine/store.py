@@ -8,7 +8,8 @@ Layout under the results root (default: `results/` of the repository, or `$RECTI
 
 Every record is validated when read; a file that is not a valid record is reported with its path and what is
 wrong, and never overwritten. Writes go to a temporary `.<name>.*.tmp` beside the target, are fsynced and
-renamed; a temporary file left by a killed writer is reported by `scan` and removed by the next training session.
+renamed; a temporary file left by a killed writer is removed by `runs` and by the next training session once it
+is a minute old and its run is not being trained.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ class ResultsStore:
 
     def scan(self, *, training: bool = True) -> tuple[list[dict], list[str]]:
         """All valid run records, and one message per file that is not one; with `training`, also per missing
-        or unreadable checkpoint of a resumable run and per orphan temporary file (nothing is modified)."""
+        or unreadable checkpoint of a resumable run (nothing is modified). Temporary files of interrupted writes
+        are not problems: `clean_orphans` removes them."""
         records, problems = [], []
         if not self.runs_dir.is_dir():
             return records, problems
@@ -148,10 +150,6 @@ class ResultsStore:
                 problem = self.checkpoint_problem(record["key"])
                 if problem:
                     problems.append(problem)
-        if not training:
-            return records, problems
-        problems += [f"{p}: temporary file left by an interrupted write (removed by the next training session, "
-                     "or delete it)" for p in self.orphans()]
         return records, problems
 
     def records(self, *, strict: bool = False) -> list[dict]:
@@ -189,10 +187,21 @@ class ResultsStore:
         return sorted(found)
 
     def clean_orphans(self) -> list[Path]:
-        """Remove temporary files old enough to be a kill's debris; return them."""
+        """Remove temporary files old enough to be a kill's debris, unless their run is being trained now (its
+        lock is held); return them. A file that cannot be removed (a read-only store) is left and not returned."""
         removed = []
         for path in self.orphans(ORPHAN_AGE_S):
-            path.unlink(missing_ok=True)
+            key = path.parent.name if path.parent != self.runs_dir else path.name[1:].split(".json.")[0]
+            if (self.root / ".locks" / f"{key}.lock").exists():
+                try:
+                    with self.run_lock(key, wait=False):
+                        pass
+                except (RunBusy, OSError):
+                    continue  # its run's trainer may still be writing it
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                continue
             removed.append(path)
         return removed
 
