@@ -50,6 +50,7 @@ def train(
     data: Dataset | None = None,
     progress=True,
     wait: bool = True,
+    should_stop=None,
 ) -> dict:
     """Train (or resume, or just return) the run `config` names; return its stored record.
 
@@ -57,6 +58,7 @@ def train(
     progress bar, False for none, or an object with tqdm's `update(n)` and `set_postfix(values, refresh=)`.
     The run is trained holding its lock (`ResultsStore.run_lock`): while another process trains it, this call
     waits and then returns (or continues) what that process stored; with `wait=False` it raises `RunBusy`.
+    `should_stop()`, asked after each checkpoint, ends the session there (a Dask task whose study was stopped).
     """
     store = store or ResultsStore()
     data = data if data is not None else load_run_data(config)
@@ -68,10 +70,11 @@ def train(
         return record
     store.check_writable()
     with store.run_lock(key, wait=wait):
-        return _train_session(config, store, data, key, target, progress)
+        return _train_session(config, store, data, key, target, progress, should_stop)
 
 
-def _train_session(config: RunConfig, store: ResultsStore, data: Dataset, key: str, target: int, progress) -> dict:
+def _train_session(config: RunConfig, store: ResultsStore, data: Dataset, key: str, target: int, progress,
+                   should_stop=None) -> dict:
     """`train`'s session, run by the holder of the run's lock: what another process stored meanwhile counts."""
     record = store.get(key)
     if record is not None and (record["status"] == "diverged" or record["epochs_done"] >= target):
@@ -143,7 +146,8 @@ def _train_session(config: RunConfig, store: ResultsStore, data: Dataset, key: s
         row["eval_s"] = t2 - t1
         _append(state.history, row)
         state.epoch = epoch
-        if diverged or epoch % config.checkpoint_every == 0 or epoch in snapshot_epochs or epoch == target:
+        saved = diverged or epoch % config.checkpoint_every == 0 or epoch in snapshot_epochs or epoch == target
+        if saved:
             segment.update(epochs=[segment["epochs"][0], epoch], finished=environment.now(),
                            wall_s=time.perf_counter() - started)
             save_checkpoint(checkpoint, key, trainer, state)
@@ -153,7 +157,7 @@ def _train_session(config: RunConfig, store: ResultsStore, data: Dataset, key: s
         if bar is not None:
             bar.update(1)
             bar.set_postfix({name: f"{value:.4g}" for name, value in metrics.items()}, refresh=False)
-        return diverged
+        return diverged or (saved and should_stop is not None and should_stop())
 
     n_train = len(data.y_train)
     steps_per_epoch = -(-n_train // config.batch_size)
