@@ -74,6 +74,8 @@ def _command(args) -> int:
     except (ValueError, FileNotFoundError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    external = args.executor == "dask" and (args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    the_plan.executor = None if external else args.executor
     print(the_plan.describe(), flush=True)
     _report_problems(store, [p for p in store.scan()[1] if p not in the_plan.problems])
     if args.dry_run or the_plan.epochs_to_go == 0:

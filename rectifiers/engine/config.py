@@ -26,6 +26,8 @@ DEFAULT_EPOCHS = (1, 10, 100, 1000)
 """The seed article's epoch counts; one run evaluated at each gives the same curves as four runs."""
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+MAX_SEED = 2**32 - 1
+"""The largest seed Keras' `set_random_seed` (NumPy's legacy RNG) accepts."""
 RECORDING_FIELDS = ("checkpoint_every", "test_every", "eval_batch_size", "keep_weights")
 KEEP_WEIGHTS = ("all", "final", "none")
 """What a run keeps on disk once it has ended (`RunConfig.keep_weights`)."""
@@ -76,7 +78,7 @@ class RunConfig:
         check_choice("model", self.model, FAMILIES)
         _, alpha = check_activation(self.activation, self.alpha)
         set_("alpha", alpha)
-        set_("seed", check_int("seed", self.seed, low=0))
+        set_("seed", check_int("seed", self.seed, low=0, high=MAX_SEED))
         set_("epochs", check_increasing_ints("epochs", list(self.epochs) if isinstance(self.epochs, tuple)
                                              else self.epochs, low=1))
         for name in ("n_train", "n_test"):
