@@ -167,9 +167,11 @@ def test_a_scheduler_address_that_is_no_scheduler_fails_in_time_with_one_line(se
     assert "EiB" not in err[0] and not list((tmp_path / "r").glob("runs/*.json"))
 
 
-def test_ctrl_c_stops_the_studys_runs_on_external_workers(tmp_path):
-    """A scheduler and a worker started with Dask's own commands on loopback; the study command is interrupted
-    (SIGINT) while the worker trains: the worker stops at its next checkpoint instead of training on."""
+@pytest.mark.parametrize("stop", ["ctrl-c", "scheduler-dies"])
+def test_ctrl_c_or_a_dead_scheduler_stops_the_studys_runs_on_external_workers(stop, tmp_path):
+    """A scheduler and a worker started with Dask's own commands on loopback; while the worker trains, the study
+    command is interrupted (SIGINT) or the scheduler is killed: the worker stops at its next checkpoint instead of
+    training on."""
     import subprocess
     import sys
 
@@ -203,12 +205,16 @@ def test_ctrl_c_stops_the_studys_runs_on_external_workers(tmp_path):
         while done() < 2 and time.monotonic() < deadline and command.poll() is None:
             time.sleep(0.1)
         assert 2 <= done() < 400, command.communicate()
-        command.send_signal(signal.SIGINT)
-        assert command.wait(60) == 130
+        if stop == "ctrl-c":
+            command.send_signal(signal.SIGINT)
+            assert command.wait(60) == 130
+        else:
+            daemons[0].kill()
+            daemons[0].wait(30)
         at_exit = done()
         time.sleep(8)  # an epoch of 200 images takes well under a second: a worker training on would be far ahead
         assert done() <= at_exit + 1 and results.scan()[0][0]["status"] == "partial"
     finally:
-        for daemon in reversed(daemons):
-            daemon.terminate()
-            daemon.wait(30)
+        for process in [*reversed(daemons), *([command] if "command" in locals() else [])]:
+            process.terminate()
+            process.wait(30)
