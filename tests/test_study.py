@@ -137,8 +137,9 @@ def test_a_study_file_with_aliases_is_refused_at_once(tmp_path, capsys):
     """Nested aliases ("billion laughs") in a 1-KB file would expand to gigabytes before any check."""
     import time
 
-    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]"
-                                                        for i in range(8)]
+    names = "abcdefghi"
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"{name}: &{name} [{', '.join(['*' + before] * 10)}]" for before, name in zip(names, names[1:])]
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("\n".join(["name: bomb", "datasets: [mnist]", "activations: [relu]", "seeds: [0]", *lines]) + "\n")
     assert len(bomb.read_bytes()) < 1500

@@ -12,7 +12,8 @@ itself (atomically), so the store must be a folder every worker sees (one machin
 with `--scheduler`). If a worker dies mid-run, Dask gives the task to another worker, which resumes the run from
 its last checkpoint: the final record equals an undisturbed run's. A task never writes a record the store
 already holds at the same or a later epoch (`train` returns the stored one), so each record reaches the store
-once per checkpoint, whole.
+once per checkpoint, whole. Dask cannot interrupt a running task: once the study's command is interrupted (it
+cancels its tasks) or the worker loses its scheduler, a task ends its run's session at the next checkpoint.
 """
 
 from __future__ import annotations

@@ -268,7 +268,8 @@ def _segment_start(epoch: int, trainer, config: RunConfig) -> dict:
 
     return {"epochs": [epoch, epoch], "started": environment.now(), "finished": None, "wall_s": 0.0,
             "backend": keras.backend.backend(), "device": environment.device(), "jit_compile": trainer.jit_compile,
-            "threads": environment.threads(), "executor": environment.executor(), "hardware": environment.hardware(), "versions": environment.versions(), "git": environment.git_commit(),
+            "threads": environment.threads(), "executor": environment.executor(),
+            "hardware": environment.hardware(), "versions": environment.versions(), "git": environment.git_commit(),
             "recording": {name: getattr(config, name) for name in RECORDING_FIELDS}}
 
 

@@ -296,5 +296,5 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-__all__ = ["SCHEMA", "ResultsStore", "RunBusy", "StoreError", "default_root", "read_run", "read_json", "write_json_atomic",
-           "write_npz_atomic"]
+__all__ = ["SCHEMA", "ResultsStore", "RunBusy", "StoreError", "default_root", "read_run", "read_json",
+           "write_json_atomic", "write_npz_atomic"]
