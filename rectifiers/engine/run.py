@@ -248,7 +248,7 @@ def _finite(value):
 
 def _all_finite(values: dict) -> bool:
     """Whether every number among `values` (metrics, a snapshot, a history row) is finite."""
-    return all(math.isfinite(v) for v in values.values() if isinstance(v, (int, float, np.generic)))
+    return all(math.isfinite(float(v)) for v in values.values() if v is not None and not isinstance(v, (str, bool)))
 
 
 def _append(history: dict, row: dict) -> None:
