@@ -126,8 +126,8 @@ def run_on_dask(plan, store: ResultsStore, runs, *, scheduler=None, workers=None
                 report.run_finished(run, None, f"not trained: {message}")
                 continue
             report.run_finished(run, summary)
-    except BaseException:  # Ctrl-C: a running task stops after its next checkpoint (`train_task`), a queued one
-        # never starts, on every worker of the cluster
+    except KeyboardInterrupt:  # Ctrl-C: a running task stops after its next checkpoint (`train_task`), a queued
+        # one never starts, on every worker of the cluster
         client.cancel(list(futures), force=True)
         raise
     finally:
