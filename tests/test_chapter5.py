@@ -239,6 +239,7 @@ def test_study_overrides_replace_settings_and_grid_entries():
 @pytest.mark.slow
 def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner, tmp_path):
     store = tmp_path / "results"
+    store.mkdir()  # a store parameter must name an existing folder
     glued = notebook_runner(CHAPTER, mode="train", runs_dir=str(store), lr_blocks=["mlp_adam"], prelu_blocks=["mlp_adam"],
                             lr_settings=TINY_LR,
                             deep_settings=TINY_DEEP, explorer_images=100)

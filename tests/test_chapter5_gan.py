@@ -16,6 +16,7 @@ def test_train_mode_glues_what_the_stored_runs_say(notebook_runner, tmp_path):
     from rectifiers.experiments import gan
 
     root = tmp_path / "store"
+    root.mkdir()  # a store parameter must name an existing folder
     glued = notebook_runner(CHAPTER, results_dir=str(root), **TINY)
     records = gan.load_records(gan.study(seeds=[0, 1], epochs=[1, 2], n_train=128, n_test=100), ResultsStore(root))
     assert len(records) == glued["gan_runs"] == 6 and glued["gan_seeds"] == 2 and glued["gan_epochs"] == 2
@@ -32,6 +33,7 @@ def test_train_mode_glues_what_the_stored_runs_say(notebook_runner, tmp_path):
 
 @pytest.mark.slow
 def test_stored_mode_names_what_is_missing(notebook_runner, tmp_path):
+    (tmp_path / "empty").mkdir()
     with pytest.raises(papermill.PapermillExecutionError, match="6 run\\(s\\) not trained"):
         notebook_runner(CHAPTER, results_dir=str(tmp_path / "empty"), **{**TINY, "mode": "stored"})
 

@@ -123,6 +123,7 @@ def test_train_mode_numbers_agree_with_the_runs_it_stored(notebook_runner, tmp_p
     from rectifiers.engine import load_runs
 
     root = tmp_path / "store"
+    root.mkdir()  # a store parameter must name an existing folder
     glued = notebook_runner(NOTEBOOK, results_dir=str(root), **TINY)
     runs = load_runs(root)
     assert len(runs) == 2 * 3 * 2  # datasets × activations × seeds

@@ -88,6 +88,8 @@ def _command(args) -> int:
     except (ValueError, FileNotFoundError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    external = args.executor == "dask" and (args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    the_plan.executor = None if external else args.executor
     print(the_plan.describe(), flush=True)
     _report_problems(store, [p for p in store.scan()[1] if p not in the_plan.problems])
     if args.dry_run or the_plan.epochs_to_go == 0:
@@ -107,6 +109,12 @@ def _command(args) -> int:
 
 def _list_runs(store) -> int:
     records, problems = store.scan()
+    left = store.orphans()
+    removed = store.clean_orphans()
+    for path in removed:
+        print(f"removed {path}: a temporary file left by an interrupted write", file=sys.stderr)
+    for path in sorted(set(left) - set(removed)):
+        print(f"ignored {path}: a temporary file being written now (or that cannot be removed)", file=sys.stderr)
     for r in sorted(records, key=lambda r: r["key"]):
         last = r["snapshots"][-1] if r["snapshots"] else {}
         acc = (f"test acc {last['test_accuracy']:.4f} at epoch {last['epoch']}" if "test_accuracy" in last

@@ -11,7 +11,7 @@ import sys
 import time
 
 from .run import train
-from .store import ResultsStore, StoreError
+from .store import ResultsStore, RunBusy, StoreError
 from .study import Plan, duration
 
 
@@ -67,14 +67,27 @@ def run_plan(plan: Plan, store: ResultsStore, *, executor: str = "dask", schedul
 
 def _run_here(plan: Plan, store: ResultsStore, runs, progress: bool) -> list[str]:
     report, problems = ProgressReport(plan, enabled=progress), []
-    for r in runs:
+
+    def train_one(r, wait: bool) -> bool:
+        """Train run `r`; False if another command is training it now (and `wait` is False)."""
         try:
-            record = train(r.config, store=store, until_epoch=r.target, data=plan.data_for(r.config), progress=False)
-        except StoreError as error:
-            problems.append(str(error))
-            report.run_finished(r, None, f"not trained: {error}")
-            continue
+            record = train(r.config, store=store, until_epoch=r.target, data=plan.data_for(r.config), progress=False,
+                           wait=wait)
+        except RunBusy:
+            return False
+        except Exception as error:  # noqa: BLE001 - one run's failure (a full disk, a bad file) is reported with
+            # its key and the other runs go on, as on Dask
+            message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+            message = message if r.key in message else f"{r.key}: {message}"
+            problems.append(message)
+            report.run_finished(r, None, f"not trained: {message}")
+            return True
         report.run_finished(r, record)
+        return True
+
+    busy = [r for r in runs if not train_one(r, wait=False)]
+    for r in busy:  # runs another command was training: wait for it, then continue or return what it stored
+        train_one(r, wait=True)
     return problems
 
 

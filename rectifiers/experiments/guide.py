@@ -71,6 +71,20 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     return rows
 
 
+def unusable_files(store=None) -> str:
+    """Every stored file the guide's rows had to leave out (its path and what is wrong), as text; '' if none.
+
+    A row computed without a run says so only through its seed count; this names the files, as the chapters do.
+    """
+    from ..engine import ResultsStore
+
+    problems = (store if store is not None else ResultsStore()).scan(training=False)[1]
+    if not problems:
+        return ""
+    return "\n".join([f"{len(problems)} stored file(s) could not be used; every row was computed without them:",
+                      *(f"  - {p}" for p in problems)])
+
+
 def cnn_evidence(store=None) -> list[dict]:
     """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds, judged
     by the decision procedure on the test accuracy at the last epoch every seed reached."""
