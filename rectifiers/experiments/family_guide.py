@@ -4,7 +4,7 @@ Rule (the same for every row that compares accuracy): the recommendation is "eit
 over seeds excludes no difference *after a Bonferroni correction for all the variants the chapter compares with
 ReLU* (7 on a full study: Leaky ReLU at three slopes, PReLU, ELU, GELU, Swish). A variant whose corrected interval
 lies above 0 is recommended (the largest mean gap if several); one whose interval lies below 0 is named to avoid.
-For cost, the same with the paired ratio of training seconds per epoch and no difference = a ratio of 1.
+The guide's cost row is the book's one cost verdict (`comparison_cost.guide_evidence`, Chapter 4's paired epochs).
 Nothing in a recommendation is typed by hand: change the runs and the rows change.
 """
 
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .family import (DATASET_NAMES, LEAKY, OTHERS, STUDIES, differences_from_relu, epoch_costs, gather_family,
+from .family import (DATASET_NAMES, LEAKY, OTHERS, STUDIES, differences_from_relu, gather_family,
                      at_epoch)
 
-SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family", "cost": "ch6-cost"}
+SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family"}
 RULE = ("'either' unless a paired interval over seeds, Bonferroni-corrected for every variant compared with ReLU, "
         "excludes no difference")
-COST_RULE = ("'either' unless the paired ratio of training seconds per epoch to ReLU's has a Bonferroni-corrected "
-             "interval that excludes 1")
 
 
 def _fmt_gap(row) -> str:
@@ -41,19 +39,6 @@ def recommend(diffs: pd.DataFrame) -> str:
     if not worse.empty:
         return f"either (avoid {', '.join(worse.variant)})"
     return "either"
-
-
-def recommend_cost(costs: pd.DataFrame) -> str:
-    """Cost rule: 'either' unless a corrected ratio interval excludes 1; the dearer variants are named."""
-    if costs.empty:
-        return "not measured"
-    dearer = costs[costs.low_corrected > 1]
-    cheaper = costs[costs.high_corrected < 1]
-    if dearer.empty and cheaper.empty:
-        return "either"
-    parts = ([f"ReLU over {', '.join(dearer.variant)}"] if not dearer.empty else []) + \
-            ([f"{', '.join(cheaper.variant)} over ReLU"] if not cheaper.empty else [])
-    return "; ".join(parts)
 
 
 def _setting(results) -> str:
@@ -82,7 +67,7 @@ def guide_evidence(store=None) -> list[dict]:
         seeds = int(chosen.n_seeds.min()) if not chosen.empty else 0
         return dict(situation=situation, recommendation=recommendation, evidence=evidence, seeds=seeds,
                     section=SECTIONS[section], studies=list(STUDIES[dataset]) + list(extra_studies),
-                    rule=COST_RULE if section == "cost" else RULE)
+                    rule=RULE)
 
     for dataset, situation, section in (
             ("fashion_mnist", "harder data (Fashion-MNIST), seed CNN", "fashion"),
@@ -105,13 +90,4 @@ def guide_evidence(store=None) -> list[dict]:
     rows.append(row("the rest of the family (PReLU, ELU, GELU, Swish)", "family", "fashion_mnist", others,
                     recommend(others), evidence, STUDIES["mnist"]))
 
-    history = results["fashion_mnist"].history()
-    costs = epoch_costs(history) if not history.empty else pd.DataFrame()
-    evidence = (f"Median training seconds per epoch ({_setting(results['fashion_mnist'])}, 1-thread processes on "
-                "a shared, loaded 2-core machine), paired ratio to ReLU's: "
-                + "; ".join(f"{r.variant} {r.ratio:.2f}× (95 % CI {r.low:.2f}–{r.high:.2f})"
-                            for r in costs.itertuples())
-                + f"; ReLU's median epoch {costs.relu_s.median():.1f} s." if not costs.empty
-                else "No timed runs stored.")
-    rows.append(row("cost in training", "cost", "fashion_mnist", costs, recommend_cost(costs), evidence))
     return rows
