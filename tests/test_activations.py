@@ -185,14 +185,6 @@ def test_properties_are_computed_from_the_functions():
     assert "time ÷ ReLU" not in table.columns
 
 
-def test_properties_table_takes_measured_costs():
-    import pandas as pd
-
-    costs = pd.DataFrame({"median_ratio": [1.0, 1.2]}, index=["relu", "leaky_relu"])
-    table = A.properties_table(["relu", "leaky_relu"], 0.01, costs)
-    assert list(table["time ÷ ReLU"]) == [1.0, 1.2]
-
-
 def test_a_stack_without_activation_is_one_affine_map():
     plain = A.linear_collapse(None, depth=3, width=8, n_samples=200, seed=1)
     assert plain["product_max_abs_error"] < 1e-5 * max(1.0, plain["output_max_abs"])

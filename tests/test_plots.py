@@ -82,21 +82,6 @@ def test_timing_figure_shows_every_repeat_in_ms():
     assert "4 Mi float32" in fig.layout.title.text and fig.layout.yaxis.title.text == "time per call (ms)"
 
 
-def test_relative_cost_figure_has_ratio_bars_with_quartiles():
-    import pandas as pd
-
-    costs = pd.DataFrame(
-        {"median_ratio": [1.0, 1.1], "ratio_q25": [1.0, 0.9], "ratio_q75": [1.0, 1.4]}, index=["relu", "leaky_relu"]
-    )
-    fig = plots.relative_cost_figure(costs)
-    assert [bar.name for bar in fig.data] == ["ReLU", "Leaky ReLU"]
-    assert [bar.marker.color for bar in fig.data] == [plots.COLOURS["relu"], plots.COLOURS["leaky_relu"]]
-    np.testing.assert_allclose(fig.data[1].y, [1.1])
-    np.testing.assert_allclose(fig.data[1].error_y.array, [0.3])
-    np.testing.assert_allclose(fig.data[1].error_y.arrayminus, [0.2])
-    assert fig.layout.title.text and fig.layout.yaxis.title.text
-
-
 def test_table_formats_numbers_for_reading():
     import pandas as pd
 

@@ -223,31 +223,6 @@ def timing_figure(timings, names=("relu", "leaky_relu")) -> go.Figure:
     )
 
 
-def relative_cost_figure(costs) -> go.Figure:
-    """Median time relative to ReLU per activation, with the interquartile range of the paired ratios."""
-    fig = go.Figure()
-    for name, row in costs.iterrows():
-        fig.add_bar(
-            x=[label(name)],
-            y=[row["median_ratio"]],
-            name=label(name),
-            marker_color=colour(name),
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=[row["ratio_q75"] - row["median_ratio"]],
-                arrayminus=[row["median_ratio"] - row["ratio_q25"]],
-            ),
-        )
-    fig.add_hline(y=1.0, line=dict(color=colour("relu"), dash="dot"), annotation_text="ReLU")
-    return finish(
-        fig,
-        title="Forward + backward time relative to ReLU (median; bars: interquartile range)",
-        x="activation",
-        y="time ÷ ReLU's time in the same repeat",
-    )
-
-
 INITIALISERS = {"glorot": "Glorot", "he_leaky": "He for leaky units", "he": "He"}
 """Reader-facing names of the weight initialisations (rectifiers.models)."""
 
