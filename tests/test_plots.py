@@ -107,8 +107,23 @@ def test_table_speaks_the_readers_words():
 
 def test_each_slope_has_its_own_colour_and_only_leaky_relu_is_red():
     alphas = [0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0]
-    shades = [plots.slope_colour(a, alphas) for a in alphas]
+    shades = [plots.slope_colour(a) for a in alphas]
     assert shades[0] == plots.colour("relu") and shades[2] == plots.colour("leaky_relu")
     assert len(set(shades)) == len(alphas)
     others = set(shades[1:2] + shades[3:])
     assert not others & {plots.colour("relu"), plots.colour("leaky_relu")}
+
+
+def test_a_setting_has_one_colour_in_the_whole_book_and_no_two_settings_share_one():
+    # α = 0.3 was orange, red and brown on three pages; RAI borrowed Mish's cyan; PReLU sat beside α = 0.3's orange.
+    from rectifiers.activations import ACTIVATIONS
+
+    settings = {name: plots.setting_colour(name) for name in ACTIVATIONS}
+    settings |= {f"leaky {a:g}": plots.setting_colour("leaky_relu", a) for a in plots.SLOPE_COLOURS}
+    settings["ReLU, RAI"] = plots.setting_colour("relu", 0.0, "rai")
+    assert settings["leaky 0.01"] == settings["leaky_relu"]  # the book's α: one setting, one name
+    del settings["leaky 0.01"]
+    assert len(set(settings.values())) == len(settings), settings
+    # A slope's colour does not depend on the slopes drawn beside it.
+    assert plots.slope_colour(0.3) == plots.slope_colour(0.30000001) == plots.SLOPE_COLOURS[0.3]
+    assert plots.slope_colour(0.07) not in settings.values()

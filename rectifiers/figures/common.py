@@ -12,17 +12,35 @@ from ..validation import check_finite, check_int
 COLOURS = {
     "relu": "#1f77b4",
     "leaky_relu": "#d62728",
-    "prelu": "#ff7f0e",
+    "prelu": "#8e0152",
     "sigmoid": "#2ca02c",
     "tanh": "#9467bd",
-    "elu": "#8c564b",
+    "elu": "#393b79",
     "selu": "#e377c2",
     "gelu": "#7f7f7f",
     "swish": "#bcbd22",
     "mish": "#17becf",
 }
-"""ReLU is always blue and Leaky ReLU always red, in every chapter."""
+"""One colour per activation in every chapter: ReLU blue, Leaky ReLU (at the book's α = 0.01) red. PReLU and ELU
+stay clear of the oranges and browns of Leaky ReLU's other slopes (`SLOPE_COLOURS`)."""
 
+SLOPE_COLOURS = {
+    0.001: "#fdb863",
+    0.01: COLOURS["leaky_relu"],
+    0.03: "#e6550d",
+    0.05: "#f1a340",
+    0.1: "#e7ba00",
+    0.18: "#c51b7d",
+    0.2: "#a6761d",
+    0.25: "#bf812d",
+    0.3: "#7f3b08",
+    0.5: "#01665e",
+    1.0: "#000000",
+}
+"""Leaky ReLU's colour per slope, the same on every page (α = 0.3 is dark brown in Chapters 2, 3, 4, 5 and 6)."""
+
+RAI_COLOUR = "#00a087"
+"""ReLU with RAI initialisation (Chapters 3 and 5): its own colour, not another activation's."""
 
 
 def colour(activation: str) -> str:
@@ -30,19 +48,29 @@ def colour(activation: str) -> str:
     return COLOURS[activation]
 
 
-def slope_colour(alpha: float, alphas) -> str:
-    """Colour of one Leaky ReLU slope among several: ReLU's blue at 0, Leaky ReLU's red at the book's 0.01, and
-    shades from pale orange to dark brown for the others, so that no other slope borrows either colour."""
+def slope_colour(alpha: float) -> str:
+    """Leaky ReLU's colour at slope `alpha` (0 is ReLU's blue): fixed per slope across the book, so that a slope
+    never changes colour with the other slopes drawn beside it. A slope the book does not use gets a shade of the
+    orange-brown ramp by its logarithm."""
     from plotly.colors import sample_colorscale
 
-
+    alpha = float(alpha)
     if alpha == 0:
         return colour("relu")
-    if alpha == DEFAULT_ALPHA:
-        return colour("leaky_relu")
-    others = sorted(a for a in alphas if a not in (0, DEFAULT_ALPHA))
-    shades = sample_colorscale("YlOrBr", np.linspace(0.35, 1.0, max(len(others), 2)))
-    return shades[others.index(alpha)]
+    for known, hex_colour in SLOPE_COLOURS.items():
+        if np.isclose(alpha, known):
+            return hex_colour
+    position = float(np.clip((np.log10(alpha) + 3) / 3, 0, 1))
+    return sample_colorscale("YlOrBr", [0.35 + 0.6 * position])[0]
+
+
+def setting_colour(activation: str, alpha: float | None = None, init: str | None = None) -> str:
+    """The one colour of a setting anywhere in the book: an activation, Leaky ReLU at its slope, ReLU with RAI."""
+    if activation == "relu" and init == "rai":
+        return RAI_COLOUR
+    if activation == "leaky_relu" and alpha is not None:
+        return slope_colour(alpha)
+    return colour(activation)
 
 
 def label(activation: str, alpha: float | None = None) -> str:

@@ -199,7 +199,7 @@ def saturated_fraction_figure(traces: Mapping[str, TrainingTrace], *, alpha: flo
 
 
 def _alpha_colour(alpha: float, alphas: Sequence[float]) -> str:
-    return slope_colour(alpha, alphas)
+    return slope_colour(alpha)
 
 
 def _alpha_name(alpha: float) -> str:

@@ -16,21 +16,19 @@ from plotly.subplots import make_subplots
 
 from ..experiments.deep_narrow import COLLAPSE_SPREAD, RAI, setting_rank
 from ..experiments.learning_rates import MODELS, OPTIMIZER_NAMES, SETTING_ORDER
-from .common import COLOURS, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
+from .common import COLOURS, RAI_COLOUR, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
 
-ALPHAS = (0.01, 0.1, 0.3)
 
 
 def setting_colour(name: str) -> str:
-    """ReLU blue, Leaky ReLU α = 0.01 red, the other slopes in browns, PReLU orange (the book's colours), ReLU with
-    RAI initialisation teal."""
+    """The book's colour of a Chapter 5 setting (`common.setting_colour`'s palette): ReLU, each slope, PReLU, RAI."""
     if name == "ReLU":
         return COLOURS["relu"]
     if name == RAI:
-        return COLOURS["mish"]
+        return RAI_COLOUR
     if name == "PReLU":
         return COLOURS["prelu"]
-    return slope_colour(float(name.split("=")[1]), ALPHAS)
+    return slope_colour(float(name.split("=")[1]))
 
 
 def _ordered(names) -> list[str]:
@@ -140,7 +138,7 @@ def collapse_figure(summary: pd.DataFrame) -> go.Figure:
                                      line=dict(color=setting_colour(name), dash="dot")))
         depths = np.arange(1, int(summary.depth.max()) + 1)
         fig.add_trace(go.Scatter(x=depths, y=1 - (1 - 2.0 ** -width) ** depths, mode="lines", visible=k == 0,
-                                 name="theory: ReLU dead at one input (Chapter 3)", line=dict(color="#7f7f7f")))
+                                 name="theory: ReLU dead at one input (Chapter 3)", line=dict(color="black", dash="dash")))
         visibility += [k] * (len(born) + 1)
     fig.update_layout(sliders=_slider([f"{w}" for w in widths], visibility, "units per layer: "))
     fig.update_xaxes(type="log", tickvals=sorted(summary.depth.unique()))
