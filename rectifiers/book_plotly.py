@@ -15,9 +15,27 @@ from docutils import nodes
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
+PAGE_TRACE_TYPES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour",
+                              "image", "pie", "scatter", "scatterternary", "violin"})
+"""The trace types of plotly.js' cartesian bundle, the plotly.js the book's pages load (book/_ext)."""
+
+
+class UnsupportedTrace(ValueError):
+    pass
+
+
+def check_trace_types(figure: dict) -> None:
+    """Refuse a figure the page's plotly.js cannot draw (it would be a blank box), naming the trace type."""
+    traces = list(figure.get("data", [])) + [t for f in figure.get("frames", []) for t in f.get("data", [])]
+    unknown = sorted({t.get("type", "scatter") for t in traces} - PAGE_TRACE_TYPES)
+    if unknown:
+        raise UnsupportedTrace(f"trace type(s) {unknown} are not in the book's plotly.js bundle (cartesian: "
+                               f"{sorted(PAGE_TRACE_TYPES)}); draw it with those or change the bundle in book/_ext")
+
 
 def plotly_figure_html(figure: dict, div_id: str | None = None) -> str:
     """HTML that draws a plotly figure (data, layout, frames) with an already loaded plotly.js."""
+    check_trace_types(figure)
     div_id = div_id or f"plotly-{uuid.uuid4().hex[:12]}"
     data = json.dumps(figure.get("data", []), separators=(",", ":"))
     layout = json.dumps(figure.get("layout", {}), separators=(",", ":"))
