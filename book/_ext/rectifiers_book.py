@@ -74,7 +74,7 @@ PLOTLY_PARTIAL = "plotly.js-cartesian-dist-min/plotly-cartesian.min.js"
 def _plotly_version(script: Path) -> str:
     import re
 
-    found = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", script.read_text(encoding="utf-8", errors="ignore")[:400])
+    found = re.search(r"plotly\.js (?:\([^)]*\) )?v(\d+\.\d+\.\d+)", script.read_text(encoding="utf-8", errors="ignore")[:400])
     return found.group(1) if found else "unknown"
 
 
