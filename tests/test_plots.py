@@ -12,7 +12,12 @@ from rectifiers.experiments.timing import Timings
 
 def test_activation_figure_draws_functions_and_autodiff_derivatives():
     fig = plots.activation_figure(["relu", "leaky_relu", "prelu"], 0.05, x_range=(-2, 3), n_points=51, slopes={"prelu": 0.25})
-    assert len(fig.data) == 6
+    assert len(fig.data) == 6 + 3  # f and f′ of each, and f′ for x < 0 again in the magnifying inset
+    # On the full derivative panel a slope of 0.05 lies a few pixels above ReLU's 0: the inset spans 2.4 slopes.
+    inset = [t for t in fig.data if t.xaxis == "x3"]
+    assert len(inset) == 3 and all(max(t.x) < 0 for t in inset)
+    assert fig.layout.yaxis3.range == (-0.4 * 0.05, 2 * 0.05)
+    assert fig.layout.legend.orientation == "h"  # under the panels, not a third of the width beside them
     assert fig.layout.title.text and fig.layout.xaxis.title.text == "input x"
     assert fig.layout.yaxis.title.text == "output f(x)" and fig.layout.yaxis2.title.text == "derivative f′(x)"
     by_name = {trace.name: trace for trace in fig.data}

@@ -181,7 +181,33 @@ def activation_figure(
             row=1,
             col=2,
         )
+    small = [slopes.get(n, alpha) for n in names if n in activations.SLOPED and 0 < slopes.get(n, alpha) < 0.1]
+    if small:
+        _magnify_negative_derivatives(fig, x, max(small))
+    # Legend under the panels: on the right it took a third of the width from the curves.
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"),
+                      margin=dict(b=110), height=fig.layout.height + 60)
     return fig
+
+
+def _magnify_negative_derivatives(fig: go.Figure, x, slope: float) -> None:
+    """An inset over the derivative panel's empty upper left: f′ for x < 0 magnified to a scale where a slope of
+    0.01 is visibly not ReLU's 0 (on the full panel they lie 3 pixels apart)."""
+    domain = fig.layout.xaxis2.domain
+    width = domain[1] - domain[0]
+    fig.update_layout(
+        xaxis3=dict(domain=[domain[0] + 0.06 * width, domain[0] + 0.44 * width], anchor="y3", range=[min(x), 0],
+                    showgrid=False, tickfont=dict(size=9), nticks=3),
+        yaxis3=dict(domain=[0.42, 0.88], anchor="x3", range=[-0.4 * slope, 2 * slope], tickfont=dict(size=9),
+                    nticks=4, showline=True, linecolor="#999", mirror=True, zeroline=True),
+    )
+    fig.add_annotation(text="x < 0, magnified", xref="x3 domain", yref="y3 domain", x=0.5, y=1.0,
+                       yanchor="bottom", showarrow=False, font=dict(size=10))
+    negative = np.asarray(x) < 0
+    for trace in [t for t in fig.data if t.xaxis == "x2"]:
+        fig.add_scatter(x=np.asarray(trace.x)[negative], y=np.asarray(trace.y)[negative], xaxis="x3", yaxis="y3",
+                        line=trace.line, legendgroup=trace.legendgroup, showlegend=False, name=trace.name,
+                        hoverinfo="skip")
 
 
 def alpha_slider_figure(alphas, *, x_range=(-4.0, 4.0), n_points: int = 201, active: float | None = None) -> go.Figure:

@@ -104,7 +104,10 @@ def _marker_depths(depth: int) -> np.ndarray:
 
 
 def born_dead_heatmap(records: list[BornDead], domain: str = "[-1,1]") -> go.Figure:
-    """Heat map of measured P(born dead) over depth × width, with a slider over activation / initialisation."""
+    """Heat map of measured P(born dead) over depth × width, with a menu of activation / initialisation.
+
+    A menu, not a slider: the settings are not ordered, and six long names along a slider showed three of six
+    labels at 1280 px."""
     chosen = [r for r in records if r.domain == domain]
     if not chosen:
         raise ValueError(f"no born-dead records on domain {domain!r}; domains present: {sorted({r.domain for r in records})}")
@@ -127,23 +130,23 @@ def born_dead_heatmap(records: list[BornDead], domain: str = "[-1,1]") -> go.Fig
                 ),
             )
         )
-    steps = [
-        dict(
-            method="update",
-            label=setting_label(*s),
-            args=[{"visible": [i == k for i in range(len(settings))]}],
-        )
+    buttons = [
+        dict(method="update", label=setting_label(*s), args=[{"visible": [i == k for i in range(len(settings))]}])
         for k, s in enumerate(settings)
     ]
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="network: "), pad=dict(t=50))])
     n = chosen[0].n_networks
-    return finish(
+    finish(
         fig,
         title=f"Born dead on {domain}: share of {n:,} random networks whose output is constant",
         x="depth (hidden layers)",
         y="width (units per layer)",
-        height=560,
+        height=580,
     )
+    fig.update_layout(margin=dict(t=110), updatemenus=[dict(
+        type="dropdown", active=0, buttons=buttons, x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True)])
+    fig.add_annotation(text="network:", xref="paper", yref="paper", x=0, xanchor="right", y=1.04, yanchor="bottom",
+                       showarrow=False, xshift=-4)
+    return fig
 
 
 def initialisation_figure(records: list[BornDead], width: int = 4, domain: str = "[-1,1]") -> go.Figure:

@@ -45,7 +45,10 @@ def _slider(labels, visibility, prefix, layouts=None) -> list[dict]:
     steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}, layouts[k]])
              for k, text in enumerate(labels)]
     # Below the legend (which sits under the axes), so that neither hides the other.
-    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0))]
+    # Inset from both edges, so that the first and last labels are not cut off; the book moves the slider below
+    # the legend once both are drawn (rectifiers.book_plotly).
+    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0),
+                 x=0.06, len=0.88)]
 
 
 def _offset(i: int, n: int) -> float:
@@ -90,8 +93,8 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                 error_y=dict(type="data", symmetric=False, array=cells.accuracy_high - cells.accuracy,
                              arrayminus=cells.accuracy - cells.accuracy_low)), row=1, col=3)
             visibility += [k, k, k]
-    short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone
-    labels = [f"{short[m]} {OPTIMIZER_NAMES[o]}" for m, o in blocks]
+    short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone: "CNN SGD"
+    labels = [f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')}" for m, o in blocks]
     axes = [_rate_axes(sorted(summary[(summary.model == m) & (summary.optimizer == o)].learning_rate.unique()))
             for m, o in blocks]
     fig.update_layout(sliders=_slider(labels, visibility, "model, optimiser: ", axes))
