@@ -206,7 +206,7 @@ def _magnify_negative_derivatives(fig: go.Figure, x, slope: float) -> None:
     negative = np.asarray(x) < 0
     for trace in [t for t in fig.data if t.xaxis == "x2"]:
         fig.add_scatter(x=np.asarray(trace.x)[negative], y=np.asarray(trace.y)[negative], xaxis="x3", yaxis="y3",
-                        line=trace.line, legendgroup=trace.legendgroup, showlegend=False, name=trace.name,
+                        line=trace.line, legendgroup=trace.legendgroup, showlegend=False, name=f"{trace.name}, x < 0",
                         hoverinfo="skip")
 
 
