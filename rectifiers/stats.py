@@ -119,3 +119,14 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> Proportion:
     k = check_int("k", k, low=0, high=n)
     low, high = wilson_bounds(k, n, confidence)
     return Proportion(k, n, float(low), float(high))
+
+
+def percent_interval(low: float, high: float) -> str:
+    """An interval of shares as the reader sees it, "0–28 %", never broken across lines in a narrow table cell
+    (word joiners around the dash, a no-break space before the sign)."""
+    return f"{100 * low:.0f}\u2060–\u2060{100 * high:.0f}\u00a0%"
+
+
+def signed(value: float, decimals: int = 3) -> str:
+    """A signed number with a real minus sign (−0.012, +0.003), as the book's tables print every negative."""
+    return f"{value + 0.0:+.{decimals}f}".replace("-", "−")

@@ -80,3 +80,12 @@ def test_wilson_interval_matches_published_values_and_handles_zero_and_all():
     assert wilson_interval(3, 10).text() == "3 of 10 (30 %, 95 % CI 11–60 %)"
     with pytest.raises(ValueError, match="k must be an integer"):
         wilson_interval(11, 10)
+
+
+def test_intervals_and_signs_print_as_the_reader_reads_them():
+    from rectifiers.stats import percent_interval, signed
+
+    # "0–28 %" wrapped over three lines in Chapter 5's narrow table cells: no break inside an interval.
+    text = percent_interval(0.0, 0.2775)
+    assert text.replace("\u2060", "").replace("\u00a0", " ") == "0–28 %" and " " not in text
+    assert signed(-0.0123) == "−0.012" and signed(0.0031) == "+0.003" and signed(-0.0) == "+0.000"
