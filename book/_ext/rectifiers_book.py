@@ -71,6 +71,22 @@ def _repository_buttons(app, config):
 PLOTLY_PARTIAL = "plotly.js-cartesian-dist-min/plotly-cartesian.min.js"
 
 
+def get_the_source(url: str) -> str:
+    """The book's "Get the source" line, true whatever the build: the repository when the build names one, else
+    what to run in a copy of the project (the folder this book was built from)."""
+    if url:
+        return f"**Get the source:** `git clone {url}`, then `cd` into it."
+    return ("**Get the source:** this build names no public repository. In a copy of the project (the folder that "
+            "holds `Makefile`, `rectifiers/` and `notebooks/`, as the book's authors share it), run the commands "
+            "below from that folder.")
+
+
+def _source_line(app, config):
+    """`{{ get_the_source }}` in the book's pages (a MyST substitution)."""
+    url = os.environ.get(REPOSITORY_ENV, "").strip().rstrip("/")
+    config.myst_substitutions = {**(config.myst_substitutions or {}), "get_the_source": get_the_source(url)}
+
+
 def _plotly_version(script: Path) -> str:
     import re
 
@@ -177,6 +193,7 @@ def setup(app):
     app.connect("config-inited", _check_assets)
     app.connect("config-inited", _check_plotly)
     app.connect("config-inited", _repository_buttons)
+    app.connect("config-inited", _source_line)
     app.connect("html-page-context", _page_context)
     # After the MathJax configuration Sphinx writes into pages with math, before MathJax itself (deferred).
     app.add_js_file("mathjax-compat.js", priority=600)
