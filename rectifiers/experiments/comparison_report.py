@@ -14,6 +14,7 @@ from .comparison import (NOT_COMPARABLE, StudyResults, has_pairs, near_zero_cell
 from .comparison_cost import cost_sentence, epoch_cost
 from .comparison_curves import loss_spikes, spike_counts
 from ..figures.common import label
+from ..stats import readable
 from .seed_article import EPOCHS, METRICS
 from .seed_article import seed_table as seed_article_table
 
@@ -135,9 +136,10 @@ def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) ->
     article = seed_article_table().reindex(ours.index)
     columns = {}
     for m in METRICS:
-        shown = ["undefined" if pd.isna(v) else f"{v:+.2f} %" for v in ours[m]]  # a loss of exactly 0
+        shown = ["undefined" if pd.isna(v) else f"{readable(v, 3, sign=True)} %" for v in ours[m]]  # a loss of 0
         columns[(METRIC_WORDS[m], "ours")] = [s + (NEAR_ZERO_MARK if flag else "") for s, flag in zip(shown, near[m])]
-        columns[(METRIC_WORDS[m], "article")] = ["—" if pd.isna(v) else f"{v:+.4f} %" for v in article[m]]
+        columns[(METRIC_WORDS[m], "article")] = ["—" if pd.isna(v) else f"{readable(v, 3, sign=True)} %"
+                                                 for v in article[m]]
     table = pd.DataFrame(columns, index=pd.Index([f"{e:,}" for e in ours.index], name="epochs"))
     return table
 
@@ -145,7 +147,7 @@ def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) ->
 def _shown(value: float, unit: str) -> str:
     """A gap as readers see it: "+0.12 %", or a ratio to 2 decimals near 1 and 2 significant digits far from it."""
     if unit == "%":
-        return f"{value:+.2f} %"
+        return f"{readable(value, 3, sign=True)} %"
     return f"×{value:.2f}" if 0.1 <= value < 10 else f"×{value:.2g}"
 
 
@@ -217,7 +219,7 @@ def spikes_for_reading(spikes: pd.DataFrame) -> pd.DataFrame:
         "epoch": spikes.epoch.astype(int),
         "training loss before": spikes.loss_before.map(lambda v: f"{v:.1e}"),
         "after": spikes.loss_after.map(lambda v: f"{v:.1e}"),
-        "grew by": spikes.growth.map(lambda v: f"×{v:,.0f}"),
+        "grew by": spikes.growth.map(lambda v: f"×{readable(v, 2)}"),  # ×2.6 × 10⁹, not ×2,598,963,692
     })
 
 
