@@ -252,7 +252,7 @@ def test_the_articles_tables_are_shown_in_readers_words():
 
     table = comparison_report.seed_article_for_reading()
     assert list(table.columns) == ["train accuracy", "train loss", "test accuracy", "test loss"]
-    assert list(table.index) == ["1", "10", "100", "1,000"] and table.loc["1,000", "test loss"] == "+2.1124 %"
+    assert list(table.index) == ["1", "10", "100", "1,000"] and table.loc["1,000", "test loss"] == "+2.11 %"
     averages = comparison_report.averages_for_reading(seed_article.averages_check())
     assert "test loss" in averages.index and "_" not in "".join(averages.index)
     assert averages.loc["test loss"].tolist() == ["+0.85 %", "+1.671 %"]
