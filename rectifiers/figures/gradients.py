@@ -133,7 +133,9 @@ def gradient_profile_figure(profiles: Sequence[GradientProfile], *, title: str, 
 @_float32
 def training_gradient_figure(traces: Mapping[str, Sequence[TrainingTrace]], *, alpha: float | None = None) -> go.Figure:
     """First and last hidden layer's gradient norm over the first training steps, per activation (band: seeds)."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
+    # Each panel its own log range: shared, the sigmoid's 10⁻¹² in the first layer flattened every other curve of
+    # the last layer into one line at the top.
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("first hidden layer (next to the input)", "last hidden layer"))
     for name, runs in traces.items():
         steps = runs[0].steps
