@@ -6,7 +6,9 @@
   plotly's Python package ships), at the same version: every trace type the book draws is in it, and
   `book_plotly` refuses a figure with one that is not.
 - ipywidgets: the widget manager and require.js come from the npm registry (book/package.json), not a CDN, only
-  on pages with widget state (myst-nb) and deferred (_config.yml), so that 3.5 MB never delays the first paint.
+  on pages with widget state (myst-nb), and only once a widget comes near the screen
+  (book/_static/widgets-on-demand.js): 3.5 MB that never delays the first paint nor weighs on a reader who
+  does not scroll to a widget.
 - kernels: TensorFlow's C++ start-up log stays out of the pages (book/ipython), Python warnings do not.
 - links: a repository button only when BOOK_REPOSITORY_URL names the book's real repository; no launch buttons.
 - icons: the theme's few icons from Font Awesome's web fonts (book/_static/icons.css), not its 1.5 MB
