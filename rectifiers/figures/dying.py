@@ -134,14 +134,8 @@ def born_dead_heatmap(records: list[BornDead], domain: str = "[-1,1]") -> go.Fig
         dict(method="update", label=setting_label(*s), args=[{"visible": [i == k for i in range(len(settings))]}])
         for k, s in enumerate(settings)
     ]
-    n = chosen[0].n_networks
-    finish(
-        fig,
-        title=f"Born dead on {domain}: share of {n:,} random networks whose output is constant",
-        x="depth (hidden layers)",
-        y="width (units per layer)",
-        height=580,
-    )
+    finish(fig, title=f"Born dead on {domain}: share of {chosen[0].n_networks:,} random networks whose output is "
+           "constant", x="depth (hidden layers)", y="width (units per layer)", height=580)
     fig.update_layout(margin=dict(t=110), updatemenus=[dict(
         type="dropdown", active=0, buttons=buttons, x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True)])
     fig.add_annotation(text="network:", xref="paper", yref="paper", x=0, xanchor="right", y=1.04, yanchor="bottom",
