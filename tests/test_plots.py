@@ -132,3 +132,10 @@ def test_a_setting_has_one_colour_in_the_whole_book_and_no_two_settings_share_on
     # A slope's colour does not depend on the slopes drawn beside it.
     assert plots.slope_colour(0.3) == plots.slope_colour(0.30000001) == plots.SLOPE_COLOURS[0.3]
     assert plots.slope_colour(0.07) not in settings.values()
+
+
+def test_layer_names_read_as_words():
+    # Chapter 3's legends once read dense_1…dense_4.
+    assert plots.layer_words("dense_3") == "hidden layer 3" and plots.layer_words("act_2") == "hidden layer 2"
+    assert plots.layer_words("conv2d") == "convolution 1" and plots.layer_words("conv2d_1") == "convolution 2"
+    assert plots.layer_words("output") == "output"

@@ -73,6 +73,18 @@ def setting_colour(activation: str, alpha: float | None = None, init: str | None
     return colour(activation)
 
 
+def layer_words(name: str) -> str:
+    """A Keras layer name as the text names it: 'dense_3' -> 'hidden layer 3', 'conv2d_1' -> 'convolution 2'."""
+    import re
+
+    found = re.fullmatch(r"(dense|conv2d|act)(?:_(\d+))?", name)
+    if not found:
+        return name
+    kind, number = found.groups()
+    index = int(number or 0) + (kind == "conv2d")  # Keras counts convolutions from conv2d (no suffix)
+    return f"{'convolution' if kind == 'conv2d' else 'hidden layer'} {index}"
+
+
 def label(activation: str, alpha: float | None = None) -> str:
     """The reader-facing name of an activation, with its slope when it has one."""
     text = LABELS[activation]

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..experiments.dying import BornDead, DyingRun, born_dead_monte_carlo, born_dead_theory, two_sided_bounds, wilson_interval
-from .common import finish, setting_colour, table  # noqa: F401 - table: the chapter's tables
+from .common import finish, layer_words, setting_colour, table  # noqa: F401 - table: the chapter's tables
 from ..validation import check_choice, check_int
 
 DASHES = {0.0: "solid", 0.01: "solid", 0.1: "dash", 0.3: "dot"}
@@ -191,7 +191,8 @@ def dead_fraction_by_epoch(runs: list[DyingRun], architecture: str) -> go.Figure
             epochs = np.arange(r.epochs + 1)
             dead = [r.total_dead_fraction(e) for e in epochs]
             per_layer = [
-                "<br>".join(f"{name}: {f:.2f}" for name, f in zip(r.layers, r.dead_fraction[e])) for e in epochs
+                "<br>".join(f"{layer_words(name)}: {f:.2f}" for name, f in zip(r.layers, r.dead_fraction[e]))
+                for e in epochs
             ]
             line = dict(color=_colour(r.activation, r.alpha), dash=_dash(r.activation, r.alpha))
             fig.add_trace(
@@ -271,7 +272,7 @@ def dead_channels_figure(runs: list[DyingRun], alpha: float = 0.01) -> go.Figure
         raise ValueError(f"no seed_cnn runs with ReLU or Leaky ReLU (α={alpha:g})")
     rates = sorted({r.learning_rate for r in chosen})
     layers = chosen[0].layers
-    titles = [f"{name} ({len(chosen[0].active_fraction[i])} channels)" for i, name in enumerate(layers)]
+    titles = [f"{layer_words(name)} ({len(chosen[0].active_fraction[i])} channels)" for i, name in enumerate(layers)]
     fig = make_subplots(rows=1, cols=len(layers), subplot_titles=titles)
     visibility = []
     for k, lr in enumerate(rates):
@@ -281,7 +282,7 @@ def dead_channels_figure(runs: list[DyingRun], alpha: float = 0.01) -> go.Figure
                 dead = np.array(r.dead_masks[-1][i], dtype=bool)
                 fig.add_trace(
                     go.Bar(
-                        x=np.arange(len(active)), y=active, name=f"{r.label}: {dead.sum()} of {len(dead)} dead in {name}",
+                        x=np.arange(len(active)), y=active, name=f"{r.label}: {dead.sum()} of {len(dead)} dead in {layer_words(name)}",  # noqa: E501
                         marker_color=_colour(r.activation, r.alpha), opacity=0.75, visible=k == 0,
                         hovertemplate="channel %{x}: positive on %{y:.3f} of positions<extra></extra>",
                     ),
@@ -421,7 +422,7 @@ def training_run_figure(run: DyingRun) -> go.Figure:
     for i, name in enumerate(run.layers):
         fig.add_trace(
             go.Scatter(
-                x=np.arange(run.epochs + 1), y=[f[i] for f in run.dead_fraction], mode="lines+markers", name=name,
+                x=np.arange(run.epochs + 1), y=[f[i] for f in run.dead_fraction], mode="lines+markers", name=layer_words(name),
                 line=dict(color=_colour(run.activation, run.alpha), width=1 + i), opacity=0.4 + 0.6 * (i + 1) / len(run.layers),
             )
         )
