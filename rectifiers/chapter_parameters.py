@@ -30,8 +30,6 @@ ACTIVATION_FUNCTIONS = {
     "zero_images": Range(1, 10_000, note="MNIST has 10,000 test images"),
     "timing_size": Range(1024, 1 << 28, multiple_of=1024),
     "timing_repeats": Range(1, 100_000),
-    "cost_size": Range(1024, 1 << 28, multiple_of=1024),
-    "cost_repeats": Range(1, 100_000),
     "seed": Range(0, None),
 }
 """Chapter 1 (notebooks/01_activation_functions.ipynb)."""

@@ -96,6 +96,12 @@ class Endpoints:
     margin: float | None = None  # "either" needs every corrected interval within ±margin, else "not measurable here"
 
 
+COST_ENDPOINTS = Endpoints(failure="no timed epochs", metric="log of the median training seconds per epoch",
+                           higher_is_better=False, margin=math.log(1.1))
+"""Cost, wherever the book judges it: the paired log ratio of seconds per epoch; "either" needs every corrected
+interval within ±10 %, else the cost is "not measurable here"."""
+
+
 @dataclass
 class Decision:
     """A situation's verdict (`verdict`, `category`), the comparisons behind it, and the verdicts at the band's ends."""

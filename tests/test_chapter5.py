@@ -145,7 +145,7 @@ def test_relu_with_rai_is_its_own_setting_in_tables_verdicts_and_figures():
     shown = deep_narrow.reader_table(table)
     assert list(shown.columns) == ["width", "depth", "ReLU", "Leaky ReLU α=0.3", deep_narrow.RAI, "ReLU at initialisation",
                                    "ReLU born dead, theory (upper bound)"]
-    assert shown.iloc[0]["ReLU"] == "15 [53–89 %]" and shown.iloc[0]["ReLU at initialisation"] == 15
+    assert shown.iloc[0]["ReLU"] == "15 [53\u2060–\u206089\u00a0%]" and shown.iloc[0]["ReLU at initialisation"] == 15
     assert deep_narrow.reader_table(table, "near chance").iloc[0][deep_narrow.RAI] == "0 (0.90)"
     with pytest.raises(ValueError, match="what must be one of"):
         deep_narrow.reader_table(table, "accuracy")

@@ -76,7 +76,7 @@ def test_verdicts_for_reading_keeps_every_cell():
     table = verdicts_for_reading(v)
     assert len(table) == len(v) and table.verdict.eq("distinguishable").all()
     acc = table[table.metric.str.endswith("accuracy")]
-    assert acc["95 % CI"].str.match(r"^[+-]\d+\.\d{2} % to [+-]\d+\.\d{2} %$").all()
+    assert acc["95 % CI"].str.match(r"^[+−][\d,.]+ % to [+−][\d,.]+ %$").all()  # real minus signs, 3 digits
     loss = table[table.metric.str.endswith("loss")]
     assert loss["ReLU vs Leaky ReLU"].str.match(r"^×[\d.]+$").all()
     assert not table.to_string().count("nan") and "_" not in " ".join(table.metric)
@@ -112,9 +112,9 @@ def test_near_zero_denominators_are_marked_in_the_articles_table():
     near = near_zero_cells(frame, 0.01, 0)
     assert bool(near.loc[100, "train_loss"]) and not near.loc[100, "test_loss"] and not near.loc[1].any()
     table = replication_for_reading(frame, 0.01, 0)
-    assert table.loc["100", ("train loss", "ours")] == "+50.00 % †"
-    assert table.loc["100", ("test loss", "ours")] == "+100.00 %"
-    assert table.loc["1", ("train accuracy", "article")] == "+0.2789 %"
+    assert table.loc["100", ("train loss", "ours")] == "+50.0 % †"
+    assert table.loc["100", ("test loss", "ours")] == "+100 %"
+    assert table.loc["1", ("train accuracy", "article")] == "+0.279 %"
 
 
 # --- the article's rows, as far as the runs go -------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_the_articles_tables_are_shown_in_readers_words():
 
     table = comparison_report.seed_article_for_reading()
     assert list(table.columns) == ["train accuracy", "train loss", "test accuracy", "test loss"]
-    assert list(table.index) == ["1", "10", "100", "1,000"] and table.loc["1,000", "test loss"] == "+2.1124 %"
+    assert list(table.index) == ["1", "10", "100", "1,000"] and table.loc["1,000", "test loss"] == "+2.11 %"
     averages = comparison_report.averages_for_reading(seed_article.averages_check())
     assert "test loss" in averages.index and "_" not in "".join(averages.index)
     assert averages.loc["test loss"].tolist() == ["+0.85 %", "+1.671 %"]

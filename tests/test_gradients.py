@@ -388,6 +388,8 @@ def test_training_figures(engine_runs):
     _, _, traces, saturation = engine_runs
     fig = GP.training_gradient_figure(traces, alpha=0.01)
     assert fig.layout.title.text and fig.layout.yaxis.type == "log"
+    # Each panel its own range: the sigmoid's first layer (10⁻¹²) no longer flattens the last layer's curves.
+    assert fig.layout.yaxis2.type == "log" and fig.layout.yaxis2.matches is None
     for fig in (GP.saturation_figure({"sigmoid": saturation}), GP.saturated_fraction_figure({"sigmoid": saturation})):
         assert fig.layout.title.text and fig.layout.xaxis.title.text == "epoch"
 

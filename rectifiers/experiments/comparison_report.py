@@ -11,9 +11,10 @@ import pandas as pd
 
 from .comparison import (NOT_COMPARABLE, StudyResults, has_pairs, near_zero_cells, replication_table,
                          seed_noise_verdicts, seed_to_seed_spread)
-from .comparison_cost import cost_sentence, epoch_cost
+from .comparison_cost import cost_sentence, cost_verdict, epoch_cost
 from .comparison_curves import loss_spikes, spike_counts
 from ..figures.common import label
+from ..stats import readable
 from .seed_article import EPOCHS, METRICS
 from .seed_article import seed_table as seed_article_table
 
@@ -116,7 +117,7 @@ def rows_sentence(snapshots: pd.DataFrame, alpha: float, scale: dict) -> str:
 def seed_article_for_reading() -> pd.DataFrame:
     """The article's own table as it printed it: "ReLU relative to LReLU", 4 decimals, readers' column names."""
     table = seed_article_table()
-    return pd.DataFrame({METRIC_WORDS[m]: [f"{v:+.4f} %" for v in table[m]] for m in METRICS},
+    return pd.DataFrame({METRIC_WORDS[m]: [f"{readable(v, 3, sign=True)} %" for v in table[m]] for m in METRICS},
                         index=pd.Index([f"{e:,}" for e in table.index], name="epochs"))
 
 
@@ -135,9 +136,10 @@ def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) ->
     article = seed_article_table().reindex(ours.index)
     columns = {}
     for m in METRICS:
-        shown = ["undefined" if pd.isna(v) else f"{v:+.2f} %" for v in ours[m]]  # a loss of exactly 0
+        shown = ["undefined" if pd.isna(v) else f"{readable(v, 3, sign=True)} %" for v in ours[m]]  # a loss of 0
         columns[(METRIC_WORDS[m], "ours")] = [s + (NEAR_ZERO_MARK if flag else "") for s, flag in zip(shown, near[m])]
-        columns[(METRIC_WORDS[m], "article")] = ["—" if pd.isna(v) else f"{v:+.4f} %" for v in article[m]]
+        columns[(METRIC_WORDS[m], "article")] = ["—" if pd.isna(v) else f"{readable(v, 3, sign=True)} %"
+                                                 for v in article[m]]
     table = pd.DataFrame(columns, index=pd.Index([f"{e:,}" for e in ours.index], name="epochs"))
     return table
 
@@ -145,7 +147,7 @@ def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) ->
 def _shown(value: float, unit: str) -> str:
     """A gap as readers see it: "+0.12 %", or a ratio to 2 decimals near 1 and 2 significant digits far from it."""
     if unit == "%":
-        return f"{value:+.2f} %"
+        return f"{readable(value, 3, sign=True)} %"
     return f"×{value:.2f}" if 0.1 <= value < 10 else f"×{value:.2g}"
 
 
@@ -219,7 +221,7 @@ def spikes_for_reading(spikes: pd.DataFrame) -> pd.DataFrame:
         "epoch": spikes.epoch.astype(int),
         "training loss before": spikes.loss_before.map(lambda v: f"{v:.1e}"),
         "after": spikes.loss_after.map(lambda v: f"{v:.1e}"),
-        "grew by": spikes.growth.map(lambda v: f"×{v:,.0f}"),
+        "grew by": spikes.growth.map(lambda v: f"×{readable(v, 2)}"),  # ×2.6 × 10⁹, not ×2,598,963,692
     })
 
 
@@ -342,7 +344,8 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
     out["cnn_spike_sentence"] = spikes_sentence(history, spikes, alpha)
     out["cnn_spikes"] = str(len(spikes))
     try:
-        out["cnn_cost_sentence"] = cost_sentence(epoch_cost(history, alpha))
+        cost = epoch_cost(history, alpha)
+        out["cnn_cost_sentence"], out["cnn_cost_verdict"] = cost_sentence(cost), cost_verdict(cost)
     except ValueError:  # no timed pair of runs
         pass
     overfit = overfitting_summary(history)
@@ -434,7 +437,7 @@ PROSE_KEYS = (
     "cnn_train_kind", "cnn_epochs_done", "cnn_epochs_planned", "cnn_epochs_trained", "cnn_wall_hours",
     "cnn_s_per_epoch", "cnn_rows_sentence", "cnn_sign_agreement", "cnn_near_zero_cells", "cnn_cells",
     "cnn_distinct_cells", "cnn_expected_by_chance", "cnn_verdict_sentence", "cnn_gap_below_noise",
-    "cnn_spike_sentence", "cnn_spikes", "cnn_cost_sentence", "cnn_long_run_sentence",
+    "cnn_spike_sentence", "cnn_spikes", "cnn_cost_sentence", "cnn_cost_verdict", "cnn_long_run_sentence",
     "cnn_best_epoch_relu", "cnn_best_epoch_leaky", "cnn_last_epoch", "cnn_last_train_loss_relu",
     "cnn_loss_rise_relu", "cnn_loss_rise_leaky", "cnn_acc_change_relu", "sweep_epoch", "sweep_best_alpha",
     "sweep_best_acc", "sweep_relu_acc", "sweep_linear_acc", "sweep_n_alphas", "sweep_alpha_range",

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .. import decision
 from ..models import RAI_SIGMA
-from ..stats import wilson_interval
+from ..stats import percent_interval, wilson_interval
 from ..validation import check_choice
 from .dying import born_dead_theory
 from .outcomes import final_accuracy
@@ -259,7 +259,7 @@ def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
     """The closing note's table: one row per shape, one column per activation setting ("k of n collapsed
     [low–high %]"), and the born-dead theory's upper bound for ReLU."""
     cells = table.assign(network=[f"depth {r.depth}, width {r.width}" for r in table.itertuples()],
-                         cell=[f"{r.collapsed} of {r.runs} [{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %]"
+                         cell=[f"{r.collapsed} of {r.runs} [{percent_interval(r.collapse_low, r.collapse_high)}]"
                                for r in table.itertuples()])
     pivot = cells.pivot(index="network", columns="setting", values="cell")
     pivot = pivot[sorted(pivot.columns, key=setting_rank)]
@@ -278,7 +278,7 @@ def reader_table(table: pd.DataFrame, what: str = "collapsed") -> pd.DataFrame:
         cells = cells.sort_values("setting", key=lambda s: s.map(setting_rank), kind="stable")
         row = {"width": width, "depth": depth}
         for r in cells.itertuples():
-            row[r.setting] = (f"{r.collapsed} [{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %]"
+            row[r.setting] = (f"{r.collapsed} [{percent_interval(r.collapse_low, r.collapse_high)}]"
                               if what == "collapsed" else f"{r.failed} ({r.accuracy:.2f})")
         if what == "collapsed":
             relu = cells[cells.setting == "ReLU"].iloc[0]

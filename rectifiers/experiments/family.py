@@ -11,7 +11,6 @@ to ReLU, a Bonferroni interval (confidence 1 − 0.05/7) says which differences 
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pandas as pd
@@ -183,10 +182,7 @@ ENDPOINTS = decision.Endpoints(failure="diverged (no final test accuracy)", metr
                                remedy="check the training setup")
 """Chapter 6's endpoints: test accuracy at the epoch read; a run fails only by diverging."""
 
-COST_ENDPOINTS = decision.Endpoints(failure="no timed epochs", metric="log of the median training seconds per epoch",
-                                    higher_is_better=False, margin=math.log(1.1))
-"""Cost: the paired log ratio of seconds per epoch; "either" needs every interval within ±10 %, else the cost is
-"not measurable here"."""
+COST_ENDPOINTS = decision.COST_ENDPOINTS
 
 
 def decide_final(final: pd.DataFrame, among=None) -> decision.Decision:

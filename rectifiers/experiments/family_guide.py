@@ -1,20 +1,21 @@
 """Chapter 6's evidence for the book's decision guide: one row per situation, its verdict from the stored runs by the
-book's one decision procedure (`rectifiers.decision`, through `family.decide_final` and `family.decide_cost`).
+book's one decision procedure (`rectifiers.decision`, through `family.decide_final`).
 
 Each dataset is one situation: every variant the chapter compares with ReLU (Leaky ReLU at three slopes, PReLU, ELU,
 GELU, Swish) is in one Holm family; a guide row speaks of some of them ("harder data": the Leaky ReLU slopes; "the
 rest of the family": the others). Cost is the paired ratio of training seconds per epoch; with no difference shown
 and an interval wider than ±10 % the verdict is "not measurable here". Nothing is typed by hand.
+The guide's cost row is the book's one cost verdict (`comparison_cost.guide_evidence`, Chapter 4's paired epochs).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .family import (DATASET_NAMES, LEAKY, OTHERS, STUDIES, at_epoch, decide_cost, decide_final,
-                     differences_from_relu, epoch_costs, gather_family, variant_order)
+from .family import (DATASET_NAMES, LEAKY, OTHERS, STUDIES, at_epoch, decide_final, differences_from_relu,
+                     gather_family, variant_order)
 
-SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family", "cost": "ch6-cost"}
+SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family"}
 RULE = "the book's decision procedure (How the book decides)"
 
 
@@ -82,14 +83,4 @@ def guide_evidence(store=None) -> list[dict]:
     rows.append(row("the rest of the family (PReLU, ELU, GELU, Swish)", "family", "fashion_mnist", others,
                     recommend(finals["fashion_mnist"], OTHERS), evidence, STUDIES["mnist"]))
 
-    history = results["fashion_mnist"].history()
-    costs = epoch_costs(history) if not history.empty else pd.DataFrame()
-    evidence = (f"Median training seconds per epoch ({_setting(results['fashion_mnist'])}, 1-thread processes on "
-                "a shared, loaded 2-core machine), paired ratio to ReLU's: "
-                + "; ".join(f"{r.variant} {r.ratio:.2f}× (95 % CI {r.low:.2f}–{r.high:.2f})"
-                            for r in costs.itertuples())
-                + f"; ReLU's median epoch {costs.relu_s.median():.1f} s." if not costs.empty
-                else "No timed runs stored.")
-    verdict = decide_cost(history).verdict if not costs.empty else "not measured"
-    rows.append(row("cost in training", "cost", "fashion_mnist", costs, verdict, evidence))
     return rows

@@ -24,7 +24,7 @@ SOURCES = (
     ("harder_data", "rectifiers.experiments.family_guide:guide_evidence", "harder data"),
     ("easy_data", "rectifiers.experiments.family_guide:guide_evidence", "easy data"),
     ("family", "rectifiers.experiments.family_guide:guide_evidence", "the rest of the family"),
-    ("cost", "rectifiers.experiments.family_guide:guide_evidence", "cost in training"),
+    ("cost", "rectifiers.experiments.comparison_cost:guide_evidence", "cost in training"),
 )
 """The guide's measured rows, in the order it shows them: (group, 'module:function', the start of the rows'
 `situation`). A function may return several rows; a group takes every row whose situation starts so (at least

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import decision
-from ..stats import mean_ci, wilson_interval
+from ..stats import mean_ci, percent_interval, signed, wilson_interval
 from .outcomes import final_accuracy
 
 STUDIES = {
@@ -224,7 +224,7 @@ def failure_pivot(table: pd.DataFrame) -> pd.DataFrame:
     cells = table.assign(
         situation=[f"{MODELS[r.model]}, {OPTIMIZER_NAMES[r.optimizer]}, lr {r.learning_rate:g}"
                    for r in table.itertuples()],
-        cell=[f"{r.failed} of {r.runs} [{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %]"
+        cell=[f"{r.failed} of {r.runs} [{percent_interval(r.failure_low, r.failure_high)}]"
               for r in table.itertuples()])
     pivot = cells.pivot(index="situation", columns="setting", values="cell")
     pivot = pivot[sorted(pivot.columns, key=setting_rank)]
@@ -239,9 +239,9 @@ def reader_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
         "model": MODELS[r.model], "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
         "activation": r.setting, "failed": f"{r.failed} of {r.runs}",
-        "CI": f"{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %", "dead": r.dead_mean,
+        "CI": percent_interval(r.failure_low, r.failure_high), "dead": r.dead_mean,
         "difference to ReLU, every seed": (
-            f"{r.difference:+.3f} [{r.difference_low:+.3f}, {r.difference_high:+.3f}], {r.paired_seeds} seeds, "
+            f"{signed(r.difference)} [{signed(r.difference_low)}, {signed(r.difference_high)}], {r.paired_seeds} seeds, "
             f"Holm p {r.p_holm:.3f}") if r.paired_seeds >= 2 else "—",
         "survivors' accuracy (secondary)": r.accuracy} for r in rows])
 
@@ -256,7 +256,7 @@ def alpha_reader_table(alpha_frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
         "model": MODELS[r.model], "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
         "α (0 = ReLU)": r.alpha, "failed": f"{r.failed} of {r.runs}",
-        "CI": f"{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %", "dead": r.dead_mean,
+        "CI": percent_interval(r.failure_low, r.failure_high), "dead": r.dead_mean,
         "accuracy": r.accuracy} for r in alpha_frame.itertuples()])
 
 
