@@ -78,10 +78,10 @@ def live_curves_figure(live: dict[str, pd.DataFrame], stored: pd.DataFrame | Non
                          + ([f"mean of {about['n_seeds']} seeds"] if about["n_seeds"] else ["mean over seeds"]))
         # Only epochs where every seed was evaluated: elsewhere a "mean" would be one seed's curve.
         means = mean_over_seeds(stored[stored.activation.isin(["relu", "leaky_relu"])], "test_accuracy")
-        for (activation, alpha), mean in means.groupby(["activation", "alpha"], dropna=False, sort=False):
+        for (activation, stored_alpha), mean in means.groupby(["activation", "alpha"], dropna=False, sort=False):
             fig.add_trace(go.Scatter(
                 x=mean.epoch, y=mean["mean"], mode="lines",
-                name=f"{label(activation, None if pd.isna(alpha) else alpha)}, stored study ({what})",
+                name=f"{label(activation, None if pd.isna(stored_alpha) else stored_alpha)}, stored study ({what})",
                 line=dict(color=colour(activation), dash="dash", width=1.5)))
     images = f"{n_train:,} images" if n_train else "live"
     for activation, history in live.items():
