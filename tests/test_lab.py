@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
@@ -53,14 +55,30 @@ def test_working_copies_never_touch_the_chapters_and_keep_an_older_copy(tmp_path
     assert "changed" in nbformat.read(copies / "01_x.ipynb", as_version=4).cells[0].source
 
 
+def test_references_become_the_titles_of_their_sections_linked_to_their_chapters():
+    targets = {"ch5-gan": ("05_1_gan.ipynb", "GAN discriminators"), "claims": ("book/references.md", "The claims")}
+    text = "see {ref}`ch5-gan`, {ref}`that section <ch5-gan>` and {ref}`the list <claims>`; {ref}`claims`."
+    assert lab.live_markdown(text, {}, targets) == (
+        "see [GAN discriminators](05_1_gan.ipynb), [that section](05_1_gan.ipynb) and "
+        "the list (“The claims”, on the book's references page); “The claims” (on the book's references page).")
+
+
+def test_every_reference_of_the_book_names_a_labelled_section():
+    targets = lab.ref_targets()
+    assert targets["ch5-gan"] == ("05_1_gan_discriminators.ipynb", "GAN discriminators: does Leaky ReLU help?")
+    assert targets["forum-claims"][0] == "book/references.md"
+
+
 @pytest.mark.parametrize("chapter", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
 def test_every_chapter_copy_has_no_role_left_that_jupyterlab_myst_cannot_render(tmp_path, chapter):
-    cites = lab.citations()
+    cites, targets = lab.citations(), lab.ref_targets()
     notebook = nbformat.read(NOTEBOOKS / chapter, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            text = lab.live_markdown(cell.source, cites)
-            assert "{glue" not in text and "{cite" not in text and "{doc}" not in text
+            text = lab.live_markdown(cell.source, cites, targets)
+            assert "{glue" not in text and "{cite" not in text and "{doc}" not in text and "{ref}" not in text
+            for label in re.findall(r"\{ref\}`(?:[^`<]*<)?([^`>]+)>?`", cell.source):
+                assert label in targets, f"{chapter}: {{ref}} to {label!r}, which no section is labelled"
 
 
 def test_a_broken_working_copy_is_named_kept_and_replaced(tmp_path):
