@@ -204,10 +204,10 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
                             lr_settings=TINY_LR,
                             deep_settings=TINY_DEEP, explorer_images=100)
     assert glued["lr_seeds"] == 2 and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
-    for name in ("relu", "leaky001", "leaky01", "leaky03", "prelu"):
-        assert 0 <= glued[f"mlp_adam_lr03_{name}_failed"] <= 2
+    assert glued["lr_situations"] >= 1 and "lr_relu_wins" in glued
+    assert "mlp_adam_lr03_relu_failed" not in glued  # a table's numbers the prose does not quote stay unglued
     assert glued["deep_seeds"] == 2 and "width 2" in glued["deep_story"]
-    assert glued["deep_w4_d3_relurai_runs"] == 2 and glued["rai_story"].startswith("ReLU with RAI initialisation")
+    assert glued["rai_story"].startswith("ReLU with RAI initialisation")
     assert "networks ended near chance" in glued["deep_failed_sentence"]
     assert glued["sensitivity_sentence"].startswith("With the threshold at 1e-06 as above, at 1e-08 it changes in")
     assert "situations" in glued["alpha_verdict"] or "nothing for a slope" in glued["alpha_verdict"]
