@@ -90,3 +90,16 @@ def test_a_broken_working_copy_is_named_kept_and_replaced(tmp_path):
     (said,) = lab.prepare(copies, chapters)
     assert "could not be read" in said and (copies / "01_x.previous.ipynb").read_text() == "{ not json"
     assert nbformat.read(copies / "01_x.ipynb", as_version=4).metadata["rectifiers"]["source"] == "notebooks/01_x.ipynb"
+
+
+def test_jupyterlab_and_its_extensions_agree():
+    # jupyterlab-myst 2.7.0 is built for @jupyter/ydoc 3 (JupyterLab <= 4.5); under JupyterLab 4.6 (ydoc 4) its
+    # markdown cells are saved with `metadata.trusted`, which the server signs and nbformat strips on writing: the
+    # signature never matched the file, and every reload turned the explorers into text.
+    import subprocess
+    import sys
+
+    listing = subprocess.run([sys.executable, "-m", "jupyterlab.labextensions", "list"], capture_output=True,
+                             text=True, check=True)
+    said = listing.stdout + listing.stderr
+    assert "jupyterlab-myst" in said and "not compatible" not in said, said
