@@ -11,6 +11,10 @@ rewritten for the jupyterlab-myst renderer:
 - `{ref}`label`` becomes the title of the section it names, linked to that chapter's working copy
   (`{ref}`text <label>`` keeps its text); a section outside the chapters is named with its page.
 
+Until a paragraph runs (before Run All, or below a cell that stopped with an error), each of its `{eval}` values
+shows "[not computed yet …]" rather than its code: the copy stores that as the paragraph's last result, in the
+`user_expressions` metadata jupyterlab-myst reads.
+
 `glued` comes from this module's IPython extension, which the kernels of `make lab` load
 (book/ipython/profile_default/ipython_kernel_config.py): it records every `myst_nb.glue` call's value.
 """
@@ -145,6 +149,16 @@ def live_markdown(source: str, cites: dict[str, str], targets: dict[str, tuple[s
     return _ROLE.sub(replace, source)
 
 
+_EVAL = re.compile(r"\{eval\}`([^`]*)`")
+
+
+def not_yet_computed(markdown: str) -> list[dict]:
+    """jupyterlab-myst's `user_expressions` metadata for a paragraph that has not run: each value says so."""
+    placeholder = {"status": "ok", "data": {"text/plain": repr(NOT_YET)}, "metadata": {}}
+    return [{"expression": expression, "result": dict(placeholder)}
+            for expression in dict.fromkeys(_EVAL.findall(markdown))]
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -173,6 +187,8 @@ def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str],
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             cell.source = live_markdown(cell.source, cites, targets)
+            if expressions := not_yet_computed(cell.source):
+                cell.metadata["user_expressions"] = expressions
     notebook.metadata["rectifiers"] = {"source": f"notebooks/{chapter.name}", "source_sha256": digest}
     nbformat.write(notebook, target)
     return f"{target.name}: copied from notebooks/{chapter.name}{kept}"

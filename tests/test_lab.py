@@ -43,6 +43,9 @@ def test_working_copies_never_touch_the_chapters_and_keep_an_older_copy(tmp_path
     assert lab.prepare(copies, chapters) == ["01_x.ipynb: copied from notebooks/01_x.ipynb"]
     copy = nbformat.read(copies / "01_x.ipynb", as_version=4)
     assert copy.cells[0].source == 'value {eval}`glued("v", ".1f")`'
+    # Until the paragraph runs, jupyterlab-myst shows its stored result: a placeholder, not the code.
+    assert copy.cells[0].metadata["user_expressions"] == [{"expression": 'glued("v", ".1f")', "result": {
+        "status": "ok", "data": {"text/plain": repr(lab.NOT_YET)}, "metadata": {}}}]
     assert lab.prepare(copies, chapters)[0].endswith("kept (the chapter has not changed since it was copied)")
 
     notebook.cells[0].source = "changed {glue:text}`v:.2f`"
