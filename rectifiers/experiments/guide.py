@@ -31,6 +31,12 @@ SOURCES = (
 `situation`). A function may return several rows; a group takes every row whose situation starts so (at least
 one), and the intro summarises each group in a line (`group_summaries`)."""
 
+MISSING = "— (runs missing)"
+MISSING_SECTIONS = {"standard": "ch4-seeds", "learning_rate": "ch5-learning-rate", "deep_narrow": "ch5-deep-narrow",
+                    "gan": "ch5-gan", "harder_data": "ch6-fashion", "easy_data": "ch6-mnist", "family": "ch6-family",
+                    "cost": "ch6-cost"}
+"""Where each group's evidence would be, for the row that says its runs are missing."""
+
 
 @dataclass(frozen=True)
 class GuideRow:
@@ -57,7 +63,15 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     for group, source, situation in sources:
         if source not in computed:
             module, function = source.split(":")
-            computed[source] = getattr(importlib.import_module(module), function)(store)
+            try:
+                computed[source] = getattr(importlib.import_module(module), function)(store)
+            except FileNotFoundError as missing:  # the chapter's runs are not stored: its rows say so, not a crash
+                computed[source] = missing
+        if isinstance(computed[source], FileNotFoundError):
+            rows.append(GuideRow(id=group, situation=situation, recommendation=MISSING,
+                                 evidence=_missing_evidence(computed[source]), seeds=None,
+                                 section=MISSING_SECTIONS[group], studies=()))
+            continue
         found = [v for v in computed[source] if v["situation"].startswith(situation)]
         if not found:
             raise ValueError(f"{source} gives no row whose situation starts with {situation!r}; "
@@ -72,6 +86,13 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     return rows
 
 
+def _missing_evidence(missing: FileNotFoundError) -> str:
+    """A source's missing-runs message in one sentence: what is not stored, and the command that trains it."""
+    lines = str(missing).splitlines()
+    command = next((line[line.index("python -m"):].strip() for line in reversed(lines) if "python -m" in line), "")
+    return lines[0].split(";")[0].rstrip(".:") + (f"; train them with: {command}" if command else "")
+
+
 def cnn_evidence(store=None) -> list[dict]:
     """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds.
 
@@ -84,7 +105,12 @@ def cnn_evidence(store=None) -> list[dict]:
     path = "studies/mnist_seed_replication.yaml"
     study = load_study(REPOSITORY / path)
     alpha = study.alphas[0]
-    snapshots = comparison.gather(study, store).snapshots()
+    results = comparison.gather(study, store)
+    snapshots = results.snapshots()
+    if not comparison.has_pairs(snapshots, alpha):
+        root = (store.root if store is not None else "results")
+        raise FileNotFoundError(f"{path}: " + results.missing_message(
+            f"python -m rectifiers study {path} --results {root}"))
     verdicts = comparison.seed_noise_verdicts(snapshots, alpha)
     last = verdicts[(verdicts.metric == "test_accuracy") & (verdicts.epoch == verdicts.epoch.max())].iloc[0]
     recommendation = recommend(last.better, last.verdict == "distinguishable from seed noise", alpha)
