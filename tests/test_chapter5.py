@@ -247,7 +247,10 @@ def test_pair_explorer_offers_each_optimisers_rates_and_refuses_others():
 
     box = pair_explorer(learning_rate=0.1, n_train=100, n_test=50)
     box.optimizer.value = "sgd"
-    assert tuple(box.rate.options) == RATES["sgd"] and box.rate.value in RATES["sgd"]
+    assert tuple(box.rate.options) == RATES["sgd"] and box.rate.value == 0.1  # offered by both: kept
+    box.optimizer.value, box.rate.value = "adam", 0.003
+    box.optimizer.value = "sgd"  # 0.003 is not an SGD rate: another is chosen, and the status line says so
+    assert box.rate.value in RATES["sgd"] and box.status.value.startswith(f"Learning rate set to {box.rate.value:g}")
     with pytest.raises(ValueError, match="learning_rate"):
         pair_explorer(optimizer="sgd", learning_rate=0.05)
 

@@ -55,7 +55,7 @@ def test_figure_without_stored_results_still_has_labels():
 
 @pytest.mark.slow
 def test_train_reuses_relu_when_only_alpha_changed_and_marks_stale_curves(monkeypatch):
-    from rectifiers.widgets import comparison as CW
+    from rectifiers import engine as CW  # the live loop (widgets.common.PairTraining) trains through the engine
 
     trained = []
     real_train = CW.train
@@ -74,7 +74,7 @@ def test_train_reuses_relu_when_only_alpha_changed_and_marks_stale_curves(monkey
 
 @pytest.mark.slow
 def test_stop_ends_training_after_the_current_epoch_with_a_message(monkeypatch):
-    from rectifiers.widgets import comparison as CW
+    from rectifiers import engine as CW
 
     box = training_explorer(None, n_train=100, n_test=50, epochs=3, alpha=0.1)
     real_train = CW.train
@@ -91,8 +91,8 @@ def test_stop_ends_training_after_the_current_epoch_with_a_message(monkeypatch):
 
 @pytest.mark.slow
 def test_a_double_click_trains_once(monkeypatch):
+    from rectifiers import engine as CW
     from rectifiers.widgets import common
-    from rectifiers.widgets import comparison as CW
 
     trained = []
     real_train = CW.train
