@@ -80,6 +80,7 @@ def test_every_chapter_copy_has_no_role_left_that_jupyterlab_myst_cannot_render(
         if cell.cell_type == "markdown":
             text = lab.live_markdown(cell.source, cites, targets)
             assert "{glue" not in text and "{cite" not in text and "{doc}" not in text and "{ref}" not in text
+            assert not re.search(r"[–-]\n", cell.source), f"{chapter}: a range broken after its dash reads '2.79– 3.68'"
             for label in re.findall(r"\{ref\}`(?:[^`<]*<)?([^`>]+)>?`", cell.source):
                 assert label in targets, f"{chapter}: {{ref}} to {label!r}, which no section is labelled"
 

@@ -116,6 +116,17 @@ def test_live_figure_shows_a_busy_line_while_it_redraws_in_the_background():
     assert _figure(box.output)["layout"]["title"]["text"] == "n = 7"
 
 
+def test_the_busy_line_names_controls_in_the_readers_words():
+    slider = W.FloatSlider(value=1.0, description="init scale")
+    seen = []
+    box = widgets.live_figure({"init_scale": slider}, lambda init_scale: (seen.append(box.busy.value)
+                              if init_scale > 1 else None) or go.Figure())
+    box.updates.background = True
+    slider.value = 1.5
+    assert box.updates.wait(10)
+    assert seen == ["<i>Computing for init scale 1.5 …</i>"]
+
+
 def test_widgets_drawn_for_the_static_book_say_they_need_a_kernel(monkeypatch):
     monkeypatch.delenv(widgets.STATIC_BOOK, raising=False)
     children = widgets.alpha_explorer(0.1).children

@@ -314,9 +314,11 @@ def wire_train_buttons(button: W.Button, stop: W.Button, state: dict, run: Calla
     return start
 
 
-def _describe(values: Mapping) -> str:
-    return ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
-                     for name, value in values.items())
+def _describe(values: Mapping, labels: Mapping[str, str] | None = None) -> str:
+    """The values in the reader's words: each control's label (its description), not its keyword name."""
+    labels = labels or {}
+    return ", ".join(f"{labels.get(name) or name} {value:g}" if isinstance(value, float)
+                     else f"{labels.get(name) or name} {value}" for name, value in values.items())
 
 
 def live_figure(controls: Mapping[str, W.ValueWidget], draw: Callable[..., object]) -> W.VBox:
@@ -331,16 +333,17 @@ def live_figure(controls: Mapping[str, W.ValueWidget], draw: Callable[..., objec
         raise ValueError("controls must name at least one widget, e.g. {'alpha': FloatSlider(...)}")
     output = W.Output()
     busy = W.HTML("")
+    labels = {name: getattr(widget, "description", "") for name, widget in controls.items()}
 
     def compute(values):
         output.outputs = (figure_output(draw(**values)),)
 
     def show_busy(values):
-        busy.value = f"<i>Computing for {html.escape(_describe(values))} …</i>"
+        busy.value = f"<i>Computing for {html.escape(_describe(values, labels))} …</i>"
 
     def show_done(values, error):
         busy.value = "" if error is None else (
-            f"<b>Could not draw for {html.escape(_describe(values))}:</b> {html.escape(str(error))}"
+            f"<b>Could not draw for {html.escape(_describe(values, labels))}:</b> {html.escape(str(error))}"
         )
 
     updates = LatestWins(compute, on_busy=show_busy, on_done=show_done)
