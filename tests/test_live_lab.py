@@ -100,7 +100,7 @@ def _set_slider(page, label: str, value: str):
 
 
 def _open_and_run_all(page, url: str, token: str, chapter: str) -> None:
-    page.goto(f"{url}/lab/tree/{chapter}?token={token}")
+    page.goto(f"{url}/lab/tree/{chapter}?token={token}&reset")  # reset: only this chapter open
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.locator(".jp-NotebookPanel-toolbar").wait_for()
     page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)  # status bar
@@ -144,12 +144,28 @@ def _shut_down_kernels(url: str, token: str) -> None:
 
 
 def _shot(page, name: str) -> None:
-    if folder := os.environ.get("LIVE_SHOTS"):
-        explorers = page.locator(".jp-OutputArea-output .jupyter-widgets")
-        if explorers.count():
-            explorers.last.scroll_into_view_if_needed()
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+    """A screenshot of the chapter's last explorer (or its top), kept in $LIVE_SHOTS when set."""
+    if not (folder := os.environ.get("LIVE_SHOTS")):
+        return
+    scroller = "document.querySelector('.jp-WindowedPanel-outer')"
+    page.evaluate(f"() => {scroller}.scrollTo(0, 0)")
+    where = None
+    for _ in range(400):  # JupyterLab attaches only the cells near the view: find the last explorer's place
+        page.wait_for_timeout(100)
+        if page.locator(".jp-OutputArea-output .jupyter-widgets").count():
+            where = page.evaluate(f"() => {scroller}.scrollTop")
+        if page.evaluate(f"() => {{ const s = {scroller}; const end = s.scrollTop + s.clientHeight >= s.scrollHeight - 2;"
+                         " s.scrollBy(0, s.clientHeight * 0.8); return end; }"):
+            break
+    if where is not None:
+        page.evaluate(f"() => {scroller}.scrollTo(0, {where})")
+        page.wait_for_timeout(500)
+        page.locator(".jp-OutputArea-output .jupyter-widgets").last.scroll_into_view_if_needed()
+    else:
+        page.evaluate(f"() => {scroller}.scrollTo(0, 0)")
+    page.wait_for_timeout(1000)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
 
 
 def _scan_outputs(page) -> tuple[bool, bool]:
@@ -177,7 +193,7 @@ def _save_reload_and_find_explorers_live(page, chapter: str) -> None:
     page.get_by_role("menuitem", name="Save Notebook", exact=False).first.click()
     page.wait_for_timeout(3000)
     page.reload()
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
     page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)
     page.wait_for_timeout(3000)
     live, text = _scan_outputs(page)
@@ -271,7 +287,7 @@ def test_a_chapter_reads_whole_after_run_all_and_its_explorers_survive_a_reload(
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             # Before Run All, a paragraph's values say they are not computed yet, instead of showing code.
-            page.goto(f"{url}/lab/tree/{chapter}?token={token}")
+            page.goto(f"{url}/lab/tree/{chapter}?token={token}&reset")  # reset: no other chapter left open
             page.wait_for_selector(".jp-MarkdownCell .myst", timeout=60_000)
             page.wait_for_timeout(3000)
             before = _rendered_prose(page)
