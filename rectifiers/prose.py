@@ -19,6 +19,9 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 MAX_OUTPUTS = 50
 """JupyterLab's default `maxNumberOutputs`: a cell's outputs past it hide behind "Show more outputs"."""
 
+MISSING = "— (runs missing)"
+"""What a quoted number reads when the runs it is computed from are not stored (as Chapters 4 and 6 say it)."""
+
 _QUOTE = re.compile(r"\{glue(?::[a-z]+)?\}`(?:([^`:]+)::)?([^`:]+)(?::[^`]*)?`")
 
 
@@ -53,3 +56,8 @@ def glue_quoted(numbers: Mapping[str, object], chapter: str) -> dict:
     for name, value in kept.items():
         glue(name, value, display=False)
     return kept
+
+
+def runs_missing(chapter: str) -> dict[str, str]:
+    """Every number the book quotes from `chapter`, as `MISSING`: the prose of a chapter whose runs are not stored."""
+    return {name: MISSING for name in sorted(quoted_names(chapter))}

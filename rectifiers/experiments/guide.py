@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.study import REPOSITORY
+from ..prose import MISSING  # what a number reads when its runs are not stored, book-wide
 
 SOURCES = (
     ("standard", "rectifiers.experiments.guide:cnn_evidence", "a standard CNN"),
@@ -31,7 +32,6 @@ SOURCES = (
 `situation`). A function may return several rows; a group takes every row whose situation starts so (at least
 one), and the intro summarises each group in a line (`group_summaries`)."""
 
-MISSING = "— (runs missing)"
 MISSING_SECTIONS = {"standard": "ch4-seeds", "learning_rate": "ch5-learning-rate", "deep_narrow": "ch5-deep-narrow",
                     "gan": "ch5-gan", "harder_data": "ch6-fashion", "easy_data": "ch6-mnist", "family": "ch6-family",
                     "cost": "ch6-cost"}
