@@ -36,6 +36,7 @@ LAB = REPOSITORY / "lab"
 BIBLIOGRAPHY = REPOSITORY / "book" / "references.bib"
 GLUE_PREFIX = "application/papermill.record/"  # myst_nb.glue(..., display=False) hides its value under this prefix
 NOT_YET = "[not computed yet: run the cells above]"
+REWRITE = 2  # how copies are rewritten; a copy made by an older rewrite is made again (2: {ref}, placeholders)
 
 _glued: dict[str, str] = {}  # name -> text/plain of the value, as myst-nb stores it
 
@@ -174,8 +175,10 @@ def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str],
     kept = ""
     if target.exists():
         try:
-            made_from = nbformat.read(target, as_version=4).metadata.get("rectifiers", {}).get("source_sha256")
-            why = "the chapter changed since it was copied"
+            made = nbformat.read(target, as_version=4).metadata.get("rectifiers", {})
+            made_from = made.get("source_sha256") if made.get("rewrite") == REWRITE else None
+            why = ("the chapter changed since it was copied" if made.get("rewrite") == REWRITE
+                   else "it was made by an older `make lab`")
         except Exception as error:  # a broken copy is kept, named, and replaced
             made_from, why = None, f"it could not be read: {error}"
         if made_from == digest:
@@ -189,7 +192,8 @@ def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str],
             cell.source = live_markdown(cell.source, cites, targets)
             if expressions := not_yet_computed(cell.source):
                 cell.metadata["user_expressions"] = expressions
-    notebook.metadata["rectifiers"] = {"source": f"notebooks/{chapter.name}", "source_sha256": digest}
+    notebook.metadata["rectifiers"] = {"source": f"notebooks/{chapter.name}", "source_sha256": digest,
+                                       "rewrite": REWRITE}
     nbformat.write(notebook, target)
     return f"{target.name}: copied from notebooks/{chapter.name}{kept}"
 

@@ -47,6 +47,10 @@ def test_working_copies_never_touch_the_chapters_and_keep_an_older_copy(tmp_path
     assert copy.cells[0].metadata["user_expressions"] == [{"expression": 'glued("v", ".1f")', "result": {
         "status": "ok", "data": {"text/plain": repr(lab.NOT_YET)}, "metadata": {}}}]
     assert lab.prepare(copies, chapters)[0].endswith("kept (the chapter has not changed since it was copied)")
+    older = nbformat.read(copies / "01_x.ipynb", as_version=4)
+    older.metadata["rectifiers"]["rewrite"] = lab.REWRITE - 1  # a copy made before {ref} and placeholders
+    nbformat.write(older, copies / "01_x.ipynb")
+    assert "made by an older `make lab`" in lab.prepare(copies, chapters)[0]
 
     notebook.cells[0].source = "changed {glue:text}`v:.2f`"
     nbformat.write(notebook, source)
