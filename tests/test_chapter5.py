@@ -244,10 +244,10 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
                             lr_settings=TINY_LR,
                             deep_settings=TINY_DEEP, explorer_images=100)
     assert glued["lr_seeds"] == 2 and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
-    for name in ("relu", "leaky001", "leaky01", "leaky03", "prelu"):
-        assert 0 <= glued[f"mlp_adam_lr03_{name}_failed"] <= 2
+    assert glued["lr_situations"] >= 1 and "lr_relu_wins" in glued
+    assert "mlp_adam_lr03_relu_failed" not in glued  # a table's numbers the prose does not quote stay unglued
     assert glued["deep_seeds"] == 2 and "width 2" in glued["deep_story"]
-    assert glued["deep_w4_d3_relurai_runs"] == 2 and glued["rai_story"].startswith("ReLU with RAI initialisation")
+    assert glued["rai_story"].startswith("ReLU with RAI initialisation")
     assert "networks ended near chance" in glued["deep_failed_sentence"]
     assert glued["sensitivity_sentence"].startswith("With the threshold at 1e-06 as above, at 1e-08 it changes in")
     assert "situations" in glued["alpha_verdict"] or "nothing for a slope" in glued["alpha_verdict"]
@@ -295,7 +295,10 @@ def test_pair_explorer_offers_each_optimisers_rates_and_refuses_others():
 
     box = pair_explorer(learning_rate=0.1, n_train=100, n_test=50)
     box.optimizer.value = "sgd"
-    assert tuple(box.rate.options) == RATES["sgd"] and box.rate.value in RATES["sgd"]
+    assert tuple(box.rate.options) == RATES["sgd"] and box.rate.value == 0.1  # offered by both: kept
+    box.optimizer.value, box.rate.value = "adam", 0.003
+    box.optimizer.value = "sgd"  # 0.003 is not an SGD rate: another is chosen, and the status line says so
+    assert box.rate.value in RATES["sgd"] and box.status.value.startswith(f"Learning rate set to {box.rate.value:g}")
     with pytest.raises(ValueError, match="learning_rate"):
         pair_explorer(optimizer="sgd", learning_rate=0.05)
 

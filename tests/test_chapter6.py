@@ -160,3 +160,10 @@ def test_live_pair_explorer_trains_a_pair_from_the_same_weights():
     live = box.train()
     assert set(live) == {("relu", 0.01), ("elu", 0.01)} and box.progress.value == 2
     assert box.status.value.startswith("Done after 1 epoch(s): ReLU") and "ELU" in box.status.value
+    box.epochs.value = 2  # the curves no longer match the controls: said, and drawn faded
+    assert box.status.value.startswith("Out of date: the live curves are for ReLU and ELU, 1 epoch(s)")
+    box.second.value = ("gelu", 0.01)
+    figure = box.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]
+    live = [t for t in figure["data"] if "(live" in t["name"]]
+    assert {t["name"] for t in live} == {"ReLU (live, 1 seed)", "ELU (live, 1 seed)"}
+    assert all(t.get("opacity") == 0.35 for t in live) and "press Train for ReLU and GELU" in box.status.value

@@ -203,4 +203,7 @@ def test_the_fresh_pair_explorer_trains_only_when_asked():
     box.button.click()  # without a kernel the training runs at once
     (shown,) = box.output.outputs
     assert "ReLU, seed 0" in str(shown["data"]["application/vnd.plotly.v1+json"]["layout"]["title"])
-    assert any((Path(box.scratch.name) / "runs").glob("*.json"))  # trained into the scratch store, not results/
+    assert any((Path(box.store.root) / "runs").glob("*.json"))  # trained into the scratch store, not results/
+    assert box.training.progress.value == box.training.progress.max == 1 and box.busy.value.startswith("Done: ReLU")
+    box.children[0].children[1].value = 3  # another seed: the figure says it is out of date until Train
+    assert box.busy.value.startswith("Out of date: the figure shows ReLU, seed 0; press Train for ReLU, seed 3")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import ipywidgets as W
 import keras
 import numpy as np
 import pytest
@@ -399,6 +400,8 @@ def test_live_explorer_remeasures_when_a_slider_moves(images):
 
     x, y = images
     box = gradient_explorer(x[:16], y[:16], activations=["relu"], depth=2, width=8, seeds=[0], max_depth=4)
+    sliders = [c for c in box.children if isinstance(c, W.FloatSlider | W.IntSlider)]
+    assert len(sliders) == 3 and {s.style.description_width for s in sliders} == {"8em"}  # tracks aligned
     title = lambda: box.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]  # noqa: E731
     assert "2 hidden layers" in title()
     box.children[0].value = 3

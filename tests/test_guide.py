@@ -91,3 +91,16 @@ def test_a_large_group_differing_in_one_word_is_told_by_recommendation():
     assert guide.group_summaries(rows[:4])["deep_narrow"].startswith("deep MLP 5×2: Leaky ReLU α=0.01; deep MLP 20×2")
     mixed = rows[:4] + [row(9, "20×4", "either", seeds=10)]
     assert "(10 seeds)" in guide.group_summaries(mixed)["deep_narrow"]
+
+
+@pytest.mark.slow
+def test_the_guide_over_an_empty_store_says_which_runs_are_missing_and_how_to_train_them(notebook_runner, tmp_path):
+    empty = tmp_path / "empty"
+    glued = notebook_runner("07_decision_guide", results_dir=str(empty))  # completes: no traceback
+    rows = {row.id: row for row in guide.guide_rows(ResultsStore(empty))}
+    for group in ("standard", "learning_rate", "deep_narrow", "gan"):
+        assert rows[group].recommendation == guide.MISSING
+        assert "python -m rectifiers study studies/" in rows[group].evidence, rows[group].evidence
+        assert glued[f"guide_{group}"].startswith(guide.MISSING)
+    assert "no stored snapshots" not in rows["standard"].evidence
+    assert "decision-guide" in guide.guide_html(list(rows.values()))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.study import REPOSITORY
+from ..prose import MISSING  # what a number reads when its runs are not stored, book-wide
 
 SOURCES = (
     ("standard", "rectifiers.experiments.guide:cnn_evidence", "a standard CNN"),
@@ -29,6 +30,11 @@ SOURCES = (
 """The guide's measured rows, in the order it shows them: (group, 'module:function', the start of the rows'
 `situation`). A function may return several rows; a group takes every row whose situation starts so (at least
 one), and the intro summarises each group in a line (`group_summaries`)."""
+
+MISSING_SECTIONS = {"standard": "ch4-seeds", "learning_rate": "ch5-learning-rate", "deep_narrow": "ch5-deep-narrow",
+                    "gan": "ch5-gan", "harder_data": "ch6-fashion", "easy_data": "ch6-mnist", "family": "ch6-family",
+                    "cost": "ch6-cost"}
+"""Where each group's evidence would be, for the row that says its runs are missing."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,15 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     for group, source, situation in sources:
         if source not in computed:
             module, function = source.split(":")
-            computed[source] = getattr(importlib.import_module(module), function)(store)
+            try:
+                computed[source] = getattr(importlib.import_module(module), function)(store)
+            except FileNotFoundError as missing:  # the chapter's runs are not stored: its rows say so, not a crash
+                computed[source] = missing
+        if isinstance(computed[source], FileNotFoundError):
+            rows.append(GuideRow(id=group, situation=situation, recommendation=MISSING,
+                                 evidence=_missing_evidence(computed[source]), seeds=None,
+                                 section=MISSING_SECTIONS[group], studies=()))
+            continue
         found = [v for v in computed[source] if v["situation"].startswith(situation)]
         if not found:
             raise ValueError(f"{source} gives no row whose situation starts with {situation!r}; "
@@ -69,6 +83,13 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
             if not (REPOSITORY / study).is_file():
                 raise ValueError(f"guide row {row.situation!r} names study {study}, which does not exist")
     return rows
+
+
+def _missing_evidence(missing: FileNotFoundError) -> str:
+    """A source's missing-runs message in one sentence: what is not stored, and the command that trains it."""
+    lines = str(missing).splitlines()
+    command = next((line[line.index("python -m"):].strip() for line in reversed(lines) if "python -m" in line), "")
+    return lines[0].split(";")[0].rstrip(".:") + (f"; train them with: {command}" if command else "")
 
 
 def unusable_files(store=None) -> str:
@@ -97,7 +118,12 @@ def cnn_evidence(store=None) -> list[dict]:
     path = "studies/mnist_seed_replication.yaml"
     study = load_study(REPOSITORY / path)
     alpha = study.alphas[0]
-    snapshots = comparison.gather(study, store).snapshots()
+    results = comparison.gather(study, store)
+    snapshots = results.snapshots()
+    if not comparison.has_pairs(snapshots, alpha):
+        root = (store.root if store is not None else "results")
+        raise FileNotFoundError(f"{path}: " + results.missing_message(
+            f"python -m rectifiers study {path} --results {root}"))
     reached = snapshots.groupby(["activation", "seed"]).epoch.max().min()
     last = snapshots[snapshots.epoch == reached]
     names = {"relu": "ReLU", "leaky_relu": f"Leaky ReLU α={alpha:g}"}
