@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .family import (DATASET_NAMES, LEAKY, OTHERS, STUDIES, at_epoch, decide_cost, decide_final,
-                     differences_from_relu, epoch_costs, gather_family, variant_order)
+from .. import decision_numbers
+from .family import (COST_ENDPOINTS, DATASET_NAMES, ENDPOINTS, LEAKY, OTHERS, STUDIES, at_epoch, decide_cost,
+                     decide_final, differences_from_relu, epoch_costs, gather_family, variant_order)
 
 SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family", "cost": "ch6-cost"}
 RULE = "the book's decision procedure (How the book decides)"
@@ -23,13 +24,19 @@ def _fmt_gap(row) -> str:
             f"{row.p_holm:.2f})")
 
 
-def recommend(final: pd.DataFrame, activations) -> str:
-    """The decision procedure's verdict on one dataset's runs (`family.at_epoch`), speaking of the variants whose
-    activation is in `activations` (Holm over every variant of the dataset)."""
+def judge(final: pd.DataFrame, activations):
+    """The decision procedure on one dataset's runs (`family.at_epoch`), speaking of the variants whose activation is
+    in `activations` (Holm over every variant of the dataset); None when none of them was measured."""
     if final is None or final.empty:
-        return "not measured"
+        return None
     among = [v for v in variant_order(final) if final[final.variant == v].activation.iloc[0] in activations]
-    return decide_final(final, among=among).verdict if among else "not measured"
+    return decide_final(final, among=among) if among else None
+
+
+def recommend(final: pd.DataFrame, activations) -> str:
+    """The verdict of `judge`, or "not measured"."""
+    judged = judge(final, activations)
+    return judged.verdict if judged is not None else "not measured"
 
 
 def _setting(results) -> str:
@@ -55,11 +62,12 @@ def guide_evidence(store=None) -> list[dict]:
         except (ValueError, AttributeError):
             finals[dataset], diffs[dataset] = None, pd.DataFrame()
 
-    def row(situation, section, dataset, chosen, recommendation, evidence, extra_studies=()):
+    def row(situation, section, dataset, chosen, judged, evidence, extra_studies=(), endpoints=ENDPOINTS):
         seeds = int(chosen.n_seeds.min()) if not chosen.empty else 0
-        return dict(situation=situation, recommendation=recommendation, evidence=evidence, seeds=seeds,
-                    section=SECTIONS[section], studies=list(STUDIES[dataset]) + list(extra_studies),
-                    rule=RULE)
+        return dict(situation=situation, recommendation=judged.verdict if judged else "not measured",
+                    evidence=evidence, seeds=seeds, section=SECTIONS[section],
+                    studies=list(STUDIES[dataset]) + list(extra_studies), rule=RULE,
+                    numbers=decision_numbers.numbers(judged, endpoints) if judged else None)
 
     for dataset, situation, section in (
             ("fashion_mnist", "harder data (Fashion-MNIST), seed CNN", "fashion"),
@@ -69,7 +77,7 @@ def guide_evidence(store=None) -> list[dict]:
         evidence = (f"{_setting(results[dataset])}, test accuracy minus ReLU's over {int(leaky.n_seeds.min())} "
                     f"paired seeds: " + "; ".join(_fmt_gap(r) for r in leaky.itertuples()) + "."
                     if not leaky.empty else f"No stored pairs of ReLU and Leaky ReLU runs for {situation}.")
-        rows.append(row(situation, section, dataset, leaky, recommend(finals[dataset], [LEAKY]), evidence))
+        rows.append(row(situation, section, dataset, leaky, judge(finals[dataset], [LEAKY]), evidence))
 
     d = diffs["fashion_mnist"]
     others = d[d.activation.isin(OTHERS)] if not d.empty else d
@@ -80,7 +88,7 @@ def guide_evidence(store=None) -> list[dict]:
                    + "; ".join(_fmt_gap(r) for r in mnist_others.itertuples()) if not mnist_others.empty else "")
                 + "." if not others.empty else "No stored runs of PReLU, ELU, GELU or Swish.")
     rows.append(row("the rest of the family (PReLU, ELU, GELU, Swish)", "family", "fashion_mnist", others,
-                    recommend(finals["fashion_mnist"], OTHERS), evidence, STUDIES["mnist"]))
+                    judge(finals["fashion_mnist"], OTHERS), evidence, STUDIES["mnist"]))
 
     history = results["fashion_mnist"].history()
     costs = epoch_costs(history) if not history.empty else pd.DataFrame()
@@ -90,6 +98,6 @@ def guide_evidence(store=None) -> list[dict]:
                             for r in costs.itertuples())
                 + f"; ReLU's median epoch {costs.relu_s.median():.1f} s." if not costs.empty
                 else "No timed runs stored.")
-    verdict = decide_cost(history).verdict if not costs.empty else "not measured"
-    rows.append(row("cost in training", "cost", "fashion_mnist", costs, verdict, evidence))
+    judged = decide_cost(history) if not costs.empty else None
+    rows.append(row("cost in training", "cost", "fashion_mnist", costs, judged, evidence, endpoints=COST_ENDPOINTS))
     return rows
