@@ -82,7 +82,7 @@ def _pasted(text: str, key_prefix: str) -> list[str]:
     """The short-answer section's list items (up to the next heading) and the answer keys they paste."""
     section = re.split(r"^#+ ", text.split("The short answer", 1)[1], flags=re.M)[0]
     items = [line for line in section.splitlines() if re.match(r"^\s*[-*] ", line)]
-    keys = [re.search(rf"{re.escape(key_prefix)}(answer_\w+):myst", line) for line in items]
+    keys = [re.search(rf"{re.escape(key_prefix)}(answer_\w+?)(?::myst)?`", line) for line in items]
     assert all(keys), f"a line of the short answer pastes no answer: {items}"
     return [k.group(1) for k in keys]
 
@@ -173,7 +173,12 @@ def test_the_rule_never_says_more_than_the_rows():
     sgd = _row("learning_rate_7", "avoid Leaky ReLU α=0.3", relu_fails, optimizer="sgd", worse=("Leaky ReLU α=0.3",))
     assert short_answer.lines([sgd])[0].key == "plain_sgd" and short_answer.lines([sgd])[0].gist == \
         "avoid Leaky ReLU α=0.3"
-    assert short_answer.markdown([either])["gan"].endswith("not measured (no stored runs)")
+    pages = {"ch5-learning-rate": "05_x"}
+    assert short_answer.pasted([either], pages)["gan"].markdown.endswith("not measured (no stored runs)")
+    assert 'href="../notebooks/05_x.html#ch5-learning-rate">Chapter 5</a>' in short_answer.pasted([either], pages)[
+        "ordinary"].html
+    with pytest.raises(ValueError, match="links to section 'ch5-learning-rate', which no notebook defines"):
+        short_answer.lines([either])[0].markdown(pages={})
 
 
 def test_the_deciding_number_is_the_test_that_decided():
@@ -181,12 +186,12 @@ def test_the_deciding_number_is_the_test_that_decided():
                 p=(0.04, 0.2), better=("Leaky ReLU α=0.3",))
     assert guide.deciding_number(both) == "Leaky ReLU α=0.3 failed 0 of 10 vs ReLU's 6 of 10 (Holm p = .040)"
     metric = _row("y", "either", {"ReLU": 0, "Leaky ReLU α=0.3": 0}, p=(1.0, 0.5))
-    assert guide.deciding_number(metric) == ("test accuracy, Leaky ReLU α=0.3 minus ReLU, +1.0 pp (95 % CI −2.0 to "
+    assert guide.deciding_number(metric) == ("Leaky ReLU α=0.3 +1.0 pp test accuracy vs ReLU (95 % CI −2.0 to "
                                              "+4.0; Holm p = .500)")
     neither = _row("z", "neither: every setting failed in most of its runs; lower the learning rate",
                    {"ReLU": 10, "Leaky ReLU α=0.3": 8})
     assert guide.deciding_number(neither) == "ReLU failed 10 of 10; the fewest, Leaky ReLU α=0.3, 8 of 10"
-    assert guide.failure_counts(neither) == "ReLU 10, α=0.3 8 of 10"
+    assert guide.failure_counts(neither) == "ReLU\u00a010, α=0.3\u00a08 of 10"  # a count never wraps from its name
 
 
 def test_the_guide_table_shows_counts_the_deciding_number_and_details_on_demand(rows):

@@ -196,7 +196,7 @@ def number_text(row: GuideRow, comparison: dict) -> str:
         return (f"{name} takes {math.exp(d):.2f}× {comparison['baseline']}'s time per epoch "
                 f"(95 % CI {math.exp(low):.2f}–{math.exp(high):.2f}; {p})")
     scale, decimals, unit = (100, 1, " pp") if "accuracy" in numbers["metric"] else (1, 2, "")
-    return (f"{numbers['metric']}, {name} minus {comparison['baseline']}, {_signed(scale * d, decimals)}{unit} "
+    return (f"{name} {_signed(scale * d, decimals)}{unit} {numbers['metric']} vs {comparison['baseline']} "
             f"(95 % CI {_signed(scale * low, decimals)} to {_signed(scale * high, decimals)}; {p})")
 
 
@@ -222,7 +222,7 @@ def failure_counts(row: GuideRow) -> str:
     if not any(numbers["failed"].values()):
         return "none"
     runs = set(numbers["runs"].values())
-    each = ", ".join(f"{short_name(s)} {k}" + ("" if len(runs) == 1 else f"/{numbers['runs'][s]}")
+    each = ", ".join(f"{short_name(s)}\u00a0{k}" + ("" if len(runs) == 1 else f"/{numbers['runs'][s]}")
                      for s, k in numbers["failed"].items())
     return each + (f" of {runs.pop()}" if len(runs) == 1 else "")
 

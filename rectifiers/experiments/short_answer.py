@@ -10,8 +10,10 @@ decided it (`guide.number_text`) and a link to the section with its evidence.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
+from html import escape
 
 from .guide import GuideRow, _chapter_name, _p, deciding_number, group_of, number_text, section_pages
 
@@ -40,9 +42,24 @@ class AnswerLine:
 
     def markdown(self, pages: dict[str, str] | None = None) -> str:
         """The line in MyST Markdown, its link a `{ref}` that works on any page of the book."""
-        pages = section_pages() if pages is None else pages
-        where = _chapter_name(pages[self.section]) if self.section in pages else self.section
+        where = _chapter_name(self._page(pages))
         return f"**{self.topic}:** {self.gist}{self.counted()} — {self.number} ({{ref}}`{where} <{self.section}>`)"
+
+    def html(self, pages: dict[str, str] | None = None, chapters: str = "../notebooks/") -> str:
+        """The line as inline HTML for a page outside the notebooks (the intro: another page's glue reaches it only
+        as HTML or plain text); `chapters` is the path from that page to the chapters' pages."""
+        page = self._page(pages)
+        counted = re.sub(r"\*(\w+)\*", r"<em>\1</em>", escape(self.counted()))
+        link = f'<a href="{chapters}{page}.html#{self.section}">{_chapter_name(page)}</a>'
+        return (f"<strong>{escape(self.topic)}:</strong> {escape(self.gist)}{counted} — {escape(self.number)} "
+                f"({link})")
+
+    def _page(self, pages: dict[str, str] | None) -> str:
+        pages = section_pages() if pages is None else pages
+        if self.section not in pages:
+            raise ValueError(f"the short answer's line {self.key!r} links to section {self.section!r}, which no "
+                             "notebook defines")
+        return pages[self.section]
 
     def counted(self) -> str:
         """How many of the line's situations got each verdict, the line's own verdict first."""
@@ -116,15 +133,32 @@ def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
         gist = "no setting is shown to help" + (f"; {remedy}" if remedy else "")
         number = deciding_number(row)
     situation = row.situation.split(" (")[0]
-    return AnswerLine(key, topic, gist, counts, ids, row.id, f"in {situation}, {number}" if len(rows) > 1 else number,
+    return AnswerLine(key, topic, gist, counts, ids, row.id, f"{situation}: {number}" if len(rows) > 1 else number,
                       row.section)
 
 
-def markdown(rows: list[GuideRow]) -> dict[str, str]:
-    """Every topic's line in MyST Markdown (`answer_<key>` in the pages that paste them); a topic without rows says
-    so, with neither number nor link (and the tests fail)."""
-    written = {line.key: line.markdown() for line in lines(rows)}
-    return {key: written.get(key, f"**{topic}:** not measured (no stored runs)") for key, topic in TOPICS}
+@dataclass(frozen=True)
+class Pasted:
+    """A line as a page pastes it: MyST Markdown in Chapter 7 (`{glue:md}`), HTML in the intro (`{glue}`)."""
+
+    markdown: str
+    html: str
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def pasted(rows: list[GuideRow], pages: dict[str, str] | None = None) -> dict[str, Pasted]:
+    """Every topic's line (`answer_<key>` in the pages that paste them); a topic without rows says so, with neither
+    number nor link (and the tests fail)."""
+    pages = section_pages() if pages is None else pages
+    written = {line.key: Pasted(line.markdown(pages), line.html(pages)) for line in lines(rows)}
+    missing = "{}: not measured (no stored runs)"
+    return {key: written.get(key, Pasted(missing.format(f"**{topic}**"), missing.format(f"<strong>{topic}</strong>")))
+            for key, topic in TOPICS}
 
 
 def lines(rows: list[GuideRow]) -> list[AnswerLine]:
