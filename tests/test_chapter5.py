@@ -276,7 +276,10 @@ def test_guide_evidence_of_the_stored_studies():
         pytest.skip(str(error).splitlines()[0])
     assert evidence
     for item in evidence:
-        assert set(item) == {"situation", "recommendation", "category", "evidence", "seeds", "section", "studies"}
+        assert set(item) - {"optimizer"} == {"situation", "recommendation", "category", "evidence", "seeds", "section",
+                                             "studies", "numbers"}
+        assert item["numbers"]["category"] == item["category"]  # the numbers are the verdict's own
+        assert item.get("optimizer", "adam") in ("adam", "sgd")
         assert item["section"] in ("ch5-learning-rate", "ch5-deep-narrow")
         assert all((ROOT / p).is_file() for p in item["studies"])
         assert item["recommendation"].split(" ")[0].rstrip(":") in ("prefer", "avoid", "either", "neither", "unclear")

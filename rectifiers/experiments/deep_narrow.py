@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import decision
+from .. import decision, decision_numbers
 from ..models import RAI_SIGMA
 from ..stats import percent_interval, wilson_interval
 from ..validation import check_choice
@@ -184,6 +184,7 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
         parts = "; ".join(f"{r.setting} collapsed in {wilson_interval(int(r.collapsed), int(r.runs)).text()}"
                           for r in cells.itertuples())
         row = {"width": width, "depth": depth, "recommendation": judged.verdict, "category": judged.category,
+               "numbers": decision_numbers.numbers(judged, ENDPOINTS),
                "seeds": int(cells.runs.max()),
                "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: {relu.theory:.2f}). "
                            f"Paired by seed: {judged.sentence()}."}

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .family import (DATASET_NAMES, LEAKY, OTHERS, STUDIES, at_epoch, decide_final, differences_from_relu,
+from .. import decision_numbers
+from .family import (DATASET_NAMES, ENDPOINTS, LEAKY, OTHERS, STUDIES, at_epoch, decide_final, differences_from_relu,
                      gather_family, variant_order)
 
 SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family"}
@@ -24,13 +25,19 @@ def _fmt_gap(row) -> str:
             f"{row.p_holm:.2f})")
 
 
-def recommend(final: pd.DataFrame, activations) -> str:
-    """The decision procedure's verdict on one dataset's runs (`family.at_epoch`), speaking of the variants whose
-    activation is in `activations` (Holm over every variant of the dataset)."""
+def judge(final: pd.DataFrame, activations):
+    """The decision procedure on one dataset's runs (`family.at_epoch`), speaking of the variants whose activation is
+    in `activations` (Holm over every variant of the dataset); None when none of them was measured."""
     if final is None or final.empty:
-        return "not measured"
+        return None
     among = [v for v in variant_order(final) if final[final.variant == v].activation.iloc[0] in activations]
-    return decide_final(final, among=among).verdict if among else "not measured"
+    return decide_final(final, among=among) if among else None
+
+
+def recommend(final: pd.DataFrame, activations) -> str:
+    """The verdict of `judge`, or "not measured"."""
+    judged = judge(final, activations)
+    return judged.verdict if judged is not None else "not measured"
 
 
 def _setting(results) -> str:
@@ -56,11 +63,12 @@ def guide_evidence(store=None) -> list[dict]:
         except (ValueError, AttributeError):
             finals[dataset], diffs[dataset] = None, pd.DataFrame()
 
-    def row(situation, section, dataset, chosen, recommendation, evidence, extra_studies=()):
+    def row(situation, section, dataset, chosen, judged, evidence, extra_studies=(), endpoints=ENDPOINTS):
         seeds = int(chosen.n_seeds.min()) if not chosen.empty else 0
-        return dict(situation=situation, recommendation=recommendation, evidence=evidence, seeds=seeds,
-                    section=SECTIONS[section], studies=list(STUDIES[dataset]) + list(extra_studies),
-                    rule=RULE)
+        return dict(situation=situation, recommendation=judged.verdict if judged else "not measured",
+                    evidence=evidence, seeds=seeds, section=SECTIONS[section],
+                    studies=list(STUDIES[dataset]) + list(extra_studies), rule=RULE,
+                    numbers=decision_numbers.numbers(judged, endpoints) if judged else None)
 
     for dataset, situation, section in (
             ("fashion_mnist", "harder data (Fashion-MNIST), seed CNN", "fashion"),
@@ -70,7 +78,7 @@ def guide_evidence(store=None) -> list[dict]:
         evidence = (f"{_setting(results[dataset])}, test accuracy minus ReLU's over {int(leaky.n_seeds.min())} "
                     f"paired seeds: " + "; ".join(_fmt_gap(r) for r in leaky.itertuples()) + "."
                     if not leaky.empty else f"No stored pairs of ReLU and Leaky ReLU runs for {situation}.")
-        rows.append(row(situation, section, dataset, leaky, recommend(finals[dataset], [LEAKY]), evidence))
+        rows.append(row(situation, section, dataset, leaky, judge(finals[dataset], [LEAKY]), evidence))
 
     d = diffs["fashion_mnist"]
     others = d[d.activation.isin(OTHERS)] if not d.empty else d
@@ -81,6 +89,6 @@ def guide_evidence(store=None) -> list[dict]:
                    + "; ".join(_fmt_gap(r) for r in mnist_others.itertuples()) if not mnist_others.empty else "")
                 + "." if not others.empty else "No stored runs of PReLU, ELU, GELU or Swish.")
     rows.append(row("the rest of the family (PReLU, ELU, GELU, Swish)", "family", "fashion_mnist", others,
-                    recommend(finals["fashion_mnist"], OTHERS), evidence, STUDIES["mnist"]))
+                    judge(finals["fashion_mnist"], OTHERS), evidence, STUDIES["mnist"]))
 
     return rows

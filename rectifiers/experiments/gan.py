@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import decision
+from .. import decision, decision_numbers
 from ..stats import mean_ci, paired_t_test, wilson_interval
 
 STUDY = "studies/ch5_gan_discriminators.yaml"
@@ -302,6 +302,7 @@ def guide_evidence(store=None) -> list[dict]:
         "recommendation": values["gan_recommendation"],
         "rule": values["gan_rule"],
         "category": judged.category,
+        "numbers": decision_numbers.numbers(judged, ENDPOINTS),
         "evidence": (f"Small DCGAN on MNIST, {values['gan_seeds']} paired seeds, {values['gan_epochs']} epochs, final "
                      f"Fréchet distance (lower is better) and failures: {judged.sentence()}."),
         "seeds": values["gan_seeds"],

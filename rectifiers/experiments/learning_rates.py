@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .. import decision
+from .. import decision, decision_numbers
 from ..stats import mean_ci, percent_interval, signed, wilson_interval
 from .outcomes import final_accuracy
 
@@ -175,6 +175,7 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
         parts = "; ".join(cell_text(r) for r in cells.itertuples())
         rows.append({"model": model, "optimizer": optimizer, "learning_rate": lr, "recommendation": judged.verdict,
                      "category": judged.category, "rule": "the book's decision procedure (How the book decides)",
+                     "numbers": decision_numbers.numbers(judged, ENDPOINTS),
                      "seeds": int(cells.runs.max()), "bar": float(cells.bar.iloc[0]),
                      "evidence": f"{MODELS[model]}, {OPTIMIZER_NAMES[optimizer]} at learning rate {lr:g} (failed: "
                                  f"training accuracy below {cells.bar.iloc[0]:.2f}): {parts}. Paired by seed: "

@@ -99,13 +99,13 @@ def guide_evidence(store=None) -> list[dict]:
             out.append({"situation": f"learning rate {v.learning_rate:g}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]}, "
                                      f"{learning_rates.MODELS[v.model]} (MNIST, {int(runs.n_train.iloc[0]):,} images)",
                         "recommendation": v.recommendation, "evidence": v.evidence, "category": v.category,
-                        "seeds": v.seeds, "section": learning_rates.SECTION,
+                        "numbers": v.numbers, "optimizer": v.optimizer, "seeds": v.seeds, "section": learning_rates.SECTION,
                         "studies": [one.source for one in studies]})
     runs = deep_narrow.frame([r for path in deep_narrow.STUDIES for r in study_records(study(path), store)])
     for v in deep_narrow.verdicts(runs).itertuples():
         out.append({"situation": f"deep and narrow MLP {v.depth}×{v.width} (depth × width, MNIST)",
                     "recommendation": v.recommendation, "evidence": v.evidence, "seeds": v.seeds,
-                    "category": v.category,
+                    "category": v.category, "numbers": v.numbers,
                     "section": deep_narrow.SECTION, "studies": list(deep_narrow.STUDIES)})
     return out
 
