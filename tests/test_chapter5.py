@@ -244,7 +244,7 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
                             lr_settings=TINY_LR,
                             deep_settings=TINY_DEEP, explorer_images=100)
     assert glued["lr_seeds"] == 2 and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
-    assert glued["lr_situations"] >= 1 and "lr_relu_wins" in glued
+    assert glued["lr_situations"] >= 1 and "lr_prefer" in glued and "lr_unclear" in glued
     assert "mlp_adam_lr03_relu_failed" not in glued  # a table's numbers the prose does not quote stay unglued
     assert glued["deep_seeds"] == 2 and "width 2" in glued["deep_story"]
     assert glued["rai_story"].startswith("ReLU with RAI initialisation")
