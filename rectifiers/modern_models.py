@@ -51,7 +51,8 @@ def mnist1d_mlp(width: int = 100, activation: str = "relu", alpha: float = DEFAU
     width = check_int("width", width, low=1)
     x = keras.Input(SIGNAL_SHAPE, name="signal")
     flat = keras.layers.Flatten(name="flatten")(x)
-    h = keras.layers.Dense(width, name="dense_1", **_initializers(_torch_default(SIGNAL_SHAPE[0], seed * 1000 + 1)))(flat)
+    first = _initializers(_torch_default(SIGNAL_SHAPE[0], seed * 1000 + 1))
+    h = keras.layers.Dense(width, name="dense_1", **first)(flat)
     h = activation_layer(activation, alpha, layer_name="act_1")(h)
     branch = keras.layers.Dense(width, name="dense_2", **_initializers(_torch_default(width, seed * 1000 + 2)))(h)
     branch = activation_layer(activation, alpha, layer_name="act_2")(branch)
@@ -62,8 +63,8 @@ def mnist1d_mlp(width: int = 100, activation: str = "relu", alpha: float = DEFAU
 
 
 def mnist1d_cnn(width: int = 25, activation: str = "relu", alpha: float = DEFAULT_ALPHA, *, seed: int = 0):
-    """The authors' MNIST-1D CNN: three Conv1D(width) with stride 2 and padding 1 (kernels 5, 3, 3), each followed by
-    the activation, then Flatten and Dense softmax (5,210 weights at width 25)."""
+    """The authors' MNIST-1D CNN: three Conv1D(width) with stride 2 and padding 1 (kernels 5, 3, 3), each followed
+    by the activation, then Flatten and Dense softmax (5,210 weights at width 25)."""
     import keras
 
     from .activations import activation_layer
@@ -201,10 +202,10 @@ def seed_cnn_bn(activation: str = "relu", alpha: float = DEFAULT_ALPHA, *, seed:
 
 def mlp_blocks(depth: int, width: int, block: str = "residual", activation: str = "relu",
                alpha: float = DEFAULT_ALPHA, *, initializer: str = "he", seed: int = 0, input_shape=(28, 28, 1)):
-    """A deep MLP of `depth` hidden layers of `width` units, each Dense(width) → [LayerNorm] → act, with a residual
-    connection around every layer after the first (which changes the width from the input's) when `block` says so.
-    Kernels and biases are drawn as `models.mlp` draws them (same initialiser, same seeds), so at equal depth and
-    width the networks differ from Chapter 5's plain MLPs only in the block."""
+    """A deep MLP of `depth` hidden layers of `width` units, each Dense(width) → [LayerNorm] → act, with a
+    residual connection around every layer after the first (which changes the width from the input's) when `block`
+    says so. Kernels and biases are drawn as `models.mlp` draws them (same initialiser, same seeds), so at equal
+    depth and width the networks differ from Chapter 5's plain MLPs only in the block."""
     import keras
 
     from .activations import activation_layer

@@ -142,7 +142,8 @@ def test_the_batchnorm_cnn_starts_from_the_plain_seed_cnn_kernels():
 
     plain, normalised = seed_cnn(seed=4), seed_cnn_bn(seed=4)
     for layer in ("conv1", "conv2", "classifier"):
-        np.testing.assert_array_equal(plain.get_layer(layer).kernel.numpy(), normalised.get_layer(layer).kernel.numpy())
+        np.testing.assert_array_equal(plain.get_layer(layer).kernel.numpy(),
+                                      normalised.get_layer(layer).kernel.numpy())
     assert [layer.name for layer in normalised.layers[:4]] == ["conv1", "bn1", "act1", "pool1"]  # BN before act
     assert not normalised.get_layer("conv1").use_bias  # BatchNorm's shift replaces the bias
 

@@ -3,8 +3,11 @@
 API (stable; other modules and the chapters import from here):
 
 - `RunConfig(...)`: a frozen, validated run: `model` (a family of `FAMILIES`: "seed_cnn"; "mlp" with `depth`,
-  `width`, `initializer`, `init_scale`, `bias`; "dcgan", a GAN trained by `gan.GANTrainer`), dataset, n_train/n_test/data_seed, activation/alpha, seed,
-  optimizer/learning_rate/batch_size, `epochs` (snapshot epochs), `probes` (names in `rectifiers.probes.PROBES`)
+  `width`, `initializer`, `init_scale`, `bias`; "dcgan", a GAN trained by `gan.GANTrainer`; Chapter 8's
+  "seed_cnn_bn", "mlp_blocks" (`block`), and on MNIST-1D "mnist1d_mlp", "mnist1d_cnn", "resnet1d",
+  "transformer1d" (`heads`)), dataset, n_train/n_test/data_seed, activation/alpha, seed, batch_size,
+  optimizer/learning_rate (`adamw` with `weight_decay`; `schedule` "warmup_cosine" with `warmup_epochs`,
+  `optimizers.build_optimizer`), `epochs` (snapshot epochs), `probes` (names in `rectifiers.probes.PROBES`)
   and `probe_every`; recording settings checkpoint_every, test_every, eval_batch_size, keep_weights (not in the key).
   `run_key(config, data)`, `experiment(config, data)`, `load_run_data(config)`.
 - `train(config, store=, until_epoch=, data=, progress=) -> record`: deterministic, resumable, never twice; a
