@@ -205,6 +205,9 @@ def load_dataset(
     """Load `name` (one of `dataset_names()`); `n_train`/`n_test` take stratified subsets (None = all)."""
     check_choice("name", name, dataset_names())
     seed = check_int("seed", seed, low=0)
+    if name in GENERATED and data_dir is not None:
+        raise ValueError(f"data_dir does not apply to {name!r}, which is generated, not read from files; "
+                         f"got data_dir={str(data_dir)!r}")
     made = GENERATED[name]() if name in GENERATED else None
     raw = ({"train": made.train, "test": made.test} if made else
            {half: _find_half(name, half, data_dir) for half in ("train", "test")})

@@ -57,6 +57,8 @@ def test_mnist1d_subsets_are_stratified_and_bounded_like_the_image_datasets():
         load_dataset("mnist1d", n_train=4001)
     with pytest.raises(ValueError, match="name must be one of 'mnist', 'fashion_mnist', 'mnist1d'"):
         load_dataset("mnist2d")
+    with pytest.raises(ValueError, match="data_dir does not apply to 'mnist1d', which is generated"):
+        load_dataset("mnist1d", data_dir=".")
 
 
 def test_a_run_on_mnist1d_records_how_the_data_was_generated_in_its_experiment():
