@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ..data import DATASETS, Dataset, load_dataset
 from ..validation import check_choice, check_finite, check_increasing_ints, check_int
 from .families import FAMILIES, family
+from .stacking import check_stackable
 from ..names import DEFAULT_ALPHA, SLOPED, check_activation
 
 DEFAULT_EPOCHS = (1, 10, 100, 1000)
@@ -60,6 +61,9 @@ class RunConfig:
     bias: float | None = None
     probes: tuple[str, ...] = ()  # names in `rectifiers.probes.PROBES`, recorded into the run
     probe_every: int = 1  # epochs between probe measurements (and always epoch 0 and each snapshot epoch)
+    # Trained together with the runs of its group as one stacked program (`stacked.py`): results equal a single
+    # run's to float32 rounding, not bit for bit, so it is keyed (a different run from the unstacked one).
+    stacked: bool = False
     # How the run is recorded (not part of its key):
     checkpoint_every: int = 1  # epochs between checkpoints (snapshot epochs and the last epoch always get one)
     test_every: int = 1  # evaluate the test set after every `test_every` epochs for the history (0: never)
@@ -94,6 +98,10 @@ class RunConfig:
             set_(name, value)
         set_("probes", _check_probes(self.probes))
         set_("probe_every", check_int("probe_every", self.probe_every, low=1))
+        if not isinstance(self.stacked, bool):
+            raise ValueError(f"stacked must be true or false; got {self.stacked!r}")
+        if self.stacked:
+            check_stackable(self)
         set_("checkpoint_every", check_int("checkpoint_every", self.checkpoint_every, low=1))
         set_("test_every", check_int("test_every", self.test_every, low=0))
         set_("eval_batch_size", check_int("eval_batch_size", self.eval_batch_size, low=1))
@@ -156,6 +164,8 @@ def experiment(config: RunConfig, data: Dataset) -> dict:
         out["family_constants"] = family(config.model).constants
     if config.probes:
         out["probes"], out["probe_every"] = list(config.probes), config.probe_every
+    if config.stacked:
+        out["trainer"] = "stacked"  # only when stacked: the keys of runs trained alone stay as they were
     out["n_train"], out["n_test"] = len(data.y_train), len(data.y_test)
     out["train_pool"] = {"is_sample": data.is_sample, "n_images": data.train_source.n_images}
     out["test_pool"] = {"is_sample": data.test_source.is_sample, "n_images": data.test_source.n_images}

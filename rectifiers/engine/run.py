@@ -55,6 +55,9 @@ def train(
     `until_epoch` stops this session early (the run stays "partial" and keeps its key); `progress` is True for a
     progress bar, False for none, or an object with tqdm's `update(n)` and `set_postfix(values, refresh=)`.
     """
+    if config.stacked:
+        raise ValueError(f"run {config.label()} says stacked: true; train it with stacked.train_group (or its study), "
+                         "which trains it together with its group")
     store = store or ResultsStore()
     data = data if data is not None else load_run_data(config)
     key = run_key(config, data)
