@@ -2,7 +2,8 @@
 
 `run_plan(plan, store, executor=...)` trains every run of a `study.Plan` that has epochs to go and returns the
 stored records of the plan's runs. Runs whose record or checkpoint the store cannot use ("blocked") are left
-alone and reported; they never stop the others.
+alone and reported; they never stop the others. Runs that say `stacked: true` are trained in groups, each group
+as one program (`stacked.py`, grouped by `stacking.group_runs`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 import time
 
 from .run import train
+from .stacked import train_group
+from .stacking import group_runs
 from .store import ResultsStore, StoreError
 from .study import Plan, duration
 
@@ -67,14 +70,22 @@ def run_plan(plan: Plan, store: ResultsStore, *, executor: str = "dask", schedul
 
 def _run_here(plan: Plan, store: ResultsStore, runs, progress: bool) -> list[str]:
     report, problems = ProgressReport(plan, enabled=progress), []
-    for r in runs:
+    for unit in group_runs(runs):  # stacked runs in groups trained as one program, the others one by one
+        first = unit[0]
         try:
-            record = train(r.config, store=store, until_epoch=r.target, data=plan.data_for(r.config), progress=False)
+            if first.config.stacked:
+                records = train_group([r.config for r in unit], store=store, until_epoch=first.target,
+                                      data=plan.data_for(first.config))
+            else:
+                records = [train(first.config, store=store, until_epoch=first.target,
+                                 data=plan.data_for(first.config), progress=False)]
         except StoreError as error:
             problems.append(str(error))
-            report.run_finished(r, None, f"not trained: {error}")
+            for r in unit:
+                report.run_finished(r, None, f"not trained: {error}")
             continue
-        report.run_finished(r, record)
+        for r, record in zip(unit, records):
+            report.run_finished(r, record)
     return problems
 
 

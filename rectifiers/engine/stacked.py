@@ -363,7 +363,7 @@ def _train(todo, store: ResultsStore, data: Dataset, target: int, progress) -> d
     started, n = time.perf_counter(), len(data.y_train)
     running = [m for m in members if m.state.diverged_at is None]
     try:
-        while running := [m for m in running if m.state.epoch < target]:
+        while running := [m for m in running if m.state.epoch < target and m.state.diverged_at is None]:
             epoch = min(m.state.epoch for m in running) + 1  # runs behind (resumed from older checkpoints) go first
             now = [m for m in running if m.state.epoch + 1 == epoch]
             active = np.zeros(len(members), bool)
