@@ -155,3 +155,28 @@ def test_stack_settings_are_checked_before_training(tmp_path):
         check_group([configs()[0], dataclasses.replace(configs()[0], width=4)], 2)
     with pytest.raises(ValueError, match="differ only by seed"):
         check_group([configs()[0], dataclasses.replace(configs()[0], activation="prelu")], 2)
+
+
+@pytest.mark.slow
+def test_dask_hands_out_stacked_groups_and_they_equal_the_same_groups_in_one_process(tmp_path, monkeypatch):
+    from distributed import Client
+
+    from rectifiers.engine import dask_executor
+
+    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+    study = study_from_dict(dict(name="stack_dask", datasets=["mnist"], activations=["relu", "leaky_relu"],
+                                 alphas=[0.01], seeds=[0, 1, 2],
+                                 **{k: list(v) if isinstance(v, tuple) else v for k, v in SMALL.items()}))
+    cluster = dask_executor.local_cluster(workers=2)
+    with Client(cluster) as client:
+        store = ResultsStore(tmp_path / "dask")
+        the_plan = plan(study, store)
+        assert dask_executor.run_on_dask(the_plan, store, the_plan.to_train, client=client, progress=False) == []
+    cluster.close()
+    on_dask = [store.get(r.key) for r in the_plan.runs]
+    assert sorted(r["segments"][0]["stacked_runs"] for r in on_dask) == [3] * 6  # two groups of three, one a worker
+    here = ResultsStore(tmp_path / "here")
+    records, problems = run_plan(plan(study, here), here, executor="sequential", progress=False)
+    for a, b in zip(on_dask, sorted(records, key=lambda r: [x.key for x in the_plan.runs].index(r["key"]))):
+        assert a["key"] == b["key"] and a["status"] == b["status"] == "complete"
+        np.testing.assert_allclose(a["history"]["train_loss"], b["history"]["train_loss"], rtol=1e-6)
