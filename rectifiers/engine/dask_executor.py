@@ -7,12 +7,13 @@ while two 1-thread processes side by side each keep one busy: a 4-run study of 1
 measures it again). So the default local cluster has one worker process per core, one thread each, and each
 task limits TensorFlow to one thread.
 
-Each run is one task, and each group of stacked runs (`stacked.py`; groups cut so every worker gets one). A worker trains it with `run.train` and writes its checkpoints and records into the store
-itself (atomically), so the store must be a folder every worker sees (one machine, or a shared file system
-with `--scheduler`). If a worker dies mid-run, Dask gives the task to another worker, which resumes the run from
-its last checkpoint: the final record equals an undisturbed run's. A task never writes a record the store
-already holds at the same or a later epoch (`train` returns the stored one), so each record reaches the store
-once per checkpoint, whole.
+Each run is one task, and so is each group of stacked runs (`stacked.py`; a study's groups are cut so that every
+worker gets one). A worker trains it with `run.train` (a group with `stacked.train_group`) and writes its
+checkpoints and records into the store itself (atomically), so the store must be a folder every worker sees (one
+machine, or a shared file system with `--scheduler`). If a worker dies mid-run, Dask gives the task to another
+worker, which resumes the run (or every run of the group) from its last checkpoint: the final record equals an
+undisturbed run's. A task never writes a record the store already holds at the same or a later epoch (`train`
+returns the stored one), so each record reaches the store once per checkpoint, whole.
 """
 
 from __future__ import annotations

@@ -152,7 +152,8 @@ def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate
             counts = {}
             for r in done:
                 counts.setdefault(_name(r), []).append(failed(r))
-            outcome = "; ".join(f"{name}: {wilson_interval(sum(f), len(f)).text()} failed" for name, f in counts.items())
+            outcome = "; ".join(f"{name}: {wilson_interval(sum(f), len(f)).text()} failed"
+                                for name, f in counts.items())
             progress.bar_style = "success"
             status.value = f"Done ({what}): {outcome}."
         except TrainingStopped:
