@@ -56,10 +56,11 @@ class StackedMLP:
     def __init__(self, configs: list[RunConfig], data: Dataset):
         import tensorflow as tf
 
-        seed_everything(configs[0].seed)
+        seed_everything(configs[0].seed)  # deterministic kernels; each model's weights come from its own seed
         self.configs = configs
         self.models = [family(c.model).build(c) for c in configs]  # each run's own initial weights
         self.prelu = configs[0].activation == "prelu"
+        # In the model's order: per hidden layer kernel, bias (and PReLU's slopes), then the classifier's kernel, bias.
         names = [v.path for v in self.models[0].variables]
         self.variables = [tf.Variable(np.stack([m.variables[i].numpy() for m in self.models]), name=f"w{i}")
                           for i in range(len(names))]
