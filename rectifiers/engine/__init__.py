@@ -17,7 +17,8 @@ API (stable; other modules and the chapters import from here):
   fit_epochs(), many epochs in one call). A GAN is a new family with a new trainer; nothing else changes.
 - Probes (`rectifiers.probes`): `@register_probe class P(Probe): name = "..."; def measure(self, trainer,
   epoch) -> dict`; rows stored as `record["probes"][name] = [{"epoch": e, ...}, ...]` (epoch 0 = before training).
-- Store: `ResultsStore(root)` (`get`, `put`, `scan` -> (records, problems), `check_writable`, `orphans`), records
+- Store: `ResultsStore(root)` (`get`, `put`, `scan` -> (records, problems), `check_writable`, `orphans`,
+  `run_lock(key)`: one trainer per run across processes), records
   validated on read against `schema.SCHEMA` ("rectifiers.run/2", results/README.md); `migrate.migrate_store`.
 - Studies: `load_study(path)`, `study_from_dict(values)`, `plan(study, store, until_epoch=)` -> `Plan`;
   `run_plan(plan, store, executor="dask"|"sequential", scheduler=, workers=)`;

@@ -27,6 +27,8 @@ DEFAULT_EPOCHS = (1, 10, 100, 1000)
 """The seed article's epoch counts; one run evaluated at each gives the same curves as four runs."""
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+MAX_SEED = 2**32 - 1
+"""The largest seed Keras' `set_random_seed` (NumPy's legacy RNG) accepts."""
 RECORDING_FIELDS = ("checkpoint_every", "test_every", "eval_batch_size", "keep_weights")
 KEEP_WEIGHTS = ("all", "final", "none")
 """What a run keeps on disk once it has ended (`RunConfig.keep_weights`)."""
@@ -80,7 +82,7 @@ class RunConfig:
         check_choice("model", self.model, FAMILIES)
         _, alpha = check_activation(self.activation, self.alpha)
         set_("alpha", alpha)
-        set_("seed", check_int("seed", self.seed, low=0))
+        set_("seed", check_int("seed", self.seed, low=0, high=MAX_SEED))
         set_("epochs", check_increasing_ints("epochs", list(self.epochs) if isinstance(self.epochs, tuple)
                                              else self.epochs, low=1))
         for name in ("n_train", "n_test"):
@@ -155,6 +157,15 @@ def experiment(config: RunConfig, data: Dataset) -> dict:
     Fields added since the first stored runs (a family's shape, probes) enter only when they apply, so the
     seed CNN's runs keep their keys.
     """
+    out = experiment_settings(config)
+    out["n_train"], out["n_test"] = len(data.y_train), len(data.y_test)
+    out["train_pool"] = {"is_sample": data.is_sample, "n_images": data.train_source.n_images}
+    out["test_pool"] = {"is_sample": data.test_source.is_sample, "n_images": data.test_source.n_images}
+    return out
+
+
+def experiment_settings(config: RunConfig) -> dict:
+    """The experiment's fields that the config alone sets (`n_train`/`n_test` as asked: None for all)."""
     out = {name: getattr(config, name) for name in _KEY_FIELDS}
     out["epochs"] = list(config.epochs)
     if config.activation not in SLOPED:
@@ -166,10 +177,28 @@ def experiment(config: RunConfig, data: Dataset) -> dict:
         out["probes"], out["probe_every"] = list(config.probes), config.probe_every
     if config.stacked:
         out["trainer"] = "stacked"  # only when stacked: the keys of runs trained alone stay as they were
-    out["n_train"], out["n_test"] = len(data.y_train), len(data.y_test)
-    out["train_pool"] = {"is_sample": data.is_sample, "n_images": data.train_source.n_images}
-    out["test_pool"] = {"is_sample": data.test_source.is_sample, "n_images": data.test_source.n_images}
     return out
+
+
+def key_problem(record: dict) -> str | None:
+    """Why a stored record's key does not name its content, or None: the key's hex must be the SHA-256 of its
+    `experiment`, the experiment must be its `config`'s, and the key's readable part that config's."""
+    config = RunConfig.from_dict(record["config"])
+    exp, key = record["experiment"], record["key"]
+    digest = hashlib.sha256(json.dumps(exp, sort_keys=True).encode()).hexdigest()[:12]
+    if not isinstance(key, str) or not key.endswith(f"-{digest}"):
+        return f"key {key!r} does not end in -{digest}, the hash of the record's experiment"
+    for name, value in experiment_settings(config).items():
+        if name in ("n_train", "n_test") and value is None:
+            continue  # None asks for every image; the experiment holds how many that was
+        if exp.get(name) != value:
+            return f"experiment.{name} is {exp.get(name)!r} but config.{name} is {value!r}"
+    alpha = f"-a{config.alpha:g}" if config.activation in SLOPED else ""
+    shape = family(config.model).key_part(config)
+    readable = f"{config.dataset}-{shape + '-' if shape else ''}{config.activation}{alpha}-s{config.seed}"
+    if key != f"{readable}-{digest}":
+        return f"key {key!r} does not name its config ({readable}-…)"
+    return None
 
 
 def run_key(config: RunConfig, data: Dataset) -> str:

@@ -116,9 +116,12 @@ def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate
     state = {"thread": None, "stop": threading.Event()}
 
     def on_optimizer(change):
-        rates = RATES[change["new"]]
+        rates, before = RATES[change["new"]], rate_control.value
         rate_control.options = rates
-        rate_control.value = rates[len(rates) // 2]
+        rate_control.value = before if before in rates else rates[len(rates) // 2]
+        if rate_control.value != before:  # said, not done silently
+            status.value = (f"Learning rate set to {rate_control.value:g}: {OPTIMIZER_NAMES[change['new']]} offers "
+                            f"{', '.join(f'{r:g}' for r in rates)}.")
 
     optimizer_control.observe(on_optimizer, names="value")
 
