@@ -8,7 +8,7 @@ argument name.
 from __future__ import annotations
 
 from .names import ACTIVATIONS
-from .parameters import KerasBackend, KeywordsOf, OneOf, Range, Text
+from .parameters import Folder, KerasBackend, KeywordsOf, OneOf, Range, Text
 
 # Not imported from rectifiers.data: it imports Keras, which must not be imported before Chapter 4 has chosen its
 # backend. A test keeps this equal to the package's own list.
@@ -30,8 +30,6 @@ ACTIVATION_FUNCTIONS = {
     "zero_images": Range(1, 10_000, note="MNIST has 10,000 test images"),
     "timing_size": Range(1024, 1 << 28, multiple_of=1024),
     "timing_repeats": Range(1, 100_000),
-    "cost_size": Range(1024, 1 << 28, multiple_of=1024),
-    "cost_repeats": Range(1, 100_000),
     "seed": Range(0, None),
 }
 """Chapter 1 (notebooks/01_activation_functions.ipynb)."""
@@ -56,7 +54,7 @@ SATURATION_GRADIENTS = {
     "saturation_learning_rate": Range(0.0, 10.0),
     "grid_path": Text("a file path, or empty for results/gradients/grid.json"),
     "long_study": Text("a study file, relative to the repository"),
-    "runs_dir": Text("a folder path, or empty for the repository's results/"),
+    "runs_dir": Folder("a results store, or empty for the repository's results/", ("recompute", True)),
     "recompute": OneOf((True, False)),
     "grid_depths": Range(1, None, increasing=True),
     "grid_alphas": SLOPE,
@@ -68,8 +66,9 @@ SATURATION_GRADIENTS = {
 
 DYING_RELU = {
     "recompute": OneOf((True, False)),
-    "results_dir": Text("a folder path"),
-    "runs_dir": Text("a folder path, or empty for the repository's results/"),
+    "results_dir": Folder("the born-dead grid's folder, relative to the repository", ("recompute", True),
+                          from_repository=True),
+    "runs_dir": Folder("a results store, or empty for the repository's results/", ("recompute", True)),
     "recompute_settings": KeywordsOf("rectifiers.experiments.dying:born_dead_grid"),
     "table_widths": Range(1, None, increasing=True),
     "table_depths": Range(1, None, increasing=True),
@@ -96,7 +95,7 @@ CNN_COMPARISON = {
     "batch_size": Range(1, 60_000),
     "test_every": COUNT,
     "backend": KerasBackend(),
-    "results_dir": Text("a folder path, or empty for the repository's results/"),
+    "results_dir": Folder("a results store, or empty for the repository's results/", ("mode", "train")),
     "replication_seed": OneOf("seeds"),
     "live_n_train": Range(10, 60_000),
     "live_n_test": Range(10, 10_000),
@@ -105,7 +104,7 @@ CNN_COMPARISON = {
 
 WHERE_LEAKY = {
     "mode": OneOf(("stored", "train")),
-    "runs_dir": Text("a folder path, or empty for the repository's results/"),
+    "runs_dir": Folder("a results store, or empty for the repository's results/", ("mode", "train")),
     "lr_blocks": OneOf(("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")),
     "prelu_blocks": OneOf(("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd"), min_items=0),
     "lr_settings": KeywordsOf("rectifiers.experiments.where_leaky:overrides"),
@@ -116,7 +115,7 @@ WHERE_LEAKY = {
 
 GAN_DISCRIMINATORS = {
     "mode": OneOf(("stored", "train")),
-    "results_dir": Text("a folder path, or empty for the repository's results/"),
+    "results_dir": Folder("a results store, or empty for the repository's results/", ("mode", "train")),
     "seeds": Range(0, None, unique=True, min_items=2),
     "epochs": Range(1, None, increasing=True),
     "n_train": Range(0, 60_000, note="0: every training image available"),
@@ -137,14 +136,14 @@ HARDER_DATA_AND_FAMILY = {
     "mnist_epochs": Range(1, None, increasing=True),
     "mnist_read_epoch": OneOf("mnist_epochs"),
     "n_test": Range(10, 10_000),
-    "results_dir": Text("a folder path, or empty for the repository's results/"),
+    "results_dir": Folder("a results store, or empty for the repository's results/", ("mode", "train")),
     "live_n_train": Range(10, 60_000),
     "live_n_test": Range(10, 10_000),
 }
 """Chapter 6 (notebooks/06_harder_data_and_family.ipynb)."""
 
 DECISION_GUIDE = {
-    "results_dir": Text("a folder path, or empty for the repository's results/"),
+    "results_dir": Folder("a results store, or empty for the repository's results/"),
 }
 """Chapter 7 (notebooks/07_decision_guide.ipynb)."""
 

@@ -7,7 +7,13 @@ rewritten for the jupyterlab-myst renderer:
 - `{glue:text}`name:fmt`` becomes `{eval}`glued("name", "fmt")``: the value the kernel glued, formatted as the
   book formats it, filled in when the markdown cell runs (Run All runs it after the cell that computes it);
 - `{cite}`key`` becomes the reference's author–year text, linked to its URL or DOI (from book/references.bib);
-- `{doc}`path`` becomes its plain title-less text.
+- `{doc}`path`` becomes its plain title-less text;
+- `{ref}`label`` becomes the title of the section it names, linked to that chapter's working copy
+  (`{ref}`text <label>`` keeps its text); a section outside the chapters is named with its page.
+
+Until a paragraph runs (before Run All, or below a cell that stopped with an error), each of its `{eval}` values
+shows "[not computed yet …]" rather than its code: the copy stores that as the paragraph's last result, in the
+`user_expressions` metadata jupyterlab-myst reads.
 
 `glued` comes from this module's IPython extension, which the kernels of `make lab` load
 (book/ipython/profile_default/ipython_kernel_config.py): it records every `myst_nb.glue` call's value.
@@ -30,6 +36,7 @@ LAB = REPOSITORY / "lab"
 BIBLIOGRAPHY = REPOSITORY / "book" / "references.bib"
 GLUE_PREFIX = "application/papermill.record/"  # myst_nb.glue(..., display=False) hides its value under this prefix
 NOT_YET = "[not computed yet: run the cells above]"
+REWRITE = 2  # how copies are rewritten; a copy made by an older rewrite is made again (2: {ref}, placeholders)
 
 _glued: dict[str, str] = {}  # name -> text/plain of the value, as myst-nb stores it
 
@@ -90,10 +97,42 @@ def citations(bib_path: Path = BIBLIOGRAPHY) -> dict[str, str]:
     return texts
 
 
-_ROLE = re.compile(r"\{(glue:text|cite(?::[a-z]+)?|doc)\}`([^`]*)`")
+_ROLE = re.compile(r"\{(glue:text|cite(?::[a-z]+)?|doc|ref)\}`([^`]*)`")
+_TARGET = re.compile(r"^\(([A-Za-z0-9_-]+)\)=\s*\n#+\s+(.+)$", re.MULTILINE)  # a MyST label above its heading
 
 
-def live_markdown(source: str, cites: dict[str, str]) -> str:
+def _markdown_of(page: Path) -> str:
+    if page.suffix == ".md":
+        return page.read_text(encoding="utf-8")
+    return "\n".join(c.source for c in nbformat.read(page, as_version=4).cells if c.cell_type == "markdown")
+
+
+def ref_targets(notebooks_dir: Path = NOTEBOOKS, pages_dir: Path = REPOSITORY / "book") -> dict[str, tuple[str, str]]:
+    """Each `(label)=` of the book as (where it is, the title of the heading it labels): a chapter's file name,
+    or `book/<page>.md` for the pages that are not chapters."""
+    targets = {}
+    for page in [*sorted(notebooks_dir.glob("*.ipynb")), *sorted(pages_dir.glob("*.md"))]:
+        where = page.name if page.suffix == ".ipynb" else f"book/{page.name}"
+        for label, title in _TARGET.findall(_markdown_of(page)):
+            targets[label] = (where, title.strip())
+    return targets
+
+
+def _reference(content: str, targets: dict[str, tuple[str, str]]) -> str:
+    text, label = content, content
+    if (explicit := re.fullmatch(r"(.*?)\s*<([^<>]+)>", content)) is not None:
+        text, label = explicit.groups()
+    if label not in targets:
+        return text
+    where, title = targets[label]
+    shown = text if text != label else title
+    if where.endswith(".ipynb"):  # the working copies lie side by side: JupyterLab opens the linked chapter
+        return f"[{shown}]({where})"
+    page = f"the book's {Path(where).stem} page"
+    return f"{shown} (“{title}”, on {page})" if shown != title else f"“{title}” (on {page})"
+
+
+def live_markdown(source: str, cites: dict[str, str], targets: dict[str, tuple[str, str]] | None = None) -> str:
     """Markdown of the book rewritten for jupyterlab-myst (see the module's docstring)."""
 
     def replace(match: re.Match) -> str:
@@ -104,16 +143,29 @@ def live_markdown(source: str, cites: dict[str, str]) -> str:
         if role.startswith("cite"):
             keys = [k.strip() for k in content.split(",")]
             return "(" + "; ".join(cites.get(k, k) for k in keys) + ")"
+        if role == "ref":
+            return _reference(content, targets or {})
         return re.sub(r"\s*<.*>$", "", content)  # {doc}`text <path>` -> text; {doc}`path` -> path
 
     return _ROLE.sub(replace, source)
+
+
+_EVAL = re.compile(r"\{eval\}`([^`]*)`")
+
+
+def not_yet_computed(markdown: str) -> list[dict]:
+    """jupyterlab-myst's `user_expressions` metadata for a paragraph that has not run: each value says so."""
+    placeholder = {"status": "ok", "data": {"text/plain": repr(NOT_YET)}, "metadata": {}}
+    return [{"expression": expression, "result": dict(placeholder)}
+            for expression in dict.fromkeys(_EVAL.findall(markdown))]
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str]) -> str:
+def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str],
+                 targets: dict[str, tuple[str, str]] | None = None) -> str:
     """Write `lab_dir/<chapter>` from the chapter unless an up-to-date copy exists; say what was done.
 
     A copy of an older version of the chapter is kept beside it as `<name>.previous.ipynb`, never lost.
@@ -123,8 +175,10 @@ def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str]) -> str:
     kept = ""
     if target.exists():
         try:
-            made_from = nbformat.read(target, as_version=4).metadata.get("rectifiers", {}).get("source_sha256")
-            why = "the chapter changed since it was copied"
+            made = nbformat.read(target, as_version=4).metadata.get("rectifiers", {})
+            made_from = made.get("source_sha256") if made.get("rewrite") == REWRITE else None
+            why = ("the chapter changed since it was copied" if made.get("rewrite") == REWRITE
+                   else "it was made by an older `make lab`")
         except Exception as error:  # a broken copy is kept, named, and replaced
             made_from, why = None, f"it could not be read: {error}"
         if made_from == digest:
@@ -135,8 +189,11 @@ def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str]) -> str:
     notebook = nbformat.read(chapter, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            cell.source = live_markdown(cell.source, cites)
-    notebook.metadata["rectifiers"] = {"source": f"notebooks/{chapter.name}", "source_sha256": digest}
+            cell.source = live_markdown(cell.source, cites, targets)
+            if expressions := not_yet_computed(cell.source):
+                cell.metadata["user_expressions"] = expressions
+    notebook.metadata["rectifiers"] = {"source": f"notebooks/{chapter.name}", "source_sha256": digest,
+                                       "rewrite": REWRITE}
     nbformat.write(notebook, target)
     return f"{target.name}: copied from notebooks/{chapter.name}{kept}"
 
@@ -144,8 +201,8 @@ def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str]) -> str:
 def prepare(lab_dir: Path = LAB, notebooks_dir: Path = NOTEBOOKS) -> list[str]:
     """Working copies of every chapter in `lab_dir`."""
     lab_dir.mkdir(parents=True, exist_ok=True)
-    cites = citations()
-    return [working_copy(chapter, lab_dir, cites) for chapter in sorted(notebooks_dir.glob("*.ipynb"))]
+    cites, targets = citations(), ref_targets(notebooks_dir)
+    return [working_copy(chapter, lab_dir, cites, targets) for chapter in sorted(notebooks_dir.glob("*.ipynb"))]
 
 
 if __name__ == "__main__":

@@ -32,7 +32,13 @@ LABELS = {
 """The reader's names, in every table and figure."""
 
 
+ALPHA_RANGE = (0.0, 1.0)
+"""The slopes the book studies, everywhere (engine, studies, chapters): 0 is ReLU, 1 the identity. Keras takes any
+α >= 0, but above 1 the negative side is steeper than the positive one: no longer a leaky rectifier, and no
+chapter's question (results/README.md)."""
+
+
 def check_activation(name, alpha=DEFAULT_ALPHA) -> tuple[str, float]:
-    """Validate an activation name and its slope (a finite number >= 0, as Keras requires); return them."""
+    """Validate an activation name and its slope (a finite number in `ALPHA_RANGE`); return them."""
     check_choice("activation", name, ACTIVATIONS)
-    return name, check_finite("alpha", alpha, low=0.0)
+    return name, check_finite("alpha", alpha, low=ALPHA_RANGE[0], high=ALPHA_RANGE[1])

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import tempfile
 import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
+from pathlib import Path
 
 # Names IPython puts in a notebook's namespace before any cell runs.
 _IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
@@ -181,6 +183,38 @@ class Text(Rule):
 
     def problem(self, value, values):
         return None if isinstance(value, str) else f"must be {self.what}"
+
+
+@dataclass(frozen=True)
+class Folder(Rule):
+    """A folder path ("" for the chapter's default folder): it must exist, and be writable when the chapter writes
+    there, i.e. when the parameter `written_when[0]` is `written_when[1]` (e.g. ("mode", "train")). A relative path
+    is taken from the working directory, as the results store takes it, or from the repository with
+    `from_repository`. Checked before any work, so that nothing is trained for a folder that cannot hold it."""
+
+    what: str
+    written_when: tuple | None = None
+    from_repository: bool = False
+
+    def problem(self, value, values):
+        if not isinstance(value, str):
+            return f"must be {self.what}"
+        if not value:
+            return None
+        path = Path(value)
+        if not path.is_absolute() and self.from_repository:
+            path = Path(__file__).resolve().parents[1] / path
+        if not path.is_dir():
+            return (f"must be an existing folder ({self.what}): {path} "
+                    f"{'is not a folder' if path.exists() else 'does not exist'}")
+        if self.written_when and values.get(self.written_when[0]) == self.written_when[1]:
+            try:  # a real write: permissions, a read-only file system and root's exemptions all answer truly
+                with tempfile.TemporaryFile(dir=path):
+                    pass
+            except OSError as error:
+                return (f"must be a folder this chapter can write into when {self.written_when[0]} is "
+                        f"{self.written_when[1]!r}: {path} is not writable ({error.strerror or error})")
+        return None
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,34 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> Proportion:
     k = check_int("k", k, low=0, high=n)
     low, high = wilson_bounds(k, n, confidence)
     return Proportion(k, n, float(low), float(high))
+
+
+def percent_interval(low: float, high: float) -> str:
+    """An interval of shares as the reader sees it, "0–28 %", never broken across lines in a narrow table cell
+    (word joiners around the dash, a no-break space before the sign)."""
+    return f"{100 * low:.0f}\u2060–\u2060{100 * high:.0f}\u00a0%"
+
+
+def signed(value: float, decimals: int = 3) -> str:
+    """A signed number with a real minus sign (−0.012, +0.003), as the book's tables print every negative."""
+    return f"{value + 0.0:+.{decimals}f}".replace("-", "−")
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def readable(value: float, digits: int = 3, *, sign: bool = False) -> str:
+    """A number with at most `digits` significant digits as prose and tables print it: "1,235", "0.0328",
+    "2.6 × 10⁹" (beyond 10⁵ or below 10⁻³), a real minus sign, "+" in front when `sign`."""
+    if not math.isfinite(value):
+        return "—"
+    value = float(f"{value:.{digits}g}") + 0.0
+    size = abs(value)
+    if size and (size >= 1e5 or size < 1e-3):
+        mantissa, exponent = f"{value:.{max(digits - 1, 0)}e}".split("e")
+        text = f"{float(mantissa):g} × 10{str(int(exponent)).translate(_SUPERSCRIPTS)}"
+        text = ("+" + text) if sign and value > 0 else text
+    else:
+        decimals = max(digits - 1 - math.floor(math.log10(size)), 0) if size else 0
+        text = f"{value:{'+' if sign else ''},.{decimals}f}"
+    return text.replace("-", "−")

@@ -32,8 +32,20 @@ def glued_values(notebook) -> dict:
     return values
 
 
+def crowded_cells(notebook) -> dict[int, int]:
+    """Code cells (by index) with more outputs than JupyterLab shows before its "Show more outputs" bar."""
+    from rectifiers.prose import MAX_OUTPUTS
+
+    return {index: len(cell.outputs) for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "code" and len(cell.get("outputs", [])) > MAX_OUTPUTS}
+
+
 def run_notebook(name: str, tmp_path: Path, **parameters) -> dict:
-    """Execute notebooks/<name>.ipynb with papermill and the given parameters; return its glued values."""
+    """Execute notebooks/<name>.ipynb with papermill and the given parameters; return its glued values.
+
+    Every executed chapter is also held to JupyterLab's output limit: a cell past it hides its figure in a live
+    session (each glued number is an invisible output).
+    """
     import nbformat
     import papermill
 
@@ -47,7 +59,10 @@ def run_notebook(name: str, tmp_path: Path, **parameters) -> dict:
         progress_bar=False,
         request_save_on_cell_execute=False,
     )
-    return glued_values(nbformat.read(output, as_version=4))
+    executed = nbformat.read(output, as_version=4)
+    crowded = crowded_cells(executed)
+    assert not crowded, f"{name}: cells (index: outputs) past JupyterLab's visible outputs: {crowded}"
+    return glued_values(executed)
 
 
 @pytest.fixture

@@ -106,6 +106,11 @@ def test_page_is_offline_clean_and_drawn(name, server, browser):
         assert figures.nth(i).locator(".main-svg").count() > 0, f"plotly figure {i} on {name} was not drawn"
     html = (HTML / name).read_text()
     if "application/vnd.jupyter.widget-view+json" in html:
+        # The widget manager loads when a widget comes near the screen (book/_static/widgets-on-demand.js).
+        page.evaluate("""document.querySelector('script[type="application/vnd.jupyter.widget-view+json"]')
+                         .parentElement.scrollIntoView()""")
+        page.wait_for_timeout(4000)
+        assert visit.errors == [], f"{name} logged errors once its widgets loaded: {visit.errors}"
         assert page.locator(".jupyter-widgets").count() > 0, f"widgets on {name} were not rendered"
     assert "MathJax" not in html or page.evaluate("typeof MathJax") == "object"
     page.close()

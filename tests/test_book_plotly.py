@@ -23,3 +23,17 @@ def test_renderer_claims_only_plotly_json():
     Data.mime_type, Data.content = PLOTLY_MIME, {"data": [], "layout": {}}
     (node,) = PlotlyMimeRenderer.handle_mime(None, Data(), inline=False)
     assert "Plotly.newPlot" in node.astext()
+
+
+def test_a_figure_the_page_s_plotly_bundle_cannot_draw_is_refused():
+    import pytest
+
+    from rectifiers.book_plotly import UnsupportedTrace, check_trace_types
+
+    # Every trace type the book draws is in plotly.js' cartesian bundle, which the pages load (book/_ext).
+    check_trace_types(go.Figure([go.Scatter(y=[1]), go.Bar(y=[1]), go.Box(y=[1]), go.Heatmap(z=[[1]]),
+                                 go.Histogram(x=[1])]).to_dict())
+    with pytest.raises(UnsupportedTrace, match=r"\['scatter3d'\] are not in the book's plotly.js bundle"):
+        plotly_figure_html(go.Figure([go.Scatter(y=[1]), go.Scatter3d(x=[1], y=[1], z=[1])]).to_dict())
+    with pytest.raises(UnsupportedTrace, match="parcoords"):
+        check_trace_types({"data": [], "frames": [{"data": [{"type": "parcoords"}]}]})

@@ -29,7 +29,8 @@ BIB = ROOT / "book" / "references.bib"
 PHONE, DESKTOP = 390, 1280
 MB = 1_000_000
 TEXT_PAGE_LIMIT = 1 * MB  # transferred, pages without a figure
-CHAPTER_PAGE_LIMIT = 6 * MB  # transferred, pages with figures
+CHAPTER_PAGE_LIMIT = 2 * MB  # transferred, pages with figures (plotly's cartesian bundle, deferred widgets)
+BLOCKING_SCRIPT_LIMIT = 100_000  # bytes of a script that holds up the first paint
 COMPRESSIBLE = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map", ".eot", ".ttf"}
 
 # Links out of the book that the prose makes on purpose, besides the bibliography's own URLs and DOIs.
@@ -246,6 +247,23 @@ def test_plotly_only_where_a_figure_is_and_never_blocking(name):
         assert tags == [], f"{name} has no figure but loads plotly.js"
     else:
         assert len(tags) == 1 and "defer" in tags[0], f"{name} must load plotly.js once, deferred: {tags}"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_large_script_blocks_the_first_paint(name):
+    """A script in <head> without defer or async stops the page from drawing until it has loaded and run: the 3.5 MB
+    widget manager did on Chapters 1–6."""
+    head = (HTML / name).read_text().split("</head>")[0]
+    blocking = []
+    for tag in re.findall(r"<script\b[^>]*>", head):
+        src = re.search(r'\bsrc="([^"]+)"', tag)
+        if not src or re.search(r"\b(defer|async)\b", tag):
+            continue
+        src = src.group(1)
+        path = (HTML / name).parent / unquote(src.split("?")[0])
+        if path.is_file() and path.stat().st_size > BLOCKING_SCRIPT_LIMIT:
+            blocking.append(f"{src} ({path.stat().st_size / MB:.1f} MB)")
+    assert blocking == [], f"{name} blocks its first paint on {blocking}"
 
 
 @pytest.mark.parametrize("name", PAGES)

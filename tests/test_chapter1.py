@@ -16,8 +16,6 @@ SMALL = dict(
     zero_images=20,
     timing_size=65_536,
     timing_repeats=5,
-    cost_size=16_384,
-    cost_repeats=3,
 )
 
 
@@ -52,8 +50,9 @@ def test_chapter_computes_and_glues_its_numbers(notebook_runner):
     assert math.isfinite(ratio) and ratio > 0 and glued["timing_cpu_ratio_median"] > 0
     assert glued["timing_ratio_q25"] <= ratio <= glued["timing_ratio_q75"]
     assert glued["timing_ratio_ci_low"] <= ratio <= glued["timing_ratio_ci_high"]
-    assert glued["timing_verdict"].startswith("Leaky ReLU")
-    assert glued["cost_size"] == 16_384 and glued["cost_repeats"] == 3
+    assert glued["timing_curiosity"].startswith("Leaky ReLU") and "faster" not in glued["timing_curiosity"]
+    # The book's one cost verdict comes from training epochs (Chapter 4), not from this build-time timing.
+    assert "paired seeds" in glued["book_cost_verdict"]
 
 
 @pytest.mark.slow

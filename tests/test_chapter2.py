@@ -51,6 +51,7 @@ def test_the_chapter_is_committed_clean_with_one_parameters_cell():
 def test_small_run_measures_vanishing_sigmoid_gradients(notebook_runner, tmp_path):
     grid_path, study = tmp_path / "grid.json", tmp_path / "long.yaml"
     study.write_text(LONG_STUDY)
+    (tmp_path / "results").mkdir()  # a store parameter must name an existing folder
     glued = notebook_runner(CHAPTER, **SMALL, grid_path=str(grid_path), long_study=str(study),
                             runs_dir=str(tmp_path / "results"))
 

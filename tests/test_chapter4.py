@@ -17,6 +17,7 @@ TINY = dict(mode="train", epochs=[1, 2], until_epoch=0, seeds=[0, 1], sweep_alph
 @pytest.mark.slow
 def test_train_mode_tables_match_the_stored_runs(notebook_runner, tmp_path):
     root = tmp_path / "store"
+    root.mkdir()  # a store parameter must name an existing folder
     glued = notebook_runner("04_cnn_comparison", results_dir=str(root), **TINY)
     assert glued["cnn_runs_stored"] == glued["cnn_runs_planned"] == "4"
     assert glued["cnn_n_seeds"] == "2" and glued["cnn_n_train"] == "150"
@@ -57,6 +58,7 @@ def test_stored_mode_without_runs_builds_and_says_what_is_missing(notebook_runne
     from rectifiers.experiments.comparison_report import MISSING
 
     empty = tmp_path / "empty-store"
+    empty.mkdir()
     glued = notebook_runner("04_cnn_comparison", results_dir=str(empty), seeds=[0], sweep_seeds=[0],
                             sweep_alphas=[0.01], epochs=[1, 2], until_epoch=0, sweep_until_epoch=0, n_train=150,
                             n_test=100, live_n_train=50, live_n_test=20)

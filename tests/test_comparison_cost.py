@@ -51,3 +51,31 @@ def test_no_pair_of_timed_runs_is_a_clear_error():
         epoch_cost(timed([1.0] * 5), 0.3)
     with pytest.raises(ValueError, match="history must have the columns"):
         epoch_cost(pd.DataFrame(), 0.01)
+
+
+def test_the_cost_verdict_is_the_decision_procedure_s_and_names_a_cheaper_activation_only_when_separated():
+    from rectifiers.experiments.comparison_cost import cost_verdict, recommend_cost
+
+    dearer = epoch_cost(timed([1.10, 1.12, 1.11, 1.09, 1.13]), 0.01)
+    assert recommend_cost(dearer).startswith("prefer ReLU") and cost_verdict(dearer).startswith("ReLU is cheaper: ")
+    cheaper = epoch_cost(timed([0.86, 0.88, 0.87, 0.85, 0.89]), 0.01)
+    assert recommend_cost(cheaper) == "prefer Leaky ReLU"
+    steady = epoch_cost(timed([1.0, 1.01, 0.99, 1.0, 1.02]), 0.01)  # within ±10 %: the same cost
+    assert recommend_cost(steady) == "either"
+    level = epoch_cost(timed([0.8, 1.2, 1.0, 0.9, 1.1]), 0.01)  # no difference shown, interval beyond ±10 %
+    assert recommend_cost(level) == "not measurable here" and cost_verdict(level).startswith("no measurable difference")
+    assert "95 % CI" in cost_verdict(level) and "5 paired seeds" in cost_verdict(level)
+    one = epoch_cost(timed([1.5]), 0.01)  # one pair has no interval: never a winner
+    assert recommend_cost(one) == "not measurable here" and "no interval" in cost_verdict(one)
+
+
+def test_the_book_s_one_cost_verdict_is_chapter_4_s_paired_epochs_and_the_guide_uses_it():
+    from rectifiers.experiments import guide
+    from rectifiers.experiments.comparison_cost import COST_STUDY, guide_evidence, training_cost
+
+    cost = training_cost()
+    assert cost.ratio.n >= 5 and cost.ratio.low < cost.ratio.mean < cost.ratio.high
+    (row,) = guide_evidence()
+    assert row["studies"] == [COST_STUDY] and row["seeds"] == cost.ratio.n and row["section"] == "ch4-cost"
+    sources = [source for group, source, _ in guide.SOURCES if group == "cost"]
+    assert sources == ["rectifiers.experiments.comparison_cost:guide_evidence"]

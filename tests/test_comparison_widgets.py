@@ -32,6 +32,15 @@ def test_stored_mean_uses_only_epochs_every_seed_reached():
     assert list(leaky.x) == [5, 10] and "α=0.01" in leaky.name and "mean of 2 seeds" in leaky.name
 
 
+def test_live_runs_are_labelled_with_the_alpha_they_trained_at_not_the_stored_studys():
+    stored = pd.DataFrame([dict(activation=a, alpha=al, seed=0, epoch=1, test_accuracy=0.9)
+                           for a, al in (("relu", None), ("leaky_relu", 0.01))])
+    live = {name: pd.DataFrame(dict(epoch=[1], test_accuracy=[0.8])) for name in ("relu", "leaky_relu")}
+    names = [trace.name for trace in live_curves_figure(live, stored, 0.05).data]
+    assert "Leaky ReLU (α=0.05), live run (live, 1 seed)" in names
+    assert any(n.startswith("Leaky ReLU (α=0.01), stored study") for n in names)
+
+
 def test_bad_settings_are_named():
     with pytest.raises(ValueError, match="epochs must be an integer in \\[1, 30\\]"):
         training_explorer(epochs=0)
@@ -46,7 +55,7 @@ def test_figure_without_stored_results_still_has_labels():
 
 @pytest.mark.slow
 def test_train_reuses_relu_when_only_alpha_changed_and_marks_stale_curves(monkeypatch):
-    from rectifiers.widgets import comparison as CW
+    from rectifiers import engine as CW  # the live loop (widgets.common.PairTraining) trains through the engine
 
     trained = []
     real_train = CW.train
@@ -65,7 +74,7 @@ def test_train_reuses_relu_when_only_alpha_changed_and_marks_stale_curves(monkey
 
 @pytest.mark.slow
 def test_stop_ends_training_after_the_current_epoch_with_a_message(monkeypatch):
-    from rectifiers.widgets import comparison as CW
+    from rectifiers import engine as CW
 
     box = training_explorer(None, n_train=100, n_test=50, epochs=3, alpha=0.1)
     real_train = CW.train
@@ -82,8 +91,8 @@ def test_stop_ends_training_after_the_current_epoch_with_a_message(monkeypatch):
 
 @pytest.mark.slow
 def test_a_double_click_trains_once(monkeypatch):
+    from rectifiers import engine as CW
     from rectifiers.widgets import common
-    from rectifiers.widgets import comparison as CW
 
     trained = []
     real_train = CW.train

@@ -99,3 +99,122 @@ def test_an_unreachable_scheduler_is_named_before_any_training(tmp_path, capsys,
     assert main(["study", str(smoke), "--results", str(tmp_path / "r"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' (--scheduler)" in capsys.readouterr().err
     assert not list((tmp_path / "r").glob("runs/*.json"))
+
+
+def test_a_run_trained_on_dask_says_so_and_is_not_resumed_under_other_threads(client, tmp_path):
+    from rectifiers.engine import environment
+
+    store = ResultsStore(tmp_path)
+    the_plan = plan(study_from_dict({**STUDY, "activations": ["relu"]}), store, until_epoch=1)
+    assert dask_executor.run_on_dask(the_plan, store, the_plan.to_train, client=client, progress=False) == []
+    record = store.get(the_plan.runs[0].key)
+    assert record["segments"][0]["threads"] == {"intra_op": 1, "inter_op": 1}
+    assert record["segments"][0]["executor"] == "dask"
+    if environment.threads()["intra_op"] == 1:
+        pytest.skip("this process computes with 1 thread too")
+    records, problems = run_plan(plan(study_from_dict({**STUDY, "activations": ["relu"]}), store), store,
+                                 executor="sequential", progress=False)
+    assert len(problems) == 1 and "under another numerical setting (threads" in problems[0]
+    assert records == [record]
+
+
+def _serve(answer: bytes | None):
+    """A TCP server on loopback that sends `answer` to each connection (None: says nothing), as a wrong
+    --scheduler address may: an SSH banner, a silent port. Returns its port."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def serve():
+        while True:
+            connection, _ = server.accept()
+            if answer:
+                connection.sendall(answer)
+            threading.Timer(30, connection.close).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1]
+
+
+def _http_server() -> int:
+    import http.server
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1]
+
+
+@pytest.mark.parametrize("service", ["banner", "silent", "http"])
+def test_a_scheduler_address_that_is_no_scheduler_fails_in_time_with_one_line(service, tmp_path, capsys):
+    port = {"banner": lambda: _serve(b"SSH-2.0-OpenSSH_9.6\r\n" * 4), "silent": lambda: _serve(None),
+            "http": _http_server}[service]()
+    smoke = tmp_path / "s.yaml"
+    smoke.write_text("name: s\ndatasets: [mnist]\nactivations: [relu]\nseeds: [0]\nepochs: [1]\nn_train: 50\n"
+                     "n_test: 50\n")
+    started = time.monotonic()
+    assert main(["study", str(smoke), "--results", str(tmp_path / "r"), "--scheduler",
+                 f"tcp://127.0.0.1:{port}"]) == 2
+    assert time.monotonic() - started < dask_executor.CONNECT_TIMEOUT_S + 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: cannot reach the Dask scheduler at "
+                                               f"'tcp://127.0.0.1:{port}' (--scheduler) within")
+    assert "EiB" not in err[0] and not list((tmp_path / "r").glob("runs/*.json"))
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "scheduler-dies"])
+def test_ctrl_c_or_a_dead_scheduler_stops_the_studys_runs_on_external_workers(stop, tmp_path):
+    """A scheduler and a worker started with Dask's own commands on loopback; while the worker trains, the study
+    command is interrupted (SIGINT) or the scheduler is killed: the worker stops at its next checkpoint instead of
+    training on."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RECTIFIERS_OFFLINE": "1", **dask_executor.THREAD_ENV}
+    scheduler_file = tmp_path / "scheduler.json"
+    daemons = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                 "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+                                env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = __import__("json").loads(scheduler_file.read_text())["address"]
+        daemons.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
+                                         "1", "--nworkers", "1", "--no-dashboard"], env=env, cwd=ROOT,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        study = tmp_path / "long.yaml"
+        study.write_text(__import__("json").dumps({**STUDY, "activations": ["relu"], "epochs": [400]}))
+        results = ResultsStore(tmp_path / "results")
+        command = subprocess.Popen([sys.executable, "-m", "rectifiers", "study", str(study), "--results",
+                                    str(results.root), "--scheduler", address, "--no-progress"], env=env, cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def done() -> int:
+            records = results.scan()[0]
+            return records[0]["epochs_done"] if records else 0
+
+        deadline = time.monotonic() + 180
+        while done() < 2 and time.monotonic() < deadline and command.poll() is None:
+            time.sleep(0.1)
+        assert 2 <= done() < 400, command.communicate()
+        if stop == "ctrl-c":
+            command.send_signal(signal.SIGINT)
+            assert command.wait(60) == 130
+        else:
+            daemons[0].kill()
+            daemons[0].wait(30)
+        at_exit = done()
+        time.sleep(8)  # an epoch of 200 images takes well under a second: a worker training on would be far ahead
+        assert done() <= at_exit + 1 and results.scan()[0][0]["status"] == "partial"
+    finally:
+        for process in [*reversed(daemons), *([command] if "command" in locals() else [])]:
+            process.terminate()
+            process.wait(30)

@@ -147,16 +147,24 @@ def test_a_read_only_store_is_refused_before_training(partial_store, tmp_path, m
         train(RunConfig(**TINY), store=store, progress=False)
 
 
-def test_orphan_temporary_files_are_reported_then_cleaned(partial_store, tmp_path, capsys):
+def test_runs_removes_a_stale_temporary_file_ignores_a_fresh_one_and_exits_0(partial_store, tmp_path, capsys):
+    """A complete (here: partial but resumable) store with a kill's debris is not a store with problems."""
     store = copy_of(partial_store[0], tmp_path)
     key = partial_store[1]["key"]
-    orphan = store.checkpoint_path(key).parent / ".latest.npz.abc123.tmp"
-    orphan.write_bytes(b"half a checkpoint")
+    stale = store.checkpoint_path(key).parent / ".latest.npz.abc123.tmp"
+    stale.write_bytes(b"half a checkpoint")
     old = time.time() - 3600
-    os.utime(orphan, (old, old))
-    assert main(["runs", "--results", str(store.root)]) == 1
-    assert f"{orphan}: temporary file left by an interrupted write" in capsys.readouterr().err
-    assert store.clean_orphans() == [orphan] and not orphan.exists()
+    os.utime(stale, (old, old))
+    fresh = store.run_path(key).parent / f".{key}.json.def456.tmp"
+    fresh.write_text("{")
+    assert main(["runs", "--results", str(store.root)]) == 0
+    err = capsys.readouterr().err
+    assert f"removed {stale}: a temporary file left by an interrupted write" in err and not stale.exists()
+    assert f"ignored {fresh}: a temporary file being written now" in err and fresh.exists()
+    os.utime(fresh, (old, old))
+    with store.run_lock(key):  # its run is being trained: the trainer may still be writing it
+        assert store.clean_orphans() == [] and fresh.exists()
+    assert store.clean_orphans() == [fresh] and not fresh.exists()
 
 
 def test_the_smoke_study_never_writes_into_the_committed_results():
@@ -271,3 +279,186 @@ def test_ctrl_c_stops_with_one_line(monkeypatch, capsys, tmp_path):
 def test_a_missing_results_folder_is_named(capsys):
     assert main(["runs", "--results", "/nonexistent"]) == 2
     assert "results folder /nonexistent does not exist" in capsys.readouterr().err
+
+
+# --- issue 25 -------------------------------------------------------------------------------------------------------
+
+NAN_IN_EVALUATION = dict(name="ne", datasets=["mnist"], activations=["relu", "leaky_relu"], alphas=[0.01], seeds=[0],
+                         epochs=[1, 2], n_train=200, n_test=100, optimizer="sgd", learning_rate=1e20, batch_size=200)
+
+
+@pytest.mark.slow
+def test_weights_that_blow_up_on_an_epochs_last_step_store_the_run_as_diverged(tmp_path, monkeypatch, capsys):
+    """The training loss of the epoch is finite (the weights blew up on its last, only, step), so only the
+    evaluation sees NaN: both runs are stored as diverged at epoch 1, step 1, and a rerun trains nothing."""
+    import yaml
+
+    path = tmp_path / "ne.yaml"
+    path.write_text(yaml.safe_dump(NAN_IN_EVALUATION))
+    results = tmp_path / "results"
+    assert main(["study", str(path), "--results", str(results), "--executor", "sequential", "--no-progress"]) == 0
+    assert "2 runs stored" in capsys.readouterr().out
+    records, problems = ResultsStore(results).scan()
+    assert problems == [] and len(records) == 2
+    for record in records:
+        assert record["status"] == "diverged" and record["diverged_at"] == 1
+        assert record["divergence"] == {"epoch": 1, "found_in": "evaluation", "step": 1}
+        assert record["history"]["train_loss"][0] is not None and record["snapshots"] == []
+        text = ResultsStore(results).run_path(record["key"]).read_text()
+        assert "NaN" not in text and "Infinity" not in text
+    no_training(monkeypatch)
+    assert main(["study", str(path), "--results", str(results), "--executor", "sequential", "--no-progress"]) == 0
+    assert "0 epochs to train" in capsys.readouterr().out
+
+
+def test_a_number_json_cannot_hold_is_refused_naming_the_file(tmp_path):
+    with pytest.raises(StoreError, match=r"x\.json: not written .*not finite"):
+        engine_store.write_json_atomic(tmp_path / "x.json", {"loss": float("nan")})
+    assert not (tmp_path / "x.json").exists() and not list(tmp_path.iterdir())
+
+
+def test_the_sequential_executor_trains_the_other_runs_when_one_fails(tmp_path, monkeypatch):
+    from rectifiers.engine import executors
+
+    study = study_from_dict({**TINY_STUDY, "seeds": [0, 1]})
+    the_plan = plan(study, ResultsStore(tmp_path))
+    trained = []
+
+    def fake_train(config, **kw):
+        if config.seed == 0:
+            raise OSError(28, "No space left on device")
+        trained.append(config.seed)
+        return {"status": "complete", "epochs_done": 2}
+
+    monkeypatch.setattr(executors, "train", fake_train)
+    problems = executors._run_here(the_plan, ResultsStore(tmp_path), the_plan.to_train, progress=False)
+    assert trained == [1]
+    assert len(problems) == 1 and the_plan.runs[0].key in problems[0] and "No space left" in problems[0]
+
+
+@pytest.mark.parametrize("change", [
+    lambda r: r["config"].update(seed=4),  # config seed 4; file, key and experiment seed 0
+    lambda r: (r["config"].update(seed=4), r["experiment"].update(seed=4)),  # the key's hash no longer fits
+    lambda r: r["experiment"].update(learning_rate=0.5),
+], ids=["config", "config-and-experiment", "experiment"])
+def test_a_record_whose_content_disagrees_with_its_key_is_named_and_never_used(partial_store, tmp_path, change,
+                                                                               capsys):
+    from rectifiers.experiments import guide
+
+    store = copy_of(partial_store[0], tmp_path)
+    key = partial_store[1]["key"]
+    record = json.loads(store.run_path(key).read_text())
+    change(record)
+    store.run_path(key).write_text(json.dumps(record))
+    expected = f"{store.run_path(key)}: its content does not match its key"
+    assert main(["runs", "--results", str(store.root)]) == 1
+    assert expected in capsys.readouterr().err
+    study = tmp_path / "tiny.yaml"
+    study.write_text(json.dumps(TINY_STUDY))
+    assert main(["study", str(study), "--results", str(store.root), "--dry-run"]) == 1
+    assert "blocked" in (out := capsys.readouterr().out) and expected in out
+    records, problems = scan_runs(store.root)
+    assert records == [] and expected in problems[0]
+    assert expected in guide.unusable_files(store)  # Chapter 7 names it too
+
+
+def test_every_committed_record_matches_its_key():
+    from rectifiers.engine.config import key_problem
+
+    paths = sorted((ROOT / "results" / "runs").glob("*.json"))
+    assert len(paths) > 1000
+    assert [p.name for p in paths if key_problem(json.loads(p.read_text()))] == []
+
+
+COUNT_TRAINERS = """
+import os
+from rectifiers.engine import run
+
+_made = run.make_trainer
+
+
+def _counted(config):
+    with open(os.environ["TRAINERS_LOG"], "a") as log:
+        log.write(f"{config.seed}\\n")
+    return _made(config)
+
+
+run.make_trainer = _counted
+"""
+
+
+@pytest.mark.slow
+def test_two_study_commands_on_one_store_train_each_run_once(tmp_path):
+    """Two processes (one sequential, one on a loopback Dask cluster) start the same study on one store: each run
+    is trained by one of them (counted where trainers are built, in every process), and both end with it stored."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(COUNT_TRAINERS)
+    log = tmp_path / "trainers.log"
+    env = {**os.environ, "TRAINERS_LOG": str(log), "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])}
+    study = tmp_path / "three.yaml"
+    study.write_text(json.dumps({**TINY_STUDY, "seeds": [0, 1, 2]}))
+    results = tmp_path / "results"
+    command = [sys.executable, "-m", "rectifiers", "study", str(study), "--results", str(results), "--no-progress"]
+    both = [subprocess.Popen([*command, "--executor", "sequential"], env=env, cwd=ROOT, stderr=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True),
+            subprocess.Popen([*command, "--workers", "1"], env=env, cwd=ROOT, stderr=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)]
+    outputs = [p.communicate(timeout=300) for p in both]
+    assert [p.returncode for p in both] == [0, 0], outputs
+    assert sorted(log.read_text().split()) == ["0", "1", "2"], outputs
+    records, problems = ResultsStore(results).scan()
+    assert problems == [] and sorted(r["status"] for r in records) == ["complete"] * 3
+    assert not (results / ".locks").exists() or not any((results / ".locks").iterdir())
+
+
+def test_a_run_held_by_another_process_is_busy(tmp_path):
+    store = ResultsStore(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from rectifiers.engine import ResultsStore\n"
+        f"with ResultsStore({str(tmp_path)!r}).run_lock('k'):\n    print('held', flush=True); time.sleep(30)")],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(engine_store.RunBusy, match="being trained by another process"):
+            with store.run_lock("k", wait=False):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with store.run_lock("k", wait=False):  # a killed holder leaves no stale lock
+        pass
+
+
+def test_a_record_names_its_threads_executor_and_code(partial_store):
+    segment = partial_store[1]["segments"][0]
+    cores = segment["hardware"]["cores"]
+    expected_intra = int(os.environ.get("TF_NUM_INTRAOP_THREADS") or cores)
+    assert segment["threads"]["intra_op"] in (expected_intra, 1) and segment["executor"] == "process"
+    assert len(segment["git"]["package_sha256"]) == 64 and "package_modified" in segment["git"]
+    assert segment["versions"]["tensorflow"] and segment["versions"]["keras"]
+
+
+def test_resuming_under_other_threads_is_refused_with_a_message_and_changes_nothing(partial_store, tmp_path,
+                                                                                     monkeypatch):
+    from rectifiers.engine import environment
+
+    store = copy_of(partial_store[0], tmp_path)
+    key = partial_store[1]["key"]
+    before = store.checkpoint_path(key).read_bytes()
+    theirs = partial_store[1]["segments"][-1]["threads"]
+    monkeypatch.setattr(environment, "threads", lambda: {**theirs, "intra_op": theirs["intra_op"] + 7})
+    with pytest.raises(StoreError, match=rf"run {key} was trained to epoch 1 under another numerical setting "
+                                         r"\(threads .* → .*\); resumed here it would match no uninterrupted run"):
+        train(RunConfig(**TINY), store=store, progress=False)
+    assert store.get(key) == partial_store[1] and store.checkpoint_path(key).read_bytes() == before
+
+
+def test_a_session_recorded_before_threads_were_kept_resumes_and_versions_count():
+    from rectifiers.engine.environment import resume_problem
+
+    old = {"backend": "tensorflow", "device": "CPU", "versions": {"keras": "3.15.1", "tensorflow": "2.21.0"}}
+    new = {**old, "threads": {"intra_op": 2, "inter_op": 2}}
+    assert resume_problem(old, new) is None
+    assert resume_problem(old, {**new, "versions": {"keras": "3.16.0", "tensorflow": "2.21.0"}}) == \
+        "keras 3.15.1 → 3.16.0"

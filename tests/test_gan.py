@@ -138,17 +138,23 @@ def test_paired_differences_and_the_recommendation_follow_the_data(tiny_runs):
     row = diffs.loc["Leaky ReLU (α=0.2) − ReLU"]
     assert row["mean difference"] == pytest.approx(-9.8) and row.high < 0 and row["a lower"] == 5
     assert "Leaky ReLU (α=0.2) − Leaky ReLU (α=0.01)" in diffs.index
-    choice, rule = gan.recommendation(gan.paired_differences(clear), gan.final_table(clear))
-    assert choice == "Leaky ReLU (α=0.2)" and "either" in rule
+    choice, rule = gan.recommendation(clear)
+    assert choice == "prefer Leaky ReLU (α=0.2)" and "decision procedure" in rule
 
     noisy = _fake_study(relu, {"ReLU": [30, 20, 35, 25, 33], "Leaky ReLU (α=0.01)": [29, 33, 24, 32, 30],
                                "Leaky ReLU (α=0.2)": [31, 22, 30, 27, 35]})
-    assert gan.recommendation(gan.paired_differences(noisy), gan.final_table(noisy))[0] == "either"
+    assert gan.recommendation(noisy)[0] == "either"
     worse = _fake_study(relu, {"ReLU": [20, 21, 22, 23, 24], "Leaky ReLU (α=0.01)": [30, 31, 33, 34, 35],
                                "Leaky ReLU (α=0.2)": [25, 27, 26, 28, 30]})
-    assert gan.recommendation(gan.paired_differences(worse), gan.final_table(worse))[0] == "ReLU"
+    assert gan.recommendation(worse)[0].startswith("prefer ReLU")
     values = gan.verdict_values(worse)
-    assert values["gan_recommendation"] == "ReLU" and "ReLU gave the better samples" in values["gan_verdict"]
+    assert values["gan_recommendation"].startswith("prefer ReLU") and "prefer ReLU" in values["gan_verdict"]
+    assert "go against the DCGAN habit" in values["gan_folk_wisdom"]
+    # A collapsed run keeps its Fréchet distance (intention to treat) and counts as a failure for McNemar.
+    judged = gan.gan_decision(_fake_study(relu, {"ReLU": [30] * 5, "Leaky ReLU (α=0.2)": [31] * 5},
+                                          coverage={("Leaky ReLU (α=0.2)", s): 5.0 for s in range(5)}))
+    assert judged.comparisons.iloc[0].alternative_failed == 5 and set(judged.at_band) == {"6 digits, 0.995",
+                                                                                         "8 digits, 0.98"}
     assert values["gan_diff_leaky02_vs_relu"] == pytest.approx(5.2)
 
 
@@ -182,9 +188,9 @@ def test_guide_evidence_from_the_stored_study():
     assert set(entry) >= {"situation", "recommendation", "evidence", "seeds", "section", "studies"}
     assert entry["situation"] == "GAN discriminator" and entry["section"] == "ch5-gan"
     assert entry["studies"] == [gan.STUDY] and entry["seeds"] >= 5
-    expected, _ = gan.recommendation(gan.paired_differences(records), gan.final_table(records))
+    expected, _ = gan.recommendation(records)
     assert entry["recommendation"] == expected
-    assert "Fréchet distance" in entry["evidence"] and "95 % CI" in entry["evidence"]
+    assert "Fréchet distance" in entry["evidence"] and "95 % CI" in entry["evidence"] and "Holm" in entry["evidence"]
 
 
 def test_the_fresh_pair_explorer_trains_only_when_asked():
@@ -197,4 +203,7 @@ def test_the_fresh_pair_explorer_trains_only_when_asked():
     box.button.click()  # without a kernel the training runs at once
     (shown,) = box.output.outputs
     assert "ReLU, seed 0" in str(shown["data"]["application/vnd.plotly.v1+json"]["layout"]["title"])
-    assert any((Path(box.scratch.name) / "runs").glob("*.json"))  # trained into the scratch store, not results/
+    assert any((Path(box.store.root) / "runs").glob("*.json"))  # trained into the scratch store, not results/
+    assert box.training.progress.value == box.training.progress.max == 1 and box.busy.value.startswith("Done: ReLU")
+    box.children[0].children[1].value = 3  # another seed: the figure says it is out of date until Train
+    assert box.busy.value.startswith("Out of date: the figure shows ReLU, seed 0; press Train for ReLU, seed 3")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import ipywidgets as W
 import keras
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from rectifiers.figures import gradients as GP
 from rectifiers.experiments import gradient_runs as GR
 from rectifiers.experiments import gradients as G
 from rectifiers.models import mlp
+
+from conftest import ROOT
 
 
 def chain_model(kernels, activation="linear", n_classes=2):
@@ -386,6 +389,8 @@ def test_training_figures(engine_runs):
     _, _, traces, saturation = engine_runs
     fig = GP.training_gradient_figure(traces, alpha=0.01)
     assert fig.layout.title.text and fig.layout.yaxis.type == "log"
+    # Each panel its own range: the sigmoid's first layer (10⁻¹²) no longer flattens the last layer's curves.
+    assert fig.layout.yaxis2.type == "log" and fig.layout.yaxis2.matches is None
     for fig in (GP.saturation_figure({"sigmoid": saturation}), GP.saturated_fraction_figure({"sigmoid": saturation})):
         assert fig.layout.title.text and fig.layout.xaxis.title.text == "epoch"
 
@@ -395,6 +400,8 @@ def test_live_explorer_remeasures_when_a_slider_moves(images):
 
     x, y = images
     box = gradient_explorer(x[:16], y[:16], activations=["relu"], depth=2, width=8, seeds=[0], max_depth=4)
+    sliders = [c for c in box.children if isinstance(c, W.FloatSlider | W.IntSlider)]
+    assert len(sliders) == 3 and {s.style.description_width for s in sliders} == {"8em"}  # tracks aligned
     title = lambda: box.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]  # noqa: E731
     assert "2 hidden layers" in title()
     box.children[0].value = 3
@@ -464,3 +471,24 @@ def test_the_explorer_reads_settings_the_stored_grid_holds_and_measures_the_othe
                   ("leaky_relu", 2, 0.1, 1.0, 16, (0,), 16), ("leaky_relu", 2, 0.1, 1.0, 8, (5,), 16),
                   ("leaky_relu", 2, 0.1, 1.0, 8, (0,), 32), ("sigmoid", 2, 0.1, 1.0, 8, (0,), 16)]:
         assert stored_profile(grid, *other) is None, other
+
+
+@pytest.mark.slow
+def test_chapter_2_reads_stored_runs_and_trains_the_others_only_into_a_scratch_store(engine_runs, tmp_path):
+    """Chapter 2 with recompute off: a run the store holds is read from it; one it lacks is trained into the
+    temporary store the chapter passes, and the store itself is never written (issue 25, item 2)."""
+    from rectifiers.data import load_dataset
+    from rectifiers.engine import ResultsStore
+
+    store, data, traces, _ = engine_runs
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in store.root.rglob("*"))
+    scratch = ResultsStore(tmp_path / "scratch")
+    shared = dict(depth=3, width=8, epochs=2, n_train=64, n_probe=16, batch_size=8, learning_rate=0.05)
+    stored, new = GR.trained_traces([GR.run_config("relu", seed=0, **shared), GR.run_config("relu", seed=5, **shared)],
+                                    store=store, train_into=scratch, data=data)
+    assert stored.key == traces["relu"][0].key and scratch.get(stored.key) is None  # read, not retrained
+    assert scratch.get(new.key) is not None and store.get(new.key) is None
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in store.root.rglob("*")) == before
+    source = "".join(c.source for c in __import__("nbformat").read(
+        ROOT / "notebooks" / "02_saturation_gradients.ipynb", 4).cells if c.cell_type == "code")
+    assert source.count("train_into=train_into") == 2 and "train_into = store if recompute else" in source

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import collections
 import re
+from html import escape as html_escape
 
 import nbformat
 import pytest
 
 from conftest import NOTEBOOKS, ROOT
 from rectifiers.engine import ResultsStore, load_study, plan
-from rectifiers.experiments import guide
+from rectifiers.experiments import guide, short_answer
 
 GUIDE = NOTEBOOKS / "07_decision_guide.ipynb"
+INTRO = ROOT / "book" / "intro.md"
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def test_every_measured_row_is_backed_by_the_stored_runs_of_its_studies(rows):
 def test_the_guide_covers_the_situations_the_book_promises(rows):
     ids = [r.id for r in rows]
     assert len(ids) == len(set(ids)), f"a situation appears twice: {ids}"
-    groups = set(guide.group_summaries(rows))
+    groups = {guide.group_of(r) for r in rows}
     assert {"standard", "learning_rate", "deep_narrow", "gan", "harder_data", "family", "cost", "defaults"} <= groups, groups
 
 
@@ -64,27 +67,152 @@ def test_a_row_naming_a_missing_study_is_refused(monkeypatch):
         guide.guide_rows(sources=())
 
 
-def test_a_recommendation_names_an_activation_only_when_its_interval_excludes_no_difference():
-    assert guide.recommend("Leaky ReLU", separated=False, alpha=0.01) == "either"
-    assert guide.recommend("Leaky ReLU", separated=True, alpha=0.1) == "Leaky ReLU (α = 0.1)"
-    assert guide.recommend("ReLU", separated=True, alpha=0.1) == "ReLU"
+def test_every_measured_row_is_a_verdict_of_the_decision_procedure(rows):
+    categories = ("prefer", "avoid", "either", "neither", "unclear", "not measurable here")
+    for row in rows:
+        if row.seeds is not None:
+            assert row.recommendation.startswith(categories), row
+    assert any(r.recommendation.startswith(("neither", "avoid")) for r in rows)
+    assert all("PReLU" not in r.recommendation or "slope starting at" in r.recommendation for r in rows)
 
 
-def test_a_large_group_differing_in_one_word_is_told_by_recommendation():
-    from rectifiers.experiments import guide
+# The short answer: at most five lines, each the rows' verdicts counted, with the number that decided it and a link.
 
-    def row(i, shape, choice, seeds=20):
-        return guide.GuideRow(f"deep_narrow_{i}", f"deep MLP {shape} (depth × width)", choice, "e", seeds, "s", ())
+def _pasted(text: str, key_prefix: str) -> list[str]:
+    """The short-answer section's list items (up to the next heading) and the answer keys they paste."""
+    section = re.split(r"^#+ ", text.split("The short answer", 1)[1], flags=re.M)[0]
+    items = [line for line in section.splitlines() if re.match(r"^\s*[-*] ", line)]
+    keys = [re.search(rf"{re.escape(key_prefix)}(answer_\w+?)(?::myst)?`", line) for line in items]
+    assert all(keys), f"a line of the short answer pastes no answer: {items}"
+    return [k.group(1) for k in keys]
 
-    shapes = [("5×2", "Leaky ReLU α=0.01"), ("20×2", "Leaky ReLU α=0.3"), ("2×4", "either"), ("5×4", "either"),
-              ("20×4", "Leaky ReLU α=0.3")]
-    rows = [row(i, shape, choice) for i, (shape, choice) in enumerate(shapes)]
-    assert guide.group_summaries(rows)["deep_narrow"] == (
-        "deep MLP: Leaky ReLU α=0.01 at 5×2; Leaky ReLU α=0.3 at 20×2, 20×4; either at the other 2 "
-        "(depth × width; 20 seeds per cell)")
-    same = [row(i, shape, "either") for i, (shape, _) in enumerate(shapes)]
-    assert guide.group_summaries(same)["deep_narrow"] == "deep MLP: either at all 5 (depth × width; 20 seeds per cell)"
-    # four rows, or rows differing in more than a word, or in their seeds: listed one by one
-    assert guide.group_summaries(rows[:4])["deep_narrow"].startswith("deep MLP 5×2: Leaky ReLU α=0.01; deep MLP 20×2")
-    mixed = rows[:4] + [row(9, "20×4", "either", seeds=10)]
-    assert "(10 seeds)" in guide.group_summaries(mixed)["deep_narrow"]
+
+def test_the_intro_and_chapter_7_open_with_at_most_five_lines_of_the_short_answer():
+    topics = [f"answer_{key}" for key, _ in short_answer.TOPICS]
+    assert len(topics) <= short_answer.MAX_LINES == 5
+    cells = nbformat.read(GUIDE, as_version=4).cells
+    markdown = [c.source for c in cells if c.cell_type == "markdown"]
+    assert markdown[1].splitlines()[1] == "## The short answer", "Chapter 7's first section is the short answer"
+    assert _pasted(markdown[1], "`") == topics
+    intro = INTRO.read_text(encoding="utf-8")
+    assert intro.index("## The short answer") < intro.index("Why, in short"), "the intro's short answer comes first"
+    assert _pasted(intro, "../notebooks/07_decision_guide.ipynb::") == topics
+    code_before = [c for c in cells[:cells.index(next(c for c in cells if "## The short answer" in c.source))]
+                   if c.cell_type == "code"]
+    assert all({"remove-input"} & set(c.metadata.get("tags", [])) for c in code_before), \
+        "a plumbing cell above the short answer is shown to readers"
+
+
+def test_every_line_is_the_guide_rows_verdicts_with_their_deciding_number_and_a_link(rows):
+    by_id = {r.id: r for r in rows}
+    answer = short_answer.lines(rows)
+    assert [a.key for a in answer] == [key for key, _ in short_answer.TOPICS], "a line has no rows behind it"
+    covered = [i for a in answer for i in a.rows]
+    assert sorted(covered) == sorted(r.id for r in rows if r.id != "cost"), "a row is in no line, or in two"
+    pages = guide.section_pages()
+    for line in answer:
+        behind = [by_id[i] for i in line.rows]
+        assert line.counts == dict(collections.Counter(r.category for r in behind)), line
+        decided = by_id[line.deciding_row]
+        assert decided.id in line.rows and line.section == decided.section and line.section in pages
+        assert re.search(r"\d", line.number), f"{line.key}: no number"
+        assert f"<{decided.section}>`)" in line.markdown(), f"{line.key}: no link to its evidence"
+        verb = line.gist.split(" ")[0]
+        if verb in ("prefer", "avoid"):  # only what every row of that verdict names, nowhere told the opposite
+            setting = line.gist[len(verb) + 1:]
+            judged = [r for r in behind if r.category == verb]
+            assert all(setting in short_answer.named(r, verb) for r in judged), line
+            comparison = next(c for c in decided.numbers["comparisons"] if c["alternative"] == setting)
+            assert line.number.endswith(guide.number_text(decided, comparison)), line
+        else:
+            assert line.number.endswith(guide.deciding_number(decided)), line
+        if line.gist == "it does not matter":
+            assert set(line.counts) == {"either"}, line
+        if line.gist.startswith("no setting"):
+            assert not {"prefer", "avoid"} & set(line.counts), line
+    assert answer[-1].gist == "pass α explicitly" and "α = 0.3" in answer[-1].number  # Keras 3's default, measured
+
+
+def _row(id_, verdict, failed, optimizer="adam", metric="test accuracy", p=(1.0, 1.0), better=(), worse=()):
+    """A guide row with hand-made numbers (the rule's logic, apart from the stored runs)."""
+    from rectifiers.decision import CATEGORIES
+
+    settings = list(failed)
+    comparisons = [{"alternative": s, "baseline": "ReLU", "seeds": 10, "alternative_failed": failed[s],
+                    "baseline_failed": failed["ReLU"], "p_failures_holm": p[0], "difference": 0.01,
+                    "difference_low": -0.02, "difference_high": 0.04, "p_metric_holm": p[1],
+                    "better": s in better, "worse": s in worse} for s in settings if s != "ReLU"]
+    category = next(c for c in CATEGORIES if verdict.startswith(c))
+    numbers = {"category": category, "metric": metric, "higher_is_better": True, "failed": failed,
+               "runs": {s: 10 for s in settings}, "comparisons": comparisons}
+    return guide.GuideRow(id_, f"situation {id_}", verdict, "e", 10, "ch5-learning-rate", (), numbers, optimizer)
+
+
+def test_the_rule_never_says_more_than_the_rows():
+    relu_fails = {"ReLU": 6, "Leaky ReLU α=0.01": 0, "Leaky ReLU α=0.3": 0}
+    unclear = _row("learning_rate_1", "unclear (prefer Leaky ReLU α=0.3 with the bar at 0.2; either with the bar at 0.4)",
+                   relu_fails, p=(0.01, 1.0), better=("Leaky ReLU α=0.3",))
+    neither = _row("learning_rate_2", "neither: every setting failed in most of its runs; lower the learning rate",
+                   {"ReLU": 10, "Leaky ReLU α=0.01": 9, "Leaky ReLU α=0.3": 10})
+    line = short_answer.lines([unclear, neither])[0]
+    assert line.gist == "no setting is shown to help; lower the learning rate", line  # unclear never becomes prefer
+    prefer = _row("learning_rate_3", "prefer Leaky ReLU α=0.01 or 0.3", relu_fails, p=(0.02, 1.0),
+                  better=("Leaky ReLU α=0.01",))
+    prefer_03 = _row("learning_rate_4", "prefer Leaky ReLU α=0.3", relu_fails, p=(0.001, 1.0), better=("Leaky ReLU α=0.3",))
+    line = short_answer.lines([unclear, prefer, prefer_03])[0]
+    assert line.gist == "prefer Leaky ReLU α=0.3" and line.counts == {"unclear": 1, "prefer": 2}
+    assert line.deciding_row == "learning_rate_4" and "failed 0 of 10 vs ReLU's 6 of 10 (Holm p = .001)" in line.number
+    assert "*prefer* in 2 of 3 situations (*unclear* in 1)" in line.markdown(pages={"ch5-learning-rate": "05_x"})
+    avoided = _row("learning_rate_5", "avoid Leaky ReLU α=0.3", relu_fails, p=(0.01, 1.0), worse=("Leaky ReLU α=0.3",))
+    line = short_answer.lines([prefer, prefer_03, avoided])[0]
+    assert "α=0.3" not in line.gist, "a setting some row avoids is not the one to prefer"
+    either = _row("learning_rate_6", "either", {"ReLU": 0, "Leaky ReLU α=0.01": 0, "Leaky ReLU α=0.3": 0})
+    line = short_answer.lines([either, unclear])
+    assert [(a.key, a.gist) for a in line] == [("ordinary", "it does not matter"), ("units_die", "no setting is "
+                                                                                   "shown to help")]
+    sgd = _row("learning_rate_7", "avoid Leaky ReLU α=0.3", relu_fails, optimizer="sgd", worse=("Leaky ReLU α=0.3",))
+    assert short_answer.lines([sgd])[0].key == "plain_sgd" and short_answer.lines([sgd])[0].gist == \
+        "avoid Leaky ReLU α=0.3"
+    pages = {"ch5-learning-rate": "05_x"}
+    assert short_answer.pasted([either], pages)["gan"].markdown.endswith("not measured (no stored runs)")
+    assert 'href="../notebooks/05_x.html#ch5-learning-rate">Chapter 5</a>' in short_answer.pasted([either], pages)[
+        "ordinary"].html
+    with pytest.raises(ValueError, match="links to section 'ch5-learning-rate', which no notebook defines"):
+        short_answer.lines([either])[0].markdown(pages={})
+
+
+def test_the_deciding_number_is_the_test_that_decided():
+    both = _row("x", "prefer Leaky ReLU α=0.3", {"ReLU": 6, "Leaky ReLU α=0.01": 5, "Leaky ReLU α=0.3": 0},
+                p=(0.04, 0.2), better=("Leaky ReLU α=0.3",))
+    assert guide.deciding_number(both) == "Leaky ReLU α=0.3 failed 0 of 10 vs ReLU's 6 of 10 (Holm p = .040)"
+    metric = _row("y", "either", {"ReLU": 0, "Leaky ReLU α=0.3": 0}, p=(1.0, 0.5))
+    assert guide.deciding_number(metric) == ("Leaky ReLU α=0.3 +1.0 pp test accuracy vs ReLU (95 % CI −2.0 to "
+                                             "+4.0; Holm p = .500)")
+    neither = _row("z", "neither: every setting failed in most of its runs; lower the learning rate",
+                   {"ReLU": 10, "Leaky ReLU α=0.3": 8})
+    assert guide.deciding_number(neither) == "ReLU failed 10 of 10; the fewest, Leaky ReLU α=0.3, 8 of 10"
+    assert guide.failure_counts(neither) == "ReLU\u00a010, α=0.3\u00a08 of 10"  # a count never wraps from its name
+
+
+def test_the_guide_table_shows_counts_the_deciding_number_and_details_on_demand(rows):
+    html = guide.guide_html(rows)
+    assert html.count("<tr>") == len(rows) + 1 and html.count("<details>") == len(rows)
+    for row in rows:
+        assert html_escape(guide.deciding_number(row)) in html and html_escape(guide.failure_counts(row)) in html
+        assert html_escape(row.evidence) in html  # the full sentence, inside its <details>
+    cells = re.findall(r'<td data-label="Failed runs">(.*?)</td>', html)
+    assert all(len(c) < 90 for c in cells), "a failed-runs cell is a sentence, not counts"
+
+
+@pytest.mark.slow
+def test_the_guide_over_an_empty_store_says_which_runs_are_missing_and_how_to_train_them(notebook_runner, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    glued = notebook_runner("07_decision_guide", results_dir=str(empty))  # completes: no traceback
+    rows = {row.id: row for row in guide.guide_rows(ResultsStore(empty))}
+    for group in ("standard", "learning_rate", "deep_narrow", "gan"):
+        assert rows[group].recommendation == guide.MISSING
+        assert "python -m rectifiers study studies/" in rows[group].evidence, rows[group].evidence
+    assert all(f"answer_{key}" in glued for key, _ in short_answer.TOPICS)
+    assert "no stored snapshots" not in rows["standard"].evidence
+    assert "decision-guide" in guide.guide_html(list(rows.values()))

@@ -131,3 +131,30 @@ def test_the_rules_datasets_match_the_package():
     from rectifiers.data import DATASETS
 
     assert chapter_parameters.DATASETS == DATASETS
+
+
+STORE_PARAMETERS = [("02_saturation_gradients", "runs_dir", "recompute", True),
+                    ("03_dying_relu", "runs_dir", "recompute", True),
+                    ("03_dying_relu", "results_dir", "recompute", True),
+                    ("04_cnn_comparison", "results_dir", "mode", "train"),
+                    ("05_where_leaky_relu_wins", "runs_dir", "mode", "train"),
+                    ("05_1_gan_discriminators", "results_dir", "mode", "train"),
+                    ("06_harder_data_and_family", "results_dir", "mode", "train"),
+                    ("07_decision_guide", "results_dir", None, None)]
+
+
+@pytest.mark.parametrize("notebook, name, switch, writes", STORE_PARAMETERS)
+def test_a_store_parameter_that_is_not_a_folder_is_refused_before_any_work(notebook, name, switch, writes,
+                                                                             tmp_path):
+    with pytest.raises(ParameterError, match=rf"parameter {name!r} must be an existing folder .*/nonexistent "
+                                             "does not exist"):
+        check(notebook, **{name: "/nonexistent"})
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ParameterError, match=rf"parameter {name!r} .* is not a folder"):
+        check(notebook, **{name: str(tmp_path / "file")})
+    check(notebook, **{name: str(tmp_path)})
+    if switch is not None:  # a folder nobody may write into (even root): fine to read, refused to train into
+        check(notebook, **{name: "/sys"})
+        with pytest.raises(ParameterError, match=rf"parameter {name!r} must be a folder this chapter can write "
+                                                 rf"into when {switch} is {writes!r}: /sys is not writable"):
+            check(notebook, **{name: "/sys", switch: writes})

@@ -12,7 +12,12 @@ from rectifiers.experiments.timing import Timings
 
 def test_activation_figure_draws_functions_and_autodiff_derivatives():
     fig = plots.activation_figure(["relu", "leaky_relu", "prelu"], 0.05, x_range=(-2, 3), n_points=51, slopes={"prelu": 0.25})
-    assert len(fig.data) == 6
+    assert len(fig.data) == 6 + 3  # f and f′ of each, and f′ for x < 0 again in the magnifying inset
+    # On the full derivative panel a slope of 0.05 lies a few pixels above ReLU's 0: the inset spans 2.4 slopes.
+    inset = [t for t in fig.data if t.xaxis == "x3"]
+    assert len(inset) == 3 and all(max(t.x) < 0 for t in inset)
+    assert fig.layout.yaxis3.range == (-0.4 * 0.05, 2 * 0.05)
+    assert fig.layout.legend.orientation == "h"  # under the panels, not a third of the width beside them
     assert fig.layout.title.text and fig.layout.xaxis.title.text == "input x"
     assert fig.layout.yaxis.title.text == "output f(x)" and fig.layout.yaxis2.title.text == "derivative f′(x)"
     by_name = {trace.name: trace for trace in fig.data}
@@ -82,21 +87,6 @@ def test_timing_figure_shows_every_repeat_in_ms():
     assert "4 Mi float32" in fig.layout.title.text and fig.layout.yaxis.title.text == "time per call (ms)"
 
 
-def test_relative_cost_figure_has_ratio_bars_with_quartiles():
-    import pandas as pd
-
-    costs = pd.DataFrame(
-        {"median_ratio": [1.0, 1.1], "ratio_q25": [1.0, 0.9], "ratio_q75": [1.0, 1.4]}, index=["relu", "leaky_relu"]
-    )
-    fig = plots.relative_cost_figure(costs)
-    assert [bar.name for bar in fig.data] == ["ReLU", "Leaky ReLU"]
-    assert [bar.marker.color for bar in fig.data] == [plots.COLOURS["relu"], plots.COLOURS["leaky_relu"]]
-    np.testing.assert_allclose(fig.data[1].y, [1.1])
-    np.testing.assert_allclose(fig.data[1].error_y.array, [0.3])
-    np.testing.assert_allclose(fig.data[1].error_y.arrayminus, [0.2])
-    assert fig.layout.title.text and fig.layout.yaxis.title.text
-
-
 def test_table_formats_numbers_for_reading():
     import pandas as pd
 
@@ -122,8 +112,30 @@ def test_table_speaks_the_readers_words():
 
 def test_each_slope_has_its_own_colour_and_only_leaky_relu_is_red():
     alphas = [0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0]
-    shades = [plots.slope_colour(a, alphas) for a in alphas]
+    shades = [plots.slope_colour(a) for a in alphas]
     assert shades[0] == plots.colour("relu") and shades[2] == plots.colour("leaky_relu")
     assert len(set(shades)) == len(alphas)
     others = set(shades[1:2] + shades[3:])
     assert not others & {plots.colour("relu"), plots.colour("leaky_relu")}
+
+
+def test_a_setting_has_one_colour_in_the_whole_book_and_no_two_settings_share_one():
+    # α = 0.3 was orange, red and brown on three pages; RAI borrowed Mish's cyan; PReLU sat beside α = 0.3's orange.
+    from rectifiers.activations import ACTIVATIONS
+
+    settings = {name: plots.setting_colour(name) for name in ACTIVATIONS}
+    settings |= {f"leaky {a:g}": plots.setting_colour("leaky_relu", a) for a in plots.SLOPE_COLOURS}
+    settings["ReLU, RAI"] = plots.setting_colour("relu", 0.0, "rai")
+    assert settings["leaky 0.01"] == settings["leaky_relu"]  # the book's α: one setting, one name
+    del settings["leaky 0.01"]
+    assert len(set(settings.values())) == len(settings), settings
+    # A slope's colour does not depend on the slopes drawn beside it.
+    assert plots.slope_colour(0.3) == plots.slope_colour(0.30000001) == plots.SLOPE_COLOURS[0.3]
+    assert plots.slope_colour(0.07) not in settings.values()
+
+
+def test_layer_names_read_as_words():
+    # Chapter 3's legends once read dense_1…dense_4.
+    assert plots.layer_words("dense_3") == "hidden layer 3" and plots.layer_words("act_2") == "hidden layer 2"
+    assert plots.layer_words("conv2d") == "convolution 1" and plots.layer_words("conv2d_1") == "convolution 2"
+    assert plots.layer_words("output") == "output"

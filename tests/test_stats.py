@@ -80,3 +80,22 @@ def test_wilson_interval_matches_published_values_and_handles_zero_and_all():
     assert wilson_interval(3, 10).text() == "3 of 10 (30 %, 95 % CI 11–60 %)"
     with pytest.raises(ValueError, match="k must be an integer"):
         wilson_interval(11, 10)
+
+
+def test_intervals_and_signs_print_as_the_reader_reads_them():
+    from rectifiers.stats import percent_interval, signed
+
+    # "0–28 %" wrapped over three lines in Chapter 5's narrow table cells: no break inside an interval.
+    text = percent_interval(0.0, 0.2775)
+    assert text.replace("\u2060", "").replace("\u00a0", " ") == "0–28 %" and " " not in text
+    assert signed(-0.0123) == "−0.012" and signed(0.0031) == "+0.003" and signed(-0.0) == "+0.000"
+
+
+def test_readable_numbers_have_at_most_the_digits_asked_for():
+    from rectifiers.stats import readable
+
+    # A 42-row spike table once printed "grew by ×2,598,963,692".
+    assert readable(2_598_963_692, 2) == "2.6 × 10⁹"
+    assert readable(0.003275, 3, sign=True) == "+0.00328" and readable(-1234.567) == "−1,230"
+    assert readable(2.35e-10) == "2.35 × 10⁻¹⁰" and readable(-0.0) == "0" and readable(float("nan")) == "—"
+    assert readable(12.345) == "12.3" and readable(1.5, 2) == "1.5"

@@ -31,7 +31,10 @@ def offline(monkeypatch):
         (dict(epochs=[0, 10]), r"epochs\[0\] must be an integer >= 1"),
         (dict(datasets=["cifar10"]), "dataset must be one of 'mnist', 'fashion_mnist'"),
         (dict(seeds=[0, 0]), "seeds lists an item twice"),
-        (dict(seeds=[-1]), r"seeds\[0\] must be an integer >= 0"),
+        (dict(seeds=[-1]), r"seeds\[0\] must be an integer in \[0, 4294967295\]"),
+        (dict(seeds=[0, 2**32]), r"seeds\[1\] must be an integer in \[0, 4294967295\]; got 4294967296"),
+        (dict(alphas=[0.01, 1.5]), r"alpha must be a finite real number in \[0.0, 1.0\]; got 1.5"),
+        (dict(grid={"test_every": [1, 2]}), r"grid may cross these settings.*'test_every' \(recording settings"),
         (dict(activations=[]), "activations must be a non-empty list"),
         (dict(batchsize=64), "unknown study setting.*'batchsize'"),
         (dict(learning_rate=-1.0), "learning_rate must be a finite real number > 0"),
@@ -110,3 +113,57 @@ def test_cli_runs_reports_foreign_files(tmp_path, capsys):
     assert main(["--results", str(tmp_path), "runs"]) == 1
     captured = capsys.readouterr()
     assert "0 runs in" in captured.out and "notes.json: not a run record" in captured.err
+
+
+def test_the_same_run_listed_twice_is_planned_once(tmp_path):
+    """`alphas: [1, 1.0]` names one slope twice: one run per activation and seed, one record each."""
+    the_plan = plan(study_from_dict({**VALID, "alphas": [1, 1.0], "seeds": [0]}), ResultsStore(tmp_path))
+    assert [r.config.activation for r in the_plan.runs] == ["relu", "leaky_relu"]
+    assert len({r.key for r in the_plan.runs}) == len(the_plan.runs)
+
+
+def test_the_engine_takes_the_chapters_slopes_and_no_other():
+    from rectifiers import chapter_parameters
+    from rectifiers.engine import RunConfig
+    from rectifiers.names import ALPHA_RANGE
+
+    assert (chapter_parameters.SLOPE.low, chapter_parameters.SLOPE.high) == ALPHA_RANGE == (0.0, 1.0)
+    assert RunConfig(activation="leaky_relu", alpha=1.0).alpha == 1.0
+    with pytest.raises(ValueError, match=r"alpha must be a finite real number in \[0.0, 1.0\]; got 1.5"):
+        RunConfig(activation="leaky_relu", alpha=1.5)
+
+
+def test_a_study_file_with_aliases_is_refused_at_once(tmp_path, capsys):
+    """Nested aliases ("billion laughs") in a 1-KB file would expand to gigabytes before any check."""
+    import time
+
+    names = "abcdefghi"
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"{name}: &{name} [{', '.join(['*' + before] * 10)}]" for before, name in zip(names, names[1:])]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(["name: bomb", "datasets: [mnist]", "activations: [relu]", "seeds: [0]", *lines]) + "\n")
+    assert len(bomb.read_bytes()) < 1500
+    started = time.monotonic()
+    assert main(["study", str(bomb), "--dry-run"]) == 2
+    assert time.monotonic() - started < 5
+    assert "the alias *a repeats another part of the file" in capsys.readouterr().err
+
+
+def test_the_dry_run_counts_the_start_up(tmp_path, capsys):
+    from rectifiers.engine.study import STARTUP_S
+
+    study = tmp_path / "tiny.yaml"
+    study.write_text(yaml.safe_dump({**VALID, "seeds": [0], "alphas": [0.01]}))
+    assert main(["study", str(study), "--results", str(tmp_path / "r"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"plus about {STARTUP_S['dask'] / 60:.1f} min to start (dask executor)" in out
+    assert "ends sooner with --executor sequential" in out
+    assert main(["study", str(study), "--results", str(tmp_path / "r"), "--dry-run", "--executor", "sequential"]) == 0
+    assert f"plus about {STARTUP_S['sequential']:.0f} s to start (sequential executor)" in capsys.readouterr().out
+
+
+def test_the_readme_runs_dask_from_the_environment_and_says_how_to_bind_the_scheduler():
+    readme = (ROOT / "README.md").read_text()
+    commands = [line for line in readme.splitlines() if line.lstrip().startswith(("dask ", ".venv/bin/dask "))]
+    assert commands and all(line.startswith(".venv/bin/dask ") for line in commands)
+    assert "--host" in readme and "TLS" in readme and "run code on its workers" in readme

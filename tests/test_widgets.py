@@ -116,6 +116,17 @@ def test_live_figure_shows_a_busy_line_while_it_redraws_in_the_background():
     assert _figure(box.output)["layout"]["title"]["text"] == "n = 7"
 
 
+def test_the_busy_line_names_controls_in_the_readers_words():
+    slider = W.FloatSlider(value=1.0, description="init scale")
+    seen = []
+    box = widgets.live_figure({"init_scale": slider}, lambda init_scale: (seen.append(box.busy.value)
+                              if init_scale > 1 else None) or go.Figure())
+    box.updates.background = True
+    slider.value = 1.5
+    assert box.updates.wait(10)
+    assert seen == ["<i>Computing for init scale 1.5 …</i>"]
+
+
 def test_widgets_drawn_for_the_static_book_say_they_need_a_kernel(monkeypatch):
     monkeypatch.delenv(widgets.STATIC_BOOK, raising=False)
     children = widgets.alpha_explorer(0.1).children
@@ -124,3 +135,24 @@ def test_widgets_drawn_for_the_static_book_say_they_need_a_kernel(monkeypatch):
     first = widgets.alpha_explorer(0.1).children[0]
     assert isinstance(first, W.HTML) and "rectifiers-static-notice" in first.value
     assert "Runs only in JupyterLab" in first.value
+
+
+def test_the_live_training_loop_says_what_trains_at_once_and_how_it_ended(monkeypatch):
+    from rectifiers import engine
+    from rectifiers.engine import RunConfig
+
+    seen = []
+
+    def no_data(config):
+        seen.append(training.status.value)  # what the reader reads while the data load
+        raise RuntimeError("no data here")
+
+    monkeypatch.setattr(engine, "load_run_data", no_data)
+    config = RunConfig(dataset="mnist", activation="relu", seed=0, epochs=(2,), n_train=10, n_test=10)
+    training = widgets.PairTraining(lambda: 1, lambda settings: [("ReLU", config, None)], lambda: 1,
+                                    lambda note: None, lambda records, n: "done", name="test-train")
+    with pytest.raises(RuntimeError):
+        training.train()
+    assert seen == ["Training ReLU for 1 epoch: loading the data … (a kernel restart would lose this training)"]
+    assert training.status.value == "Training ended early (RuntimeError: no data here); Train starts it again."
+    assert training.progress.bar_style == "danger" and training.trained_for is None

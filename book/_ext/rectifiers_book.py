@@ -1,9 +1,14 @@
 """Local Sphinx extension of the book: everything a page needs is served from the book itself.
 
 - plotly: kernels inherit PLOTLY_RENDERER=plotly_mimetype, so every figure reaches myst-nb as JSON, which
-  `rectifiers.book_plotly` draws with one shared copy of plotly.js (from plotly's Python package), loaded
-  deferred and only by pages that have a figure.
-- ipywidgets: the widget manager and require.js come from the npm registry (book/package.json), not a CDN.
+  `rectifiers.book_plotly` draws with one shared copy of plotly.js, loaded deferred and only by pages that have a
+  figure. It is plotly.js' cartesian bundle (1.5 MB, 0.5 MB gzipped, against 4.8 and 1.5 for the full one that
+  plotly's Python package ships), at the same version: every trace type the book draws is in it, and
+  `book_plotly` refuses a figure with one that is not.
+- ipywidgets: the widget manager and require.js come from the npm registry (book/package.json), not a CDN, only
+  on pages with widget state (myst-nb), and only once a widget comes near the screen
+  (book/_static/widgets-on-demand.js): 3.5 MB that never delays the first paint nor weighs on a reader who
+  does not scroll to a widget.
 - kernels: TensorFlow's C++ start-up log stays out of the pages (book/ipython), Python warnings do not.
 - links: a repository button only when BOOK_REPOSITORY_URL names the book's real repository; no launch buttons.
 - icons: the theme's few icons from Font Awesome's web fonts (book/_static/icons.css), not its 1.5 MB
@@ -65,10 +70,43 @@ def _repository_buttons(app, config):
                    repository_branch=os.environ.get("BOOK_REPOSITORY_BRANCH", "main"), path_to_docs="")
 
 
+PLOTLY_PARTIAL = "plotly.js-cartesian-dist-min/plotly-cartesian.min.js"
+
+
+def get_the_source(url: str) -> str:
+    """The book's "Get the source" line, true whatever the build: the repository when the build names one, else
+    what to run in a copy of the project (the folder this book was built from)."""
+    if url:
+        return f"**Get the source:** `git clone {url}`, then `cd` into it."
+    return ("**Get the source:** this build names no public repository. In a copy of the project (the folder that "
+            "holds `Makefile`, `rectifiers/` and `notebooks/`, as the book's authors share it), run the commands "
+            "below from that folder.")
+
+
+def _source_line(app, config):
+    """`{{ get_the_source }}` in the book's pages (a MyST substitution)."""
+    url = os.environ.get(REPOSITORY_ENV, "").strip().rstrip("/")
+    config.myst_substitutions = {**(config.myst_substitutions or {}), "get_the_source": get_the_source(url)}
+
+
+def _plotly_version(script: Path) -> str:
+    import re
+
+    found = re.search(r"plotly\.js (?:\([^)]*\) )?v(\d+\.\d+\.\d+)", script.read_text(encoding="utf-8", errors="ignore")[:400])
+    return found.group(1) if found else "unknown"
+
+
 def _plotly_js() -> Path:
+    """plotly.js' cartesian bundle, at the version of the full bundle that plotly's Python package ships."""
     import plotly
 
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    partial = NODE_MODULES / PLOTLY_PARTIAL
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if _plotly_version(partial) != _plotly_version(full):
+        raise MissingBookAssets(
+            f"book/node_modules/{PLOTLY_PARTIAL} is plotly.js {_plotly_version(partial)} but plotly's Python package "
+            f"ships {_plotly_version(full)}: set plotly.js-cartesian-dist-min to that version in book/package.json")
+    return partial
 
 
 def _copy_vendor(app, exception):
@@ -124,11 +162,15 @@ def _copy_widget_fonts(outdir: Path):
 
 
 def _check_assets(app, config):
-    missing = [s for s in [*VENDORED, *VENDORED_DIRS] if not (NODE_MODULES / s).exists()]
+    missing = [s for s in [*VENDORED, *VENDORED_DIRS, PLOTLY_PARTIAL] if not (NODE_MODULES / s).exists()]
     if missing:
         raise MissingBookAssets(
             f"book/node_modules lacks {missing}: run `make book` (it runs `npm ci` in book/) first"
         )
+
+
+def _check_plotly(app, config):
+    _plotly_js()  # before any notebook runs: a mismatched plotly.js would draw every figure with another version
 
 
 def _page_context(app, pagename, templatename, context, doctree):
@@ -140,7 +182,7 @@ def _page_context(app, pagename, templatename, context, doctree):
         and "sphinx-thebe" not in str(js)
     ]
     context["css_files"][:] = [css for css in context.get("css_files", []) if "sphinx-thebe" not in str(css)]
-    # plotly.js (4.8 MB) only where a figure is, and deferred so that it never delays the first paint; the
+    # plotly.js (1.5 MB) only where a figure is, and deferred so that it never delays the first paint; the
     # figures' own scripts wait for it (rectifiers.book_plotly).
     if 'class="plotly-figure"' in (context.get("body") or ""):
         app.add_js_file(PLOTLY_JS, priority=200, defer="defer")
@@ -151,7 +193,9 @@ def _page_context(app, pagename, templatename, context, doctree):
 def setup(app):
     author_year_style.register()
     app.connect("config-inited", _check_assets)
+    app.connect("config-inited", _check_plotly)
     app.connect("config-inited", _repository_buttons)
+    app.connect("config-inited", _source_line)
     app.connect("html-page-context", _page_context)
     # After the MathJax configuration Sphinx writes into pages with math, before MathJax itself (deferred).
     app.add_js_file("mathjax-compat.js", priority=600)

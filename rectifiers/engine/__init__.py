@@ -12,12 +12,16 @@ API (stable; other modules and the chapters import from here):
   `run_key(config, data)`, `experiment(config, data)`, `load_run_data(config)`.
 - `train(config, store=, until_epoch=, data=, progress=) -> record`: deterministic, resumable, never twice; a
   non-finite loss stores the run as "diverged". `load_model(record, epoch)`.
+- `train_group(configs, store=, until_epoch=, data=, progress=) -> records`: runs that say `stacked: true` (MLPs
+  differing only by seed, learning rate, ReLU/Leaky slope; `stacking.group_runs` groups a plan's runs), trained as
+  one stacked program, each still its own run, record and checkpoint (`stacked.py`).
 - Model families and trainers: `FAMILIES[name] = Family(name, trainer=..., options={...}, build=...)`;
   `TRAINERS[name] = TrainerSubclass` (a `Trainer`: model, variables(), fit_epoch(), evaluate(); optionally
   fit_epochs(), many epochs in one call). A GAN is a new family with a new trainer; nothing else changes.
 - Probes (`rectifiers.probes`): `@register_probe class P(Probe): name = "..."; def measure(self, trainer,
   epoch) -> dict`; rows stored as `record["probes"][name] = [{"epoch": e, ...}, ...]` (epoch 0 = before training).
-- Store: `ResultsStore(root)` (`get`, `put`, `scan` -> (records, problems), `check_writable`, `orphans`), records
+- Store: `ResultsStore(root)` (`get`, `put`, `scan` -> (records, problems), `check_writable`, `orphans`,
+  `run_lock(key)`: one trainer per run across processes), records
   validated on read against `schema.SCHEMA` ("rectifiers.run/2", results/README.md); `migrate.migrate_store`.
 - Studies: `load_study(path)`, `study_from_dict(values)`, `plan(study, store, until_epoch=)` -> `Plan`;
   `run_plan(plan, store, executor="dask"|"sequential", scheduler=, workers=)`;
@@ -35,6 +39,7 @@ from .families import FAMILIES, Family
 from .frames import history_frame, load_runs, probes_frame, scan_runs, snapshots_frame
 from .run import load_model, train
 from .schema import SCHEMA
+from .stacked import train_group
 from .store import ResultsStore, StoreError
 from .study import Plan, PlannedRun, Study, load_study, plan, study_from_dict
 from .trainers import TRAINERS, Trainer
@@ -42,4 +47,5 @@ from .trainers import TRAINERS, Trainer
 __all__ = ["DEFAULT_EPOCHS", "FAMILIES", "OPTIMIZERS", "SCHEMA", "TRAINERS", "Family", "Plan", "PlannedRun",
            "ResultsStore", "RunConfig", "StoreError", "Study", "Trainer", "experiment", "history_frame",
            "load_model", "load_run_data", "load_runs", "load_study", "plan", "probes_frame", "provenance",
-           "run_key", "run_plan", "run_study", "scan_runs", "snapshots_frame", "study_from_dict", "train"]
+           "run_key", "run_plan", "run_study", "scan_runs", "snapshots_frame", "study_from_dict", "train",
+           "train_group"]

@@ -29,6 +29,7 @@ class Progress:
     probes: dict = field(default_factory=dict)
     created: str = ""
     diverged_at: int | None = None
+    divergence: dict | None = None  # where it was found: {"epoch", "found_in": "training"|"evaluation", "step"}
 
     def __post_init__(self):
         for name in self.columns:
@@ -37,7 +38,7 @@ class Progress:
     def meta(self, key: str) -> dict:
         return {"key": key, "epoch": self.epoch, "snapshots": self.snapshots, "history": self.history,
                 "segments": self.segments, "probes": self.probes, "created": self.created,
-                "diverged_at": self.diverged_at}
+                "diverged_at": self.diverged_at, "divergence": self.divergence}
 
 
 def arrays(prefix: str, variables) -> dict:
@@ -87,7 +88,8 @@ def load_checkpoint(path: Path, key: str, trainer, columns: tuple[str, ...]) -> 
             v.assign(values[f"{group}_{i:03d}"])
     return Progress(columns=columns, epoch=meta["epoch"], snapshots=meta["snapshots"], history=meta["history"],
                     segments=upgrade_segments(meta["segments"], meta["history"]), probes=meta.get("probes", {}),
-                    created=meta["created"], diverged_at=meta.get("diverged_at"))
+                    created=meta["created"], diverged_at=meta.get("diverged_at"),
+                    divergence=meta.get("divergence"))
 
 
 def load_weights(path: Path, model) -> None:

@@ -1,4 +1,4 @@
-"""Command line: `python -m rectifiers study FILE`, `runs`, `migrate` (see `python -m rectifiers --help`).
+"""Command line: `python -m rectifiers study FILE`, `runs`, `migrate`, `calibrate` (see `python -m rectifiers --help`).
 
 Only training imports TensorFlow: checking a study, `--dry-run`, `runs`, `migrate` and every error answer in
 about a second.
@@ -38,6 +38,12 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("runs", parents=[results], help="list the stored runs and every file the store cannot use")
     commands.add_parser("migrate", parents=[results],
                         help="upgrade stored runs to the current record schema (keys unchanged)")
+    calibrate = commands.add_parser("calibrate", help="simulate situations with a known truth: how often the "
+                                    "decision procedure names a winner by luck, and its power")
+    calibrate.add_argument("--null", type=int, default=1000, metavar="N", help="null situations (default 1000)")
+    calibrate.add_argument("--per-case", type=int, default=100, metavar="N", help="situations per power case")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.add_argument("--write", action="store_true", help="store the result in results/calibration.json")
     return p
 
 
@@ -52,6 +58,14 @@ def main(argv=None) -> int:
 
 def _command(args) -> int:
     from .store import ResultsStore, StoreError
+
+    if args.command == "calibrate":
+        from ..calibration import main as calibrate
+
+        if min(args.null, args.per_case) < 1:
+            print("error: --null and --per-case must be integers >= 1", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return calibrate(args.null, args.per_case, args.seed, args.write)
 
     if args.command in ("runs", "migrate"):
         store = ResultsStore(args.results)
@@ -74,6 +88,8 @@ def _command(args) -> int:
     except (ValueError, FileNotFoundError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    external = args.executor == "dask" and (args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"))
+    the_plan.executor = None if external else args.executor
     print(the_plan.describe(), flush=True)
     _report_problems(store, [p for p in store.scan()[1] if p not in the_plan.problems])
     if args.dry_run or the_plan.epochs_to_go == 0:
@@ -93,6 +109,12 @@ def _command(args) -> int:
 
 def _list_runs(store) -> int:
     records, problems = store.scan()
+    left = store.orphans()
+    removed = store.clean_orphans()
+    for path in removed:
+        print(f"removed {path}: a temporary file left by an interrupted write", file=sys.stderr)
+    for path in sorted(set(left) - set(removed)):
+        print(f"ignored {path}: a temporary file being written now (or that cannot be removed)", file=sys.stderr)
     for r in sorted(records, key=lambda r: r["key"]):
         last = r["snapshots"][-1] if r["snapshots"] else {}
         acc = (f"test acc {last['test_accuracy']:.4f} at epoch {last['epoch']}" if "test_accuracy" in last

@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from ..data import Dataset, dataset_names, load_dataset
 from ..validation import check_choice, check_finite, check_increasing_ints, check_int
 from .families import FAMILIES, family
+from .stacking import check_stackable
 from ..names import DEFAULT_ALPHA, SLOPED, check_activation
 
 DEFAULT_EPOCHS = (1, 10, 100, 1000)
 """The seed article's epoch counts; one run evaluated at each gives the same curves as four runs."""
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
+MAX_SEED = 2**32 - 1
+"""The largest seed Keras' `set_random_seed` (NumPy's legacy RNG) accepts."""
 SCHEDULES = ("constant", "warmup_cosine")
 """Learning-rate schedules: the rate as given, or a linear warm-up from 0 over `warmup_epochs` to the rate and then
 a cosine decay to 0 at the end of the last snapshot epoch (`optimizers.learning_rate_schedule`)."""
@@ -71,6 +74,9 @@ class RunConfig:
     block: str | None = None  # the block of a deep MLP with residual connections and/or LayerNorm
     probes: tuple[str, ...] = ()  # names in `rectifiers.probes.PROBES`, recorded into the run
     probe_every: int = 1  # epochs between probe measurements (and always epoch 0 and each snapshot epoch)
+    # Trained together with the runs of its group as one stacked program (`stacked.py`): results equal a single
+    # run's to float32 rounding, not bit for bit, so it is keyed (a different run from the unstacked one).
+    stacked: bool = False
     # How the run is recorded (not part of its key):
     checkpoint_every: int = 1  # epochs between checkpoints (snapshot epochs and the last epoch always get one)
     test_every: int = 1  # evaluate the test set after every `test_every` epochs for the history (0: never)
@@ -87,7 +93,7 @@ class RunConfig:
         check_choice("model", self.model, FAMILIES)
         _, alpha = check_activation(self.activation, self.alpha)
         set_("alpha", alpha)
-        set_("seed", check_int("seed", self.seed, low=0))
+        set_("seed", check_int("seed", self.seed, low=0, high=MAX_SEED))
         set_("epochs", check_increasing_ints("epochs", list(self.epochs) if isinstance(self.epochs, tuple)
                                              else self.epochs, low=1))
         for name in ("n_train", "n_test"):
@@ -106,6 +112,10 @@ class RunConfig:
             set_(name, value)
         set_("probes", _check_probes(self.probes))
         set_("probe_every", check_int("probe_every", self.probe_every, low=1))
+        if not isinstance(self.stacked, bool):
+            raise ValueError(f"stacked must be true or false; got {self.stacked!r}")
+        if self.stacked:
+            check_stackable(self)
         set_("checkpoint_every", check_int("checkpoint_every", self.checkpoint_every, low=1))
         set_("test_every", check_int("test_every", self.test_every, low=0))
         set_("eval_batch_size", check_int("eval_batch_size", self.eval_batch_size, low=1))
@@ -185,6 +195,17 @@ def experiment(config: RunConfig, data: Dataset) -> dict:
     Fields added since the first stored runs (a family's shape, probes, AdamW's weight decay, a schedule, a generated
     dataset's arguments) enter only when they apply, so the stored runs keep their keys.
     """
+    out = experiment_settings(config)
+    out["n_train"], out["n_test"] = len(data.y_train), len(data.y_test)
+    out["train_pool"] = {"is_sample": data.is_sample, "n_images": data.train_source.n_images}
+    out["test_pool"] = {"is_sample": data.test_source.is_sample, "n_images": data.test_source.n_images}
+    if data.generation:
+        out["data_generation"] = data.generation  # a generated dataset (MNIST-1D): how it was made
+    return out
+
+
+def experiment_settings(config: RunConfig) -> dict:
+    """The experiment's fields that the config alone sets (`n_train`/`n_test` as asked: None for all)."""
     out = {name: getattr(config, name) for name in _KEY_FIELDS}
     out["epochs"] = list(config.epochs)
     if config.activation not in SLOPED:
@@ -198,12 +219,30 @@ def experiment(config: RunConfig, data: Dataset) -> dict:
         out["schedule"], out["warmup_epochs"] = config.schedule, config.warmup_epochs
     if config.probes:
         out["probes"], out["probe_every"] = list(config.probes), config.probe_every
-    out["n_train"], out["n_test"] = len(data.y_train), len(data.y_test)
-    out["train_pool"] = {"is_sample": data.is_sample, "n_images": data.train_source.n_images}
-    out["test_pool"] = {"is_sample": data.test_source.is_sample, "n_images": data.test_source.n_images}
-    if data.generation:
-        out["data_generation"] = data.generation  # a generated dataset (MNIST-1D): how it was made
+    if config.stacked:
+        out["trainer"] = "stacked"  # only when stacked: the keys of runs trained alone stay as they were
     return out
+
+
+def key_problem(record: dict) -> str | None:
+    """Why a stored record's key does not name its content, or None: the key's hex must be the SHA-256 of its
+    `experiment`, the experiment must be its `config`'s, and the key's readable part that config's."""
+    config = RunConfig.from_dict(record["config"])
+    exp, key = record["experiment"], record["key"]
+    digest = hashlib.sha256(json.dumps(exp, sort_keys=True).encode()).hexdigest()[:12]
+    if not isinstance(key, str) or not key.endswith(f"-{digest}"):
+        return f"key {key!r} does not end in -{digest}, the hash of the record's experiment"
+    for name, value in experiment_settings(config).items():
+        if name in ("n_train", "n_test") and value is None:
+            continue  # None asks for every image; the experiment holds how many that was
+        if exp.get(name) != value:
+            return f"experiment.{name} is {exp.get(name)!r} but config.{name} is {value!r}"
+    alpha = f"-a{config.alpha:g}" if config.activation in SLOPED else ""
+    shape = family(config.model).key_part(config)
+    readable = f"{config.dataset}-{shape + '-' if shape else ''}{config.activation}{alpha}-s{config.seed}"
+    if key != f"{readable}-{digest}":
+        return f"key {key!r} does not name its config ({readable}-…)"
+    return None
 
 
 def run_key(config: RunConfig, data: Dataset) -> str:

@@ -90,6 +90,57 @@ def _versions() -> dict:
     return out
 
 
+def threads() -> dict:
+    """The threads the backend sums with: TensorFlow's intra-op and inter-op pools (its default, 0, resolved to
+    what TensorFlow then uses: $TF_NUM_*_THREADS, else the cores this process may use). A float32 sum split over
+    another number of threads adds in another order, so numbers differ in their last digits."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return {}
+    import tensorflow as tf
+
+    cores = hardware()["cores"]
+    intra = tf.config.threading.get_intra_op_parallelism_threads()
+    inter = tf.config.threading.get_inter_op_parallelism_threads()
+    return {"intra_op": intra or int(os.environ.get("TF_NUM_INTRAOP_THREADS") or cores),
+            "inter_op": inter or int(os.environ.get("TF_NUM_INTEROP_THREADS") or cores)}
+
+
+def executor() -> str:
+    """Who runs this session: "dask" inside a Dask worker's task, else "process" (the sequential executor, a
+    notebook, a direct `train` call)."""
+    import sys
+
+    if "distributed" in sys.modules:
+        from distributed import get_worker
+
+        try:
+            get_worker()
+            return "dask"
+        except ValueError:
+            pass
+    return "process"
+
+
+NUMERICS = ("backend", "device", "threads")
+NUMERIC_LIBRARIES = ("keras", "tensorflow", "jax", "torch")
+
+
+def resume_problem(previous: dict, session: dict) -> str | None:
+    """Why a session (a record's segment) would not continue `previous` with the same numbers, or None.
+
+    What sets the numbers beyond the run's config: backend, device, the backend's thread counts, and the versions of
+    Keras and its backend. A field either segment lacks (a session recorded before it was kept) is not compared.
+    """
+    differ = [f"{name} {previous[name]!r} → {session[name]!r}" for name in NUMERICS
+              if name in previous and name in session and previous[name] != session[name]]
+    old, new = previous.get("versions") or {}, session.get("versions") or {}
+    differ += [f"{name} {old[name]} → {new[name]}" for name in NUMERIC_LIBRARIES
+               if name in old and name in new and old[name] != new[name]]
+    return "; ".join(differ) or None
+
+
 def git_commit() -> dict:
     """The project's git commit and whether the package had uncommitted changes, when this process first asked
     (its code was imported then: a commit made while it runs is not the code it runs)."""
@@ -104,10 +155,23 @@ def _git_commit() -> dict:
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "rectifiers"], cwd=root, capture_output=True,
                                text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "package_modified": None}
+        return {"commit": None, "package_modified": None, "package_sha256": package_sha256()}
     if commit.returncode != 0:
-        return {"commit": None, "package_modified": None}
-    return {"commit": commit.stdout.strip(), "package_modified": bool(dirty.stdout.strip())}
+        return {"commit": None, "package_modified": None, "package_sha256": package_sha256()}
+    return {"commit": commit.stdout.strip(), "package_modified": bool(dirty.stdout.strip()),
+            "package_sha256": package_sha256()}
+
+
+def package_sha256() -> str:
+    """SHA-256 over the package's Python files (their paths and bytes, in order): names the code that ran even
+    when it was not committed (`package_modified`), so two records can be told to come from the same code."""
+    import hashlib
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def provenance(parameters: dict, **details) -> dict:

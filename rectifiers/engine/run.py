@@ -49,12 +49,20 @@ def train(
     until_epoch: int | None = None,
     data: Dataset | None = None,
     progress=True,
+    wait: bool = True,
+    should_stop=None,
 ) -> dict:
     """Train (or resume, or just return) the run `config` names; return its stored record.
 
     `until_epoch` stops this session early (the run stays "partial" and keeps its key); `progress` is True for a
     progress bar, False for none, or an object with tqdm's `update(n)` and `set_postfix(values, refresh=)`.
+    The run is trained holding its lock (`ResultsStore.run_lock`): while another process trains it, this call
+    waits and then returns (or continues) what that process stored; with `wait=False` it raises `RunBusy`.
+    `should_stop()`, asked after each checkpoint, ends the session there (a Dask task whose study was stopped).
     """
+    if config.stacked:
+        raise ValueError(f"run {config.label()} says stacked: true; train it with stacked.train_group (or its study), "
+                         "which trains it together with its group")
     store = store or ResultsStore()
     data = data if data is not None else load_run_data(config)
     key = run_key(config, data)
@@ -64,6 +72,16 @@ def train(
     if record is not None and (record["status"] == "diverged" or record["epochs_done"] >= target):
         return record
     store.check_writable()
+    with store.run_lock(key, wait=wait):
+        return _train_session(config, store, data, key, target, progress, should_stop)
+
+
+def _train_session(config: RunConfig, store: ResultsStore, data: Dataset, key: str, target: int, progress,
+                   should_stop=None) -> dict:
+    """`train`'s session, run by the holder of the run's lock: what another process stored meanwhile counts."""
+    record = store.get(key)
+    if record is not None and (record["status"] == "diverged" or record["epochs_done"] >= target):
+        return record
     store.clean_orphans()
     checkpoint = store.checkpoint_path(key)
     if record is not None and record["epochs_done"] > 0:
@@ -84,6 +102,11 @@ def train(
         return record
 
     segment = _segment_start(state.epoch, trainer, config)
+    problem = environment.resume_problem(state.segments[-1], segment) if state.segments and state.epoch else None
+    if problem:
+        raise StoreError(f"run {key} was trained to epoch {state.epoch} under another numerical setting ({problem}); "
+                         "resumed here it would match no uninterrupted run, so it was left as it is: resume it with "
+                         "the setting of its last session (e.g. the same --executor, which sets the threads)")
     state.segments.append(segment)
     probes = _make_probes(config, data)
     if state.epoch == 0:
@@ -99,27 +122,35 @@ def train(
         nonlocal record
         t1 = time.perf_counter()
         row = {"epoch": epoch, **{f"train_{m}": v for m, v in metrics.items()}, "fit_s": fit_s}
-        diverged = not all(math.isfinite(v) for v in metrics.values())
-        if diverged:
-            state.diverged_at = epoch
-        elif epoch in snapshot_epochs:
+        found_in = None if _all_finite(metrics) else "training"
+        if found_in is None and epoch in snapshot_epochs:
             snap = {"epoch": epoch, **trainer.evaluate(data.x_train, data.y_train, "train"),
                     **trainer.evaluate(data.x_test, data.y_test, "test")}
             snap["eval_s"] = time.perf_counter() - t1
-            state.snapshots.append(snap)
             row.update({k: v for k, v in snap.items() if k.startswith("test_")})
-            if config.keep_weights == "all" or (config.keep_weights == "final" and epoch == config.last_epoch):
-                weights = arrays("model", trainer.variables()["model"])
-                write_npz_atomic(store.snapshot_weights_path(key, epoch), weights)
-        elif config.test_every and epoch % config.test_every == 0:
+            if not _all_finite(snap):
+                found_in = "evaluation"  # the epoch's last step made the weights (or outputs) non-finite
+            else:
+                state.snapshots.append(snap)
+                if config.keep_weights == "all" or (config.keep_weights == "final" and epoch == config.last_epoch):
+                    weights = arrays("model", trainer.variables()["model"])
+                    write_npz_atomic(store.snapshot_weights_path(key, epoch), weights)
+        elif found_in is None and config.test_every and epoch % config.test_every == 0:
             row.update(trainer.evaluate(data.x_test, data.y_test, "test"))
+            found_in = None if _all_finite(row) else "evaluation"
+        diverged = found_in is not None
+        if diverged:
+            state.diverged_at = epoch
+            state.divergence = {"epoch": epoch, "found_in": found_in,
+                                "step": epoch * steps_per_epoch if found_in == "evaluation" else None}
         if not diverged and (epoch % config.probe_every == 0 or epoch in snapshot_epochs):
             _measure(probes, trainer, epoch, state)
         t2 = time.perf_counter()
         row["eval_s"] = t2 - t1
         _append(state.history, row)
         state.epoch = epoch
-        if diverged or epoch % config.checkpoint_every == 0 or epoch in snapshot_epochs or epoch == target:
+        saved = diverged or epoch % config.checkpoint_every == 0 or epoch in snapshot_epochs or epoch == target
+        if saved:
             segment.update(epochs=[segment["epochs"][0], epoch], finished=environment.now(),
                            wall_s=time.perf_counter() - started)
             save_checkpoint(checkpoint, key, trainer, state)
@@ -129,9 +160,10 @@ def train(
         if bar is not None:
             bar.update(1)
             bar.set_postfix({name: f"{value:.4g}" for name, value in metrics.items()}, refresh=False)
-        return diverged
+        return diverged or (saved and should_stop is not None and should_stop())
 
     n_train = len(data.y_train)
+    steps_per_epoch = -(-n_train // config.batch_size)
     try:
         trainer.fit_epochs(data.x_train, data.y_train, range(state.epoch + 1, target + 1),
                            lambda epoch: epoch_order(config.seed, epoch, n_train), end_epoch, callbacks)
@@ -166,6 +198,8 @@ def build_record(config: RunConfig, key: str, data: Dataset, state: Progress) ->
     }
     if state.diverged_at is not None:
         record["diverged_at"] = state.diverged_at
+        if state.divergence is not None:
+            record["divergence"] = state.divergence
     if config.probes:
         record["probes"] = state.probes
     return record
@@ -215,6 +249,11 @@ def _finite(value):
     return value
 
 
+def _all_finite(values: dict) -> bool:
+    """Whether every number among `values` (metrics, a snapshot, a history row) is finite."""
+    return all(math.isfinite(float(v)) for v in values.values() if v is not None and not isinstance(v, (str, bool)))
+
+
 def _append(history: dict, row: dict) -> None:
     for name in history:
         value = row.get(name)
@@ -232,6 +271,7 @@ def _segment_start(epoch: int, trainer, config: RunConfig) -> dict:
 
     return {"epochs": [epoch, epoch], "started": environment.now(), "finished": None, "wall_s": 0.0,
             "backend": keras.backend.backend(), "device": environment.device(), "jit_compile": trainer.jit_compile,
+            "threads": environment.threads(), "executor": environment.executor(),
             "hardware": environment.hardware(), "versions": environment.versions(), "git": environment.git_commit(),
             "recording": {name: getattr(config, name) for name in RECORDING_FIELDS}}
 

@@ -55,11 +55,22 @@ def check_record(record) -> None:
         _int(record.get("diverged_at"), "diverged_at (the epoch whose loss was not finite)")
         if record["diverged_at"] != done:
             raise RecordError(f"diverged_at {record['diverged_at']} differs from epochs_done {done}")
+        divergence = record.get("divergence")  # absent from records stored before it was kept
+        if divergence is not None and (not isinstance(divergence, dict) or divergence.get("epoch") != done
+                                       or divergence.get("found_in") not in ("training", "evaluation")):
+            raise RecordError(f"divergence must be {{'epoch': {done}, 'found_in': 'training' or 'evaluation', "
+                              f"'step': ...}}; got {_short(divergence)}")
     _check_snapshots(record["snapshots"], config, done, status)
     _check_history(record["history"], done)
     _check_segments(record["segments"], done)
     _check_probes(record.get("probes", {}), config)
     _check_data(_dict(record["data"], "data"))
+    from .config import key_problem
+
+    _dict(record["experiment"], "experiment")
+    problem = key_problem(record)
+    if problem:
+        raise RecordError(f"its content does not match its key: {problem}")
 
 
 def _check_snapshots(snapshots, config, done: int, status: str) -> None:

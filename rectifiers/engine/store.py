@@ -8,11 +8,14 @@ Layout under the results root (default: `results/` of the repository, or `$RECTI
 
 Every record is validated when read; a file that is not a valid record is reported with its path and what is
 wrong, and never overwritten. Writes go to a temporary `.<name>.*.tmp` beside the target, are fsynced and
-renamed; a temporary file left by a killed writer is reported by `scan` and removed by the next training session.
+renamed; a temporary file left by a killed writer is removed by `runs` and by the next training session once it
+is a minute old and its run is not being trained.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
@@ -31,6 +34,10 @@ ORPHAN_AGE_S = 60
 
 class StoreError(RuntimeError):
     """A results or checkpoint file is corrupt, foreign, or inconsistent with the run asked for."""
+
+
+class RunBusy(StoreError):
+    """Another process (another `study` command, another worker) is training this run now."""
 
 
 def default_root() -> Path:
@@ -65,6 +72,35 @@ class ResultsStore:
         if path.parent.is_dir() and not any(path.parent.iterdir()):
             path.parent.rmdir()
 
+    @contextlib.contextmanager
+    def run_lock(self, key: str, *, wait: bool = True):
+        """Hold the run's lock while training it, so that two commands on one store never train a run twice.
+
+        An exclusive `flock` on `.locks/<key>.lock`, released when the holder ends or dies (a kill leaves no stale
+        lock); with `wait=False`, RunBusy if another process holds it. The file is removed by its holder, and a
+        waiter that wakes on a removed file takes the new one, so that no two processes hold the lock at once.
+        """
+        path = self.root / ".locks" / f"{key}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                raise RunBusy(f"run {key} is being trained by another process now ({path} is locked)") from None
+            try:
+                if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                    break  # the file is still the lock, not one its last holder removed
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            os.close(fd)  # releases the lock
+
     def check_root(self) -> None:
         """StoreError unless the root is a folder or can be made one (its nearest existing ancestor is a folder)."""
         existing = next(p for p in (self.root, *self.root.absolute().parents) if p.exists())
@@ -93,7 +129,8 @@ class ResultsStore:
 
     def scan(self, *, training: bool = True) -> tuple[list[dict], list[str]]:
         """All valid run records, and one message per file that is not one; with `training`, also per missing
-        or unreadable checkpoint of a resumable run and per orphan temporary file (nothing is modified)."""
+        or unreadable checkpoint of a resumable run (nothing is modified). Temporary files of interrupted writes
+        are not problems: `clean_orphans` removes them."""
         records, problems = [], []
         if not self.runs_dir.is_dir():
             return records, problems
@@ -113,10 +150,6 @@ class ResultsStore:
                 problem = self.checkpoint_problem(record["key"])
                 if problem:
                     problems.append(problem)
-        if not training:
-            return records, problems
-        problems += [f"{p}: temporary file left by an interrupted write (removed by the next training session, "
-                     "or delete it)" for p in self.orphans()]
         return records, problems
 
     def records(self, *, strict: bool = False) -> list[dict]:
@@ -154,10 +187,21 @@ class ResultsStore:
         return sorted(found)
 
     def clean_orphans(self) -> list[Path]:
-        """Remove temporary files old enough to be a kill's debris; return them."""
+        """Remove temporary files old enough to be a kill's debris, unless their run is being trained now (its
+        lock is held); return them. A file that cannot be removed (a read-only store) is left and not returned."""
         removed = []
         for path in self.orphans(ORPHAN_AGE_S):
-            path.unlink(missing_ok=True)
+            key = path.parent.name if path.parent != self.runs_dir else path.name[1:].split(".json.")[0]
+            if (self.root / ".locks" / f"{key}.lock").exists():
+                try:
+                    with self.run_lock(key, wait=False):
+                        pass
+                except (RunBusy, OSError):
+                    continue  # its run's trainer may still be writing it
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                continue
             removed.append(path)
         return removed
 
@@ -232,7 +276,10 @@ def _atomic_write(path: Path, write) -> None:
 
 def write_json_atomic(path: Path, obj) -> None:
     """Write `obj` as indented JSON to `path` so that a reader sees the old file or the new one, never a mix."""
-    text = json.dumps(obj, indent=1, allow_nan=False, default=_json_default) + "\n"
+    try:
+        text = json.dumps(obj, indent=1, allow_nan=False, default=_json_default) + "\n"
+    except ValueError as error:  # NaN or infinity: JSON has no such numbers, and a record must not hold them
+        raise StoreError(f"{path}: not written ({error}); a number to store is not finite") from None
     _atomic_write(path, lambda f: f.write(text.encode()))
 
 
@@ -249,5 +296,5 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-__all__ = ["SCHEMA", "ResultsStore", "StoreError", "default_root", "read_run", "read_json", "write_json_atomic",
-           "write_npz_atomic"]
+__all__ = ["SCHEMA", "ResultsStore", "RunBusy", "StoreError", "default_root", "read_run", "read_json",
+           "write_json_atomic", "write_npz_atomic"]

@@ -11,8 +11,10 @@
       learning_rate: [0.001, 0.01]
 
 Any other `RunConfig` setting (model, depth, width, initializer, heads, block, batch_size, optimizer, learning_rate,
-weight_decay, schedule, warmup_epochs, dropout, n_test, data_seed, probes, probe_every, checkpoint_every, test_every,
-keep_weights) may be given once for the whole study.
+weight_decay, schedule, warmup_epochs, dropout, n_test, data_seed, probes, probe_every, stacked, checkpoint_every,
+test_every, keep_weights) may be given once for the whole study. `stacked: true` trains the study's small MLP runs in
+groups, each group as one program (`stacked.py`; results equal to float32 rounding, keyed apart from runs trained
+alone).
 `plan` says what is done, partial, missing, diverged or blocked (a record or checkpoint the store cannot use)
 and how long the rest should take; `executors.run_plan` trains what is missing.
 """
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from ..data import Dataset
 from ..validation import check_finite, check_int
-from .config import RunConfig, load_run_data, run_key
+from .config import MAX_SEED, RECORDING_FIELDS, RunConfig, load_run_data, run_key
 from ..names import SLOPED
 from .store import ResultsStore, StoreError
 from .yaml_files import read_yaml
@@ -38,10 +40,17 @@ DEFAULT_S_PER_TEST_IMAGE = 0.1e-3
 test image evaluated, as measured on this project's 2-core CPU with TensorFlow (2.5 s per 5,000 images,
 1 s per 10,000 test images)."""
 
+STARTUP_S = {"sequential": 20.0, "dask": 70.0}
+"""Seconds a `study` command spends that do not scale with epochs, by executor: importing TensorFlow, building and
+compiling each run's model, and for "dask" starting the local cluster's worker processes, each importing
+TensorFlow. Measured on this project's 2-core CPU at a load average of about 18 with a 2-run study of 1 epoch of
+200 images: 25 s sequential and 75 s on the default local cluster, about 4 s of each being the plan itself."""
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 _GRID = ("datasets", "activations", "alphas", "seeds")
 _SHARED = tuple(f.name for f in dataclasses.fields(RunConfig) if f.name not in ("dataset", "activation", "alpha",
                                                                                    "seed"))
+_CROSSED = tuple(name for name in _SHARED if name not in RECORDING_FIELDS)  # a grid over these makes new runs
 
 
 @dataclass(frozen=True)
@@ -92,14 +101,15 @@ def study_from_dict(values: dict, *, source: str = "") -> Study:
         raise ValueError(f"{where}name must be a non-empty string; got {name!r}")
     grid = {key: _items(values.get(key, [0.01] if key == "alphas" else None), key, where) for key in _GRID}
     grid["alphas"] = tuple(check_finite(f"alphas[{i}]", a) for i, a in enumerate(grid["alphas"]))
-    grid["seeds"] = tuple(check_int(f"seeds[{i}]", s, low=0) for i, s in enumerate(grid["seeds"]))
+    grid["seeds"] = tuple(check_int(f"seeds[{i}]", s, low=0, high=MAX_SEED) for i, s in enumerate(grid["seeds"]))
     more = values.get("grid") or {}
     if not isinstance(more, dict):
         raise ValueError(f"{where}grid must be a mapping of setting -> list of values; got {more!r}")
-    bad = sorted(set(more) - set(_SHARED)) + sorted(set(more) & set(values))
+    bad = sorted(set(more) - set(_CROSSED)) + sorted(set(more) & set(values))
     if bad:
         raise ValueError(f"{where}grid may cross these settings (each given once, not also outside grid): "
-                         f"{', '.join(_SHARED)}; got {', '.join(map(repr, bad))}")
+                         f"{', '.join(_CROSSED)}; got {', '.join(map(repr, bad))} (recording settings "
+                         f"{', '.join(RECORDING_FIELDS)} say how a run is recorded, not which run: give them once)")
     more = {k: tuple(tuple(v) if isinstance(v, list) else v for v in _items(items, f"grid.{k}", where))
             for k, items in more.items()}
     settings = {k: tuple(values[k]) if isinstance(values[k], list) else values[k] for k in _SHARED if k in values}
@@ -155,6 +165,12 @@ class Plan:
     s_per_epoch: dict  # dataset name -> (seconds per epoch, how it was obtained)
     until_epoch: int | None
     datasets: dict = dataclasses.field(default_factory=dict)  # (name, n_train, n_test, data_seed) -> Dataset
+    executor: str | None = None  # who will train it ("sequential", "dask"; None: a running scheduler's workers)
+
+    @property
+    def startup_s(self) -> float:
+        """The command's start-up for this executor (`STARTUP_S`), 0 when nothing is left to train."""
+        return STARTUP_S.get(self.executor, 0.0) if self.to_train else 0.0
 
     def data_for(self, config: RunConfig) -> Dataset:
         """The dataset a run of this plan trains on (loaded once per plan)."""
@@ -200,7 +216,13 @@ class Plan:
             lines.append(f"  {r.key:<{width}}  {r.status:<8} {r.epochs_done:>5} {r.epochs_to_go:>6} "
                          f"{duration(est):>9}")
         counts = ", ".join(f"{n} {s}" for s, n in self.counts().items())
-        lines.append(f"{counts}; {self.epochs_to_go:,} epochs to train, estimated {duration(self.estimated_s)}")
+        line = f"{counts}; {self.epochs_to_go:,} epochs to train, estimated {duration(self.estimated_s)}"
+        if self.startup_s:
+            line += f" plus about {duration(self.startup_s)} to start ({self.executor} executor)"
+            if self.executor == "dask" and self.estimated_s < STARTUP_S["dask"] - STARTUP_S["sequential"]:
+                line += f"; a study this small ends sooner with --executor sequential (about " \
+                        f"{duration(STARTUP_S['sequential'])} to start)"
+        lines.append(line)
         lines += [f"blocked: {p}" for p in self.problems]
         return "\n".join(lines)
 
@@ -216,9 +238,12 @@ def plan(study: Study, store: ResultsStore | None = None, *, until_epoch: int | 
     for c in configs:
         if (c.dataset, c.n_train, c.n_test, c.data_seed) not in data:
             data[c.dataset, c.n_train, c.n_test, c.data_seed] = load_run_data(c)
-    runs = []
+    runs, keys = [], set()
     for c in configs:
         key = run_key(c, data[c.dataset, c.n_train, c.n_test, c.data_seed])
+        if key in keys:
+            continue  # the same run listed twice (alphas: [1, 1.0]): planned, trained and counted once
+        keys.add(key)
         target = c.last_epoch if until_epoch is None else min(until_epoch, c.last_epoch)
         try:
             record = store.get(key)

@@ -2,7 +2,8 @@
 
 Two departures from PyYAML's `safe_load`, both towards YAML 1.2 and what users type:
 - `1e-3`, `5E+2` are floats (YAML 1.1, which PyYAML follows, reads a float only with a dot: `1.0e-3`);
-- a key given twice in one mapping is an error (PyYAML keeps the last one silently).
+- a key given twice in one mapping is an error (PyYAML keeps the last one silently);
+- aliases (`*name`) are errors: nested ones make a tiny file expand beyond memory.
 A missing file, a folder, or a file that is not UTF-8 text is reported with its path.
 """
 
@@ -42,6 +43,19 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict:
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _no_alias(loader: _Loader, parent, index):
+    """Aliases (`*name`) refused: a study spells its values out, and nested aliases in a 1-KB file expand to
+    gigabytes (a "billion laughs" file) before any check could run."""
+    if loader.check_event(yaml.AliasEvent):
+        event = loader.peek_event()
+        raise yaml.composer.ComposerError(None, None, f"the alias *{event.anchor} repeats another part of the file; "
+                                          "spell the value out (aliases are not read)", event.start_mark)
+    return yaml.SafeLoader.compose_node(loader, parent, index)
+
+
+_Loader.compose_node = _no_alias
 
 
 def read_yaml(path: Path, *, what: str = "file"):

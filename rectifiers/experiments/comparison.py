@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..engine import history_frame, snapshots_frame
 from .seed_article import METRICS
+from .. import decision
 from ..stats import mean_ci, paired_t_test, relative_difference
 
 if TYPE_CHECKING:
@@ -129,8 +130,10 @@ def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float
 
     `mean`, `ci_low`, `ci_high` are in the measure of `MEASURES` (relative % or ln ratio); `unit` says which,
     and `shown`, `shown_low`, `shown_high` are the same numbers in readers' units (% or a ratio ReLU ÷ LReLU).
-    The verdict is "distinguishable from seed noise" when the CI excludes 0 (no gap), else "within seed noise";
-    with one seed there is no interval and the verdict says so. `better` says which activation the mean favours
+    The table's judged cells are one family (the book's decision procedure, `rectifiers.decision`): the verdict is
+    "distinguishable from seed noise" when the cell's paired t-test survives Holm's correction over all of them
+    (`p_holm` ≤ 0.05), else "within seed noise"; `ci_excludes_zero` says whether the uncorrected 95 % interval
+    excludes 0. With one seed there is no interval and the verdict says so. `better` says which activation the mean favours
     ("neither" for a gap of exactly 0). A loss cell where some run's loss is exactly 0 has no ratio for that seed:
     it is kept, without numbers, its verdict `NOT_COMPARABLE` with how many runs had a loss of 0.
     Epochs that fewer seeds have reached than the others are left out (`verdict_epochs` says which are in).
@@ -155,18 +158,20 @@ def seed_noise_verdicts(snapshots: pd.DataFrame, alpha: float, confidence: float
         p = paired_t_test(measure(m, pairs[f"{m}_relu"], pairs[f"{m}_leaky"]), np.zeros(len(pairs))) \
             if len(pairs) >= 2 else np.nan
         relu_better = (est.mean < 0) if m in LOWER_IS_BETTER else (est.mean > 0)
-        if est.n < 2:
-            verdict = "one seed: no interval"
-        else:
-            verdict = "distinguishable from seed noise" if est.excludes(0.0) else "within seed noise"
+        verdict = "one seed: no interval" if est.n < 2 else "within seed noise"  # Holm decides below
         ratio = MEASURES[m] == "log_ratio"
         show = np.exp if ratio else (lambda v: v)
         rows.append(dict(epoch=epoch, metric=m, n_seeds=est.n, mean=est.mean, ci_low=est.low, ci_high=est.high,
                          unit="ratio" if ratio else "%", shown=show(est.mean), shown_low=show(est.low),
                          shown_high=show(est.high), p_value=p,
                          better="neither" if est.mean == 0 else ("ReLU" if relu_better else "Leaky ReLU"),
-                         verdict=verdict))
-    return pd.DataFrame(rows)
+                         verdict=verdict, ci_excludes_zero=bool(est.n >= 2 and est.excludes(0.0))))
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["p_holm"] = decision.holm(out.p_value.where(out.verdict == "within seed noise"))
+    out.loc[out.p_holm <= decision.LEVEL, "verdict"] = "distinguishable from seed noise"
+    return out
 
 
 def seed_to_seed_spread(snapshots: pd.DataFrame, activation: str = "relu", alpha: float | None = None) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from .. import decision
 from ..stats import Estimate, ratio_ci
 
 
@@ -70,3 +71,60 @@ def cost_sentence(cost: CostComparison) -> str:
     steadiness = (f"; within one run, the slow epochs took {cost.spread:.1f}× as long as the fast ones, a sign "
                   "that other work shared the machine while they trained" if cost.spread > 1.5 else "")
     return f"{verdict} ({per_epoch}{steadiness})"
+
+
+COST_STUDY = "studies/mnist_seed_replication.yaml"
+"""The book's one cost measurement: Chapter 4's ReLU and Leaky ReLU runs, trained back to back, seed by seed."""
+
+COST_SECTION = "ch4-cost"
+
+
+def training_cost(store=None) -> CostComparison:
+    """The book's cost verdict: Leaky ReLU ÷ ReLU training seconds per epoch, Chapter 4's stored runs paired by seed.
+
+    Every chapter that states what Leaky ReLU costs reads it here (Chapter 1's micro-benchmark times the activation
+    alone, a curiosity; Chapter 6's family costs compare other variants)."""
+    from ..engine import load_study
+    from ..engine.study import REPOSITORY
+    from . import comparison
+
+    study = load_study(REPOSITORY / COST_STUDY)
+    return epoch_cost(comparison.gather(study, store).history(), study.alphas[0])
+
+
+def cost_verdict(cost: CostComparison) -> str:
+    """The verdict in a few words for a guide row or a summary: which is cheaper, or neither, and the ratio."""
+    r = cost.ratio
+    ratio = (f"Leaky ReLU ÷ ReLU seconds per training epoch {r.mean:.2f} "
+             + (f"(95 % CI {r.low:.2f}–{r.high:.2f}, {r.n} paired seeds)" if r.n > 1 else "(one seed, no interval)"))
+    if r.n > 1 and r.low > 1:
+        return f"ReLU is cheaper: {ratio}"
+    if r.n > 1 and r.high < 1:
+        return f"Leaky ReLU is cheaper: {ratio}"
+    return f"no measurable difference: {ratio}"
+
+
+def decide_cost(cost: CostComparison) -> "decision.Decision":
+    """The book's decision procedure on cost (`decision.COST_ENDPOINTS`): the paired log seconds per epoch of each
+    seed's Leaky ReLU and ReLU runs; "either" needs the interval within ±10 %, else "not measurable here"."""
+    leaky = "Leaky ReLU"
+    runs = pd.concat([pd.DataFrame(dict(setting=name, seed=cost.per_seed.seed, metric=np.log(cost.per_seed[column]),
+                                        failed=False))
+                      for name, column in (("ReLU", "relu_s"), (leaky, "leaky_s"))], ignore_index=True)
+    return decision.decide(runs, decision.COST_ENDPOINTS, baseline="ReLU", order=["ReLU", leaky])
+
+
+def recommend_cost(cost: CostComparison) -> str:
+    """The guide's cost verdict: the decision procedure's (`decide_cost`)."""
+    return decide_cost(cost).verdict
+
+
+def guide_evidence(store=None) -> list[dict]:
+    """The guide's cost row, from `training_cost`: situation, recommendation, evidence, seeds, section, studies."""
+    cost = training_cost(store)
+    return [dict(situation="cost in training (the seed CNN on MNIST, ReLU and Leaky ReLU paired by seed)",
+                 recommendation=recommend_cost(cost), evidence=cost_verdict(cost), seeds=int(cost.ratio.n),
+                 deciding=(f"Leaky ReLU ÷ ReLU seconds per epoch {cost.ratio.mean:.2f} (95 % CI {cost.ratio.low:.2f}–"
+                           f"{cost.ratio.high:.2f}, {int(cost.ratio.n)} paired seeds)"),
+                 section=COST_SECTION, studies=[COST_STUDY],
+                 rule="the book's decision procedure on the paired log seconds per epoch (How the book decides)")]

@@ -11,9 +11,10 @@ import pandas as pd
 
 from .comparison import (NOT_COMPARABLE, StudyResults, has_pairs, near_zero_cells, replication_table,
                          seed_noise_verdicts, seed_to_seed_spread)
-from .comparison_cost import cost_sentence, epoch_cost
+from .comparison_cost import cost_sentence, cost_verdict, epoch_cost
 from .comparison_curves import loss_spikes, spike_counts
 from ..figures.common import label
+from ..stats import readable
 from .seed_article import EPOCHS, METRICS
 from .seed_article import seed_table as seed_article_table
 
@@ -116,7 +117,7 @@ def rows_sentence(snapshots: pd.DataFrame, alpha: float, scale: dict) -> str:
 def seed_article_for_reading() -> pd.DataFrame:
     """The article's own table as it printed it: "ReLU relative to LReLU", 4 decimals, readers' column names."""
     table = seed_article_table()
-    return pd.DataFrame({METRIC_WORDS[m]: [f"{v:+.4f} %" for v in table[m]] for m in METRICS},
+    return pd.DataFrame({METRIC_WORDS[m]: [f"{readable(v, 3, sign=True)} %" for v in table[m]] for m in METRICS},
                         index=pd.Index([f"{e:,}" for e in table.index], name="epochs"))
 
 
@@ -135,9 +136,10 @@ def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) ->
     article = seed_article_table().reindex(ours.index)
     columns = {}
     for m in METRICS:
-        shown = ["undefined" if pd.isna(v) else f"{v:+.2f} %" for v in ours[m]]  # a loss of exactly 0
+        shown = ["undefined" if pd.isna(v) else f"{readable(v, 3, sign=True)} %" for v in ours[m]]  # a loss of 0
         columns[(METRIC_WORDS[m], "ours")] = [s + (NEAR_ZERO_MARK if flag else "") for s, flag in zip(shown, near[m])]
-        columns[(METRIC_WORDS[m], "article")] = ["—" if pd.isna(v) else f"{v:+.4f} %" for v in article[m]]
+        columns[(METRIC_WORDS[m], "article")] = ["—" if pd.isna(v) else f"{readable(v, 3, sign=True)} %"
+                                                 for v in article[m]]
     table = pd.DataFrame(columns, index=pd.Index([f"{e:,}" for e in ours.index], name="epochs"))
     return table
 
@@ -145,7 +147,7 @@ def replication_for_reading(snapshots: pd.DataFrame, alpha: float, seed: int) ->
 def _shown(value: float, unit: str) -> str:
     """A gap as readers see it: "+0.12 %", or a ratio to 2 decimals near 1 and 2 significant digits far from it."""
     if unit == "%":
-        return f"{value:+.2f} %"
+        return f"{readable(value, 3, sign=True)} %"
     return f"×{value:.2f}" if 0.1 <= value < 10 else f"×{value:.2g}"
 
 
@@ -162,6 +164,8 @@ def verdicts_for_reading(verdicts: pd.DataFrame) -> pd.DataFrame:
         "ReLU vs Leaky ReLU": ["—" if not np.isfinite(v) else _shown(v, u) for v, u in zip(verdicts.shown, verdicts.unit)],
         "95 % CI": [interval(r) for r in verdicts.itertuples()],
         "paired p": verdicts.p_value.map(lambda p: "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
+        "Holm p": verdicts.get("p_holm", verdicts.p_value).map(
+            lambda p: "—" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
         "favours": verdicts.better,
         "verdict": verdicts.verdict.str.replace("distinguishable from seed noise", "distinguishable"),
     })
@@ -217,7 +221,7 @@ def spikes_for_reading(spikes: pd.DataFrame) -> pd.DataFrame:
         "epoch": spikes.epoch.astype(int),
         "training loss before": spikes.loss_before.map(lambda v: f"{v:.1e}"),
         "after": spikes.loss_after.map(lambda v: f"{v:.1e}"),
-        "grew by": spikes.growth.map(lambda v: f"×{v:,.0f}"),
+        "grew by": spikes.growth.map(lambda v: f"×{readable(v, 2)}"),  # ×2.6 × 10⁹, not ×2,598,963,692
     })
 
 
@@ -248,12 +252,17 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     n, seeds = len(verdicts), int(verdicts.n_seeds.min()) if len(verdicts) else 0
     aside = "".join(f"; {METRIC_WORDS[r.metric]} at epoch {r.epoch:,} has no verdict: a loss of "
                     f"{r.verdict.split(': ', 1)[1]}, and a ratio to 0 does not exist" for r in unjudged.itertuples())
+    loose = verdicts[verdicts.get("ci_excludes_zero", False) & (verdicts.verdict != "distinguishable from seed noise")] \
+        if "ci_excludes_zero" in verdicts else verdicts.iloc[:0]
+    before = ("" if loose.empty else f" (before the correction, {len(loose)} interval{'s' if len(loose) > 1 else ''} "
+              "excluded no gap: " + "; ".join(_cell_words(r) for _, r in loose.iterrows()) + ")")
     if distinct.empty:
-        return f"none of the {n} judged cells of the table is distinguishable from seed noise with {seeds} seeds{aside}"
+        return (f"none of the {n} judged cells of the table is distinguishable from seed noise with {seeds} seeds "
+                f"after Holm's correction for the {n} cells{before}{aside}")
     cells = "; ".join(_cell_words(r) for _, r in distinct.iterrows())
     verb = "is" if len(distinct) == 1 else "are"
     return (f"{len(distinct)} of the {n} judged cells of the table {verb} distinguishable from seed noise with {seeds} "
-            f"seeds ({cells}){aside}")
+            f"seeds after Holm's correction for the {n} cells ({cells}){before}{aside}")
 
 
 def _cell_words(row) -> str:
@@ -323,7 +332,7 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
     distinct = verdicts[verdicts.verdict == "distinguishable from seed noise"]
     out["cnn_cells"] = str(len(verdicts))
     out["cnn_distinct_cells"] = str(len(distinct))
-    # Each cell is its own test at the 5 % level: this many would come out "distinguishable" by chance alone.
+    # Were each cell its own test at the 5 % level, this many would come out "distinguishable" by chance alone.
     out["cnn_expected_by_chance"] = f"{0.05 * len(verdicts):.1f}"
     spread = seed_to_seed_spread(snapshots, "relu")
     if not spread.empty:
@@ -335,7 +344,8 @@ def _comparison_numbers(out: dict, snapshots, history, alpha: float, replication
     out["cnn_spike_sentence"] = spikes_sentence(history, spikes, alpha)
     out["cnn_spikes"] = str(len(spikes))
     try:
-        out["cnn_cost_sentence"] = cost_sentence(epoch_cost(history, alpha))
+        cost = epoch_cost(history, alpha)
+        out["cnn_cost_sentence"], out["cnn_cost_verdict"] = cost_sentence(cost), cost_verdict(cost)
     except ValueError:  # no timed pair of runs
         pass
     overfit = overfitting_summary(history)
@@ -389,11 +399,29 @@ def _sweep_numbers(out: dict, sweep_snapshots) -> None:
         out["sweep_relu_acc"] = f"{100 * relu.mean():.2f} %"
     if 1.0 in by_alpha.index:
         out["sweep_linear_acc"] = f"{100 * by_alpha[1.0]:.2f} %"
+    if not relu.empty and not by_alpha.empty:
+        out["sweep_verdict"] = sweep_verdict(at)
     spread_alpha = alpha_spread(sweep_snapshots)
     if spread_alpha:
         out.update(sweep_n_alphas=str(spread_alpha["n_alphas"]),
                    sweep_alpha_range=f"{100 * spread_alpha['alpha_range']:.2f}",
                    sweep_seed_range=f"{100 * spread_alpha['seed_range']:.2f}")
+
+
+def sweep_verdict(at) -> str:
+    """The α sweep at one epoch, judged by the book's decision procedure: every slope against ReLU, paired by seed,
+    Holm over the slopes (one seed sitting on a loss spike cannot make a winner)."""
+    import pandas as pd
+
+    from .. import decision
+
+    names = at.activation.map({"relu": "ReLU"}).fillna(at.alpha.map(lambda a: f"Leaky ReLU α={a:g}"))
+    runs = pd.DataFrame({"setting": names, "seed": at.seed, "metric": at.test_accuracy, "failed": False})
+    order = ["ReLU", *[f"Leaky ReLU α={a:g}" for a in sorted(at[at.activation == "leaky_relu"].alpha.unique())]]
+    judged = decision.decide(runs, decision.Endpoints(failure="diverged", metric="test accuracy"), order=order)
+    seeds = int(judged.comparisons.seeds.min())
+    return (f"judged by the book's decision procedure over {seeds} paired seeds, with Holm's correction for "
+            f"{len(order) - 1} slopes: {judged.verdict}")
 
 
 def glue_numbers(numbers: dict) -> None:
@@ -409,9 +437,9 @@ PROSE_KEYS = (
     "cnn_train_kind", "cnn_epochs_done", "cnn_epochs_planned", "cnn_epochs_trained", "cnn_wall_hours",
     "cnn_s_per_epoch", "cnn_rows_sentence", "cnn_sign_agreement", "cnn_near_zero_cells", "cnn_cells",
     "cnn_distinct_cells", "cnn_expected_by_chance", "cnn_verdict_sentence", "cnn_gap_below_noise",
-    "cnn_spike_sentence", "cnn_spikes", "cnn_cost_sentence", "cnn_long_run_sentence",
+    "cnn_spike_sentence", "cnn_spikes", "cnn_cost_sentence", "cnn_cost_verdict", "cnn_long_run_sentence",
     "cnn_best_epoch_relu", "cnn_best_epoch_leaky", "cnn_last_epoch", "cnn_last_train_loss_relu",
     "cnn_loss_rise_relu", "cnn_loss_rise_leaky", "cnn_acc_change_relu", "sweep_epoch", "sweep_best_alpha",
     "sweep_best_acc", "sweep_relu_acc", "sweep_linear_acc", "sweep_n_alphas", "sweep_alpha_range",
-    "sweep_seed_range",
+    "sweep_seed_range", "sweep_verdict",
 )

@@ -21,11 +21,12 @@ import math
 import numpy as np
 import pandas as pd
 
+from .. import decision, decision_numbers
 from ..models import RAI_SIGMA
-from ..stats import wilson_interval
+from ..stats import percent_interval, wilson_interval
 from ..validation import check_choice
 from .dying import born_dead_theory
-from .outcomes import FAILED_BELOW, failed, final_accuracy
+from .outcomes import final_accuracy
 
 STUDY = "studies/ch5_deep_narrow.yaml"
 RAI_STUDY = "studies/ch5_deep_narrow_rai.yaml"
@@ -44,6 +45,16 @@ threshold: `threshold_sensitivity` repeats every verdict at `SENSITIVITY_SPREADS
 
 SENSITIVITY_SPREADS = (1e-8, COLLAPSE_SPREAD, 1e-4)
 """Thresholds at which the chapter repeats the collapse verdicts: a hundred times stricter and looser."""
+
+COLLAPSE_BAR = decision.FailureBar(
+    COLLAPSE_SPREAD, SENSITIVITY_SPREADS[0], SENSITIVITY_SPREADS[-1],
+    f"logit spread below {COLLAPSE_SPREAD:g} (about float32's resolution for logits of order 1), or diverged; the "
+    f"verdict is recomputed at {SENSITIVITY_SPREADS[0]:g} and {SENSITIVITY_SPREADS[-1]:g}")
+"""The deep-and-narrow study's failure endpoint (collapse) and its band, for the decision procedure."""
+
+ENDPOINTS = decision.Endpoints(failure="collapsed: " + COLLAPSE_BAR.words, metric=None,
+                               remedy="make the network wider or shallower")
+"""Collapse is the endpoint; accuracy after so short a training is not judged (`failed_sentence`)."""
 
 
 def spread(record: dict, epoch: int = -1) -> float:
@@ -97,14 +108,23 @@ def run_row(record: dict) -> dict:
         "spread_start": spread(record, 0), "spread_end": spread(record), "collapsed": collapsed(record),
         "born_collapsed": spread(record, 0) < COLLAPSE_SPREAD,
         "dead_layer_start": layer_dead_everywhere(record, 0), "dead_layer_end": layer_dead_everywhere(record),
-        "failed": failed(record), "test_accuracy": final_accuracy(record, "test"),
+        "train_accuracy": final_accuracy(record, "train"), "test_accuracy": final_accuracy(record, "test"),
         "wall_s": sum(s["wall_s"] for s in record["segments"]), "key": record["key"],
     }
 
 
+def near_chance_bar(runs: pd.DataFrame) -> decision.FailureBar:
+    """The bar under which a run "ended near chance", from the study's healthy runs: its widest, shallowest shape."""
+    healthy = runs[(runs.width == runs.width.max()) & (runs.depth == runs.depth.min())]
+    return decision.bar_from_healthy(healthy.train_accuracy)
+
+
 def frame(records) -> pd.DataFrame:
-    """Stored runs of the deep-and-narrow study as a table, one row per run."""
-    return pd.DataFrame([run_row(r) for r in records])
+    """Stored runs of the deep-and-narrow study as a table, one row per run; `failed`: diverged or ended near chance
+    (`near_chance_bar`), a count the chapter shows beside collapse but does not judge."""
+    runs = pd.DataFrame([run_row(r) for r in records])
+    return runs.assign(failed=decision.failed_below(runs.train_accuracy, runs.status == "diverged",
+                                                    near_chance_bar(runs).value))
 
 
 def summary(runs: pd.DataFrame) -> pd.DataFrame:
@@ -143,35 +163,45 @@ def values(table: pd.DataFrame) -> dict:
     return out
 
 
-def verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (width, depth): which setting collapses least (Wilson intervals entirely below ReLU's), with the numbers."""
+def decisions(runs: pd.DataFrame) -> dict:
+    """(width, depth) → `decision.decide`'s verdict on that shape's runs (`frame`), collapse being the failure."""
+    out = {}
+    for (width, depth), cell in runs.groupby(["width", "depth"], sort=False):
+        cell, band = decision.band_columns(cell.assign(diverged=cell.status == "diverged"), "spread_end", COLLAPSE_BAR)
+        order = sorted(cell.setting.unique(), key=setting_rank)
+        out[width, depth] = decision.decide(cell, ENDPOINTS, order=order, band=band)
+    return out
+
+
+def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (width, depth): the decision procedure's verdict on collapse (unclear where it changes at the band's ends,
+    `threshold_sensitivity`), its category, and the numbers."""
+    table = summary(runs)
     rows = []
-    for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
+    for (width, depth), judged in decisions(runs).items():
+        cells = table[(table.width == width) & (table.depth == depth)]
         relu = cells[cells.setting == "ReLU"].iloc[0]
-        others = cells[cells.setting != "ReLU"]
-        better = others[others.collapse_high < relu.collapse_low]
-        if len(better):
-            choice = better.sort_values("collapse_rate", kind="stable").iloc[0].setting
-        elif len(others) and (others.collapse_low > relu.collapse_high).all():
-            choice = "ReLU"
-        else:
-            choice = "either"
         parts = "; ".join(f"{r.setting} collapsed in {wilson_interval(int(r.collapsed), int(r.runs)).text()}"
                           for r in cells.itertuples())
-        rows.append({"width": width, "depth": depth, "recommendation": choice, "seeds": int(cells.runs.max()),
-                     "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: "
-                                 f"{relu.theory:.2f})."})
+        row = {"width": width, "depth": depth, "recommendation": judged.verdict, "category": judged.category,
+               "numbers": decision_numbers.numbers(judged, ENDPOINTS),
+               "seeds": int(cells.runs.max()),
+               "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: {relu.theory:.2f}). "
+                           f"Paired by seed: {judged.sentence()}."}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def threshold_sensitivity(runs: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) -> pd.DataFrame:
-    """The verdict of every shape (`verdicts`' rule) with "collapsed" redefined at each threshold: one row per
-    (width, depth), for each threshold a column with the recommendation and one with the collapse counts behind it."""
+    """The verdict of every shape with "collapsed" redefined at each threshold (the decision procedure at that bar,
+    no band): one row per (width, depth), for each threshold a column with the verdict and one with the collapse
+    counts behind it."""
     table = None
     for threshold in thresholds:
-        cells = summary(runs.assign(collapsed=collapsed_at(runs, threshold)))
-        column = verdicts(cells)[["width", "depth", "recommendation"]].rename(
-            columns={"recommendation": f"spread < {threshold:g}"})
+        moved = runs.assign(collapsed=collapsed_at(runs, threshold))
+        cells = summary(moved)
+        column = pd.DataFrame([{"width": w, "depth": d, f"spread < {threshold:g}": v.verdict}
+                               for (w, d), v in _decisions_at(moved, threshold).items()])
         column[f"collapsed, spread < {threshold:g}"] = [
             ", ".join(f"{r.setting} {r.collapsed}" for r in cells[(cells.width == w) & (cells.depth == d)].itertuples())
             for w, d in zip(column.width, column.depth)]
@@ -179,8 +209,18 @@ def threshold_sensitivity(runs: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) ->
     return table
 
 
+def _decisions_at(runs: pd.DataFrame, threshold: float) -> dict:
+    bar = decision.FailureBar(threshold, threshold, threshold, "")
+    out = {}
+    for (width, depth), cell in runs.groupby(["width", "depth"], sort=False):
+        cell, _ = decision.band_columns(cell.assign(diverged=cell.status == "diverged"), "spread_end", bar)
+        out[width, depth] = decision.decide(cell, ENDPOINTS, order=sorted(cell.setting.unique(), key=setting_rank))
+    return out
+
+
 def sensitivity_sentence(table: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) -> str:
-    """How many shapes' recommendation changes when the threshold moves from `COLLAPSE_SPREAD` to each other one."""
+    """How many shapes' verdict changes when the threshold moves from `COLLAPSE_SPREAD` to each other one (a shape
+    whose verdict changes is "unclear" in the guide)."""
     main = table[f"spread < {COLLAPSE_SPREAD:g}"]
     parts = []
     for threshold in thresholds:
@@ -191,7 +231,8 @@ def sensitivity_sentence(table: pd.DataFrame, thresholds=SENSITIVITY_SPREADS) ->
                    for r, a, b in zip(table.itertuples(), main, other) if a != b]
         parts.append(f"at {threshold:g} it changes in {len(changed)} of {len(table)} shapes"
                      + (f": {'; '.join(changed)}" if changed else ""))
-    return f"With the threshold at {COLLAPSE_SPREAD:g} as above, " + "; ".join(parts) + "."
+    return (f"With the threshold at {COLLAPSE_SPREAD:g} as above, " + "; ".join(parts)
+            + ". A shape whose verdict changes is marked unclear in the verdicts above and in the guide.")
 
 
 def spread_histogram_values(runs: pd.DataFrame) -> dict:
@@ -219,7 +260,7 @@ def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
     """The closing note's table: one row per shape, one column per activation setting ("k of n collapsed
     [low–high %]"), and the born-dead theory's upper bound for ReLU."""
     cells = table.assign(network=[f"depth {r.depth}, width {r.width}" for r in table.itertuples()],
-                         cell=[f"{r.collapsed} of {r.runs} [{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %]"
+                         cell=[f"{r.collapsed} of {r.runs} [{percent_interval(r.collapse_low, r.collapse_high)}]"
                                for r in table.itertuples()])
     pivot = cells.pivot(index="network", columns="setting", values="cell")
     pivot = pivot[sorted(pivot.columns, key=setting_rank)]
@@ -231,14 +272,14 @@ def collapse_pivot(table: pd.DataFrame) -> pd.DataFrame:
 def reader_table(table: pd.DataFrame, what: str = "collapsed") -> pd.DataFrame:
     """`summary` as the chapter shows it: one row per shape, one column per setting. `what` = "collapsed": networks
     collapsed after training with the 95 % Wilson interval, then ReLU's count at initialisation and Chapter 3's
-    bound; "near chance": runs that ended near chance (`outcomes.failed`) and the mean test accuracy per setting."""
+    bound; "near chance": runs that ended near chance (`near_chance_bar`) and the mean test accuracy per setting."""
     check_choice("what", what, ("collapsed", "near chance"))
     rows = []
     for (width, depth), cells in table.groupby(["width", "depth"], sort=False):
         cells = cells.sort_values("setting", key=lambda s: s.map(setting_rank), kind="stable")
         row = {"width": width, "depth": depth}
         for r in cells.itertuples():
-            row[r.setting] = (f"{r.collapsed} [{100 * r.collapse_low:.0f}–{100 * r.collapse_high:.0f} %]"
+            row[r.setting] = (f"{r.collapsed} [{percent_interval(r.collapse_low, r.collapse_high)}]"
                               if what == "collapsed" else f"{r.failed} ({r.accuracy:.2f})")
         if what == "collapsed":
             relu = cells[cells.setting == "ReLU"].iloc[0]
@@ -249,11 +290,13 @@ def reader_table(table: pd.DataFrame, what: str = "collapsed") -> pd.DataFrame:
 
 
 def failed_sentence(runs: pd.DataFrame) -> str:
-    """How many runs ended near chance (`outcomes.failed`), overall and by width: why the chapter counts collapse,
+    """How many runs ended near chance (`near_chance_bar`), overall and by width: why the chapter counts collapse,
     not accuracy."""
     by_width = ", ".join(f"{int(c.failed.sum())} of {len(c)} at width {w}" for w, c in runs.groupby("width"))
     return (f"Collapse is not the only way to fail here: in so short a training, {int(runs.failed.sum())} of the "
-            f"{len(runs)} networks ended near chance (training accuracy below {FAILED_BELOW:g}; {by_width}), "
+            f"{len(runs)} networks ended near chance (final training accuracy below {near_chance_bar(runs).value:.2f}, "
+            "a third of the way from chance to the worst run of the widest, shallowest networks; "
+            f"{by_width}), "
             "collapsed or not. This experiment measures whether a network's output still depends on its input, not "
             f"how well it learns. Runs that ended near chance, of {runs.groupby(['width', 'depth', 'setting']).size().max()} "
             "per cell (mean test accuracy in brackets):")

@@ -19,6 +19,7 @@ from ..engine import history_frame, snapshots_frame
 from ..engine.study import REPOSITORY, study_from_dict
 from ..engine.yaml_files import read_yaml
 from ..figures.common import label
+from .. import decision
 from ..stats import mean_ci, paired_t_test, ratio_ci
 
 STUDIES = {
@@ -41,6 +42,8 @@ OTHERS = ("prelu", "elu", "gelu", "swish")
 def variant(activation: str, alpha) -> str:
     """The reader's name of one compared model, e.g. "Leaky ReLU (α=0.1)", "GELU"."""
     sloped = activation in ("leaky_relu", "prelu") and alpha is not None and not pd.isna(alpha)
+    if activation == "prelu" and sloped:
+        return f"PReLU (slope starting at {float(alpha):g})"
     return label(activation, float(alpha) if sloped else None)
 
 
@@ -139,8 +142,9 @@ def differences_from_relu(final: pd.DataFrame, confidence: float = CONFIDENCE) -
     """Per variant: its paired test-accuracy gap to ReLU (percentage points) and test-loss ratio to ReLU, over the
     seeds that have both runs, with t intervals at `confidence` and Bonferroni intervals for all the comparisons.
 
-    `verdict`: "better than ReLU" / "worse than ReLU" where the accuracy interval excludes 0, else "within seed
-    noise"; `survives_correction`: whether the Bonferroni interval excludes 0 too.
+    `verdict` (the book's decision procedure, `decide_final`: paired tests, Holm over every variant): "better than
+    ReLU" / "worse than ReLU", else "within seed noise"; `survives_correction`: the same, true when not within noise;
+    `p_holm`: the Holm-adjusted p of the accuracy test. The Bonferroni intervals are drawn, not judged.
     """
     relu = final[final.activation == "relu"].set_index("seed")
     others = [v for v in variant_order(final) if v != variant("relu", None)]
@@ -156,19 +160,46 @@ def differences_from_relu(final: pd.DataFrame, confidence: float = CONFIDENCE) -
         gap = 100 * (runs.loc[seeds, "test_accuracy"] - relu.loc[seeds, "test_accuracy"])
         est, wide = mean_ci(gap, confidence), mean_ci(gap, corrected)
         loss = ratio_ci(runs.loc[seeds, "test_loss"], relu.loc[seeds, "test_loss"], confidence)
-        verdict = ("better than ReLU" if est.low > 0 else "worse than ReLU" if est.high < 0
-                   else "within seed noise")
         rows.append(dict(variant=name, activation=runs.activation.iloc[0], n_seeds=len(seeds),
                          acc_gap_pp=est.mean, acc_low=est.low, acc_high=est.high,
                          acc_low_corrected=wide.low, acc_high_corrected=wide.high,
                          p_value=paired_t_test(runs.loc[seeds, "test_accuracy"], relu.loc[seeds, "test_accuracy"]),
                          loss_ratio=loss.mean, loss_low=loss.low, loss_high=loss.high,
-                         verdict=verdict, survives_correction=bool(wide.excludes(0.0)),
+                         uncorrected_excludes_zero=bool(est.excludes(0.0)),
                          relu_accuracy=float(relu.loc[seeds, "test_accuracy"].mean()),
                          accuracy=float(runs.loc[seeds, "test_accuracy"].mean())))
     out = pd.DataFrame(rows)
+    judged = decide_final(final).comparisons.set_index("alternative")
+    out["p_holm"] = [float(judged.loc[v, "p_metric_holm"]) for v in out.variant]
+    out["verdict"] = ["better than ReLU" if judged.loc[v, "better"] else "worse than ReLU" if judged.loc[v, "worse"]
+                      else "within seed noise" for v in out.variant]
+    out["survives_correction"] = out.verdict != "within seed noise"
     out.attrs.update(confidence=confidence, corrected=corrected, comparisons=len(others))
     return out
+
+
+ENDPOINTS = decision.Endpoints(failure="diverged (no final test accuracy)", metric="test accuracy",
+                               remedy="check the training setup")
+"""Chapter 6's endpoints: test accuracy at the epoch read; a run fails only by diverging."""
+
+COST_ENDPOINTS = decision.COST_ENDPOINTS
+
+
+def decide_final(final: pd.DataFrame, among=None) -> decision.Decision:
+    """The decision procedure on one dataset's runs at the epoch read (`at_epoch`): every variant against ReLU."""
+    runs = final.assign(setting=final.variant, metric=final.test_accuracy,
+                        failed=~np.isfinite(final.test_accuracy.astype(float)))
+    return decision.decide(runs, ENDPOINTS, baseline=variant("relu", None), order=variant_order(final), among=among)
+
+
+def decide_cost(history: pd.DataFrame, among=None) -> decision.Decision:
+    """The decision procedure on cost: each run's median training seconds per epoch (epochs 2 on), on a log scale."""
+    timed = history.dropna(subset=["fit_s"])
+    timed = timed[timed.epoch > 1]
+    per_run = timed.groupby(["variant", "activation", "alpha", "seed"], dropna=False).fit_s.median().reset_index()
+    runs = per_run.assign(setting=per_run.variant, metric=np.log(per_run.fit_s), failed=False)
+    return decision.decide(runs, COST_ENDPOINTS, baseline=variant("relu", None), order=variant_order(per_run),
+                           among=among)
 
 
 def epoch_costs(history: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
@@ -195,11 +226,12 @@ def epoch_costs(history: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.Dat
 
 
 def verdict_counts(diffs: pd.DataFrame) -> dict:
-    """How many variants are better, worse or within noise (95 % intervals), and how many survive correction."""
+    """How many variants the decision procedure finds better, worse or within noise (Holm), and how many 95 %
+    intervals exclude 0 before any correction (`uncorrected`)."""
     return {"better": int((diffs.verdict == "better than ReLU").sum()),
             "worse": int((diffs.verdict == "worse than ReLU").sum()),
             "within": int((diffs.verdict == "within seed noise").sum()),
-            "corrected": int(diffs.survives_correction.sum()), "comparisons": len(diffs)}
+            "uncorrected": int(diffs.uncorrected_excludes_zero.sum()), "comparisons": len(diffs)}
 
 
 def side_by_side(by_dataset: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -210,7 +242,7 @@ def side_by_side(by_dataset: dict[str, pd.DataFrame]) -> pd.DataFrame:
         parts[DATASET_NAMES[dataset]] = pd.DataFrame({
             "gap (pp)": d.acc_gap_pp,
             "95 % CI": [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(d.acc_low, d.acc_high)],
-            "verdict": d.verdict + np.where(d.survives_correction, " (survives correction)", ""),
+            "verdict (Holm)": d.verdict,
         }, index=d.index)
     order = list(dict.fromkeys(v for d in by_dataset.values() for v in d.variant))
     return pd.concat(parts, axis=1).reindex(order)

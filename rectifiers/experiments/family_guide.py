@@ -1,59 +1,43 @@
-"""Chapter 6's evidence for the book's decision guide: one row per situation, derived from stored runs by a rule.
+"""Chapter 6's evidence for the book's decision guide: one row per situation, its verdict from the stored runs by the
+book's one decision procedure (`rectifiers.decision`, through `family.decide_final`).
 
-Rule (the same for every row that compares accuracy): the recommendation is "either" unless a paired interval
-over seeds excludes no difference *after a Bonferroni correction for all the variants the chapter compares with
-ReLU* (7 on a full study: Leaky ReLU at three slopes, PReLU, ELU, GELU, Swish). A variant whose corrected interval
-lies above 0 is recommended (the largest mean gap if several); one whose interval lies below 0 is named to avoid.
-For cost, the same with the paired ratio of training seconds per epoch and no difference = a ratio of 1.
-Nothing in a recommendation is typed by hand: change the runs and the rows change.
+Each dataset is one situation: every variant the chapter compares with ReLU (Leaky ReLU at three slopes, PReLU, ELU,
+GELU, Swish) is in one Holm family; a guide row speaks of some of them ("harder data": the Leaky ReLU slopes; "the
+rest of the family": the others). Cost is the paired ratio of training seconds per epoch; with no difference shown
+and an interval wider than ±10 % the verdict is "not measurable here". Nothing is typed by hand.
+The guide's cost row is the book's one cost verdict (`comparison_cost.guide_evidence`, Chapter 4's paired epochs).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .family import (DATASET_NAMES, LEAKY, OTHERS, STUDIES, differences_from_relu, epoch_costs, gather_family,
-                     at_epoch)
+from .. import decision_numbers
+from .family import (DATASET_NAMES, ENDPOINTS, LEAKY, OTHERS, STUDIES, at_epoch, decide_final, differences_from_relu,
+                     gather_family, variant_order)
 
-SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family", "cost": "ch6-cost"}
-RULE = ("'either' unless a paired interval over seeds, Bonferroni-corrected for every variant compared with ReLU, "
-        "excludes no difference")
-COST_RULE = ("'either' unless the paired ratio of training seconds per epoch to ReLU's has a Bonferroni-corrected "
-             "interval that excludes 1")
+SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family"}
+RULE = "the book's decision procedure (How the book decides)"
 
 
 def _fmt_gap(row) -> str:
-    corrected = (", survives correction" if row.survives_correction
-                 else ", not after correction" if row.acc_low > 0 or row.acc_high < 0 else "")
-    return f"{row.variant} {row.acc_gap_pp:+.2f} pp (95 % CI {row.acc_low:+.2f} to {row.acc_high:+.2f}{corrected})"
+    return (f"{row.variant} {row.acc_gap_pp:+.2f} pp (95 % CI {row.acc_low:+.2f} to {row.acc_high:+.2f}, Holm p = "
+            f"{row.p_holm:.2f})")
 
 
-def recommend(diffs: pd.DataFrame) -> str:
-    """The rule of this module on accuracy gaps to ReLU (`family.differences_from_relu` rows of one group)."""
-    if diffs.empty:
-        return "not measured"
-    better = diffs[diffs.acc_low_corrected > 0]
-    worse = diffs[diffs.acc_high_corrected < 0]
-    if not better.empty:
-        return better.sort_values("acc_gap_pp").variant.iloc[-1]
-    if not worse.empty and len(worse) == len(diffs):
-        return "ReLU"
-    if not worse.empty:
-        return f"either (avoid {', '.join(worse.variant)})"
-    return "either"
+def judge(final: pd.DataFrame, activations):
+    """The decision procedure on one dataset's runs (`family.at_epoch`), speaking of the variants whose activation is
+    in `activations` (Holm over every variant of the dataset); None when none of them was measured."""
+    if final is None or final.empty:
+        return None
+    among = [v for v in variant_order(final) if final[final.variant == v].activation.iloc[0] in activations]
+    return decide_final(final, among=among) if among else None
 
 
-def recommend_cost(costs: pd.DataFrame) -> str:
-    """Cost rule: 'either' unless a corrected ratio interval excludes 1; the dearer variants are named."""
-    if costs.empty:
-        return "not measured"
-    dearer = costs[costs.low_corrected > 1]
-    cheaper = costs[costs.high_corrected < 1]
-    if dearer.empty and cheaper.empty:
-        return "either"
-    parts = ([f"ReLU over {', '.join(dearer.variant)}"] if not dearer.empty else []) + \
-            ([f"{', '.join(cheaper.variant)} over ReLU"] if not cheaper.empty else [])
-    return "; ".join(parts)
+def recommend(final: pd.DataFrame, activations) -> str:
+    """The verdict of `judge`, or "not measured"."""
+    judged = judge(final, activations)
+    return judged.verdict if judged is not None else "not measured"
 
 
 def _setting(results) -> str:
@@ -69,20 +53,22 @@ def _setting(results) -> str:
 
 def guide_evidence(store=None) -> list[dict]:
     """One dict per situation Chapter 6 speaks to: situation, recommendation, evidence, seeds, section, studies."""
-    rows, diffs, results = [], {}, {}
+    rows, diffs, results, finals = [], {}, {}, {}
     for dataset in STUDIES:
         results[dataset] = gather_family(dataset, store)
         snaps = results[dataset].snapshots()
         try:
-            diffs[dataset] = differences_from_relu(at_epoch(snaps, results[dataset].epoch))
+            finals[dataset] = at_epoch(snaps, results[dataset].epoch)
+            diffs[dataset] = differences_from_relu(finals[dataset])
         except (ValueError, AttributeError):
-            diffs[dataset] = pd.DataFrame()
+            finals[dataset], diffs[dataset] = None, pd.DataFrame()
 
-    def row(situation, section, dataset, chosen, recommendation, evidence, extra_studies=()):
+    def row(situation, section, dataset, chosen, judged, evidence, extra_studies=(), endpoints=ENDPOINTS):
         seeds = int(chosen.n_seeds.min()) if not chosen.empty else 0
-        return dict(situation=situation, recommendation=recommendation, evidence=evidence, seeds=seeds,
-                    section=SECTIONS[section], studies=list(STUDIES[dataset]) + list(extra_studies),
-                    rule=COST_RULE if section == "cost" else RULE)
+        return dict(situation=situation, recommendation=judged.verdict if judged else "not measured",
+                    evidence=evidence, seeds=seeds, section=SECTIONS[section],
+                    studies=list(STUDIES[dataset]) + list(extra_studies), rule=RULE,
+                    numbers=decision_numbers.numbers(judged, endpoints) if judged else None)
 
     for dataset, situation, section in (
             ("fashion_mnist", "harder data (Fashion-MNIST), seed CNN", "fashion"),
@@ -92,7 +78,7 @@ def guide_evidence(store=None) -> list[dict]:
         evidence = (f"{_setting(results[dataset])}, test accuracy minus ReLU's over {int(leaky.n_seeds.min())} "
                     f"paired seeds: " + "; ".join(_fmt_gap(r) for r in leaky.itertuples()) + "."
                     if not leaky.empty else f"No stored pairs of ReLU and Leaky ReLU runs for {situation}.")
-        rows.append(row(situation, section, dataset, leaky, recommend(leaky), evidence))
+        rows.append(row(situation, section, dataset, leaky, judge(finals[dataset], [LEAKY]), evidence))
 
     d = diffs["fashion_mnist"]
     others = d[d.activation.isin(OTHERS)] if not d.empty else d
@@ -103,15 +89,6 @@ def guide_evidence(store=None) -> list[dict]:
                    + "; ".join(_fmt_gap(r) for r in mnist_others.itertuples()) if not mnist_others.empty else "")
                 + "." if not others.empty else "No stored runs of PReLU, ELU, GELU or Swish.")
     rows.append(row("the rest of the family (PReLU, ELU, GELU, Swish)", "family", "fashion_mnist", others,
-                    recommend(others), evidence, STUDIES["mnist"]))
+                    judge(finals["fashion_mnist"], OTHERS), evidence, STUDIES["mnist"]))
 
-    history = results["fashion_mnist"].history()
-    costs = epoch_costs(history) if not history.empty else pd.DataFrame()
-    evidence = (f"Median training seconds per epoch ({_setting(results['fashion_mnist'])}, 1-thread processes on "
-                "a shared, loaded 2-core machine), paired ratio to ReLU's: "
-                + "; ".join(f"{r.variant} {r.ratio:.2f}× (95 % CI {r.low:.2f}–{r.high:.2f})"
-                            for r in costs.itertuples())
-                + f"; ReLU's median epoch {costs.relu_s.median():.1f} s." if not costs.empty
-                else "No timed runs stored.")
-    rows.append(row("cost in training", "cost", "fashion_mnist", costs, recommend_cost(costs), evidence))
     return rows

@@ -19,14 +19,14 @@ def gap_text(row) -> str:
 
 
 def verdict_sentence(diffs: pd.DataFrame, dataset: str) -> str:
-    """How many variants differ from ReLU beyond seed noise, and how many survive the correction."""
+    """How many variants differ from ReLU after Holm's correction (the book's decision procedure), and how many
+    95 % intervals exclude 0 before it."""
     c = verdict_counts(diffs)
     n = int(diffs.n_seeds.min())
     return (f"on {DATASET_NAMES[dataset]}, of {c['comparisons']} variants compared with ReLU over {n} paired seeds, "
-            f"{c['better']} had a higher and {c['worse']} a lower test accuracy with a 95 % interval that excludes "
-            f"no difference, {c['within']} are within seed noise, and {c['corrected']} "
-            f"{'difference survives' if c['corrected'] == 1 else 'differences survive'} the correction for "
-            f"{c['comparisons']} comparisons")
+            f"{c['better']} had a higher and {c['worse']} a lower test accuracy after Holm's correction for "
+            f"{c['comparisons']} comparisons, and {c['within']} are within seed noise; before the correction "
+            f"{c['uncorrected']} of the 95 % intervals excluded no difference")
 
 
 def leaky_sentence(diffs: pd.DataFrame, dataset: str) -> str:
@@ -37,16 +37,19 @@ def leaky_sentence(diffs: pd.DataFrame, dataset: str) -> str:
     gaps = "; ".join(gap_text(r) for r in leaky.itertuples())
     better = leaky[leaky.verdict == "better than ReLU"]
     if better.empty:
-        plain = f"Leaky ReLU shows no advantage over ReLU on {DATASET_NAMES[dataset]} at any slope tested"
+        plain = (f"Leaky ReLU shows no advantage over ReLU on {DATASET_NAMES[dataset]} at any slope tested (after "
+                 "Holm's correction)")
     else:
-        plain = (f"Leaky ReLU beats ReLU on {DATASET_NAMES[dataset]} at {', '.join(better.variant)} "
-                 f"({'surviving' if better.survives_correction.all() else 'not all surviving'} the correction)")
+        plain = f"Leaky ReLU beats ReLU on {DATASET_NAMES[dataset]} at {', '.join(better.variant)} (after Holm's correction)"
     return f"{plain} ({gaps})"
 
 
 def others_sentence(diffs: pd.DataFrame) -> str:
+    """The rest of the family against ReLU: each gap with its interval and the decision procedure's verdict (after
+    Holm's correction, with its corrected p)."""
     others = diffs[diffs.activation != LEAKY]
-    return "; ".join(f"{gap_text(r)}, {r.verdict}" for r in others.itertuples()) if not others.empty else MISSING
+    return "; ".join(f"{gap_text(r)}, {r.verdict} after Holm's correction (p = {r.p_holm:.2f})"
+                     for r in others.itertuples()) if not others.empty else MISSING
 
 
 def change_sentence(by_dataset: dict[str, pd.DataFrame]) -> str:
@@ -60,23 +63,22 @@ def change_sentence(by_dataset: dict[str, pd.DataFrame]) -> str:
     names = list(by_dataset)
 
     def verdict(d, v):
-        if d.verdict[v] == "within seed noise":
-            return d.verdict[v]
-        return d.verdict[v] + (" (surviving" if d.survives_correction[v] else " (but not after") + \
-            f" the correction for {len(d)} comparisons)"
+        return d.verdict[v] + f" (Holm p = {d.p_holm[v]:.2f})"
 
     return "; ".join(f"{v}: {verdict(a, v)} on {DATASET_NAMES[names[0]]}, {verdict(b, v)} on "
                      f"{DATASET_NAMES[names[1]]}" for v in changed)
 
 
 def cost_sentence(costs: pd.DataFrame) -> str:
-    """The paired cost ratios in words; 'slower'/'faster' only where the interval excludes 1."""
+    """The paired cost ratios in words, each with its uncorrected interval; the verdict is the decision procedure's
+    (`family.decide_cost`, in the guide), so an interval that excludes 1 is only said to do so."""
     if costs.empty:
         return MISSING
     parts = []
     for r in costs.itertuples():
         ci = f"{r.ratio:.2f}× (95 % CI {r.low:.2f}–{r.high:.2f})"
-        word = "slower than ReLU" if r.low > 1 else "faster than ReLU" if r.high < 1 else "no measurable difference"
+        word = ("interval above 1 before correction" if r.low > 1 else "interval below 1 before correction"
+                if r.high < 1 else "no measurable difference")
         parts.append(f"{r.variant} {ci}, {word}")
     return (f"ReLU's median epoch took {costs.relu_s.median():.1f} s; relative to it: " + "; ".join(parts))
 
@@ -88,13 +90,13 @@ def differences_for_reading(diffs: pd.DataFrame) -> pd.DataFrame:
         "test accuracy": diffs.accuracy.map("{:.4f}".format),
         "gap to ReLU (pp)": diffs.acc_gap_pp.map(_pp),
         "95 % CI (pp)": [f"{_pp(lo)} to {_pp(hi)}" for lo, hi in zip(diffs.acc_low, diffs.acc_high)],
-        f"corrected CI ({diffs.attrs.get('comparisons', len(diffs))} comparisons)":
+        f"Bonferroni CI ({diffs.attrs.get('comparisons', len(diffs))} comparisons)":
             [f"{_pp(lo)} to {_pp(hi)}" for lo, hi in zip(diffs.acc_low_corrected, diffs.acc_high_corrected)],
         "test loss ÷ ReLU's": [f"{m:.3f} ({lo:.3f}–{hi:.3f})" for m, lo, hi in
                                zip(diffs.loss_ratio, diffs.loss_low, diffs.loss_high)],
         "paired t-test p": diffs.p_value.map("{:.3f}".format),
-        "verdict": diffs.verdict,
-        "survives correction": diffs.survives_correction.map({True: "yes", False: "no"}),
+        "Holm p": diffs.p_holm.map("{:.3f}".format),
+        "verdict (Holm)": diffs.verdict,
     })
     return out
 

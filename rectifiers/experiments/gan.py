@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .. import decision, decision_numbers
 from ..stats import mean_ci, paired_t_test, wilson_interval
 
 STUDY = "studies/ch5_gan_discriminators.yaml"
@@ -93,16 +94,27 @@ def settings(records) -> list[str]:
     return [s for s in ["ReLU", *(f"Leaky ReLU (α={a:g})" for a in alphas)] if s in found]
 
 
-def failed(record: dict) -> bool:
-    """Whether a stored GAN run failed: diverged, collapsed onto at most `COLLAPSED_COVERAGE` digits, or lost to a
-    discriminator that tells every generated image from a real one (`DISCRIMINATOR_WINS`), at its last snapshot."""
+BAND = ((COLLAPSED_COVERAGE - 1, 0.995), (COLLAPSED_COVERAGE + 1, 0.98))
+"""The failure rule's band: (coverage bar, discriminator bar) at its strict and loose ends, one digit and about half a
+point of the discriminator's accuracy either way; the verdict is recomputed at both."""
+
+ENDPOINTS = decision.Endpoints(
+    failure=(f"diverged, or at most {COLLAPSED_COVERAGE} of 10 digits covered, or the discriminator's balanced accuracy "
+             f"at least {DISCRIMINATOR_WINS:g} (band: {BAND[0][0]} and {BAND[0][1]:g}, {BAND[1][0]} and {BAND[1][1]:g})"),
+    metric="Fréchet distance", higher_is_better=False, remedy="change the GAN's training, not the activation")
+"""The GAN study's endpoints, stated before the verdict."""
+
+
+def failed(record: dict, coverage: int = COLLAPSED_COVERAGE, wins: float = DISCRIMINATOR_WINS) -> bool:
+    """Whether a stored GAN run failed: diverged, collapsed onto at most `coverage` digits, or lost to a
+    discriminator that tells every generated image from a real one (`wins`), at its last snapshot."""
     if record["status"] == "diverged":
         return True
     if record["status"] != "complete":
         raise ValueError(f"run {record['key']} is {record['status']} at epoch {record['epochs_done']}: "
                          "only an ended run can be counted as failed or not")
     last = record["snapshots"][-1]
-    return last["test_coverage"] <= COLLAPSED_COVERAGE or last["test_d_accuracy"] >= DISCRIMINATOR_WINS
+    return last["test_coverage"] <= coverage or last["test_d_accuracy"] >= wins
 
 
 def snapshots(records) -> pd.DataFrame:
@@ -198,24 +210,19 @@ def _final(records) -> pd.DataFrame:
     return frame[frame.epoch == last].reset_index(drop=True)
 
 
-def recommendation(differences: pd.DataFrame, table: pd.DataFrame) -> tuple[str, str]:
-    """(recommendation, the rule that gave it), from the data.
+def gan_decision(records) -> decision.Decision:
+    """The decision procedure on the study: failures (`failed`, with its band `BAND`) and the final Fréchet distance
+    of every run (a failed run keeps its own), each Leaky ReLU discriminator against ReLU, paired by seed."""
+    rows = [{"setting": setting(r), "seed": r["config"]["seed"], "failed": failed(r),
+             "metric": math.nan if r["status"] == "diverged" else r["snapshots"][-1]["test_frechet"],
+             **{f"failed_{i}": failed(r, *ends) for i, ends in enumerate(BAND)}} for r in records]
+    return decision.decide(pd.DataFrame(rows), ENDPOINTS, order=settings(records),
+                           band={f"{c} digits, {w:g}": f"failed_{i}" for i, (c, w) in enumerate(BAND)})
 
-    Rule: a Leaky ReLU setting is recommended when its paired 95 % interval of the Fréchet-distance difference
-    from ReLU lies below 0 (better samples) and its failure rate's Wilson interval is not above ReLU's; ReLU when
-    every Leaky setting's interval lies above 0; otherwise "either" (the intervals include no difference).
-    """
-    against_relu = differences[differences.b == "ReLU"]
-    fails = table.set_index("setting")
-    better = against_relu[(against_relu.high < 0)
-                          & (fails.loc[against_relu.a, "failed low"].values <= fails.loc["ReLU", "failed high"])]
-    rule = ("the setting whose paired 95 % interval of the Fréchet-distance difference lies entirely below the "
-            "other's; 'either' when every interval includes 0")
-    if len(better):
-        return better.sort_values("mean difference").a.iloc[0], rule
-    if len(against_relu) and (against_relu.low > 0).all():
-        return "ReLU", rule
-    return "either", rule
+
+def recommendation(records) -> tuple[str, str]:
+    """(verdict, the rule that gave it): the book's decision procedure (`gan_decision`)."""
+    return gan_decision(records).verdict, "the book's decision procedure (How the book decides)"
 
 
 def verdict_values(records) -> dict:
@@ -241,7 +248,7 @@ def verdict_values(records) -> dict:
                        f"gan_diff_{tag}_high": d.high, f"gan_diff_{tag}_p": d.p,
                        f"gan_diff_{tag}_a_lower": d["a lower"], f"gan_diff_{tag}_b_lower": d["b lower"]})
     values["gan_directions"] = direction_sentence(diffs)
-    choice, rule = recommendation(diffs, final_table(records))
+    choice, rule = recommendation(records)
     values["gan_recommendation"], values["gan_rule"] = choice, rule
     values["gan_verdict"] = verdict_sentence(records, diffs, table, choice)
     values["gan_folk_wisdom"] = folk_wisdom_sentence(choice)
@@ -258,11 +265,11 @@ def direction_sentence(differences: pd.DataFrame) -> str:
 
 def folk_wisdom_sentence(choice: str) -> str:
     """What the recommendation says about DCGAN's Leaky ReLU (0.2) in the discriminator."""
-    if choice == "either":
+    if choice == "either" or choice.startswith("unclear"):
         return ("So in this experiment DCGAN's Leaky ReLU in the discriminator, the choice practitioners repeat, "
                 "brought no measurable advantage over ReLU: an advantage, if there is one, is smaller than what "
                 "the differences between seeds let us see.")
-    if choice == "ReLU":
+    if choice.startswith("prefer ReLU") or choice.startswith("avoid"):
         return ("So in this experiment the data go against the DCGAN habit: ReLU in the discriminator gave better "
                 "samples than Leaky ReLU.")
     return (f"So in this experiment the data support the DCGAN habit: {choice} in the discriminator gave better "
@@ -279,8 +286,8 @@ def verdict_sentence(records, diffs, table, choice: str) -> str:
     against = [f"{d.a} − ReLU {_num(d['mean difference'], '+.2f')} (95 % CI {_num(d.low, '+.2f')} to "
                f"{_num(d.high, '+.2f')})"
                for _, d in diffs[diffs.b == "ReLU"].iterrows()]
-    outcome = {"either": "no activation is distinguishable from the others in sample quality",
-               "ReLU": "ReLU gave the better samples"}.get(choice, f"{choice} gave the better samples")
+    outcome = {"either": "no activation is distinguishable from the others in sample quality"}.get(
+        choice, f"the book's decision procedure says: {choice}")
     return (f"Over {seeds} seeds per setting, {outcome}. " + "; ".join(parts) + ". Paired by seed, the "
             "differences in Fréchet distance at the last epoch are " + "; ".join(against) + ".")
 
@@ -289,18 +296,15 @@ def guide_evidence(store=None) -> list[dict]:
     """The GAN discriminator's entry of the book's decision guide, computed from the stored study."""
     records = load_records(study(), store)
     values = verdict_values(records)
-    diffs = paired_differences(records)
-    table = final_table(records).set_index("setting")
-    evidence = "; ".join(f"{d.a} − ReLU Fréchet distance {_num(d['mean difference'], '+.2f')} (95 % CI "
-                         f"{_num(d.low, '+.2f')} to {_num(d.high, '+.2f')})"
-                         for _, d in diffs[diffs.b == "ReLU"].iterrows())
-    failures = ", ".join(f"{name} {int(row.failed)}/{int(row.seeds)}" for name, row in table.iterrows())
+    judged = gan_decision(records)
     return [{
         "situation": "GAN discriminator",
         "recommendation": values["gan_recommendation"],
         "rule": values["gan_rule"],
-        "evidence": (f"Small DCGAN on MNIST, {values['gan_seeds']} paired seeds, {values['gan_epochs']} epochs: "
-                     f"{evidence}; failed runs {failures}."),
+        "category": judged.category,
+        "numbers": decision_numbers.numbers(judged, ENDPOINTS),
+        "evidence": (f"Small DCGAN on MNIST, {values['gan_seeds']} paired seeds, {values['gan_epochs']} epochs, final "
+                     f"Fréchet distance (lower is better) and failures: {judged.sentence()}."),
         "seeds": values["gan_seeds"],
         "section": SECTION,
         "studies": [STUDY],

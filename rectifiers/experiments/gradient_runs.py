@@ -93,12 +93,14 @@ def run_config(
                      learning_rate=learning_rate, probes=probes)
 
 
-def trained_traces(configs: Sequence, *, store=None, data=None, progress=False) -> list[TrainingTrace]:
-    """The trace of each run: read from the store, or trained by the engine (and stored) if it is not there yet.
+def trained_traces(configs: Sequence, *, store=None, data=None, progress=False, train_into=None) -> list[TrainingTrace]:
+    """The trace of each run: read from the store, or trained by the engine if it is not there yet, into
+    `train_into` (a scratch store, so that a chapter's reader never writes into the committed results), or into
+    the store itself when `train_into` is None.
 
     `data`: the `Dataset` the configs name, if the caller has it already (else each distinct one is loaded once).
     """
-    from ..engine import ResultsStore, load_run_data, train
+    from ..engine import ResultsStore, load_run_data, run_key, train
 
     store = store if store is not None else ResultsStore()
     loaded, traces = {}, []
@@ -106,7 +108,10 @@ def trained_traces(configs: Sequence, *, store=None, data=None, progress=False) 
         where = (config.n_train, config.n_test, config.data_seed)
         if where not in loaded:
             loaded[where] = data if data is not None else load_run_data(config)
-        record = train(config, store=store, data=loaded[where], progress=progress)
+        record = store.get(run_key(config, loaded[where]))
+        if record is None or record["status"] == "partial":
+            record = train(config, store=store if train_into is None else train_into, data=loaded[where],
+                           progress=progress)
         traces.append(TrainingTrace.from_record(record))
     return traces
 

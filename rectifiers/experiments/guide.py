@@ -3,19 +3,19 @@
 Every chapter that measures a situation exposes `guide_evidence(store=None) -> list[dict]`, one dict per
 situation with the keys of `GuideRow`; this module collects them in the order of `SOURCES`, adds the rows the
 book can state without training (the default slopes of Keras, measured; of PyTorch, cited) and the settings the
-book did not test, and checks that every row names the studies behind it. Recommendations are derived from the
-data by each chapter's stated rule ("either" when the intervals do not separate the activations); nothing in
-the guide is typed by hand.
+book did not test, and checks that every row names the studies behind it. Every measured recommendation is the
+verdict of the book's one decision procedure (`rectifiers.decision`); nothing in the guide is typed by hand.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-from dataclasses import dataclass
+import math
+from dataclasses import MISSING, dataclass
 from pathlib import Path
 
 from ..engine.study import REPOSITORY
+from ..prose import MISSING  # what a number reads when its runs are not stored, book-wide
 
 SOURCES = (
     ("standard", "rectifiers.experiments.guide:cnn_evidence", "a standard CNN"),
@@ -25,29 +25,46 @@ SOURCES = (
     ("harder_data", "rectifiers.experiments.family_guide:guide_evidence", "harder data"),
     ("easy_data", "rectifiers.experiments.family_guide:guide_evidence", "easy data"),
     ("family", "rectifiers.experiments.family_guide:guide_evidence", "the rest of the family"),
-    ("cost", "rectifiers.experiments.family_guide:guide_evidence", "cost in training"),
+    ("cost", "rectifiers.experiments.comparison_cost:guide_evidence", "cost in training"),
 )
 """The guide's measured rows, in the order it shows them: (group, 'module:function', the start of the rows'
 `situation`). A function may return several rows; a group takes every row whose situation starts so (at least
-one), and the intro summarises each group in a line (`group_summaries`)."""
+one); the short answer (`short_answer.lines`) summarises the rows in at most five lines."""
+
+MISSING_SECTIONS = {"standard": "ch4-seeds", "learning_rate": "ch5-learning-rate", "deep_narrow": "ch5-deep-narrow",
+                    "gan": "ch5-gan", "harder_data": "ch6-fashion", "easy_data": "ch6-mnist", "family": "ch6-family",
+                    "cost": "ch6-cost"}
+"""Where each group's evidence would be, for the row that says its runs are missing."""
 
 
 @dataclass(frozen=True)
 class GuideRow:
-    id: str  # a short name, fixed per situation: the intro glues `guide_<id>` (e.g. guide_standard)
+    id: str  # a short name, fixed per situation (e.g. standard, learning_rate_3)
     situation: str
-    recommendation: str  # derived from the data by the source's stated rule, e.g. "either" or "Leaky ReLU α = 0.1"
+    recommendation: str  # the decision procedure's verdict, e.g. "either", "prefer Leaky ReLU α=0.3", "neither: ..."
     evidence: str  # one sentence with the numbers, their intervals and the number of seeds
     seeds: int | None  # seeds per compared cell (None: nothing was trained for this row)
     section: str  # the MyST label of the section with the evidence
     studies: tuple[str, ...]  # study files (repository-relative) whose stored runs back the row
+    numbers: dict | None = None  # the verdict's numbers (`decision.numbers`); None where nothing was trained
+    optimizer: str | None = None  # "adam" or "sgd" where the source names it (the learning-rate rows)
+    deciding: str = ""  # the number that decided a row without `numbers` (the default slopes)
+
+    @property
+    def category(self) -> str:
+        """The verdict's kind (`decision.CATEGORIES`), or the recommendation itself for a row nothing was trained for."""
+        from ..decision import CATEGORIES
+
+        return next((c for c in CATEGORIES if self.recommendation.startswith(c)), self.recommendation)
 
     @classmethod
     def from_dict(cls, values: dict) -> GuideRow:
-        missing = sorted(set(cls.__dataclass_fields__) - set(values))
+        required = [k for k, f in cls.__dataclass_fields__.items() if f.default is MISSING]
+        missing = sorted(set(required) - set(values))
         if missing:
             raise ValueError(f"a guide row lacks {', '.join(missing)}: {values!r}")
-        return cls(**{**{k: values[k] for k in cls.__dataclass_fields__}, "studies": tuple(values["studies"])})
+        return cls(**{**{k: values[k] for k in cls.__dataclass_fields__ if k in values},
+                      "studies": tuple(values["studies"])})
         # Other keys (e.g. a source's `rule`) are the source's own: the guide shows the fields above.
 
 
@@ -57,7 +74,15 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     for group, source, situation in sources:
         if source not in computed:
             module, function = source.split(":")
-            computed[source] = getattr(importlib.import_module(module), function)(store)
+            try:
+                computed[source] = getattr(importlib.import_module(module), function)(store)
+            except FileNotFoundError as missing:  # the chapter's runs are not stored: its rows say so, not a crash
+                computed[source] = missing
+        if isinstance(computed[source], FileNotFoundError):
+            rows.append(GuideRow(id=group, situation=situation, recommendation=MISSING,
+                                 evidence=_missing_evidence(computed[source]), seeds=None,
+                                 section=MISSING_SECTIONS[group], studies=()))
+            continue
         found = [v for v in computed[source] if v["situation"].startswith(situation)]
         if not found:
             raise ValueError(f"{source} gives no row whose situation starts with {situation!r}; "
@@ -72,36 +97,58 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     return rows
 
 
-def cnn_evidence(store=None) -> list[dict]:
-    """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds.
+def _missing_evidence(missing: FileNotFoundError) -> str:
+    """A source's missing-runs message in one sentence: what is not stored, and the command that trains it."""
+    lines = str(missing).splitlines()
+    command = next((line[line.index("python -m"):].strip() for line in reversed(lines) if "python -m" in line), "")
+    return lines[0].split(";")[0].rstrip(".:") + (f"; train them with: {command}" if command else "")
 
-    Rule: at the last epoch every seed reached, the test-accuracy difference (ReLU relative to Leaky ReLU, paired
-    by seed) recommends the better activation only if its 95 % t interval excludes 0; otherwise "either".
+
+def unusable_files(store=None) -> str:
+    """Every stored file the guide's rows had to leave out (its path and what is wrong), as text; '' if none.
+
+    A row computed without a run says so only through its seed count; this names the files, as the chapters do.
     """
+    from ..engine import ResultsStore
+
+    problems = (store if store is not None else ResultsStore()).scan(training=False)[1]
+    if not problems:
+        return ""
+    return "\n".join([f"{len(problems)} stored file(s) could not be used; every row was computed without them:",
+                      *(f"  - {p}" for p in problems)])
+
+
+def cnn_evidence(store=None) -> list[dict]:
+    """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds, judged
+    by the decision procedure on the test accuracy at the last epoch every seed reached."""
+    import pandas as pd
+
+    from .. import decision, decision_numbers
     from ..engine import load_study
     from . import comparison
 
     path = "studies/mnist_seed_replication.yaml"
     study = load_study(REPOSITORY / path)
     alpha = study.alphas[0]
-    snapshots = comparison.gather(study, store).snapshots()
-    verdicts = comparison.seed_noise_verdicts(snapshots, alpha)
-    last = verdicts[(verdicts.metric == "test_accuracy") & (verdicts.epoch == verdicts.epoch.max())].iloc[0]
-    recommendation = recommend(last.better, last.verdict == "distinguishable from seed noise", alpha)
-    signed = lambda v: f"{v + 0.0:+.2f}".replace("-", "−")  # noqa: E731 - a real minus sign
-    evidence = (f"after {int(last.epoch):,} epochs, ReLU's test accuracy relative to Leaky ReLU (α = {alpha:g}) is "
-                f"{signed(last.shown)} % (95 % CI {signed(last.shown_low)} to {signed(last.shown_high)} %, "
-                f"{int(last.n_seeds)} paired seeds): {last.verdict}")
+    results = comparison.gather(study, store)
+    snapshots = results.snapshots()
+    if not comparison.has_pairs(snapshots, alpha):
+        root = (store.root if store is not None else "results")
+        raise FileNotFoundError(f"{path}: " + results.missing_message(
+            f"python -m rectifiers study {path} --results {root}"))
+    reached = snapshots.groupby(["activation", "seed"]).epoch.max().min()
+    last = snapshots[snapshots.epoch == reached]
+    names = {"relu": "ReLU", "leaky_relu": f"Leaky ReLU α={alpha:g}"}
+    runs = pd.DataFrame({"setting": last.activation.map(names), "seed": last.seed, "metric": last.test_accuracy,
+                         "failed": ~last.test_accuracy.astype(float).map(lambda v: v == v and v > 0)})
+    endpoints = decision.Endpoints(failure="diverged", metric="test accuracy", remedy="check the training setup")
+    judged = decision.decide(runs, endpoints, order=list(names.values()))
+    seeds = int(judged.comparisons.seeds.iloc[0])
+    evidence = f"after {int(reached):,} epochs, {seeds} paired seeds: {judged.sentence()}"
     return [dict(situation="a standard CNN at a normal learning rate (the seed article's network, Adam 0.001, MNIST)",
-                 recommendation=recommendation, evidence=evidence, seeds=int(last.n_seeds), section="ch4-seeds",
-                 studies=[path])]
-
-
-def recommend(better: str, separated: bool, alpha: float) -> str:
-    """The guide's rule: name the better activation only if the interval separates the two, else "either"."""
-    if not separated:
-        return "either"
-    return better if better == "ReLU" else f"{better} (α = {alpha:g})"
+                 recommendation=judged.verdict, category=judged.category, evidence=evidence, seeds=seeds,
+                 numbers=decision_numbers.numbers(judged, endpoints),
+                 section="ch4-seeds", studies=[path])]
 
 
 def default_slopes_row() -> GuideRow:
@@ -120,66 +167,13 @@ def default_slopes_row() -> GuideRow:
         evidence=(f"Keras {keras.__version__}'s LeakyReLU() layer uses α = {layer:g} and "
                   f"keras.activations.leaky_relu α = {function:g} (measured here); PyTorch's nn.LeakyReLU() uses "
                   f"α = {torch:g} (its documentation); the literature and the seed article use 0.01"),
-        seeds=None, section="ch1-defaults", studies=())
-
-
-def summary(row: GuideRow) -> str:
-    """The row in one line for the intro's short answer: "recommendation: evidence"."""
-    return f"{row.recommendation}: {row.evidence}"
+        seeds=None, section="ch1-defaults", studies=(), deciding=f"Keras' LeakyReLU() uses α = {layer:g}")
 
 
 def group_of(row: GuideRow) -> str:
     """The group a row belongs to: its id without the running number a group of several rows adds."""
     head, _, tail = row.id.rpartition("_")
     return head if tail.isdigit() else row.id
-
-
-def _merged(members: list[GuideRow], many: int) -> str | None:
-    """A group of more than `many` rows whose situations differ only in a last word (e.g. "deep and narrow MLP 20×4
-    (…)"), one seed count and one parenthetical, told by recommendation: "deep and narrow MLP: Leaky ReLU α=0.3 at
-    20×2, 20×4; either at the other 10 (depth × width; 20 seeds per cell)". None when it does not apply."""
-    heads = [m.situation.split(" (")[0] for m in members]
-    notes = {m.situation.partition(" (")[2].rstrip(")") for m in members}
-    stem = os.path.commonprefix(heads)
-    stem = stem[:stem.rfind(" ") + 1]
-    tails = [h[len(stem):] for h in heads]
-    if len(members) <= many or not stem.strip() or any(" " in t or not t for t in tails) or len(notes) != 1 \
-            or len({m.seeds for m in members}) != 1:
-        return None
-    by_choice: dict[str, list[str]] = {}
-    for member, tail in zip(members, tails):
-        by_choice.setdefault(member.recommendation, []).append(tail)
-    common = max(by_choice, key=lambda choice: (len(by_choice[choice]), choice == "either"))  # "either" on a tie
-    parts = [f"{choice} at {', '.join(tails)}" for choice, tails in by_choice.items() if choice != common]
-    parts.append(f"{common} at the other {len(by_choice[common])}" if parts else f"{common} at all {len(members)}")
-    note = notes.pop()
-    return f"{stem.strip()}: {'; '.join(parts)} ({note + '; ' if note else ''}{members[0].seeds} seeds per cell)"
-
-
-def group_summaries(rows: list[GuideRow], short: int = 200, many: int = 4) -> dict[str, str]:
-    """One line per group for the intro's short answer (no final full stop): a lone row's recommendation, with
-    its evidence if that is under `short` characters, else with its number of seeds; for a group of several rows,
-    each situation (without its parenthetical) → its recommendation, or, for more than `many` rows that differ in
-    one word only, the rows by recommendation (`_merged`)."""
-    groups: dict[str, list[GuideRow]] = {}
-    for row in rows:
-        groups.setdefault(group_of(row), []).append(row)
-    out = {}
-    for group, members in groups.items():
-        if len(members) == 1:
-            row = members[0]
-            evidence = row.evidence.rstrip(".")
-            line = (f"{row.recommendation} ({evidence})" if len(evidence) < short or row.seeds is None
-                    else f"{row.recommendation} ({row.seeds} paired seeds)")
-        elif (merged := _merged(members, many)) is not None:
-            line = merged
-        elif len({m.seeds for m in members}) == 1:
-            line = "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation}" for m in members) + \
-                f" ({members[0].seeds} seeds per cell)"
-        else:
-            line = "; ".join(f"{m.situation.split(' (')[0]}: {m.recommendation} ({m.seeds} seeds)" for m in members)
-        out[group] = line
-    return out
 
 
 def section_pages(notebooks_dir: Path | None = None) -> dict[str, str]:
@@ -197,8 +191,85 @@ def section_pages(notebooks_dir: Path | None = None) -> dict[str, str]:
     return pages
 
 
+def short_name(setting: str) -> str:
+    """A setting as a table cell names it: "Leaky ReLU α=0.3" and "Leaky ReLU (α=0.3)" → "α=0.3", "PReLU, slope
+    starting at 0.25" → "PReLU", "ReLU, RAI init" → "RAI init"."""
+    if setting.startswith("Leaky ReLU"):
+        return setting.removeprefix("Leaky ReLU").strip(" ()")
+    if setting.startswith("ReLU, "):
+        return setting.removeprefix("ReLU, ")
+    return setting.split(",")[0].split(" (")[0]
+
+
+def _p(comparison: dict) -> float:
+    return min(comparison["p_failures_holm"], comparison["p_metric_holm"])
+
+
+def deciding_comparison(row: GuideRow) -> dict | None:
+    """The comparison with ReLU that decided the row: among those the verdict acted on (better or worse after
+    Holm's correction), else among all, the one with the smallest corrected p. None for a row without numbers."""
+    comparisons = (row.numbers or {}).get("comparisons") or []
+    acted = [c for c in comparisons if c["better"] or c["worse"]]
+    return min(acted or comparisons, key=_p) if comparisons else None
+
+
+def _signed(value: float, decimals: int) -> str:
+    return format(round(value, decimals) + 0.0, f"+.{decimals}f").replace("-", "−")  # never "−0.0"
+
+
+def _p_text(p: float) -> str:
+    return "Holm p < .001" if p < 0.001 else f"Holm p = {p:.3f}".replace("0.", ".", 1) if p < 1 else "Holm p = 1"
+
+
+def number_text(row: GuideRow, comparison: dict) -> str:
+    """One comparison with ReLU as the number a reader checks: the failure counts where the failure test weighed
+    more (or the study judges failures only), else the paired metric difference with its 95 % interval."""
+    numbers, name = row.numbers, comparison["alternative"]
+    failures_differ = comparison["alternative_failed"] != comparison["baseline_failed"]
+    if numbers["metric"] is None or (failures_differ and comparison["p_failures_holm"] <= comparison["p_metric_holm"]):
+        n = comparison["seeds"]
+        return (f"{name} failed {comparison['alternative_failed']} of {n} vs {comparison['baseline']}'s "
+                f"{comparison['baseline_failed']} of {n} ({_p_text(comparison['p_failures_holm'])})")
+    d, low, high = comparison["difference"], comparison["difference_low"], comparison["difference_high"]
+    p = _p_text(comparison["p_metric_holm"])
+    if numbers["metric"].startswith("log of"):  # cost: a paired ratio of seconds per epoch
+        return (f"{name} takes {math.exp(d):.2f}× {comparison['baseline']}'s time per epoch "
+                f"(95 % CI {math.exp(low):.2f}–{math.exp(high):.2f}; {p})")
+    scale, decimals, unit = (100, 1, " pp") if "accuracy" in numbers["metric"] else (1, 2, "")
+    return (f"{name} {_signed(scale * d, decimals)}{unit} {numbers['metric']} vs {comparison['baseline']} "
+            f"(95 % CI {_signed(scale * low, decimals)} to {_signed(scale * high, decimals)}; {p})")
+
+
+def deciding_number(row: GuideRow) -> str:
+    """The one number behind a row's verdict: where every setting failed, ReLU's failures and the fewest any setting
+    had; else the deciding comparison (`number_text`); for a row with nothing trained, its own `deciding`."""
+    numbers = row.numbers
+    if numbers is None or not numbers.get("comparisons"):
+        return row.deciding or "not measured"
+    if row.category == "neither":
+        base = numbers["comparisons"][0]["baseline"]
+        best = min((s for s in numbers["failed"] if s != base), key=lambda s: numbers["failed"][s] / numbers["runs"][s])
+        return (f"{base} failed {numbers['failed'][base]} of {numbers['runs'][base]}; the fewest, {best}, "
+                f"{numbers['failed'][best]} of {numbers['runs'][best]}")
+    return number_text(row, deciding_comparison(row))
+
+
+def failure_counts(row: GuideRow) -> str:
+    """The failed runs of every setting, compactly ("ReLU 8, α=0.1 3, α=0.3 0 of 10"); "none" when no run failed."""
+    numbers = row.numbers
+    if numbers is None or not numbers.get("failed"):
+        return "—"
+    if not any(numbers["failed"].values()):
+        return "none"
+    runs = set(numbers["runs"].values())
+    each = ", ".join(f"{short_name(s)}\u00a0{k}" + ("" if len(runs) == 1 else f"/{numbers['runs'][s]}")
+                     for s, k in numbers["failed"].items())
+    return each + (f" of {runs.pop()}" if len(runs) == 1 else "")
+
+
 def guide_html(rows: list[GuideRow], pages: dict[str, str] | None = None) -> str:
-    """The guide as an HTML table (one row a situation) whose section links work in the built book.
+    """The guide as a compact HTML table whose section links work in the built book: per situation its verdict, the
+    failed runs of each setting, the number that decided it, and (on demand, `<details>`) the full evidence.
 
     The chapters are pages beside this one (notebooks/<stem>.html); a label is the id of its section there. On a
     narrow screen the stylesheet (book/_static/rectifiers.css, `.decision-guide`) stacks each row's cells.
@@ -212,14 +283,20 @@ def guide_html(rows: list[GuideRow], pages: dict[str, str] | None = None) -> str
             raise ValueError(f"guide row {row.situation!r} links to section {row.section!r}, which no notebook "
                              "defines")
         link = f'<a href="{pages[row.section]}.html#{row.section}">{escape(_chapter_name(pages[row.section]))}</a>'
-        seeds = "—" if row.seeds is None else str(row.seeds)
+        seeds = "" if row.seeds is None else f" ({row.seeds} seeds)"
+        # the verdict's kind in bold; an "unclear" or "neither" row's long explanation in smaller type
+        kind = row.category if row.category in ("unclear", "neither") else row.recommendation
+        rest = row.recommendation[len(kind):].lstrip(":")
+        verdict = f"<strong>{escape(kind)}</strong>" + (f' <span class="verdict-detail">{escape(rest)}</span>'
+                                                          if rest else "")
         body.append(
-            f'<tr><td data-label="Situation">{escape(row.situation)}</td>'
-            f'<td data-label="Recommendation"><strong>{escape(row.recommendation)}</strong></td>'
-            f'<td data-label="Evidence">{escape(row.evidence)}</td>'
-            f'<td data-label="Seeds per cell">{seeds}</td><td data-label="Where">{link}</td></tr>')
-    head = "".join(f"<th>{h}</th>" for h in ("Situation", "Recommendation", "Evidence", "Seeds per cell", "Where"))
-    return (f'<table class="decision-guide"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+            f'<tr><td data-label="Situation">{escape(row.situation)} · {link}</td>'
+            f'<td data-label="Verdict">{verdict}</td>'
+            f'<td data-label="Failed runs">{escape(failure_counts(row))}</td>'
+            f'<td data-label="Deciding number">{escape(deciding_number(row))}{seeds}'
+            f'<details><summary>all numbers</summary>{escape(row.evidence)}</details></td></tr>')
+    head = "".join(f"<th>{h}</th>" for h in ("Situation", "Verdict", "Failed runs", "Deciding number"))
+    return f'<table class="decision-guide"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _chapter_name(stem: str) -> str:

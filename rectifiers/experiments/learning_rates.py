@@ -5,10 +5,12 @@ learning rates, ten seeds; the same seed gives every activation the same initial
 the training images, so activations are compared seed by seed. Per cell (model, optimiser, learning rate,
 activation) we report:
 
-- the failure rate — `outcomes.failed`: diverged, or final training accuracy below 0.2 — with its Wilson interval;
+- the failure rate — diverged, or final training accuracy below the block's bar (`failure_bar`: a third of the way
+  from chance to the worst run at the block's lowest learning rate) — with its Wilson interval;
 - the share of hidden units (convolutional channels) dead on the training images at the end (probe `dead_units`);
-- the test accuracy of the runs that did not fail (mean, t interval), and its paired difference to ReLU over the
-  seeds where both trained.
+- the test accuracy of every run (a failed run with its final value) and the survivors' mean (a secondary view).
+
+The verdict of each (model, optimiser, learning rate) is `rectifiers.decision.decide`'s, the book's one procedure.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..stats import mean_ci, wilson_interval
-from .outcomes import failed, final_accuracy
+from .. import decision, decision_numbers
+from ..stats import mean_ci, percent_interval, signed, wilson_interval
+from .outcomes import final_accuracy
 
 STUDIES = {
     ("mlp", "adam"): "studies/ch5_lr_mlp_adam.yaml",
@@ -43,11 +46,11 @@ SECTION = "ch5-learning-rate"
 
 
 def setting(activation: str, alpha) -> str:
-    """The reader's name of an activation setting: "ReLU", "Leaky ReLU α=0.1", "PReLU"."""
+    """The reader's name of an activation setting: "ReLU", "Leaky ReLU α=0.1", "PReLU, slope starting at 0.25"."""
     if activation == "relu":
         return "ReLU"
     if activation == "prelu":
-        return "PReLU"
+        return f"PReLU, slope starting at {alpha:g}"
     return f"Leaky ReLU α={alpha:g}"
 
 
@@ -69,30 +72,68 @@ def run_row(record: dict) -> dict:
     return {
         "model": config["model"], "optimizer": config["optimizer"], "learning_rate": config["learning_rate"],
         "activation": config["activation"], "alpha": alpha, "setting": setting(config["activation"], alpha),
-        "seed": config["seed"], "status": record["status"], "failed": failed(record),
+        "seed": config["seed"], "status": record["status"], "diverged": record["status"] == "diverged",
+        "train_accuracy": final_accuracy(record, "train"),
         "test_accuracy": final_accuracy(record, "test"), "dead": total_dead_fraction(record),
         "n_train": record["experiment"]["n_train"], "epochs": config["epochs"][-1],
         "wall_s": sum(s["wall_s"] for s in record["segments"]), "key": record["key"],
     }
 
 
+def failure_bar(block: pd.DataFrame) -> decision.FailureBar:
+    """The failure bar of one (model, optimiser) block, from its healthy runs: those at its lowest learning rate."""
+    return decision.bar_from_healthy(block[block.learning_rate == block.learning_rate.min()].train_accuracy)
+
+
 def frame(records) -> pd.DataFrame:
-    """Stored runs of the learning-rate studies as a table, one row per run."""
-    return pd.DataFrame([run_row(r) for r in records])
+    """Stored runs of the learning-rate studies as a table, one row per run; `failed` at the block's bar
+    (`failure_bar`), `failed_at_<bar>` at the ends of its band, `bar` the block's bar."""
+    runs = pd.DataFrame([run_row(r) for r in records])
+    blocks = []
+    for _, block in runs.groupby(["model", "optimizer"], sort=False):
+        bar = failure_bar(block)
+        block, band = decision.band_columns(block, "train_accuracy", bar)
+        blocks.append(block.rename(columns={c: f"failed_{i}" for i, c in enumerate(band.values())}).assign(
+            bar=bar.value, bar_low=bar.low, bar_high=bar.high))
+    return pd.concat(blocks, ignore_index=True)
 
 
 SETTING_ORDER = ["ReLU", "Leaky ReLU α=0.01", "Leaky ReLU α=0.1", "Leaky ReLU α=0.3", "PReLU"]
 
 
-def _order(frame: pd.DataFrame) -> pd.DataFrame:
+def setting_rank(name: str) -> int:
+    """Place of a setting in tables: ReLU, Leaky ReLU by slope, then PReLU (whatever its initial slope)."""
     rank = {s: i for i, s in enumerate(SETTING_ORDER)}
-    return frame.assign(_rank=frame.setting.map(lambda s: rank.get(s, len(rank)))).sort_values(
+    return rank["PReLU"] if name.startswith("PReLU") else rank.get(name, len(rank))
+
+
+def _order(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(_rank=frame.setting.map(setting_rank)).sort_values(
         ["model", "optimizer", "learning_rate", "_rank"]).drop(columns="_rank").reset_index(drop=True)
 
 
+ENDPOINTS = decision.Endpoints(
+    failure="diverged, or final training accuracy below the block's bar (`failure_bar`)",
+    metric="test accuracy", remedy="lower the learning rate")
+"""The learning-rate studies' endpoints, stated before any verdict."""
+
+
+def decisions(runs: pd.DataFrame) -> dict:
+    """(model, optimiser, learning rate) → `decision.decide`'s verdict on that situation's runs (`frame`)."""
+    out = {}
+    for (model, optimizer, lr), cell in runs.groupby(["model", "optimizer", "learning_rate"], sort=False):
+        order = sorted(cell.setting.unique(), key=setting_rank)
+        band = {float(cell.bar_low.iloc[0]): "failed_0", float(cell.bar_high.iloc[0]): "failed_1"}
+        out[model, optimizer, lr] = decision.decide(cell.rename(columns={"test_accuracy": "metric"}), ENDPOINTS,
+                                                    order=order, band=band)
+    return out
+
+
 def summary(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (model, optimiser, learning rate, setting): failures with Wilson interval, dead share, accuracy
-    of the runs that trained (t interval), and the paired difference to ReLU over the seeds where both trained."""
+    """One row per (model, optimiser, learning rate, setting): failures with Wilson interval, dead share, the mean
+    test accuracy of the runs that did not fail (survivors: a secondary view), and from the decision procedure the
+    paired difference to ReLU over every seed (a failed run with its final value) with its interval and Holm p."""
+    judged = decisions(runs)
     rows = []
     for (model, optimizer, lr, name), cell in runs.groupby(["model", "optimizer", "learning_rate", "setting"]):
         rate = wilson_interval(int(cell.failed.sum()), len(cell))
@@ -103,53 +144,19 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
                "failed": rate.k, "failure_rate": rate.rate, "failure_low": rate.low, "failure_high": rate.high,
                "dead_mean": float(dead.mean()) if len(dead) else math.nan, "trained": len(trained),
                "accuracy": acc.mean if acc else math.nan, "accuracy_low": acc.low if acc else math.nan,
-               "accuracy_high": acc.high if acc else math.nan}
-        row.update(_paired_to_relu(runs, model, optimizer, lr, name))
+               "accuracy_high": acc.high if acc else math.nan, "bar": float(cell.bar.iloc[0])}
+        comparisons = judged[model, optimizer, lr].comparisons.set_index("alternative")
+        if name in comparisons.index:
+            c = comparisons.loc[name]
+            row.update({"paired_seeds": int(c.seeds), "difference": c.difference, "difference_low": c.difference_low,
+                        "difference_high": c.difference_high, "p_holm": min(c.p_metric_holm, c.p_failures_holm),
+                        "survivor_seeds": int(c.survivor_seeds), "survivor_difference": c.survivor_difference})
+        else:
+            row.update({"paired_seeds": 0, "difference": math.nan, "difference_low": math.nan,
+                        "difference_high": math.nan, "p_holm": math.nan, "survivor_seeds": 0,
+                        "survivor_difference": math.nan})
         rows.append(row)
     return _order(pd.DataFrame(rows))
-
-
-def _paired_to_relu(runs, model, optimizer, lr, name) -> dict:
-    """Mean of (this setting − ReLU) test accuracy over the seeds where both trained, with its t interval."""
-    empty = {"paired_seeds": 0, "difference": math.nan, "difference_low": math.nan, "difference_high": math.nan}
-    if name == "ReLU":
-        return empty
-    cell = runs[(runs.model == model) & (runs.optimizer == optimizer) & (runs.learning_rate == lr)]
-    mine = cell[(cell.setting == name) & ~cell.failed].set_index("seed").test_accuracy
-    relu = cell[(cell.setting == "ReLU") & ~cell.failed].set_index("seed").test_accuracy
-    seeds = sorted(set(mine.index) & set(relu.index))
-    if not seeds:
-        return empty
-    d = mean_ci(mine[seeds].to_numpy() - relu[seeds].to_numpy())
-    return {"paired_seeds": len(seeds), "difference": d.mean, "difference_low": d.low, "difference_high": d.high}
-
-
-def recommendation(cells: pd.DataFrame) -> tuple[str, str]:
-    """(recommended setting, the rule that chose it) for one (model, optimiser, learning rate) block of `summary`.
-
-    The rule, in order: (1) failures — the setting(s) whose failure-rate Wilson interval lies entirely below
-    ReLU's (the one with the fewest failures, then the smallest α), or "ReLU" when ReLU's lies entirely below every
-    other's; (2) accuracy, over the seeds where both trained (at least 3) — among the settings that failed no more
-    often than ReLU, the one whose paired accuracy difference to ReLU has a t interval entirely above 0 (the
-    largest), or "ReLU" when every such difference's interval lies entirely below 0; (3) otherwise "either".
-    """
-    relu = cells[cells.setting == "ReLU"].iloc[0]
-    others = cells[cells.setting != "ReLU"]
-    better = others[others.failure_high < relu.failure_low]
-    if len(better):
-        best = better.sort_values("failure_rate", kind="stable").iloc[0]
-        return best.setting, "fewer failures (Wilson intervals do not overlap)"
-    if len(others) and (others.failure_low > relu.failure_high).all():
-        return "ReLU", "fewer failures (Wilson intervals do not overlap)"
-    comparable = others[others.paired_seeds >= 3]
-    # A more accurate survivor does not make up for more failures: only settings that failed no more often count.
-    above = comparable[(comparable.difference_low > 0) & (comparable.failed <= relu.failed)]
-    if len(above):
-        return above.sort_values("difference", ascending=False, kind="stable").iloc[0].setting, \
-            "higher accuracy (paired t interval above 0)"
-    if len(comparable) and (comparable.difference_high < 0).all():
-        return "ReLU", "higher accuracy (paired t intervals below 0)"
-    return "either", "no difference the intervals can tell"
 
 
 def cell_text(row) -> str:
@@ -158,15 +165,21 @@ def cell_text(row) -> str:
     return f"{row.setting} failed in {rate.text().replace(' (', ' runs (', 1)}"
 
 
-def verdicts(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per (model, optimiser, learning rate): the recommendation, its rule and a sentence with the numbers."""
+def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, optimiser, learning rate): the decision procedure's verdict, its category, and a sentence
+    with the numbers (failures, paired tests, Holm-corrected p-values)."""
+    table = summary(runs)
     rows = []
-    for (model, optimizer, lr), cells in table.groupby(["model", "optimizer", "learning_rate"], sort=False):
-        choice, rule = recommendation(cells)
+    for (model, optimizer, lr), judged in decisions(runs).items():
+        cells = table[(table.model == model) & (table.optimizer == optimizer) & (table.learning_rate == lr)]
         parts = "; ".join(cell_text(r) for r in cells.itertuples())
-        rows.append({"model": model, "optimizer": optimizer, "learning_rate": lr, "recommendation": choice,
-                     "rule": rule, "seeds": int(cells.runs.max()),
-                     "evidence": f"{MODELS[model]}, {OPTIMIZER_NAMES[optimizer]} at learning rate {lr:g}: {parts}."})
+        rows.append({"model": model, "optimizer": optimizer, "learning_rate": lr, "recommendation": judged.verdict,
+                     "category": judged.category, "rule": "the book's decision procedure (How the book decides)",
+                     "numbers": decision_numbers.numbers(judged, ENDPOINTS),
+                     "seeds": int(cells.runs.max()), "bar": float(cells.bar.iloc[0]),
+                     "evidence": f"{MODELS[model]}, {OPTIMIZER_NAMES[optimizer]} at learning rate {lr:g} (failed: "
+                                 f"training accuracy below {cells.bar.iloc[0]:.2f}): {parts}. Paired by seed: "
+                                 f"{judged.sentence()}."})
     return pd.DataFrame(rows)
 
 
@@ -186,7 +199,8 @@ def values(table: pd.DataFrame) -> dict:
 
 
 def _key(model: str, optimizer: str, lr: float, name: str) -> str:
-    short = {"ReLU": "relu", "PReLU": "prelu"}.get(name) or "leaky" + name.split("=")[1].replace(".", "")
+    short = "relu" if name == "ReLU" else "prelu" if name.startswith("PReLU") else \
+        "leaky" + name.split("=")[1].replace(".", "")
     return f"{model}_{optimizer}_lr{lr:g}".replace(".", "") + f"_{short}"
 
 
@@ -211,29 +225,31 @@ def failure_pivot(table: pd.DataFrame) -> pd.DataFrame:
     cells = table.assign(
         situation=[f"{MODELS[r.model]}, {OPTIMIZER_NAMES[r.optimizer]}, lr {r.learning_rate:g}"
                    for r in table.itertuples()],
-        cell=[f"{r.failed} of {r.runs} [{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %]"
+        cell=[f"{r.failed} of {r.runs} [{percent_interval(r.failure_low, r.failure_high)}]"
               for r in table.itertuples()])
     pivot = cells.pivot(index="situation", columns="setting", values="cell")
-    pivot = pivot[[s for s in SETTING_ORDER if s in pivot.columns]]
+    pivot = pivot[sorted(pivot.columns, key=setting_rank)]
     return pivot.loc[list(dict.fromkeys(cells.situation))]
 
 
 def reader_table(table: pd.DataFrame) -> pd.DataFrame:
-    """`summary` as the chapter shows it: failures "k of n" with the Wilson interval, dead share, accuracy of the
-    runs that trained, and the paired difference to ReLU with its t interval and number of seeds."""
+    """`summary` as the chapter shows it: failures "k of n" with the Wilson interval, dead share, the paired
+    difference to ReLU over every seed (a failed run keeps its final accuracy) with its interval and Holm-corrected
+    p, and, as a secondary view, the accuracy of the survivors (the runs that did not fail)."""
     rows = table.itertuples()
     return pd.DataFrame([{
         "model": MODELS[r.model], "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
         "activation": r.setting, "failed": f"{r.failed} of {r.runs}",
-        "CI": f"{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %", "dead": r.dead_mean,
-        "accuracy": r.accuracy,
-        "difference": (f"{r.difference:+.3f} [{r.difference_low:+.3f}, {r.difference_high:+.3f}], "
-                       f"{r.paired_seeds} seeds") if r.paired_seeds >= 2 else "—"} for r in rows])
+        "CI": percent_interval(r.failure_low, r.failure_high), "dead": r.dead_mean,
+        "difference to ReLU, every seed": (
+            f"{signed(r.difference)} [{signed(r.difference_low)}, {signed(r.difference_high)}], {r.paired_seeds} seeds, "
+            f"Holm p {r.p_holm:.3f}") if r.paired_seeds >= 2 else "—",
+        "survivors' accuracy (secondary)": r.accuracy} for r in rows])
 
 
 def verdict_table(verdicts_frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{"situation": f"{MODELS[v.model]}, {OPTIMIZER_NAMES[v.optimizer]}, lr {v.learning_rate:g}",
-                          "recommendation": v.recommendation, "rule": v.rule, "evidence": v.evidence}
+                          "verdict": v.recommendation, "evidence": v.evidence}
                          for v in verdicts_frame.itertuples()])
 
 
@@ -241,7 +257,7 @@ def alpha_reader_table(alpha_frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
         "model": MODELS[r.model], "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
         "α (0 = ReLU)": r.alpha, "failed": f"{r.failed} of {r.runs}",
-        "CI": f"{100 * r.failure_low:.0f}–{100 * r.failure_high:.0f} %", "dead": r.dead_mean,
+        "CI": percent_interval(r.failure_low, r.failure_high), "dead": r.dead_mean,
         "accuracy": r.accuracy} for r in alpha_frame.itertuples()])
 
 
@@ -254,7 +270,8 @@ def setup_text(runs: pd.DataFrame, n_train: int, n_test: int) -> str:
         f"rate{'s' if g.learning_rate.nunique() > 1 else ''} "
         f"{', '.join(f'{lr:g}' for lr in sorted(g.learning_rate.unique()))}: ReLU, Leaky ReLU with α = "
         f"{', '.join(f'{a:g}' for a in sorted(g[g.activation == 'leaky_relu'].alpha.unique()))}"
-        f"{' and PReLU (slopes learned, starting at 0.25)' if (g.activation == 'prelu').any() else ''}."
+        + "".join(f" and PReLU (slopes learned, starting at {a:g})" for a in sorted(g[g.activation == 'prelu'].alpha.unique()))
+        + "."
         for (m, o), g in runs.groupby(["model", "optimizer"], sort=False))
     return (f"{blocks} Every run trains on {n_train:,} MNIST training images (batch 32) and is tested on {n_test:,} "
             "test images.")

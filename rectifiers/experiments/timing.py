@@ -163,41 +163,19 @@ def paired_ratio(numerator, denominator, *, confidence: float = 0.95, n_boot: in
     )
 
 
-def relative_costs(timings: Timings, reference: str = "relu"):
-    """Per activation: median ms per call and the paired ratio to `reference` (median, IQR, 95 % CI)."""
-    import pandas as pd
+def describe_timing(summary: RatioSummary, environment: dict, name: str = "Leaky ReLU",
+                   reference: str = "ReLU") -> str:
+    """The micro-benchmark in words: the ratio, its interval and the machine's load, and no "faster"/"slower".
 
-    check_choice("reference", reference, tuple(timings.times))
-    rows = []
-    for name, t in timings.times.items():
-        summary = paired_ratio(t, timings.times[reference])
-        rows.append(
-            dict(
-                activation=name,
-                median_ms=float(np.median(t) * 1e3),
-                median_ratio=summary.median,
-                ratio_q25=summary.q25,
-                ratio_q75=summary.q75,
-                ci_low=summary.ci_low,
-                ci_high=summary.ci_high,
-            )
-        )
-    return pd.DataFrame(rows).set_index("activation")
-
-
-def describe_ratio(summary: RatioSummary, name: str = "Leaky ReLU", reference: str = "ReLU") -> str:
-    """A one-line verdict on a time ratio that names the ratio and follows from its confidence interval.
-
-    Where the interval excludes 1 it says which is faster and by how much; only an interval that includes 1
-    is called inconclusive.
-    """
-    interval = f"{summary.confidence:.0%} CI of the median {summary.ci_low:.2f}–{summary.ci_high:.2f}"
-    took = f"{name} took {summary.median:.2f}× {reference}'s time"
-    if summary.ci_low > 1:
-        return f"{took}: {name} was {summary.median - 1:.0%} slower ({interval})"
-    if summary.ci_high < 1:
-        return f"{took}: {name} was {1 - summary.median:.0%} faster ({interval})"
-    return f"{took}, and the {interval} includes 1: this measurement cannot tell the two apart"
+    A build-time timing of one kernel on a shared machine changes sign between builds (0.55 in one, 1.11 in the
+    one before): it is a curiosity about this machine at that moment, not a verdict on cost. The book's cost
+    verdict comes from whole training epochs (`comparison_cost.training_cost`)."""
+    load, cores = environment.get("load_average_before"), environment.get("cpu_count")
+    machine = (f"; the machine's 1-minute load average was {load:.1f} on {cores} cores when the timing began"
+               if load is not None and cores else "")
+    return (f"{name}'s time per call ÷ {reference}'s: median {summary.median:.2f} "
+            f"({summary.confidence:.0%} CI of the median {summary.ci_low:.2f}–{summary.ci_high:.2f}, "
+            f"{summary.n} repeats){machine}")
 
 
 def busy_cores(environment: dict) -> bool | None:
@@ -235,7 +213,7 @@ def compare(timings: Timings, name: str = "leaky_relu", reference: str = "relu",
         "ratio_ci_low": wall.ci_low,
         "ratio_ci_high": wall.ci_high,
         "cpu_ratio_median": cpu.median,
-        "verdict": describe_ratio(wall, LABELS[name], LABELS[reference]),
+        "curiosity": describe_timing(wall, timings.environment, LABELS[name], LABELS[reference]),
         "what": what_was_timed(timings),
         "size": timings.size,
         "repeats": timings.repeats,

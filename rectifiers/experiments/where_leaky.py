@@ -4,8 +4,9 @@ The chapter's grids are study files (`studies/ch5_*.yaml`); in train mode the ch
 settings overridden (fewer seeds, a smaller grid: a tiny version for the papermill test) into a store of its own.
 `study_records` reads one study's runs from a store and refuses to show part of a study.
 
-`guide_evidence(store)` gives the book's decision guide one dict per measured situation, the recommendation chosen
-by a stated rule from the stored data (`learning_rates.recommendation`, `deep_narrow.verdicts`), never typed.
+`guide_evidence(store)` gives the book's decision guide one dict per measured situation, its verdict computed from
+the stored data by the book's one decision procedure (`rectifiers.decision`, through `learning_rates.verdicts` and
+`deep_narrow.verdicts`), never typed.
 """
 
 from __future__ import annotations
@@ -87,23 +88,24 @@ def train(studies, store: ResultsStore) -> None:
 
 def guide_evidence(store=None) -> list[dict]:
     """One dict per situation Chapter 5 measured, for the book's decision guide: `situation`, `recommendation`
-    (chosen by the rule of `learning_rates.recommendation` or `deep_narrow.verdicts` from the stored runs),
+    (the decision procedure's verdict, through `learning_rates.verdicts` or `deep_narrow.verdicts`),
     `evidence` (a sentence with the numbers), `seeds` (per cell), `section` (MyST label), `studies` (YAML paths)."""
     store = store if store is not None else ResultsStore()
     out = []
     for name in CHAPTER_BLOCKS:
         studies = lr_studies([name], prelu_blocks=[name] if name in CHAPTER_PRELU_BLOCKS else [])
         runs = learning_rates.frame([r for one in studies for r in study_records(one, store)])
-        for v in learning_rates.verdicts(learning_rates.summary(runs)).itertuples():
+        for v in learning_rates.verdicts(runs).itertuples():
             out.append({"situation": f"learning rate {v.learning_rate:g}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]}, "
                                      f"{learning_rates.MODELS[v.model]} (MNIST, {int(runs.n_train.iloc[0]):,} images)",
-                        "recommendation": v.recommendation, "evidence": f"{v.evidence} Rule: {v.rule}.",
-                        "seeds": v.seeds, "section": learning_rates.SECTION,
+                        "recommendation": v.recommendation, "evidence": v.evidence, "category": v.category,
+                        "numbers": v.numbers, "optimizer": v.optimizer, "seeds": v.seeds, "section": learning_rates.SECTION,
                         "studies": [one.source for one in studies]})
     runs = deep_narrow.frame([r for path in deep_narrow.STUDIES for r in study_records(study(path), store)])
-    for v in deep_narrow.verdicts(deep_narrow.summary(runs)).itertuples():
+    for v in deep_narrow.verdicts(runs).itertuples():
         out.append({"situation": f"deep and narrow MLP {v.depth}×{v.width} (depth × width, MNIST)",
                     "recommendation": v.recommendation, "evidence": v.evidence, "seeds": v.seeds,
+                    "category": v.category, "numbers": v.numbers,
                     "section": deep_narrow.SECTION, "studies": list(deep_narrow.STUDIES)})
     return out
 
@@ -125,74 +127,43 @@ def scale(records: list[dict]) -> dict:
             "data": records[0]["data"]["description"]}
 
 
-def alpha_verdict(lr_alpha, deep_summary) -> str:
-    """Experiment 4's sentence, counted from the data: in how many of the situations where ReLU failed (or
-    collapsed) at least once each slope failed significantly less often than ReLU (Wilson intervals apart)."""
-    situations = []
-    for _, cells in lr_alpha.groupby(["model", "optimizer", "learning_rate"], sort=False):
-        relu = cells[cells.alpha == 0].iloc[0]
-        situations.append({a: c.failure_high < relu.failure_low for a, c in
-                           zip(cells.alpha, cells.itertuples()) if a > 0})
-    for _, cells in deep_summary.groupby(["width", "depth"], sort=False):
-        relu = cells[cells.setting == "ReLU"].iloc[0]
-        if relu.collapsed == 0:
-            continue
-        situations.append({float(c.setting.split("=")[1]): c.collapse_high < relu.collapse_low
-                           for c in cells.itertuples() if c.setting.startswith("Leaky")})
+def alpha_verdict(lr_verdicts: dict, deep_verdicts: dict) -> str:
+    """Experiment 4's sentence, counted from the decision procedure (`learning_rates.decisions`,
+    `deep_narrow.decisions`): in how many of the situations where ReLU failed (or collapsed) at least once each slope
+    did significantly better than ReLU after Holm's correction, and in how many significantly worse."""
+    better, worse, seen = {}, {}, {}
+    judged = [*lr_verdicts.values(), *deep_verdicts.values()]
+    situations = [d for d in judged if d.failures.get("ReLU", 0) > 0]
+    for d in situations:
+        for r in d.comparisons.itertuples():
+            if not r.alternative.startswith("Leaky"):
+                continue
+            alpha = float(r.alternative.split("=")[1])
+            seen[alpha] = seen.get(alpha, 0) + 1
+            better[alpha] = better.get(alpha, 0) + bool(r.better)
+            worse[alpha] = worse.get(alpha, 0) + bool(r.worse)
     if not situations:
         return "ReLU never failed or collapsed in these studies, so there was nothing for a slope to rescue."
-    alphas = sorted({a for s in situations for a in s})
-    counts = ", ".join(f"α = {a:g} in {sum(s.get(a, False) for s in situations)} of "
-                       f"{sum(a in s for s in situations)}" for a in alphas)
+    counts = ", ".join(f"α = {a:g} in {better[a]} of {seen[a]} (worse in {worse[a]})" for a in sorted(seen))
     return (f"Of the {len(situations)} measured situations where ReLU failed or collapsed at least once, Leaky ReLU "
-            f"failed or collapsed significantly less often (95 % Wilson intervals apart) with {counts}.")
+            f"did significantly better than ReLU (the book's decision procedure: paired tests, Holm's correction) "
+            f"with {counts}.")
 
 
-def lr_story(table) -> str:
-    """The learning-rate verdict in words, every number from `table` (`learning_rates.summary`): each cell where
-    ReLU failed, most failures first, with what every other activation did there; then the cells where nothing
-    failed."""
-    from ..stats import wilson_interval
-
-    relu = table[table.setting == "ReLU"]
-    text = lambda r: wilson_interval(int(r.failed), int(r.runs)).text()  # noqa: E731
-    where = lambda r: (f"the {learning_rates.MODELS[r.model]} ({learning_rates.OPTIMIZER_NAMES[r.optimizer]}, "  # noqa: E731
-                       f"learning rate {r.learning_rate:g})")
+def lr_story(verdicts) -> str:
+    """The learning-rate verdicts in words (`learning_rates.verdicts`), grouped by category: where an alternative is
+    to be preferred or avoided, where neither trains, where the data cannot tell, where the verdict is unclear."""
+    where = lambda v: (f"{learning_rates.MODELS[v.model]}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]} "  # noqa: E731
+                       f"{v.learning_rate:g}")
     parts = []
-    for worst in relu[relu.failed > 0].sort_values("failure_rate", ascending=False, kind="stable").itertuples():
-        cell = table[(table.model == worst.model) & (table.optimizer == worst.optimizer)
-                     & (table.learning_rate == worst.learning_rate) & (table.setting != "ReLU")]
-        others = "; ".join(f"{r.setting} in {text(r)}" for r in cell.itertuples())
-        parts.append(f"With {where(worst)}, ReLU failed in {text(worst)} of its runs; {others}.")
-        better = [r.setting for r in cell.itertuples() if r.failure_high < worst.failure_low]
-        same = [r.setting for r in cell.itertuples() if not (r.failure_high < worst.failure_low
-                                                               or r.failure_low > worst.failure_high)]
-        if better:
-            parts.append("Fewer failures than ReLU there, with 95 % intervals that do not overlap: "
-                         f"{', '.join(better)}.")
-        if same:
-            parts.append("No difference from ReLU there established at this number of seeds (the 95 % intervals "
-                         f"overlap): {', '.join(same)}.")
-    for quiet in relu[relu.failed == 0].itertuples():  # ReLU never failed: did a leaky setting fail instead?
-        cell = table[(table.model == quiet.model) & (table.optimizer == quiet.optimizer)
-                     & (table.learning_rate == quiet.learning_rate) & (table.setting != "ReLU") & (table.failed > 0)]
-        if len(cell):
-            worse = "; ".join(f"{r.setting} in {text(r)}" for r in cell.itertuples())
-            parts.append(f"With {where(quiet)}, ReLU never failed in its {int(quiet.runs)} runs, but these did: {worse}.")
-    if relu.failed.max() == 0:
-        parts.append("No ReLU run failed at any learning rate measured.")
-    calm = [(m, o, lr) for (m, o, lr), c in table.groupby(["model", "optimizer", "learning_rate"], sort=False)
-            if c.failed.sum() == 0]
-    if calm:
-        cells = table[[(m, o, lr) in calm for m, o, lr in zip(table.model, table.optimizer, table.learning_rate)]]
-        diffs = cells.dropna(subset=["difference"])
-        span = (f"; the paired test-accuracy differences to ReLU lie between {diffs.difference.min():+.3f} and "
-                f"{diffs.difference.max():+.3f}, and {int((diffs.difference_low > 0).sum())} of {len(diffs)} have an "
-                "interval entirely above zero") if len(diffs) else ""
-        names = ", ".join(f"{learning_rates.MODELS[m]} {learning_rates.OPTIMIZER_NAMES[o]} {lr:g}"
-                          for m, o, lr in calm)
-        parts.append(f"Where no run of any activation failed ({names}) the choice did not decide whether training "
-                     f"worked{span}.")
+    for category, words in (("prefer", "The data name a choice"), ("avoid", "The data name a setting to avoid"),
+                            ("neither", "No setting trains"), ("unclear", "The verdict depends on the failure bar"),
+                            ("either", "No difference the tests can vouch for")):
+        chosen = verdicts[verdicts.category == category]
+        if len(chosen):
+            items = "; ".join(f"{where(v)}: {v.recommendation}" if category not in ("either",) else where(v)
+                              for v in chosen.itertuples())
+            parts.append(f"{words} ({len(chosen)} of {len(verdicts)}): {items}.")
     return " ".join(parts)
 
 
@@ -233,20 +204,25 @@ def deep_story(table) -> str:
     return text.strip()
 
 
-def rai_story(runs, table) -> str:
-    """What RAI did, from the runs (`deep_narrow.frame`) and `table`: where its collapse rate lies apart from He-
-    initialised ReLU's (Wilson intervals), and whether its collapsed networks had a layer dead or only a faded
-    signal. Empty when the store has no RAI runs."""
+def rai_story(runs, table, deep_verdicts: dict) -> str:
+    """What RAI did, from the runs (`deep_narrow.frame`), `table` and the decision procedure's comparisons
+    (`deep_narrow.decisions`): where it collapsed significantly less or more often than He-initialised ReLU (paired
+    McNemar tests, Holm), and whether its collapsed networks had a layer dead or only a faded signal. Empty when the
+    store has no RAI runs."""
     rai, relu = table[table.setting == deep_narrow.RAI], table[table.setting == "ReLU"]
     sigma = deep_narrow.RAI_SIGMA
     if rai.empty:
         return ""
     pairs = rai.merge(relu, on=["width", "depth"], suffixes=("", "_relu"))
     shape = lambda r: f"width {r.width}, depth {r.depth} ({r.collapsed} of {r.runs} against {r.collapsed_relu})"  # noqa: E731
-    fewer = [shape(r) for r in pairs.itertuples() if r.collapse_high < r.collapse_low_relu]
-    more = pairs[pairs.collapse_low > pairs.collapse_high_relu]
-    text = ("ReLU with RAI initialisation collapsed less often than with He's at "
-            + ("; ".join(fewer) if fewer else "no shape (no pair of Wilson intervals apart)") + ".")
+    def flag(r, which):
+        rows = deep_verdicts[r.width, r.depth].comparisons
+        return bool(rows[rows.alternative == deep_narrow.RAI][which].any())
+
+    fewer = [shape(r) for r in pairs.itertuples() if flag(r, "better")]
+    more = pairs[[flag(r, "worse") for r in pairs.itertuples()]]
+    text = ("ReLU with RAI initialisation collapsed significantly less often than with He's at "
+            + ("; ".join(fewer) if fewer else "no shape (paired McNemar tests, Holm's correction)") + ".")
     for r in more.itertuples():
         cells = runs[(runs.setting == deep_narrow.RAI) & (runs.width == r.width) & (runs.depth == r.depth)]
         dead = int((cells.collapsed & (cells.dead_layer_start | cells.dead_layer_end)).sum())
@@ -262,12 +238,11 @@ def rai_story(runs, table) -> str:
 
 
 def verdict_counts(verdicts) -> dict:
-    """How the rule's answers over the learning-rate situations fall: `lr_situations`, `lr_either`, `lr_relu_wins`,
-    and `lr_leaky_wins` (the situations where it picked a leaky setting, with the setting, or "none")."""
-    picked = [f"{learning_rates.MODELS[v.model]}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]} {v.learning_rate:g}: "
-              f"{v.recommendation}" for v in verdicts.itertuples() if v.recommendation not in ("either", "ReLU")]
-    return {"lr_situations": len(verdicts), "lr_either": int((verdicts.recommendation == "either").sum()),
-            "lr_relu_wins": int((verdicts.recommendation == "ReLU").sum()), "lr_leaky_wins": "; ".join(picked) or "none"}
+    """How the procedure's verdicts over the learning-rate situations fall: `lr_situations`, and per category
+    (`lr_prefer`, `lr_avoid`, `lr_either`, `lr_neither`, `lr_unclear`) how many situations."""
+    counts = {f"lr_{c}": int((verdicts.category == c).sum()) for c in ("prefer", "avoid", "either", "neither",
+                                                                        "unclear")}
+    return {"lr_situations": len(verdicts), **counts}
 
 
 def cell_sentence(table, model: str, optimizer: str, learning_rate: float) -> str:

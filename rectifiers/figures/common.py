@@ -12,17 +12,35 @@ from ..validation import check_finite, check_int
 COLOURS = {
     "relu": "#1f77b4",
     "leaky_relu": "#d62728",
-    "prelu": "#ff7f0e",
+    "prelu": "#8e0152",
     "sigmoid": "#2ca02c",
     "tanh": "#9467bd",
-    "elu": "#8c564b",
+    "elu": "#393b79",
     "selu": "#e377c2",
     "gelu": "#7f7f7f",
     "swish": "#bcbd22",
     "mish": "#17becf",
 }
-"""ReLU is always blue and Leaky ReLU always red, in every chapter."""
+"""One colour per activation in every chapter: ReLU blue, Leaky ReLU (at the book's α = 0.01) red. PReLU and ELU
+stay clear of the oranges and browns of Leaky ReLU's other slopes (`SLOPE_COLOURS`)."""
 
+SLOPE_COLOURS = {
+    0.001: "#fdb863",
+    0.01: COLOURS["leaky_relu"],
+    0.03: "#e6550d",
+    0.05: "#f1a340",
+    0.1: "#e7ba00",
+    0.18: "#c51b7d",
+    0.2: "#a6761d",
+    0.25: "#bf812d",
+    0.3: "#7f3b08",
+    0.5: "#01665e",
+    1.0: "#000000",
+}
+"""Leaky ReLU's colour per slope, the same on every page (α = 0.3 is dark brown in Chapters 2, 3, 4, 5 and 6)."""
+
+RAI_COLOUR = "#00a087"
+"""ReLU with RAI initialisation (Chapters 3 and 5): its own colour, not another activation's."""
 
 
 def colour(activation: str) -> str:
@@ -30,19 +48,41 @@ def colour(activation: str) -> str:
     return COLOURS[activation]
 
 
-def slope_colour(alpha: float, alphas) -> str:
-    """Colour of one Leaky ReLU slope among several: ReLU's blue at 0, Leaky ReLU's red at the book's 0.01, and
-    shades from pale orange to dark brown for the others, so that no other slope borrows either colour."""
+def slope_colour(alpha: float) -> str:
+    """Leaky ReLU's colour at slope `alpha` (0 is ReLU's blue): fixed per slope across the book, so that a slope
+    never changes colour with the other slopes drawn beside it. A slope the book does not use gets a shade of the
+    orange-brown ramp by its logarithm."""
     from plotly.colors import sample_colorscale
 
-
+    alpha = float(alpha)
     if alpha == 0:
         return colour("relu")
-    if alpha == DEFAULT_ALPHA:
-        return colour("leaky_relu")
-    others = sorted(a for a in alphas if a not in (0, DEFAULT_ALPHA))
-    shades = sample_colorscale("YlOrBr", np.linspace(0.35, 1.0, max(len(others), 2)))
-    return shades[others.index(alpha)]
+    for known, hex_colour in SLOPE_COLOURS.items():
+        if np.isclose(alpha, known):
+            return hex_colour
+    position = float(np.clip((np.log10(alpha) + 3) / 3, 0, 1))
+    return sample_colorscale("YlOrBr", [0.35 + 0.6 * position])[0]
+
+
+def setting_colour(activation: str, alpha: float | None = None, init: str | None = None) -> str:
+    """The one colour of a setting anywhere in the book: an activation, Leaky ReLU at its slope, ReLU with RAI."""
+    if activation == "relu" and init == "rai":
+        return RAI_COLOUR
+    if activation == "leaky_relu" and alpha is not None:
+        return slope_colour(alpha)
+    return colour(activation)
+
+
+def layer_words(name: str) -> str:
+    """A Keras layer name as the text names it: 'dense_3' -> 'hidden layer 3', 'conv2d_1' -> 'convolution 2'."""
+    import re
+
+    found = re.fullmatch(r"(dense|conv2d|act)(?:_(\d+))?", name)
+    if not found:
+        return name
+    kind, number = found.groups()
+    index = int(number or 0) + (kind == "conv2d")  # Keras counts convolutions from conv2d (no suffix)
+    return f"{'convolution' if kind == 'conv2d' else 'hidden layer'} {index}"
 
 
 def label(activation: str, alpha: float | None = None) -> str:
@@ -153,7 +193,33 @@ def activation_figure(
             row=1,
             col=2,
         )
+    small = [slopes.get(n, alpha) for n in names if n in activations.SLOPED and 0 < slopes.get(n, alpha) < 0.1]
+    if small:
+        _magnify_negative_derivatives(fig, x, max(small))
+    # Legend under the panels: on the right it took a third of the width from the curves.
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"),
+                      margin=dict(b=110), height=fig.layout.height + 60)
     return fig
+
+
+def _magnify_negative_derivatives(fig: go.Figure, x, slope: float) -> None:
+    """An inset over the derivative panel's empty upper left: f′ for x < 0 magnified to a scale where a slope of
+    0.01 is visibly not ReLU's 0 (on the full panel they lie 3 pixels apart)."""
+    domain = fig.layout.xaxis2.domain
+    width = domain[1] - domain[0]
+    fig.update_layout(
+        xaxis3=dict(domain=[domain[0] + 0.06 * width, domain[0] + 0.44 * width], anchor="y3", range=[min(x), 0],
+                    showgrid=False, tickfont=dict(size=9), nticks=3),
+        yaxis3=dict(domain=[0.42, 0.88], anchor="x3", range=[-0.4 * slope, 2 * slope], tickfont=dict(size=9),
+                    nticks=4, showline=True, linecolor="#999", mirror=True, zeroline=True),
+    )
+    fig.add_annotation(text="x < 0, magnified", xref="x3 domain", yref="y3 domain", x=0.5, y=1.0,
+                       yanchor="bottom", showarrow=False, font=dict(size=10))
+    negative = np.asarray(x) < 0
+    for trace in [t for t in fig.data if t.xaxis == "x2"]:
+        fig.add_scatter(x=np.asarray(trace.x)[negative], y=np.asarray(trace.y)[negative], xaxis="x3", yaxis="y3",
+                        line=trace.line, legendgroup=trace.legendgroup, showlegend=False, name=f"{trace.name}, x < 0",
+                        hoverinfo="skip")
 
 
 def alpha_slider_figure(alphas, *, x_range=(-4.0, 4.0), n_points: int = 201, active: float | None = None) -> go.Figure:
@@ -220,31 +286,6 @@ def timing_figure(timings, names=("relu", "leaky_relu")) -> go.Figure:
         title=f"Forward + backward on {floats} float32 values, {timings.repeats} interleaved repeats",
         x="activation",
         y="time per call (ms)",
-    )
-
-
-def relative_cost_figure(costs) -> go.Figure:
-    """Median time relative to ReLU per activation, with the interquartile range of the paired ratios."""
-    fig = go.Figure()
-    for name, row in costs.iterrows():
-        fig.add_bar(
-            x=[label(name)],
-            y=[row["median_ratio"]],
-            name=label(name),
-            marker_color=colour(name),
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=[row["ratio_q75"] - row["median_ratio"]],
-                arrayminus=[row["median_ratio"] - row["ratio_q25"]],
-            ),
-        )
-    fig.add_hline(y=1.0, line=dict(color=colour("relu"), dash="dot"), annotation_text="ReLU")
-    return finish(
-        fig,
-        title="Forward + backward time relative to ReLU (median; bars: interquartile range)",
-        x="activation",
-        y="time ÷ ReLU's time in the same repeat",
     )
 
 

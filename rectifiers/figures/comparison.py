@@ -121,9 +121,12 @@ def differences_vs_noise(verdicts: pd.DataFrame, spread: pd.DataFrame, *,
     """Per metric: mean gap over seeds with its 95 % CI, the seed article's single runs, and the gap between two
     ReLU seeds (grey). Accuracies in the article's unit (% of the Leaky ReLU value); losses as the ratio
     ReLU ÷ Leaky ReLU on a log axis, because relative differences of losses near zero are ill-conditioned."""
-    titles = [METRIC_TITLES[m] + (" (ratio, log axis)" if MEASURES[m] == "log_ratio" else " (%)") for m in METRICS]
-    fig = make_subplots(rows=1, cols=4, subplot_titles=titles, horizontal_spacing=0.07)
-    for col, metric in enumerate(METRICS, start=1):
+    # 2 × 2 panels (accuracy | loss, train over test): four titles in one row ran into each other at 1280 px.
+    titles = [METRIC_TITLES[m] + (" (log axis)" if MEASURES[m] == "log_ratio" else "") for m in METRICS]
+    fig = make_subplots(rows=2, cols=2, subplot_titles=titles, horizontal_spacing=0.16, vertical_spacing=0.2)
+    for k, metric in enumerate(METRICS):
+        row, col = divmod(k, 2)
+        row, col = row + 1, col + 1
         ratio = MEASURES[metric] == "log_ratio"
         show = np.exp if ratio else (lambda v: np.asarray(v, dtype=float))
         v = verdicts[verdicts.metric == metric].sort_values("epoch")
@@ -132,34 +135,38 @@ def differences_vs_noise(verdicts: pd.DataFrame, spread: pd.DataFrame, *,
         if not noise.empty:
             fig.add_trace(go.Box(x=[str(e) for e in noise.epoch], y=show(noise.difference), name="ReLU seed vs ReLU seed",
                                  marker=dict(color="#aaaaaa", size=4), line=dict(color="#aaaaaa"),
-                                 boxpoints="all", pointpos=0, legendgroup="noise", showlegend=(col == 1)),
-                          row=1, col=col)
+                                 boxpoints="all", pointpos=0, legendgroup="noise", showlegend=(k == 0)),
+                          row=row, col=col)
         mean, low, high = show(v["mean"]), show(v.ci_low), show(v.ci_high)
         fig.add_trace(go.Scatter(x=x, y=mean, mode="markers", name="our mean over seeds, 95 % CI",
                                  marker=dict(color="black", size=9, symbol="diamond"), legendgroup="ours",
                                  error_y=dict(type="data", symmetric=False, array=high - mean, arrayminus=mean - low),
-                                 showlegend=(col == 1)), row=1, col=col)
-        article = [(str(e), row[METRICS.index(metric)]) for e, row in TABLE.items() if str(e) in set(x)]
+                                 showlegend=(k == 0)), row=row, col=col)
+        article = [(str(e), cells[METRICS.index(metric)]) for e, cells in TABLE.items() if str(e) in set(x)]
         if ratio:  # the article's relative difference r (%) is the ratio 1 + r / 100
             article = [(e, 1 + r / 100) for e, r in article]
         if article:
             fig.add_trace(go.Scatter(x=[a for a, _ in article], y=[b for _, b in article], mode="markers",
-                                     name="seed article (one run)", legendgroup="article", showlegend=(col == 1),
-                                     marker=dict(color="black", size=10, symbol="x")), row=1, col=col)  # no activation's colour
-        fig.add_hline(y=1 if ratio else 0, line=dict(color="#555555", width=1, dash="dot"), row=1, col=col)
+                                     name="seed article (one run)", legendgroup="article", showlegend=(k == 0),
+                                     marker=dict(color="black", size=10, symbol="x")), row=row, col=col)  # no activation's colour
+        fig.add_hline(y=1 if ratio else 0, line=dict(color="#555555", width=1, dash="dot"), row=row, col=col)
         if ratio:
-            fig.update_yaxes(type="log", row=1, col=col)
+            fig.update_yaxes(type="log", row=row, col=col)
         else:
             shown = np.concatenate([show(noise.difference), mean, [b for _, b in article]])
             low_r, high_r = robust_range(shown)
-            fig.update_yaxes(range=[low_r, high_r], row=1, col=col)
-    fig.update_xaxes(title_text="epochs", type="category")
+            fig.update_yaxes(range=[low_r, high_r], row=row, col=col)
+    fig.update_xaxes(type="category")
+    fig.update_xaxes(title_text="epochs", row=2)
     fig.update_layout(boxmode="overlay")
-    fig.add_annotation(text="accuracy axes show the 5th–95th percentile of the values (the table lists every "
-                            "number); loss panels: ReLU's loss ÷ Leaky ReLU's, 1 = equal", xref="paper",
-                       yref="paper", x=0, y=-0.28, showarrow=False, font=dict(size=11, color="#555555"),
-                       xanchor="left")
-    return finish(fig, title=title, x="epochs", y="accuracy: ReLU relative to Leaky ReLU (%)", height=500)
+    # What the axes show is said in the chapter's text, not in a note under the plot that narrow screens clip.
+    finish(fig, title=title, x="epochs", y="accuracy: ReLU relative to Leaky ReLU (%)", height=680)
+    fig.update_xaxes(title_text=None, row=1)
+    fig.update_yaxes(title_text="accuracy: ReLU relative to Leaky ReLU (%)", col=1)
+    fig.update_yaxes(title_text="loss: ReLU ÷ Leaky ReLU", col=2)
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.1, yanchor="top"),
+                      margin=dict(b=90))
+    return fig
 
 
 def robust_range(values, low_q: float = 5, high_q: float = 95, pad: float = 0.15) -> tuple[float, float]:

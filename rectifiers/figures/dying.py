@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..experiments.dying import BornDead, DyingRun, born_dead_monte_carlo, born_dead_theory, two_sided_bounds, wilson_interval
-from .common import COLOURS, finish, table  # noqa: F401 - table: the chapter's tables
+from .common import finish, layer_words, setting_colour, table  # noqa: F401 - table: the chapter's tables
 from ..validation import check_choice, check_int
 
 DASHES = {0.0: "solid", 0.01: "solid", 0.1: "dash", 0.3: "dot"}
@@ -28,8 +28,8 @@ def setting_label(activation: str, alpha: float, init: str = "symmetric") -> str
     return name + extra
 
 
-def _colour(activation: str) -> str:
-    return COLOURS[activation]
+def _colour(activation: str, alpha: float | None = None, init: str | None = None) -> str:
+    return setting_colour(activation, alpha if activation == "leaky_relu" else None, init)
 
 
 def _dash(activation: str, alpha: float) -> str:
@@ -81,7 +81,8 @@ def born_dead_figure(one_ray: list[BornDead], two_sided: list[BornDead], leaky: 
         fig.add_trace(
             go.Scatter(
                 x=shown, y=leaky.probability[shown - 1], mode="markers+lines", error_y=_error_bars(leaky, shown),
-                marker=dict(color=_colour("leaky_relu"), symbol="square", size=6), line=dict(color=_colour("leaky_relu")),
+                marker=dict(color=_colour("leaky_relu", leaky.alpha), symbol="square", size=6),
+                line=dict(color=_colour("leaky_relu", leaky.alpha)),
                 name=f"Leaky ReLU (α={leaky.alpha:g}), width {leaky.width}: measured on {leaky.domain}",
             )
         )
@@ -103,7 +104,10 @@ def _marker_depths(depth: int) -> np.ndarray:
 
 
 def born_dead_heatmap(records: list[BornDead], domain: str = "[-1,1]") -> go.Figure:
-    """Heat map of measured P(born dead) over depth × width, with a slider over activation / initialisation."""
+    """Heat map of measured P(born dead) over depth × width, with a menu of activation / initialisation.
+
+    A menu, not a slider: the settings are not ordered, and six long names along a slider showed three of six
+    labels at 1280 px."""
     chosen = [r for r in records if r.domain == domain]
     if not chosen:
         raise ValueError(f"no born-dead records on domain {domain!r}; domains present: {sorted({r.domain for r in records})}")
@@ -126,23 +130,17 @@ def born_dead_heatmap(records: list[BornDead], domain: str = "[-1,1]") -> go.Fig
                 ),
             )
         )
-    steps = [
-        dict(
-            method="update",
-            label=setting_label(*s),
-            args=[{"visible": [i == k for i in range(len(settings))]}],
-        )
+    buttons = [
+        dict(method="update", label=setting_label(*s), args=[{"visible": [i == k for i in range(len(settings))]}])
         for k, s in enumerate(settings)
     ]
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="network: "), pad=dict(t=50))])
-    n = chosen[0].n_networks
-    return finish(
-        fig,
-        title=f"Born dead on {domain}: share of {n:,} random networks whose output is constant",
-        x="depth (hidden layers)",
-        y="width (units per layer)",
-        height=560,
-    )
+    finish(fig, title=f"Born dead on {domain}: share of {chosen[0].n_networks:,} random networks whose output is "
+           "constant", x="depth (hidden layers)", y="width (units per layer)", height=580)
+    fig.update_layout(margin=dict(t=110), updatemenus=[dict(
+        type="dropdown", active=0, buttons=buttons, x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True)])
+    fig.add_annotation(text="network:", xref="paper", yref="paper", x=0, xanchor="right", y=1.04, yanchor="bottom",
+                       showarrow=False, xshift=-4)
+    return fig
 
 
 def initialisation_figure(records: list[BornDead], width: int = 4, domain: str = "[-1,1]") -> go.Figure:
@@ -154,7 +152,7 @@ def initialisation_figure(records: list[BornDead], width: int = 4, domain: str =
     fig = go.Figure()
     for r in chosen:
         low, high = r.interval()
-        colour = _colour(r.activation)
+        colour = _colour(r.activation, r.alpha, r.init)
         label = setting_label(r.activation, r.alpha, r.init)
         fig.add_trace(
             go.Scatter(
@@ -193,9 +191,10 @@ def dead_fraction_by_epoch(runs: list[DyingRun], architecture: str) -> go.Figure
             epochs = np.arange(r.epochs + 1)
             dead = [r.total_dead_fraction(e) for e in epochs]
             per_layer = [
-                "<br>".join(f"{name}: {f:.2f}" for name, f in zip(r.layers, r.dead_fraction[e])) for e in epochs
+                "<br>".join(f"{layer_words(name)}: {f:.2f}" for name, f in zip(r.layers, r.dead_fraction[e]))
+                for e in epochs
             ]
-            line = dict(color=_colour(r.activation), dash=_dash(r.activation, r.alpha))
+            line = dict(color=_colour(r.activation, r.alpha), dash=_dash(r.activation, r.alpha))
             fig.add_trace(
                 go.Scatter(
                     x=epochs, y=dead, mode="lines+markers", line=line, name=r.label, legendgroup=r.label,
@@ -249,8 +248,7 @@ def accuracy_against_dead(runs: list[DyingRun]) -> go.Figure:
                     x=[r.total_dead_fraction() for r in chosen], y=[r.test_accuracy[-1] for r in chosen],
                     mode="markers", name=f"{'seed CNN' if architecture == 'seed_cnn' else 'MLP'}, {label}",
                     marker=dict(
-                        color=_colour(first.activation), symbol=symbols[architecture], size=10,
-                        opacity=1.0 if first.activation == "relu" else {0.01: 1.0, 0.1: 0.65, 0.3: 0.4}.get(first.alpha, 0.8),
+                        color=_colour(first.activation, first.alpha), symbol=symbols[architecture], size=10,
                     ),
                     text=[f"learning rate {r.learning_rate:g}" for r in chosen],
                     hovertemplate="%{text}<br>dead %{x:.2f}, accuracy %{y:.3f}<extra></extra>",
@@ -274,7 +272,7 @@ def dead_channels_figure(runs: list[DyingRun], alpha: float = 0.01) -> go.Figure
         raise ValueError(f"no seed_cnn runs with ReLU or Leaky ReLU (α={alpha:g})")
     rates = sorted({r.learning_rate for r in chosen})
     layers = chosen[0].layers
-    titles = [f"{name} ({len(chosen[0].active_fraction[i])} channels)" for i, name in enumerate(layers)]
+    titles = [f"{layer_words(name)} ({len(chosen[0].active_fraction[i])} channels)" for i, name in enumerate(layers)]
     fig = make_subplots(rows=1, cols=len(layers), subplot_titles=titles)
     visibility = []
     for k, lr in enumerate(rates):
@@ -284,8 +282,8 @@ def dead_channels_figure(runs: list[DyingRun], alpha: float = 0.01) -> go.Figure
                 dead = np.array(r.dead_masks[-1][i], dtype=bool)
                 fig.add_trace(
                     go.Bar(
-                        x=np.arange(len(active)), y=active, name=f"{r.label}: {dead.sum()} of {len(dead)} dead in {name}",
-                        marker_color=_colour(r.activation), opacity=0.75, visible=k == 0,
+                        x=np.arange(len(active)), y=active, name=f"{r.label}: {dead.sum()} of {len(dead)} dead in {layer_words(name)}",  # noqa: E501
+                        marker_color=_colour(r.activation, r.alpha), opacity=0.75, visible=k == 0,
                         hovertemplate="channel %{x}: positive on %{y:.3f} of positions<extra></extra>",
                     ),
                     row=1, col=i + 1,
@@ -316,7 +314,7 @@ def accuracy_against_width(runs: list[DyingRun]) -> go.Figure:
             acc = np.array([r.test_accuracy[-1] for r in chosen if r.mlp_width == w])
             means.append(acc.mean())
             halves.append(stats.t.ppf(0.975, len(acc) - 1) * acc.std(ddof=1) / math.sqrt(len(acc)) if len(acc) > 1 else 0.0)
-        colour = _colour(first.activation)
+        colour = _colour(first.activation, first.alpha)
         fig.add_trace(
             go.Scatter(
                 x=[r.mlp_width for r in chosen], y=[r.test_accuracy[-1] for r in chosen], mode="markers",
@@ -390,12 +388,12 @@ def born_dead_explorer_figure(depth: int, width: int, alpha: float, domain: str,
     fig.add_trace(
         go.Scatter(
             x=np.r_[r.depths, r.depths[::-1]], y=np.r_[high, low[::-1]], fill="toself", line=dict(width=0),
-            fillcolor=_colour(activation), opacity=0.2, hoverinfo="skip", name="95 % Wilson interval",
+            fillcolor=_colour(activation, alpha), opacity=0.2, hoverinfo="skip", name="95 % Wilson interval",
         )
     )
     fig.add_trace(
         go.Scatter(
-            x=r.depths, y=r.probability, mode="lines+markers", line=dict(color=_colour(activation)), name="measured"
+            x=r.depths, y=r.probability, mode="lines+markers", line=dict(color=_colour(activation, alpha)), name="measured"
         )
     )
     if activation == "relu":
@@ -424,8 +422,8 @@ def training_run_figure(run: DyingRun) -> go.Figure:
     for i, name in enumerate(run.layers):
         fig.add_trace(
             go.Scatter(
-                x=np.arange(run.epochs + 1), y=[f[i] for f in run.dead_fraction], mode="lines+markers", name=name,
-                line=dict(color=_colour(run.activation), width=1 + i), opacity=0.4 + 0.6 * (i + 1) / len(run.layers),
+                x=np.arange(run.epochs + 1), y=[f[i] for f in run.dead_fraction], mode="lines+markers", name=layer_words(name),
+                line=dict(color=_colour(run.activation, run.alpha), width=1 + i), opacity=0.4 + 0.6 * (i + 1) / len(run.layers),
             )
         )
     fig.update_yaxes(range=[-0.03, 1.03])

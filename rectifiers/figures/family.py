@@ -17,7 +17,7 @@ VERDICT_COLOURS = {"better than ReLU": "#2ca02c", "worse than ReLU": "#d62728", 
 def variant_colour(activation: str, alpha) -> str:
     """The book's colour of an activation; Leaky ReLU's slopes other than 0.01 in shades of orange-brown."""
     if activation == "leaky_relu" and alpha is not None and not np.isclose(alpha, DEFAULT_ALPHA):
-        return slope_colour(float(alpha), [0.01, 0.1, 0.3, float(alpha)])
+        return slope_colour(float(alpha))
     return COLOURS[activation]
 
 

@@ -17,8 +17,7 @@ MEANS_WIDTH = 4
 
 def setting_colour(name: str, names) -> str:
     """The book's colour of a discriminator setting ('ReLU', 'Leaky ReLU (α=0.2)', ...)."""
-    alphas = [_alpha(n) for n in names]
-    return slope_colour(_alpha(name), alphas)
+    return slope_colour(_alpha(name))  # `names`: kept for callers; a slope's colour is the same on every page
 
 
 def _alpha(name: str) -> float:

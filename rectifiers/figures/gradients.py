@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from .. import activations
 from ..experiments.gradients import GradientProfile, TrainingTrace, grid_profile
-from .common import colour, finish, label, slope_colour, table  # noqa: F401 - table: the chapter's tables
+from .common import colour, finish, label, setting_colour, slope_colour, table  # noqa: F401 - table: the chapter's tables
 
 INITIALIZER_DASH = {"he": "solid", "he_leaky": "dot", "glorot": "dash", "lecun": "dashdot", "scaled_normal": "longdash"}
 INITIALIZER_NAMES = {"he": "He", "he_leaky": "He (leaky)", "glorot": "Glorot", "lecun": "LeCun", "scaled_normal": "scaled"}
@@ -84,7 +84,7 @@ def derivative_figure(names=("sigmoid", "tanh", "relu", "leaky_relu"), alpha: fl
     fig = go.Figure()
     for name in names:
         fig.add_scatter(x=x, y=activations.derivative(name, x, alpha), name=label(name, alpha if name in
-                        activations.SLOPED else None), line=dict(color=colour(name), width=2))
+                        activations.SLOPED else None), line=dict(color=setting_colour(name, alpha), width=2))
     fig.add_hline(y=0.25, line=dict(color=colour("sigmoid"), dash="dot"), annotation_text="σ′ ≤ 1/4",
                   annotation_position="top left")
     fig.add_hline(y=0.25 * threshold, line=dict(color="grey", dash="dash", width=1),
@@ -116,7 +116,7 @@ def gradient_profile_figure(profiles: Sequence[GradientProfile], *, title: str, 
     for i, profile in enumerate(profiles):
         name = names[i] if names else profile_name(profile)
         layers = np.arange(1, profile.depth + 1)
-        c = colour(profile.activation)
+        c = setting_colour(profile.activation, profile.alpha)  # Leaky ReLU α = 0.5 is not α = 0.01's red
         _band(fig, layers, profile.low(), profile.high(), c, name)
         fig.add_scatter(
             x=layers, y=profile.centre(), name=name, legendgroup=name, mode="lines+markers",
@@ -133,7 +133,9 @@ def gradient_profile_figure(profiles: Sequence[GradientProfile], *, title: str, 
 @_float32
 def training_gradient_figure(traces: Mapping[str, Sequence[TrainingTrace]], *, alpha: float | None = None) -> go.Figure:
     """First and last hidden layer's gradient norm over the first training steps, per activation (band: seeds)."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
+    # Each panel its own log range: shared, the sigmoid's 10⁻¹² in the first layer flattened every other curve of
+    # the last layer into one line at the top.
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("first hidden layer (next to the input)", "last hidden layer"))
     for name, runs in traces.items():
         steps = runs[0].steps
@@ -141,9 +143,9 @@ def training_gradient_figure(traces: Mapping[str, Sequence[TrainingTrace]], *, a
         text = label(name, alpha if name in activations.SLOPED else None)
         for col, layer in ((1, 0), (2, -1)):
             values = norms[:, :, layer]
-            _band(fig, steps, values.min(axis=0), values.max(axis=0), colour(name), text, row=1, col=col)
+            _band(fig, steps, values.min(axis=0), values.max(axis=0), setting_colour(name, alpha), text, row=1, col=col)
             fig.add_scatter(x=steps, y=np.exp(np.log(values).mean(axis=0)), name=text, legendgroup=text,
-                            showlegend=col == 1, line=dict(color=colour(name), width=2), row=1, col=col)
+                            showlegend=col == 1, line=dict(color=setting_colour(name, alpha), width=2), row=1, col=col)
     fig.update_yaxes(type="log", exponentformat="power")
     seeds = len(next(iter(traces.values()))) if traces else 0
     finish(fig, title="Gradient norms during the first SGD steps", x="SGD step", y=LOG_NORM)
@@ -189,9 +191,9 @@ def saturated_fraction_figure(traces: Mapping[str, TrainingTrace], *, alpha: flo
         text = label(name, alpha if name in activations.SLOPED else None)
         threshold = trace.statistics[0].threshold
         fig.add_scatter(x=trace.epochs, y=trace.array("saturated").mean(axis=1), name=f"{text}: f′ < {threshold:g} × peak",
-                        line=dict(color=colour(name), width=2))
+                        line=dict(color=setting_colour(name, alpha), width=2))
         fig.add_scatter(x=trace.epochs, y=trace.array("zero_gradient").mean(axis=1), name=f"{text}: f′ = 0",
-                        line=dict(color=colour(name), width=2, dash="dot"))
+                        line=dict(color=setting_colour(name, alpha), width=2, dash="dot"))
     fig.update_yaxes(tickformat=".0%", range=[-0.02, 1.02])
     finish(fig, title="Unit values on the flat side of their activation", x="epoch", y="share of (unit, image) pairs")
     return _subtitle(fig, "all hidden layers, on a fixed batch; solid: derivative under a tenth of its peak; "
@@ -199,7 +201,7 @@ def saturated_fraction_figure(traces: Mapping[str, TrainingTrace], *, alpha: flo
 
 
 def _alpha_colour(alpha: float, alphas: Sequence[float]) -> str:
-    return slope_colour(alpha, alphas)
+    return slope_colour(alpha)
 
 
 def _alpha_name(alpha: float) -> str:

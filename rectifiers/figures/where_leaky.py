@@ -16,21 +16,19 @@ from plotly.subplots import make_subplots
 
 from ..experiments.deep_narrow import COLLAPSE_SPREAD, RAI, setting_rank
 from ..experiments.learning_rates import MODELS, OPTIMIZER_NAMES, SETTING_ORDER
-from .common import COLOURS, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
+from .common import COLOURS, RAI_COLOUR, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
 
-ALPHAS = (0.01, 0.1, 0.3)
 
 
 def setting_colour(name: str) -> str:
-    """ReLU blue, Leaky ReLU α = 0.01 red, the other slopes in browns, PReLU orange (the book's colours), ReLU with
-    RAI initialisation teal."""
+    """The book's colour of a Chapter 5 setting (`common.setting_colour`'s palette): ReLU, each slope, PReLU, RAI."""
     if name == "ReLU":
         return COLOURS["relu"]
     if name == RAI:
-        return COLOURS["mish"]
-    if name == "PReLU":
+        return RAI_COLOUR
+    if name.startswith("PReLU"):
         return COLOURS["prelu"]
-    return slope_colour(float(name.split("=")[1]), ALPHAS)
+    return slope_colour(float(name.split("=")[1]))
 
 
 def _ordered(names) -> list[str]:
@@ -47,7 +45,10 @@ def _slider(labels, visibility, prefix, layouts=None) -> list[dict]:
     steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}, layouts[k]])
              for k, text in enumerate(labels)]
     # Below the legend (which sits under the axes), so that neither hides the other.
-    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0))]
+    # Inset from both edges, so that the first and last labels are not cut off; the book moves the slider below
+    # the legend once both are drawn (rectifiers.book_plotly).
+    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0),
+                 x=0.06, len=0.88)]
 
 
 def _offset(i: int, n: int) -> float:
@@ -92,8 +93,8 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                 error_y=dict(type="data", symmetric=False, array=cells.accuracy_high - cells.accuracy,
                              arrayminus=cells.accuracy - cells.accuracy_low)), row=1, col=3)
             visibility += [k, k, k]
-    short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone
-    labels = [f"{short[m]} {OPTIMIZER_NAMES[o]}" for m, o in blocks]
+    short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone: "CNN SGD"
+    labels = [f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')}" for m, o in blocks]
     axes = [_rate_axes(sorted(summary[(summary.model == m) & (summary.optimizer == o)].learning_rate.unique()))
             for m, o in blocks]
     fig.update_layout(sliders=_slider(labels, visibility, "model, optimiser: ", axes))
@@ -140,7 +141,7 @@ def collapse_figure(summary: pd.DataFrame) -> go.Figure:
                                      line=dict(color=setting_colour(name), dash="dot")))
         depths = np.arange(1, int(summary.depth.max()) + 1)
         fig.add_trace(go.Scatter(x=depths, y=1 - (1 - 2.0 ** -width) ** depths, mode="lines", visible=k == 0,
-                                 name="theory: ReLU dead at one input (Chapter 3)", line=dict(color="#7f7f7f")))
+                                 name="theory: ReLU dead at one input (Chapter 3)", line=dict(color="black", dash="dash")))
         visibility += [k] * (len(born) + 1)
     fig.update_layout(sliders=_slider([f"{w}" for w in widths], visibility, "units per layer: "))
     fig.update_xaxes(type="log", tickvals=sorted(summary.depth.unique()))

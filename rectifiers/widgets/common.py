@@ -159,6 +159,128 @@ class LatestWins:
             self.on_done(request, None)
 
 
+class TrainingStopped(Exception):
+    """Raised inside the engine's per-epoch callback when the reader presses Stop."""
+
+
+class _EpochCallback:
+    """Stands in for the engine's progress bar: calls back after every epoch."""
+
+    def __init__(self, on_epoch):
+        self.on_epoch = on_epoch
+
+    def update(self, n=1):
+        self.on_epoch()
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def set_description(self, *args, **kwargs):
+        pass
+
+
+def temporary_store(owner):
+    """A results store in a temporary folder that is removed with `owner` (or when the kernel exits)."""
+    import shutil
+    import tempfile
+    import weakref
+
+    from ..engine import ResultsStore
+
+    root = tempfile.mkdtemp(prefix="rectifiers-live-")
+    weakref.finalize(owner, shutil.rmtree, root, ignore_errors=True)
+    return ResultsStore(root)
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+class PairTraining:
+    """The live pair-training loop every Train explorer shares: Train and Stop buttons, a progress bar over the
+    epochs of all its runs, a status line, and the runs' records as they grow.
+
+    `plan(settings)` gives the runs to train for the explorer's current `settings()` (any comparable value): a list
+    of (name, RunConfig, data or None). Each is trained through the engine into a temporary store, `n_epochs` at
+    most, one epoch at a time; a run stored that far is read, not trained again (so only the changed run of a
+    pair trains, and more epochs resume). After every epoch `on_epoch(note)` redraws the explorer. Stop ends the
+    training after the current epoch; a second Train while one trains does nothing; the status line says at once
+    what trains, and that a kernel restart loses it. `summary(records, n_epochs)` is the line when done.
+    `stale()` says whether the records shown were trained for other settings than the controls now show.
+    """
+
+    def __init__(self, settings, plan, n_epochs, on_epoch, summary, *, name: str):
+        self.settings, self.plan, self.n_epochs, self.on_epoch, self.summary = settings, plan, n_epochs, on_epoch, summary
+        self.button = W.Button(description="Train", button_style="primary", icon="play")
+        self.stop = W.Button(description="Stop", icon="stop", disabled=True, tooltip="stop after the current epoch")
+        self.progress = W.IntProgress(value=0, min=0, max=1, description="epochs trained",
+                                      style={"description_width": "initial"})
+        self.status = W.Label(value="")
+        self.records: dict[str, dict] = {}
+        self.trained_for = None  # the settings the records were trained for (None: nothing finished yet)
+        self.store = temporary_store(self)
+        self.state = {"thread": None, "stop": threading.Event()}
+        self.start = wire_train_buttons(self.button, self.stop, self.state, self.train, name=name)
+        if static_book():
+            self.button.disabled = True  # nothing could answer it on a static page
+
+    def stale(self) -> bool:
+        return self.trained_for is not None and self.trained_for != self.settings()
+
+    def busy(self) -> bool:
+        return self.state["thread"] is not None
+
+    def train(self, _=None) -> dict:
+        """Train the runs of the current settings, in the caller's thread; returns name -> record."""
+        from ..engine import load_run_data, run_key, train
+
+        settings, n_epochs = self.settings(), self.n_epochs()
+        runs = self.plan(settings)
+        self.state["stop"].clear()
+        self.records, self.trained_for = {}, None
+        self.progress.max, self.progress.value, self.progress.bar_style = len(runs) * n_epochs, 0, ""
+        names = " and ".join(name for name, _, _ in runs)
+        self.status.value = (f"Training {names} for {_epochs(n_epochs)}: loading the data … (a kernel restart "
+                             "would lose this training)")
+        done: dict[str, int] = {}
+        try:
+            for name, config, data in runs:
+                data = data if data is not None else load_run_data(config)
+                key = run_key(config, data)
+
+                def show(name=name, key=key):
+                    record = self.store.get(key)
+                    self.records[name] = record
+                    done[name] = min(record["epochs_done"], n_epochs)
+                    self.progress.value = sum(done.values())
+                    self.status.value = (f"{name}: epoch {done[name]} of {n_epochs} (Stop ends the training after "
+                                         "this epoch; a kernel restart would lose it)")
+                    self.on_epoch(self.status.value)
+                    if self.state["stop"].is_set():
+                        raise TrainingStopped
+
+                stored = self.store.get(key)
+                if stored is not None and stored["epochs_done"] >= n_epochs:
+                    show()  # trained before: not again
+                else:
+                    self.status.value = f"Training {name} for {_epochs(n_epochs)} … (a kernel restart would lose it)"
+                    train(config, store=self.store, data=data, until_epoch=n_epochs, progress=_EpochCallback(show))
+                    show()
+            self.trained_for = settings
+            self.progress.bar_style = "success"
+            self.status.value = self.summary(self.records, n_epochs)
+            self.on_epoch(self.status.value)
+        except TrainingStopped:
+            self.progress.bar_style = "warning"
+            self.status.value = (f"Stopped after {self.progress.value} of {self.progress.max} epochs; the curves show "
+                                 "the epochs trained. Train again resumes the runs.")
+        except BaseException as error:  # KeyboardInterrupt included: say what happened instead of a stuck bar
+            self.progress.bar_style = "danger"
+            self.status.value = f"Training ended early ({type(error).__name__}: {error}); Train starts it again."
+            raise
+        return self.records
+
+
 def wire_train_buttons(button: W.Button, stop: W.Button, state: dict, run: Callable[[], object], *,
                        name: str) -> Callable[..., None]:
     """Train runs `run` (which reports in its own status line), one training at a time; Stop sets `state["stop"]`.
@@ -192,9 +314,11 @@ def wire_train_buttons(button: W.Button, stop: W.Button, state: dict, run: Calla
     return start
 
 
-def _describe(values: Mapping) -> str:
-    return ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
-                     for name, value in values.items())
+def _describe(values: Mapping, labels: Mapping[str, str] | None = None) -> str:
+    """The values in the reader's words: each control's label (its description), not its keyword name."""
+    labels = labels or {}
+    return ", ".join(f"{labels.get(name) or name} {value:g}" if isinstance(value, float)
+                     else f"{labels.get(name) or name} {value}" for name, value in values.items())
 
 
 def live_figure(controls: Mapping[str, W.ValueWidget], draw: Callable[..., object]) -> W.VBox:
@@ -209,16 +333,17 @@ def live_figure(controls: Mapping[str, W.ValueWidget], draw: Callable[..., objec
         raise ValueError("controls must name at least one widget, e.g. {'alpha': FloatSlider(...)}")
     output = W.Output()
     busy = W.HTML("")
+    labels = {name: getattr(widget, "description", "") for name, widget in controls.items()}
 
     def compute(values):
         output.outputs = (figure_output(draw(**values)),)
 
     def show_busy(values):
-        busy.value = f"<i>Computing for {html.escape(_describe(values))} …</i>"
+        busy.value = f"<i>Computing for {html.escape(_describe(values, labels))} …</i>"
 
     def show_done(values, error):
         busy.value = "" if error is None else (
-            f"<b>Could not draw for {html.escape(_describe(values))}:</b> {html.escape(str(error))}"
+            f"<b>Could not draw for {html.escape(_describe(values, labels))}:</b> {html.escape(str(error))}"
         )
 
     updates = LatestWins(compute, on_busy=show_busy, on_done=show_done)

@@ -10,47 +10,19 @@ and Stop ends it after the current epoch. It needs a running kernel.
 from __future__ import annotations
 
 import html
-import shutil
-import tempfile
-import threading
-import weakref
 
 import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..figures.common import colour, finish, label
-from ..engine import ResultsStore
-from ..engine import RunConfig, load_run_data, run_key, train
+from ..engine import RunConfig
 from ..experiments.comparison_curves import mean_over_seeds
 from ..validation import check_finite, check_int
-from .common import alpha_slider, figure_output, static_book, static_notice, wire_train_buttons
+from .common import PairTraining, _epochs, alpha_slider, figure_output, static_book, static_notice
+from .common import TrainingStopped, _EpochCallback, temporary_store as _temporary_store  # noqa: F401 (where_leaky)
 
 EPOCH_TICKS = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000]  # whole epochs on the log axis
-
-
-def _epochs(n: int) -> str:
-    return f"{n} epoch" if n == 1 else f"{n} epochs"
-
-
-class TrainingStopped(Exception):
-    """Raised inside the engine's per-epoch callback when the reader presses Stop."""
-
-
-class _EpochCallback:
-    """Stands in for the engine's progress bar: calls back after every epoch."""
-
-    def __init__(self, on_epoch):
-        self.on_epoch = on_epoch
-
-    def update(self, n=1):
-        self.on_epoch()
-
-    def set_postfix(self, *args, **kwargs):
-        pass
-
-    def set_description(self, *args, **kwargs):
-        pass
 
 
 def stored_description(stored: pd.DataFrame | None) -> dict:
@@ -78,10 +50,10 @@ def live_curves_figure(live: dict[str, pd.DataFrame], stored: pd.DataFrame | Non
                          + ([f"mean of {about['n_seeds']} seeds"] if about["n_seeds"] else ["mean over seeds"]))
         # Only epochs where every seed was evaluated: elsewhere a "mean" would be one seed's curve.
         means = mean_over_seeds(stored[stored.activation.isin(["relu", "leaky_relu"])], "test_accuracy")
-        for (activation, alpha), mean in means.groupby(["activation", "alpha"], dropna=False, sort=False):
+        for (activation, stored_alpha), mean in means.groupby(["activation", "alpha"], dropna=False, sort=False):
             fig.add_trace(go.Scatter(
                 x=mean.epoch, y=mean["mean"], mode="lines",
-                name=f"{label(activation, None if pd.isna(alpha) else alpha)}, stored study ({what})",
+                name=f"{label(activation, None if pd.isna(stored_alpha) else stored_alpha)}, stored study ({what})",
                 line=dict(color=colour(activation), dash="dash", width=1.5)))
     images = f"{n_train:,} images" if n_train else "live"
     for activation, history in live.items():
@@ -97,18 +69,12 @@ def live_curves_figure(live: dict[str, pd.DataFrame], stored: pd.DataFrame | Non
     return fig
 
 
-def _temporary_store(owner) -> ResultsStore:
-    """A results store in a temporary folder that is removed with `owner` (or when the kernel exits)."""
-    root = tempfile.mkdtemp(prefix="rectifiers-live-")
-    weakref.finalize(owner, shutil.rmtree, root, ignore_errors=True)
-    return ResultsStore(root)
-
-
 def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: str = "mnist", n_train: int = 2000,
                       n_test: int = 1000, alpha: float = 0.01, epochs: int = 5, max_epochs: int = 30,
                       seed: int = 0) -> W.VBox:
     """Sliders for α and epochs, Train and Stop buttons, a progress bar and a per-epoch curve of a paired ReLU /
-    Leaky ReLU run (same initial weights) on `n_train` training and `n_test` test images.
+    Leaky ReLU run (same initial weights) on `n_train` training and `n_test` test images, trained through the live
+    pair-training loop every Train explorer shares (`common.PairTraining`).
 
     The returned box has `.train()` (what the button starts, run in the caller's thread) and `.output`,
     `.progress`, `.status`, `.alpha`, `.epochs`, `.button`, `.stop`, `.worker` for tests.
@@ -120,103 +86,68 @@ def training_explorer(stored_history: pd.DataFrame | None = None, *, dataset: st
     alpha_control = alpha_slider(alpha)
     epochs_control = W.IntSlider(value=epochs, min=1, max=max_epochs, description="epochs", continuous_update=False,
                                  style={"description_width": "initial"})
-    button = W.Button(description="Train", button_style="primary", icon="play")
-    stop = W.Button(description="Stop", icon="stop", disabled=True, tooltip="stop after the current epoch")
-    progress = W.IntProgress(value=0, min=0, max=2 * epochs, description="epochs trained",
-                             style={"description_width": "initial"})
-    status = W.Label(value="")
     about = stored_description(stored_history)
     smaller = (f"Live runs train on {n_train:,} images and test on {n_test:,}"
                + (f"; the stored study trained on {about['n_train']:,}" if about.get("n_train") else "")
                + ": fewer images per epoch, so their curves sit below the study's.")
     sizes = W.HTML(f"<small>{html.escape(smaller)}</small>")
     output = W.Output()
-    state = {"live": {}, "trained_for": None, "thread": None, "stop": threading.Event()}
-    box = W.VBox()
-    store = _temporary_store(box)
 
     def settings():
         return float(alpha_control.value), int(epochs_control.value)
 
+    def plan(chosen):
+        # One snapshot at the last epoch the slider allows: the run's key does not depend on the epochs asked for
+        # now, so asking for more epochs later resumes it; ReLU's does not depend on α, so it trains once.
+        return [(label(activation, chosen[0]), RunConfig(
+            dataset=dataset, activation=activation, alpha=chosen[0], seed=seed, epochs=(max_epochs,),
+            n_train=n_train, n_test=n_test, test_every=1), None) for activation in ("relu", "leaky_relu")]
+
+    def live(chosen):
+        """The live histories by activation, up to the epochs they were trained for."""
+        out = {}
+        for name, config, _ in plan(chosen):
+            if name in training.records:
+                history = pd.DataFrame(training.records[name]["history"])
+                out[config.activation] = history[history.epoch <= chosen[1]]
+        return out
+
     def draw(note=""):
         a, n_epochs = settings()
-        stale = state["trained_for"] is not None and state["trained_for"] != (a, n_epochs)
-        if stale and not note:
-            done_a, done_epochs = state["trained_for"]
+        stale = training.stale()
+        if stale and not training.busy():
+            done_a, done_epochs = training.trained_for
             note = (f"Out of date: the live curves are for α = {done_a:g}, {_epochs(done_epochs)}; "
                     f"press Train for α = {a:g}, {_epochs(n_epochs)}.")
-        elif not state["live"] and not note and static_book():
+        elif not training.records and not note and static_book():
             note = "The stored study's curves only: live runs need a Python kernel."
-        elif not state["live"] and not note:
+        elif not training.records and not note:
             note = f"Press Train to train ReLU and Leaky ReLU (α = {a:g}) for {_epochs(n_epochs)}."
-        shown_alpha = state["trained_for"][0] if state["trained_for"] else a
-        output.outputs = (figure_output(live_curves_figure(state["live"], stored_history, shown_alpha,
-                                                           n_train=n_train, note=note, stale=stale)),)
+        shown = training.trained_for or settings()
+        output.outputs = (figure_output(live_curves_figure(live(shown), stored_history, shown[0], n_train=n_train,
+                                                           note=note, stale=stale)),)
         return note
 
-    def on_settings(change=None):
-        if state["thread"] is None:  # while training, the figure shows the training in progress
-            status.value = draw()
+    def summary(records, n_epochs):
+        a = settings()[0]
+        final = {k: float(v.test_accuracy.dropna().iloc[-1]) for k, v in live((a, n_epochs)).items()}
+        return (f"Done: test accuracy after {_epochs(n_epochs)} — ReLU {final['relu']:.4f}, "
+                f"Leaky ReLU (α={a:g}) {final['leaky_relu']:.4f} (one seed, {n_train:,} images).")
 
-    def run(_=None):
-        a, n_epochs = settings()
-        state["stop"].clear()
-        state["live"], state["trained_for"] = {}, None
-        progress.max, progress.value = 2 * n_epochs, 0
-        progress.bar_style = ""
-        status.value = draw(f"Training ReLU and Leaky ReLU (α = {a:g}) for {_epochs(n_epochs)} …")
-        done = {}
-        try:
-            for activation in ("relu", "leaky_relu"):
-                # One snapshot at the last epoch the slider allows: the run's key does not depend on the epochs
-                # asked for now, so asking for more epochs later resumes it.
-                config = RunConfig(dataset=dataset, activation=activation, alpha=a, seed=seed,
-                                   epochs=(max_epochs,), n_train=n_train, n_test=n_test, test_every=1)
-                data = load_run_data(config)
-                key = run_key(config, data)
-
-                def show(activation=activation, key=key):
-                    record = store.get(key)
-                    history = pd.DataFrame(record["history"])
-                    state["live"][activation] = history[history.epoch <= n_epochs]
-                    done[activation] = min(record["epochs_done"], n_epochs)
-                    progress.value = sum(done.values())
-                    status.value = draw(f"{label(activation, a)}: epoch {done[activation]} of {n_epochs} "
-                                        "(Stop ends the training after the current epoch)")
-                    if state["stop"].is_set():
-                        raise TrainingStopped
-
-                stored = store.get(key)
-                if stored is not None and stored["epochs_done"] >= n_epochs:
-                    show()  # trained before (ReLU when only α changed): not again
-                else:
-                    train(config, store=store, data=data, until_epoch=n_epochs, progress=_EpochCallback(show))
-            state["trained_for"] = (a, n_epochs)
-            final = {k: float(v.test_accuracy.dropna().iloc[-1]) for k, v in state["live"].items()}
-            progress.bar_style = "success"
-            status.value = (f"Done: test accuracy after {_epochs(n_epochs)} — ReLU {final['relu']:.4f}, "
-                            f"Leaky ReLU (α={a:g}) {final['leaky_relu']:.4f} (one seed, {n_train:,} images).")
-            draw(f"Trained for α = {a:g}, {_epochs(n_epochs)}.")
-        except TrainingStopped:
-            progress.bar_style = "warning"
-            status.value = (f"Stopped after {progress.value} of {progress.max} epochs; the curves show the epochs "
-                            "trained. Train again resumes the runs.")
-        except BaseException as error:  # KeyboardInterrupt included: say what happened instead of a stuck bar
-            progress.bar_style = "danger"
-            status.value = f"Training ended early ({type(error).__name__}: {error}); Train starts it again."
-            raise
-        return state["live"]
-
-    start = wire_train_buttons(button, stop, state, run, name="rectifiers-train")
+    training = PairTraining(settings, plan, lambda: settings()[1], draw, summary, name="rectifiers-train")
     for control in (alpha_control, epochs_control):
-        control.observe(on_settings, names="value")
-    status.value = draw()
-    if static_book():
-        button.disabled = True  # nothing could answer it on a static page
+        control.observe(lambda change: training.busy() or setattr(training.status, "value", draw()), names="value")
+    training.status.value = draw()
     notice = [static_notice("Training")] if static_book() else []
-    box.children = [*notice, W.HBox([alpha_control, epochs_control]), W.HBox([button, stop, progress]), status,
-                    output, sizes]
-    box.train, box.output, box.progress, box.status = run, output, progress, status
-    box.alpha, box.epochs, box.button, box.stop, box.start = alpha_control, epochs_control, button, stop, start
-    box.worker = lambda: state["thread"]
+    box = W.VBox([*notice, W.HBox([alpha_control, epochs_control]),
+                  W.HBox([training.button, training.stop, training.progress]), training.status, output, sizes])
+
+    def train(_=None):
+        training.train()
+        return live(training.trained_for or settings())
+
+    box.train, box.output, box.progress, box.status = train, output, training.progress, training.status
+    box.alpha, box.epochs, box.button, box.stop, box.start = (alpha_control, epochs_control, training.button,
+                                                              training.stop, training.start)
+    box.worker = lambda: training.state["thread"]
     return box

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-
 import ipywidgets as W
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -11,7 +9,7 @@ from plotly.subplots import make_subplots
 from ..experiments import gan
 from ..figures.common import finish
 from ..figures.gan import setting_colour
-from .common import LatestWins, figure_output, live_figure, static_book, static_notice
+from .common import PairTraining, figure_output, live_figure, static_book, static_notice
 
 STYLE = dict(style={"description_width": "initial"})
 
@@ -63,44 +61,53 @@ def stored_run_explorer(records) -> W.VBox:
 
 def fresh_pair_explorer(data, *, epochs=(1, 2), seed: int = 0, setting: str = "Leaky ReLU (α=0.2)",
                         settings=("ReLU", "Leaky ReLU (α=0.01)", "Leaky ReLU (α=0.2)")) -> W.VBox:
-    """Train a new pair (on `data`) for the chosen activation and seed when the Train button is pressed, and draw
-    it. Nothing trains before that, so a book build costs nothing; presses made while one trains replace each
-    other. Runs go to a temporary store, never to results/."""
-    from ..engine import ResultsStore, RunConfig, load_study, train
+    """Train a new pair (on `data`) for the chosen activation and seed when Train is pressed, with a progress bar
+    and Stop, through the live pair-training loop every Train explorer shares (`common.PairTraining`), and draw
+    it. Nothing trains before that, so a book build costs nothing. Runs go to a temporary store, never to
+    results/."""
+    from ..engine import RunConfig, load_study
     from ..engine.study import REPOSITORY
 
     study = load_study(REPOSITORY / gan.STUDY)
     shared = {k: v for k, v in study.settings.items() if k not in ("epochs", "n_train", "n_test", "keep_weights")}
     controls = {"name": W.Dropdown(options=list(settings), value=setting, description="discriminator", **STYLE),
                 "seed": W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", **STYLE)}
-    output, busy = W.Output(), W.HTML("")
-    scratch = tempfile.TemporaryDirectory(prefix="gan-explorer-")
+    output = W.Output()
+    last = epochs[-1]
 
-    def config(name, seed):
-        activation, alpha = ("relu", 0.01) if name == "ReLU" else ("leaky_relu", float(name.split("=")[1][:-1]))
-        return RunConfig(activation=activation, alpha=alpha, seed=seed, epochs=tuple(epochs),
-                         n_train=len(data.y_train), n_test=len(data.y_test), data_seed=data.seed,
-                         keep_weights="none", **{**shared, "probe_every": epochs[-1]})
+    def chosen():
+        return controls["name"].value, int(controls["seed"].value)
 
-    def draw(request):
+    def plan(request):
         name, seed = request
-        record = train(config(name, seed), store=ResultsStore(scratch.name), data=data, progress=False)
-        output.outputs = (figure_output(run_figure(record, epochs[-1], list(settings))),)
+        activation, alpha = ("relu", 0.01) if name == "ReLU" else ("leaky_relu", float(name.split("=")[1][:-1]))
+        config = RunConfig(activation=activation, alpha=alpha, seed=seed, epochs=tuple(epochs),
+                           n_train=len(data.y_train), n_test=len(data.y_test), data_seed=data.seed,
+                           keep_weights="none", **{**shared, "probe_every": last})
+        return [(f"{name}, seed {seed}", config, data)]
 
-    def show_busy(request):
-        busy.value = f"<i>Training {request[0]}, seed {request[1]}, for {epochs[-1]} epochs …</i>"
+    def draw(note=""):
+        for record in training.records.values():
+            if record["epochs_done"] >= last:  # the digits are drawn at the last epoch
+                output.outputs = (figure_output(run_figure(record, last, list(settings))),)
+        if training.stale() and not training.busy():
+            (shown,) = training.records
+            note = f"Out of date: the figure shows {shown}; press Train for {'{}, seed {}'.format(*chosen())}."
+        return note
 
-    def show_done(request, error):
-        busy.value = "" if error is None else f"<b>Training failed:</b> {error}"
+    def summary(records, n_epochs):
+        (name,) = records
+        return f"Done: {name}, trained for {n_epochs} epoch(s) on {len(data.y_train):,} images (one seed: no verdict)."
 
-    updates = LatestWins(draw, on_busy=show_busy, on_done=show_done)
-    button = W.Button(description="Train", button_style="primary", tooltip="train this pair now")
-    button.on_click(lambda _: updates.submit((controls["name"].value, controls["seed"].value)))
-    busy.value = (f"<i>Press Train to train a pair for {epochs[-1]} epoch(s) on {len(data.y_train):,} images "
-                  "(tens of seconds to minutes on a laptop).</i>")
+    training = PairTraining(chosen, plan, lambda: last, draw, summary, name="rectifiers-gan-train")
+    for control in controls.values():
+        control.observe(lambda change: training.busy() or not training.records
+                        or setattr(training.status, "value", draw()), names="value")
+    training.status.value = (f"Press Train to train a pair for {last} epoch(s) on {len(data.y_train):,} images "
+                             "(tens of seconds to minutes on a laptop).")
     notice = [static_notice("Training a pair")] if static_book() else []
-    if static_book():
-        button.disabled = True  # nothing could answer it on a static page
-    box = W.VBox([*notice, W.HBox([*controls.values(), button]), busy, output])
-    box.output, box.updates, box.busy, box.scratch, box.button = output, updates, busy, scratch, button
+    box = W.VBox([*notice, W.HBox([*controls.values()]), W.HBox([training.button, training.stop, training.progress]),
+                  training.status, output])
+    box.output, box.busy, box.button, box.store, box.training = (output, training.status, training.button,
+                                                                  training.store, training)
     return box

@@ -75,6 +75,8 @@ def gradient_explorer(
         "init_scale": W.FloatSlider(value=init_scale, min=0.1, max=3.0, step=0.05, description="init scale",
                                     readout_format=".2f", **style),
     }
+    for control in controls.values():  # one label width: the three slider tracks start at the same x
+        control.style.description_width = "8em"
     measured: dict[tuple, GradientProfile] = {}
 
     def profile(name, depth, alpha, init_scale):

@@ -1,0 +1,171 @@
+"""The book's short answer: the decision guide's rows summarised in at most five lines a practitioner can apply.
+
+Each line speaks of a kind of situation, chosen by what happened in the runs, not by the verdicts: where ReLU trained
+in every run; where it failed in some (with Adam or a deep and narrow network; with plain SGD); the GAN; the default
+slope. Its words come from the verdicts of the rows it covers, counted, so it never says more than they do: it says
+"prefer" only for what every *prefer* row names, "avoid" only for what every *avoid* row names, "does not matter"
+only when every row says "either"; an *unclear* or *neither* row is counted as such. Each line carries the number that
+decided it (`guide.number_text`) and a link to the section with its evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from html import escape
+
+from .guide import GuideRow, _chapter_name, _p, deciding_number, group_of, number_text, section_pages
+
+MAX_LINES = 5
+
+TOPICS = (
+    ("ordinary", "At ordinary settings (ReLU trained in every run)"),
+    ("units_die", "Where ReLU's units die (Adam at a high learning rate; deep and narrow networks)"),
+    ("plain_sgd", "With plain SGD at a learning rate where ReLU fails"),
+    ("gan", "In a GAN's discriminator"),
+    ("defaults", "Writing LeakyReLU() without a slope"),
+)
+"""The lines, in the order the reader gets them: (key, the situation in the reader's words)."""
+
+
+@dataclass(frozen=True)
+class AnswerLine:
+    key: str  # one of TOPICS
+    topic: str
+    gist: str  # what to do, from the verdicts of `rows`
+    counts: dict  # category -> rows with that verdict
+    rows: tuple[str, ...]  # ids of the guide rows the line covers
+    deciding_row: str  # id of the row whose number decided the line
+    number: str  # that number, as `guide.number_text` or `guide.deciding_number` writes it
+    section: str  # MyST label of the evidence
+
+    def markdown(self, pages: dict[str, str] | None = None) -> str:
+        """The line in MyST Markdown, its link a `{ref}` that works on any page of the book."""
+        where = _chapter_name(self._page(pages))
+        return f"**{self.topic}:** {self.gist}{self.counted()} — {self.number} ({{ref}}`{where} <{self.section}>`)"
+
+    def html(self, pages: dict[str, str] | None = None, chapters: str = "../notebooks/") -> str:
+        """The line as inline HTML for a page outside the notebooks (the intro: another page's glue reaches it only
+        as HTML or plain text); `chapters` is the path from that page to the chapters' pages."""
+        page = self._page(pages)
+        counted = re.sub(r"\*(\w+)\*", r"<em>\1</em>", escape(self.counted()))
+        link = f'<a href="{chapters}{page}.html#{self.section}">{_chapter_name(page)}</a>'
+        return (f"<strong>{escape(self.topic)}:</strong> {escape(self.gist)}{counted} — {escape(self.number)} "
+                f"({link})")
+
+    def _page(self, pages: dict[str, str] | None) -> str:
+        pages = section_pages() if pages is None else pages
+        if self.section not in pages:
+            raise ValueError(f"the short answer's line {self.key!r} links to section {self.section!r}, which no "
+                             "notebook defines")
+        return pages[self.section]
+
+    def counted(self) -> str:
+        """How many of the line's situations got each verdict, the line's own verdict first."""
+        if len(self.rows) == 1:
+            return ""
+        main = self.gist.split(" ")[0] if self.gist.split(" ")[0] in self.counts else \
+            "either" if self.gist == "it does not matter" else None
+        others = [f"*{c}* in {n}" for c, n in sorted(self.counts.items(), key=lambda kv: -kv[1]) if c != main]
+        head = f"*{main}* in {self.counts[main]} of {len(self.rows)} situations" if main else \
+            f"{len(self.rows)} situations"
+        return f", {head}" + (f" ({', '.join(others)})" if others else "")
+
+
+def topic_of(row: GuideRow) -> str | None:
+    """Which line speaks for the row (None: the cost row and rows not measured, which only the table shows)."""
+    group = group_of(row)
+    if group in ("gan", "defaults"):
+        return group
+    numbers = row.numbers
+    if group == "cost" or not numbers or not numbers.get("comparisons"):
+        return None
+    baseline = numbers["comparisons"][0]["baseline"]
+    if numbers["failed"].get(baseline, 0) == 0:
+        return "ordinary"
+    return "plain_sgd" if row.optimizer == "sgd" else "units_die"
+
+
+def named(row: GuideRow, verb: str) -> list[str]:
+    """The settings the row's verdict tells to `verb` ("prefer", "avoid"), read back against its comparisons (the
+    verdict runs Leaky ReLU's slopes together: "prefer Leaky ReLU α=0.01 or 0.3")."""
+    known = [c["alternative"] for c in row.numbers["comparisons"]] + [row.numbers["comparisons"][0]["baseline"]]
+    out = []
+    for part in row.recommendation.split("; "):
+        if not part.startswith(verb + " "):
+            continue
+        for token in part[len(verb) + 1:].replace(" and ", " or ").split(" or "):
+            token = token.split(" (")[0] if token.split(" (")[0] in known else token
+            full = token if token in known else f"Leaky ReLU α={token}"
+            if full in known:
+                out.append(full)
+    return out
+
+
+def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
+    counts = dict(Counter(r.category for r in rows))
+    ids = tuple(r.id for r in rows)
+    if key == "defaults" or not rows[0].numbers:
+        row = rows[0]
+        return AnswerLine(key, topic, row.recommendation, counts, ids, row.id, deciding_number(row), row.section)
+    verb = "prefer" if "prefer" in counts else "avoid" if "avoid" in counts else None
+    if verb:
+        judged = [r for r in rows if r.category == verb]
+        opposite = "avoid" if verb == "prefer" else "prefer"
+        common = [s for s in named(judged[0], verb) if all(s in named(r, verb) for r in judged)
+                  and not any(s in named(r, opposite) for r in rows if r.category == opposite)]
+        if common:
+            pairs = [(r, c) for r in judged for c in r.numbers["comparisons"] if c["alternative"] == common[0]]
+            row, comparison = min(pairs, key=lambda rc: _p(rc[1]))
+            number = number_text(row, comparison)
+        else:  # the rows name different settings: say so, and show the strongest row's number
+            row = min(judged, key=lambda r: min(_p(c) for c in r.numbers["comparisons"]))
+            number = deciding_number(row)
+        what = " and ".join(common) if common else "the setting each row names"
+        gist = f"{verb} {what}"
+    elif set(counts) == {"either"}:
+        row, gist = rows[0], "it does not matter"
+        number = deciding_number(row)
+    else:  # unclear or neither only: nothing is shown to help
+        row = next((r for r in rows if r.category == "unclear"), rows[0])
+        remedy = next((r.recommendation.split("; ", 1)[1] for r in rows if r.category == "neither"), "")
+        gist = "no setting is shown to help" + (f"; {remedy}" if remedy else "")
+        number = deciding_number(row)
+    situation = row.situation.split(" (")[0]
+    return AnswerLine(key, topic, gist, counts, ids, row.id, f"{situation}: {number}" if len(rows) > 1 else number,
+                      row.section)
+
+
+@dataclass(frozen=True)
+class Pasted:
+    """A line as a page pastes it: MyST Markdown in Chapter 7 (`{glue:md}`), HTML in the intro (`{glue}`)."""
+
+    markdown: str
+    html: str
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def pasted(rows: list[GuideRow], pages: dict[str, str] | None = None) -> dict[str, Pasted]:
+    """Every topic's line (`answer_<key>` in the pages that paste them); a topic without rows says so, with neither
+    number nor link (and the tests fail)."""
+    pages = section_pages() if pages is None else pages
+    written = {line.key: Pasted(line.markdown(pages), line.html(pages)) for line in lines(rows)}
+    missing = "{}: not measured (no stored runs)"
+    return {key: written.get(key, Pasted(missing.format(f"**{topic}**"), missing.format(f"<strong>{topic}</strong>")))
+            for key, topic in TOPICS}
+
+
+def lines(rows: list[GuideRow]) -> list[AnswerLine]:
+    """The short answer: one line per topic (`TOPICS`) that has rows."""
+    by_topic: dict[str, list[GuideRow]] = {}
+    for row in rows:
+        topic = topic_of(row)
+        if topic is not None:
+            by_topic.setdefault(topic, []).append(row)
+    return [_line(key, topic, by_topic[key]) for key, topic in TOPICS if key in by_topic]
