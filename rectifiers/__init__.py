@@ -1,6 +1,7 @@
 """The computations behind the book "ReLU or Leaky ReLU?". Notebooks narrate; this package computes.
 
-- `activations`, `models`, `data`, `stats`, `validation`: the math, the networks, the data sets, the statistics.
+- `activations`, `models`, `modern_models`, `data` (with `data_files`, `mnist1d_data`), `stats`, `validation`: the
+  math, the networks, the data sets, the statistics.
 - `engine/`: trains every network of the book (run configs, model families and trainers, the results store,
   studies, the Dask executor, the command line); `probes/`: what it measures during training.
 - `experiments/`: each chapter's grids and analyses over stored records; `figures/`: plotly figures and reader
@@ -10,3 +11,5 @@
 """
 
 __version__ = "0.1.0"
+
+from . import mnist1d_data  # noqa: E402,F401 - registers the generated dataset "mnist1d" in data.GENERATED

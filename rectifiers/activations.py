@@ -74,14 +74,17 @@ FORMULAS = {
 
 
 
-def activation_layer(name: str, alpha: float = DEFAULT_ALPHA, *, layer_name: str | None = None):
-    """A Keras layer applying the named activation (PReLU learns its slope, starting at `alpha`)."""
+def activation_layer(name: str, alpha: float = DEFAULT_ALPHA, *, layer_name: str | None = None, shared_axes=None):
+    """A Keras layer applying the named activation (PReLU learns its slope, starting at `alpha`).
+
+    PReLU learns one slope per unit of its input by default; `shared_axes` (e.g. [1], the positions of a sequence)
+    shares one slope along those axes, as He et al.'s channel-wise PReLU does."""
     name, alpha = check_activation(name, alpha)
     if name == "leaky_relu":
         return keras.layers.LeakyReLU(negative_slope=alpha, name=layer_name)
     if name == "prelu":
         return keras.layers.PReLU(
-            alpha_initializer=keras.initializers.Constant(alpha), shared_axes=None, name=layer_name
+            alpha_initializer=keras.initializers.Constant(alpha), shared_axes=shared_axes, name=layer_name
         )
     if name == "swish":
         return keras.layers.Activation("silu", name=layer_name)

@@ -12,13 +12,17 @@ without changing the experiment: TensorFlow's thread pools, a tf.data pipeline, 
 backends. Part 4 runs one 4-run study (ReLU and Leaky ReLU, seeds 0 and 1) twice per round, as a user would:
 `python -m rectifiers study FILE` (Dask, the default local cluster) and the same with `--executor sequential` (one
 run after another in one process), each command timed from start to end, and prints the throughput ratio of the
-whole commands and of their training (start-up left out). The last lines put the two targets side by side.
+whole commands and of their training (start-up left out). Part 5 trains the same small MLP runs (20 seeds of a
+4×32 MLP and 20 of a 20×4 one, ReLU, 2 epochs) through the same executor (one process) one by one and stacked
+(`stacked: true`, `engine/stacked.py`), each timed from plan to last record, and prints the throughput ratio. The
+last lines put the targets side by side.
 
 The machine this book is made on is shared: every part prints the load average, and CPU seconds (less disturbed
 by other programs than wall time) next to wall seconds.
 
     python -m rectifiers.bench [--quick] [--epochs N] [--n-train N] [--n-test N] [--rounds N] [--no-variants]
-                               [--executor-epochs N] [--no-executor]
+                               [--executor-epochs N] [--no-executor] [--stack-seeds N] [--stack-epochs N]
+                               [--no-stacked]
 """
 
 from __future__ import annotations
@@ -163,11 +167,16 @@ def main(argv=None) -> int:
     parser.add_argument("--no-variants", action="store_true", help="skip part 3 (one process per variant)")
     parser.add_argument("--executor-epochs", type=int, default=10, help="epochs of each run of part 4's study")
     parser.add_argument("--no-executor", action="store_true", help="skip part 4 (Dask against one process)")
+    parser.add_argument("--stack-seeds", type=int, default=20, help="seeds per MLP shape in part 5")
+    parser.add_argument("--stack-epochs", type=int, default=2, help="epochs of each run of part 5")
+    parser.add_argument("--no-stacked", action="store_true", help="skip part 5 (stacked runs against one by one)")
+    parser.add_argument("--only-stacked", action="store_true", help="run part 5 alone")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.n_train, args.n_test, args.rounds, args.no_variants = args.n_train or 2000, args.n_test or 2000, 1, True
         args.epochs, args.executor_epochs = min(args.epochs, 3), min(args.executor_epochs, 3)
+        args.stack_seeds = min(args.stack_seeds, 10)
     sys.stdout.reconfigure(line_buffering=True)  # show each line as it is measured, also through a pipe
     from .data import load_dataset
 
@@ -180,6 +189,10 @@ def main(argv=None) -> int:
     from .engine import ResultsStore
     from .engine.environment import device, hardware
 
+    if args.only_stacked:
+        print(f"machine: {hardware()}, backend {keras.backend.backend()}, device {device()}; {_load()}")
+        _stacked(args)
+        return 0
     data = load_dataset("mnist", n_train=args.n_train, n_test=args.n_test)
     print(f"Benchmark: seed CNN, Leaky ReLU α=0.01, batch 32, {data.describe()}")
     print(f"machine: {hardware()}, backend {keras.backend.backend()}, device {device()}; {_load()}")
@@ -228,11 +241,14 @@ def main(argv=None) -> int:
     if not args.no_variants:
         _variants(args)
     executor = None if args.no_executor else _executor(args)
+    stacked = None if args.no_stacked else _stacked(args)
     print(f"Targets ({_load()}):")
     print(f"  engine vs plain model.fit: {overhead} per epoch (target: at most +5 %)")
     if executor:
         print(f"  4-run study, Dask local cluster vs one process: x{executor['span']:.2f} throughput of the "
               f"training, x{executor['whole']:.2f} of the whole command with start-up (target: at least x1.35)")
+    if stacked:
+        print(f"  small MLP runs, stacked vs one by one: ×{stacked:.1f} throughput (target: at least ×5)")
     return 0
 
 
@@ -300,6 +316,42 @@ def _executor(args) -> dict | None:
           f"command ({_mean(walls['sequential']):.1f} s against {_mean(walls['dask']):.1f} s); CPU-s per study "
           f"{_mean(cpus['sequential']):.0f} one process, {_mean(cpus['dask']):.0f} Dask (target: at least x1.35)")
     return ratios
+
+
+def _stacked(args) -> float:
+    """Part 5: the same small MLP runs one by one and stacked, through the sequential executor in this process."""
+    from .engine import ResultsStore, plan, run_plan, study_from_dict
+
+    seeds, epochs = list(range(args.stack_seeds)), args.stack_epochs
+    print(f"Part 5: {len(seeds)} seeds each of a 4×32 and a 20×4 MLP (ReLU, He init, Adam 0.001, batch 32), "
+          f"{epochs} epochs on {args.n_train or 'all'} training images, one process; {_load()}")
+    totals = {False: [0.0, 0.0], True: [0.0, 0.0]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for depth, width in ((4, 32), (20, 4)):
+            seconds = {}
+            for stacked in (False, True):
+                study = study_from_dict({
+                    "name": f"bench_stacked_{depth}x{width}", "datasets": ["mnist"], "activations": ["relu"],
+                    "seeds": seeds, "model": "mlp", "depth": depth, "width": width, "initializer": "he",
+                    "epochs": [epochs], "n_train": args.n_train, "n_test": args.n_test or 2000, "test_every": 0,
+                    "keep_weights": "none", "stacked": stacked})
+                store = ResultsStore(os.path.join(tmp, f"{depth}x{width}-{stacked}"))
+                start = _clock()
+                records, problems = run_plan(plan(study, store), store, executor="sequential", progress=False)
+                wall, cpu = (b - a for a, b in zip(start, _clock()))
+                if problems or len(records) != len(seeds):
+                    raise RuntimeError(f"part 5: {len(records)} of {len(seeds)} runs stored; {problems}")
+                seconds[stacked] = wall
+                totals[stacked][0] += wall
+                totals[stacked][1] += cpu
+                what = "stacked   " if stacked else "one by one"
+                print(f"  {depth:>2}×{width:<2} {what}: {wall:6.1f} s wall, {cpu:6.1f} CPU-s for {len(seeds)} runs "
+                      f"({wall / len(seeds):.2f} s per run); {_load()}")
+            print(f"  {depth:>2}×{width:<2} stacked vs one by one: ×{seconds[False] / seconds[True]:.1f}")
+    ratio = totals[False][0] / totals[True][0]
+    print(f"stacked vs one by one: ×{ratio:.1f} ({totals[False][0]:.0f} s against {totals[True][0]:.0f} s wall, "
+          f"{totals[False][1]:.0f} against {totals[True][1]:.0f} CPU-s; {_load()})")
+    return ratio
 
 
 def _training_span(records) -> float:

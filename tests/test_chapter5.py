@@ -293,17 +293,33 @@ def test_guide_evidence_of_the_stored_studies():
     assert by_situation["learning rate 0.05, Adam, seed CNN"] == "prefer Leaky ReLU α=0.01 or 0.3"
 
 
-def test_pair_explorer_offers_each_optimisers_rates_and_refuses_others():
-    from rectifiers.widgets.where_leaky import RATES, pair_explorer
+def test_seeds_explorer_offers_each_optimisers_rates_and_refuses_others():
+    from rectifiers.widgets.where_leaky import RATES, seeds_explorer
 
-    box = pair_explorer(learning_rate=0.1, n_train=100, n_test=50)
+    box = seeds_explorer(learning_rate=0.1, n_train=100, n_test=50)
     box.optimizer.value = "sgd"
     assert tuple(box.rate.options) == RATES["sgd"] and box.rate.value == 0.1  # offered by both: kept
     box.optimizer.value, box.rate.value = "adam", 0.003
     box.optimizer.value = "sgd"  # 0.003 is not an SGD rate: another is chosen, and the status line says so
     assert box.rate.value in RATES["sgd"] and box.status.value.startswith(f"Learning rate set to {box.rate.value:g}")
     with pytest.raises(ValueError, match="learning_rate"):
-        pair_explorer(optimizer="sgd", learning_rate=0.05)
+        seeds_explorer(optimizer="sgd", learning_rate=0.05)
+    with pytest.raises(ValueError, match="seeds"):
+        seeds_explorer(seeds=5)  # a failure rate is a count over at least ten seeds
+
+
+def test_seeds_explorer_trains_ten_seeds_of_each_stacked_and_counts_failures_with_intervals():
+    from rectifiers.widgets.where_leaky import seeds_explorer
+
+    box = seeds_explorer(learning_rate=0.3, n_train=100, n_test=50, epochs=1, seeds=10)
+    records = box.train()
+    assert len(records) == 20 and all(r["experiment"]["trainer"] == "stacked" for r in records)
+    assert sorted({r["config"]["seed"] for r in records}) == list(range(10))
+    assert "ReLU: " in box.status.value and "Leaky ReLU α=0.01: " in box.status.value
+    assert box.status.value.count("95 % CI") == 2 and box.progress.value == 20
+    figure = box.output.outputs[0]["data"]["application/vnd.plotly.v1+json"]
+    bars = [t for t in figure["data"] if t["type"] == "bar"]
+    assert [b["text"][0].endswith("of 10") for b in bars] == [True, True]
 
 
 def test_a_study_not_stored_is_refused_with_the_command_that_trains_it(tmp_path):

@@ -3,12 +3,18 @@
 API (stable; other modules and the chapters import from here):
 
 - `RunConfig(...)`: a frozen, validated run: `model` (a family of `FAMILIES`: "seed_cnn"; "mlp" with `depth`,
-  `width`, `initializer`, `init_scale`, `bias`; "dcgan", a GAN trained by `gan.GANTrainer`), dataset, n_train/n_test/data_seed, activation/alpha, seed,
-  optimizer/learning_rate/batch_size, `epochs` (snapshot epochs), `probes` (names in `rectifiers.probes.PROBES`)
+  `width`, `initializer`, `init_scale`, `bias`; "dcgan", a GAN trained by `gan.GANTrainer`; Chapter 8's
+  "seed_cnn_bn", "mlp_blocks" (`block`), and on MNIST-1D "mnist1d_mlp", "mnist1d_cnn", "resnet1d",
+  "transformer1d" (`heads`)), dataset, n_train/n_test/data_seed, activation/alpha, seed, batch_size,
+  optimizer/learning_rate (`adamw` with `weight_decay`; `schedule` "warmup_cosine" with `warmup_epochs`,
+  `optimizers.build_optimizer`), `epochs` (snapshot epochs), `probes` (names in `rectifiers.probes.PROBES`)
   and `probe_every`; recording settings checkpoint_every, test_every, eval_batch_size, keep_weights (not in the key).
   `run_key(config, data)`, `experiment(config, data)`, `load_run_data(config)`.
 - `train(config, store=, until_epoch=, data=, progress=) -> record`: deterministic, resumable, never twice; a
   non-finite loss stores the run as "diverged". `load_model(record, epoch)`.
+- `train_group(configs, store=, until_epoch=, data=, progress=) -> records`: runs that say `stacked: true` (MLPs
+  differing only by seed, learning rate, ReLU/Leaky slope; `stacking.group_runs` groups a plan's runs), trained as
+  one stacked program, each still its own run, record and checkpoint (`stacked.py`).
 - Model families and trainers: `FAMILIES[name] = Family(name, trainer=..., options={...}, build=...)`;
   `TRAINERS[name] = TrainerSubclass` (a `Trainer`: model, variables(), fit_epoch(), evaluate(); optionally
   fit_epochs(), many epochs in one call). A GAN is a new family with a new trainer; nothing else changes.
@@ -33,6 +39,7 @@ from .families import FAMILIES, Family
 from .frames import history_frame, load_runs, probes_frame, scan_runs, snapshots_frame
 from .run import load_model, train
 from .schema import SCHEMA
+from .stacked import train_group
 from .store import ResultsStore, StoreError
 from .study import Plan, PlannedRun, Study, load_study, plan, study_from_dict
 from .trainers import TRAINERS, Trainer
@@ -40,4 +47,5 @@ from .trainers import TRAINERS, Trainer
 __all__ = ["DEFAULT_EPOCHS", "FAMILIES", "OPTIMIZERS", "SCHEMA", "TRAINERS", "Family", "Plan", "PlannedRun",
            "ResultsStore", "RunConfig", "StoreError", "Study", "Trainer", "experiment", "history_frame",
            "load_model", "load_run_data", "load_runs", "load_study", "plan", "probes_frame", "provenance",
-           "run_key", "run_plan", "run_study", "scan_runs", "snapshots_frame", "study_from_dict", "train"]
+           "run_key", "run_plan", "run_study", "scan_runs", "snapshots_frame", "study_from_dict", "train",
+           "train_group"]

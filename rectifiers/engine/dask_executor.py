@@ -7,13 +7,15 @@ while two 1-thread processes side by side each keep one busy: a 4-run study of 1
 measures it again). So the default local cluster has one worker process per core, one thread each, and each
 task limits TensorFlow to one thread.
 
-Each run is one task. A worker trains it with `run.train` and writes its checkpoints and records into the store
-itself (atomically), so the store must be a folder every worker sees (one machine, or a shared file system
-with `--scheduler`). If a worker dies mid-run, Dask gives the task to another worker, which resumes the run from
-its last checkpoint: the final record equals an undisturbed run's. A task never writes a record the store
-already holds at the same or a later epoch (`train` returns the stored one), so each record reaches the store
-once per checkpoint, whole. Dask cannot interrupt a running task: once the study's command is interrupted (it
-cancels its tasks) or the worker loses its scheduler, a task ends its run's session at the next checkpoint.
+Each run is one task, and so is each group of stacked runs (`stacked.py`; a study's groups are cut so that every
+worker gets one). A worker trains it with `run.train` (a group with `stacked.train_group`) and writes its
+checkpoints and records into the store itself (atomically), so the store must be a folder every worker sees (one
+machine, or a shared file system with `--scheduler`). If a worker dies mid-run, Dask gives the task to another
+worker, which resumes the run (or every run of the group) from its last checkpoint: the final record equals an
+undisturbed run's. A task never writes a record the store already holds at the same or a later epoch (`train`
+returns the stored one), so each record reaches the store once per checkpoint, whole. Dask cannot interrupt a running task: once the study's
+command is interrupted (it cancels its tasks) or the worker loses its scheduler, a single run's task ends its
+session at the next checkpoint (a stacked group's task runs to the end of its session).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import logging
 import os
 from pathlib import Path
 
+from .stacking import group_runs
 from .store import ResultsStore, StoreError
 
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
@@ -113,19 +116,28 @@ def run_on_dask(plan, store: ResultsStore, runs, *, scheduler=None, workers=None
     report, problems = ProgressReport(plan, enabled=progress), []
     futures = {}
     try:
-        futures = {client.submit(train_task, r.config.to_dict(), str(store.root.resolve()), r.target,
-                                 key=f"train-{r.key}-to-{r.target}", pure=False): r for r in runs}
+        root = str(store.root.resolve())
+        futures = {}
+        for unit in group_runs(runs, parts=_worker_count(client)):  # a stacked group is one task
+            r = unit[0]
+            future = (client.submit(train_task, r.config.to_dict(), root, r.target, key=f"train-{r.key}-to-{r.target}",
+                                    pure=False) if len(unit) == 1 and not r.config.stacked else
+                      client.submit(train_group_task, [u.config.to_dict() for u in unit], root, r.target,
+                                    key=f"train-stacked-{len(unit)}-{r.key}-to-{r.target}", pure=False))
+            futures[future] = unit
         for future in as_completed(futures):
-            run = futures[future]
+            unit = futures[future]
             try:
-                summary = future.result()
+                summaries = future.result()
             except Exception as error:  # noqa: BLE001 - one run's failure (or its worker's, KilledWorker) is
                 # reported; the other runs go on
                 message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
-                problems.append(f"{run.key}: {message}" if run.key not in message else message)
-                report.run_finished(run, None, f"not trained: {message}")
+                for run in unit:
+                    problems.append(f"{run.key}: {message}" if run.key not in message else message)
+                    report.run_finished(run, None, f"not trained: {message}")
                 continue
-            report.run_finished(run, summary)
+            for run, summary in zip(unit, summaries if isinstance(summaries, list) else [summaries]):
+                report.run_finished(run, summary)
     except KeyboardInterrupt:  # Ctrl-C: a running task stops after its next checkpoint (`train_task`), a queued
         # one never starts, on every worker of the cluster
         client.cancel(list(futures), force=True)
@@ -153,6 +165,26 @@ def train_task(config: dict, store_root: str, until_epoch: int) -> dict:
                    data=_dataset(run_config.dataset, run_config.n_train, run_config.n_test, run_config.data_seed),
                    progress=False, should_stop=_task_stopped())
     return {"key": record["key"], "status": record["status"], "epochs_done": record["epochs_done"]}
+
+
+def train_group_task(configs: list[dict], store_root: str, until_epoch: int) -> list[dict]:
+    """A Dask task: train one stacked group of runs (`stacked.train_group`) and return their statuses."""
+    _one_tensorflow_thread()
+    from .config import RunConfig
+    from .stacked import train_group
+
+    run_configs = [RunConfig.from_dict(c) for c in configs]
+    first = run_configs[0]
+    records = train_group(run_configs, store=ResultsStore(store_root), until_epoch=until_epoch,
+                          data=_dataset(first.dataset, first.n_train, first.n_test, first.data_seed))
+    return [{"key": r["key"], "status": r["status"], "epochs_done": r["epochs_done"]} for r in records]
+
+
+def _worker_count(client) -> int:
+    try:
+        return max(1, len(client.scheduler_info().get("workers", {})))
+    except Exception:  # noqa: BLE001 - a count for sharing groups only; one group per kind of run is fine
+        return 1
 
 
 def _task_stopped():

@@ -2,7 +2,8 @@
 
 `run_plan(plan, store, executor=...)` trains every run of a `study.Plan` that has epochs to go and returns the
 stored records of the plan's runs. Runs whose record or checkpoint the store cannot use ("blocked") are left
-alone and reported; they never stop the others.
+alone and reported; they never stop the others. Runs that say `stacked: true` are trained in groups, each group
+as one program (`stacked.py`, grouped by `stacking.group_runs`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import sys
 import time
 
 from .run import train
+from .stacked import train_group
+from .stacking import group_runs
 from .store import ResultsStore, RunBusy, StoreError
 from .study import Plan, duration
 
@@ -85,9 +88,28 @@ def _run_here(plan: Plan, store: ResultsStore, runs, progress: bool) -> list[str
         report.run_finished(r, record)
         return True
 
-    busy = [r for r in runs if not train_one(r, wait=False)]
-    for r in busy:  # runs another command was training: wait for it, then continue or return what it stored
-        train_one(r, wait=True)
+    def train_stacked(unit) -> bool:
+        """Train a stacked group as one program (`stacked.train_group`); its runs are reported one by one."""
+        first = unit[0]
+        try:
+            records = train_group([r.config for r in unit], store=store, until_epoch=first.target,
+                                  data=plan.data_for(first.config))
+        except Exception as error:  # noqa: BLE001 - as for one run: reported with the keys, the others go on
+            message = str(error) if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+            for r in unit:
+                problems.append(message if r.key in message else f"{r.key}: {message}")
+                report.run_finished(r, None, f"not trained: {message}")
+            return True
+        for r, record in zip(unit, records):
+            report.run_finished(r, record)
+        return True
+
+    # Stacked runs train in groups as one program, the others one by one; a single run another command is
+    # training now waits until the rest are done, then continues or returns what that command stored.
+    units = group_runs(runs)
+    busy = [u for u in units if not (train_stacked(u) if u[0].config.stacked else train_one(u[0], wait=False))]
+    for unit in busy:
+        train_one(unit[0], wait=True)
     return problems
 
 

@@ -60,6 +60,9 @@ def train(
     waits and then returns (or continues) what that process stored; with `wait=False` it raises `RunBusy`.
     `should_stop()`, asked after each checkpoint, ends the session there (a Dask task whose study was stopped).
     """
+    if config.stacked:
+        raise ValueError(f"run {config.label()} says stacked: true; train it with stacked.train_group (or its study), "
+                         "which trains it together with its group")
     store = store or ResultsStore()
     data = data if data is not None else load_run_data(config)
     key = run_key(config, data)

@@ -10,9 +10,11 @@
     grid:                     # optional: more settings to cross, each with a list of values
       learning_rate: [0.001, 0.01]
 
-Any other `RunConfig` setting (model, depth, width, initializer, batch_size, optimizer, learning_rate, dropout,
-n_test, data_seed, probes, probe_every, checkpoint_every, test_every, keep_weights) may be given once for the whole
-study.
+Any other `RunConfig` setting (model, depth, width, initializer, heads, block, batch_size, optimizer, learning_rate,
+weight_decay, schedule, warmup_epochs, dropout, n_test, data_seed, probes, probe_every, stacked, checkpoint_every,
+test_every, keep_weights) may be given once for the whole study. `stacked: true` trains the study's small MLP runs in
+groups, each group as one program (`stacked.py`; results equal to float32 rounding, keyed apart from runs trained
+alone).
 `plan` says what is done, partial, missing, diverged or blocked (a record or checkpoint the store cannot use)
 and how long the rest should take; `executors.run_plan` trains what is missing.
 """

@@ -89,17 +89,17 @@ class ClassifierTrainer(Trainer):
 
     TRAIN_METRICS = ("loss", "accuracy")
     EVAL_METRICS = ("loss", "accuracy")
-    OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 
     def __init__(self, config):
         import keras
 
         from .families import family
+        from .optimizers import build_optimizer
 
         super().__init__(config)
         seed_everything(config.seed)
         self._model = family(config.model).build(config)
-        optimizer = getattr(keras.optimizers, self.OPTIMIZERS[config.optimizer])(learning_rate=config.learning_rate)
+        optimizer = build_optimizer(config)
         # The metric as an object, not "accuracy": its variables then exist before the first step, so TensorFlow
         # traces the training step once, not twice (a second or more per run, much of a tiny run's time).
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")

@@ -1,9 +1,11 @@
-"""Live (Chapter 5): pick a model, an optimiser, a learning rate and α, press Train, and watch a fresh ReLU / Leaky
-ReLU pair train from the same initial weights — does either fail, and how many units die?
+"""Live (Chapter 5): pick a model, an optimiser, a learning rate and α, press Train, and watch ten (or more) seeds of
+ReLU and as many of Leaky ReLU train at that learning rate — how many fail, with the interval that count allows?
 
-The pair trains through the engine, like the chapter's studies, on a small MNIST subset and in a temporary store
+The runs train through the engine, like the chapter's studies, on a small MNIST subset and in a temporary store
 (`widgets.comparison._temporary_store`), in a worker thread with a progress bar; Stop ends it after the current
-epoch. One pair is one seed: the chapter's studies say how often; this shows one instance.
+epoch. The MLP's runs train together as one stacked program (`engine/stacked.py`: every seed its own run, from its
+own initial weights), so twenty runs take seconds; the seed CNN's train one after another. Seed s of ReLU and seed s
+of Leaky ReLU start from the same weights and see the images in the same order.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import ipywidgets as W
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..engine import RunConfig, load_run_data, run_key, train
-from ..experiments.learning_rates import MODELS, OPTIMIZER_NAMES, total_dead_fraction
+from ..engine import RunConfig, load_run_data, run_key, train, train_group
+from ..experiments.learning_rates import MODELS, OPTIMIZER_NAMES
 from ..experiments.outcomes import failed
 from ..figures.common import colour, finish
+from ..names import LABELS, SLOPED
+from ..stats import wilson_interval
 from ..validation import check_choice, check_int
 from .common import alpha_slider, figure_output, static_book, static_notice, wire_train_buttons
 from .comparison import TrainingStopped, _EpochCallback, _temporary_store
@@ -27,45 +31,70 @@ RATES = {"adam": (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3), "sgd": (0.01, 
 """Learning rates the slider offers per optimiser, from "all train" to "all fail" in the chapter's studies."""
 
 
-def pair_config(model: str, optimizer: str, learning_rate: float, activation: str, alpha: float, *, epochs: int,
-                n_train: int, n_test: int, seed: int) -> RunConfig:
-    """The config of one run of the pair: the chapter's study settings, on a smaller subset."""
-    shape = dict(depth=4, width=32, initializer="he") if model == "mlp" else {}
-    return RunConfig(dataset="mnist", model=model, activation=activation, alpha=alpha, seed=seed, epochs=(epochs,),
-                     n_train=n_train, n_test=n_test, optimizer=optimizer, learning_rate=learning_rate,
-                     probes=("dead_units",), probe_every=100, test_every=1, keep_weights="none", **shape)
+def seed_configs(model: str, optimizer: str, learning_rate: float, alpha: float, *, epochs: int, n_train: int,
+                 n_test: int, seeds: int) -> list[RunConfig]:
+    """The runs of one Train press: seeds 0 … seeds-1 of ReLU and of Leaky ReLU (α), the chapter's study settings on
+    a smaller subset; the MLP's stacked."""
+    shape = dict(depth=4, width=32, initializer="he", stacked=True) if model == "mlp" else {}
+    return [RunConfig(dataset="mnist", model=model, activation=activation, alpha=alpha, seed=seed, epochs=(epochs,),
+                      n_train=n_train, n_test=n_test, optimizer=optimizer, learning_rate=learning_rate,
+                      probes=("dead_units",), probe_every=100, test_every=1, keep_weights="none", **shape)
+            for seed in range(seeds) for activation in ("relu", "leaky_relu")]
 
 
-def pair_figure(records: dict, note: str = "") -> go.Figure:
-    """Test accuracy per epoch and the share of units dead at the end, for each run of the pair trained so far."""
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.65, 0.35],
-                        subplot_titles=("test accuracy per epoch", "units dead at the end"))
-    for name, record in records.items():
+def train_seeds(configs: list[RunConfig], store, data, on_epoch) -> list[dict]:
+    """Train the runs (stacked ones as one group); `on_epoch()` after every epoch of every run."""
+    progress = _EpochCallback(on_epoch)
+    if all(c.stacked for c in configs):
+        return train_group(configs, store=store, data=data, progress=progress)
+    return [train(c, store=store, data=data, progress=progress) for c in configs]
+
+
+def _name(record: dict) -> str:
+    activation, alpha = record["config"]["activation"], record["config"]["alpha"]
+    return LABELS[activation] + (f" α={alpha:g}" if activation in SLOPED else "")
+
+
+def seeds_figure(records: list[dict], note: str = "") -> go.Figure:
+    """Test accuracy per epoch of every run so far, and per activation the share of ended runs that failed
+    (`outcomes.failed`) with its 95 % Wilson interval."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],
+                        subplot_titles=("test accuracy per epoch, one line per seed", "runs failed (95 % interval)"))
+    shown = set()
+    for record in records:
+        activation, name = record["config"]["activation"], _name(record)
         history = record["history"]
-        activation = record["config"]["activation"]
-        fig.add_trace(go.Scatter(x=history["epoch"], y=history["test_accuracy"], mode="lines+markers", name=name,
-                                 line=dict(color=colour(activation))), row=1, col=1)
-        if record["status"] != "partial":
-            dead = total_dead_fraction(record)
-            text = ("failed" if failed(record) else "trained") + ("" if dead == dead else ", diverged")
-            fig.add_trace(go.Bar(x=[name], y=[dead if dead == dead else 0], marker_color=colour(activation),
-                                 showlegend=False, text=[text], textposition="outside"), row=1, col=2)
+        fig.add_trace(go.Scatter(x=history["epoch"], y=history["test_accuracy"], mode="lines", name=name,
+                                 legendgroup=name, showlegend=name not in shown, opacity=0.6,
+                                 line=dict(color=colour(activation), width=1)), row=1, col=1)
+        shown.add(name)
+    for name in dict.fromkeys(map(_name, records)):
+        ended = [r for r in records if r["status"] != "partial" and _name(r) == name]
+        if not ended:
+            continue
+        count = wilson_interval(sum(map(failed, ended)), len(ended))
+        fig.add_trace(go.Bar(x=[name], y=[count.rate], marker_color=colour(ended[0]["config"]["activation"]),
+                             error_y=dict(type="data", symmetric=False, array=[count.high - count.rate],
+                                          arrayminus=[count.rate - count.low]),
+                             text=[f"{count.k} of {count.n}"], textposition="outside", showlegend=False),
+                      row=1, col=2)
     fig.update_yaxes(range=[0, 1.05])
     fig.update_xaxes(title_text="epoch", row=1, col=1)
-    title = "A fresh pair from the same initial weights" + (f"<br><sub>{html.escape(note)}</sub>" if note else "")
+    title = "Fresh seeds, trained together" + (f"<br><sub>{html.escape(note)}</sub>" if note else "")
     return finish(fig, title=title, x="epoch", y="fraction", height=430)
 
 
-def pair_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate: float = 0.1, alpha: float = 0.01,
-                  epochs: int = 2, n_train: int = 1000, n_test: int = 500, seed: int = 0) -> W.VBox:
-    """Model, optimiser, learning rate, α and seed controls, Train / Stop and a progress bar; the figure shows the
-    pair as it trains. The box has `.train()` (the button's work, in the caller's thread) and its controls."""
+def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate: float = 0.1, alpha: float = 0.01,
+                   epochs: int = 2, n_train: int = 1000, n_test: int = 500, seeds: int = 10) -> W.VBox:
+    """Model, optimiser, learning rate, α and seed-count controls, Train / Stop and a progress bar; the figure shows
+    the runs as they train and the failure counts. The box has `.train()` (the button's work, in the caller's
+    thread) and its controls."""
     check_choice("model", model, list(MODELS))
     check_choice("optimizer", optimizer, list(RATES))
     if learning_rate not in RATES[optimizer]:
         raise ValueError(f"learning_rate must be one of {', '.join(map(str, RATES[optimizer]))} for {optimizer}; "
                          f"got {learning_rate!r}")
-    epochs, seed = check_int("epochs", epochs, low=1, high=20), check_int("seed", seed, low=0)
+    epochs, seeds = check_int("epochs", epochs, low=1, high=20), check_int("seeds", seeds, low=10, high=50)
     n_train, n_test = check_int("n_train", n_train, low=10), check_int("n_test", n_test, low=10)
     style = {"description_width": "initial"}
     model_control = W.Dropdown(options=[(v, k) for k, v in MODELS.items()], value=model, description="model")
@@ -74,14 +103,14 @@ def pair_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate:
     rate_control = W.SelectionSlider(options=RATES[optimizer], value=learning_rate, description="learning rate",
                                      continuous_update=False, style=style)
     alpha_control = alpha_slider(alpha)
-    seed_control = W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", style=style,
-                                    layout=W.Layout(width="9em"))
+    seeds_control = W.BoundedIntText(value=seeds, min=10, max=50, description="seeds", style=style,
+                                     layout=W.Layout(width="9em"))
     button = W.Button(description="Train", button_style="primary", icon="play")
     stop = W.Button(description="Stop", icon="stop", disabled=True, tooltip="stop after the current epoch")
-    progress = W.IntProgress(value=0, min=0, max=2 * epochs, description="epochs trained", style=style)
-    status = W.Label(value="Press Train to train ReLU and Leaky ReLU from the same initial weights.")
+    progress = W.IntProgress(value=0, min=0, max=2 * seeds * epochs, description="run-epochs", style=style)
+    status = W.Label(value=f"Press Train to train {seeds} seeds of ReLU and {seeds} of Leaky ReLU.")
     output = W.Output()
-    output.outputs = (figure_output(pair_figure({}, "nothing trained yet")),)
+    output.outputs = (figure_output(seeds_figure([], "nothing trained yet")),)
     box = W.VBox()
     store = _temporary_store(box)
     state = {"thread": None, "stop": threading.Event()}
@@ -98,48 +127,54 @@ def pair_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate:
 
     def run(_=None):
         settings = (model_control.value, optimizer_control.value, float(rate_control.value))
-        a, s = float(alpha_control.value), int(seed_control.value)
+        a, n = float(alpha_control.value), int(seeds_control.value)
+        configs = seed_configs(*settings, a, epochs=epochs, n_train=n_train, n_test=n_test, seeds=n)
+        data = load_run_data(configs[0])
+        keys = [run_key(c, data) for c in configs]
         state["stop"].clear()
-        progress.value, progress.bar_style = 0, ""
-        records, done = {}, {}
-        what = f"{MODELS[settings[0]]}, {OPTIMIZER_NAMES[settings[1]]} {settings[2]:g}, seed {s}"
+        progress.value, progress.max, progress.bar_style = 0, len(configs) * epochs, ""
+        how = "stacked" if configs[0].stacked else "one after another"
+        what = f"{MODELS[settings[0]]}, {OPTIMIZER_NAMES[settings[1]]} {settings[2]:g}, α={a:g}, {n} seeds each"
+        ticks = {"n": 0}
+
+        def records():
+            return [r for r in map(store.get, keys) if r is not None]
+
+        def on_epoch():
+            ticks["n"] += 1
+            progress.value = ticks["n"]
+            if ticks["n"] % (len(configs) if configs[0].stacked else epochs) == 0:  # once per epoch of the group
+                output.outputs = (figure_output(seeds_figure(records(), what)),)
+            if state["stop"].is_set():
+                raise TrainingStopped
+
+        status.value = f"Training {len(configs)} runs {how} ({what}) …"
         try:
-            for activation, name in (("relu", "ReLU"), ("leaky_relu", f"Leaky ReLU α={a:g}")):
-                config = pair_config(*settings, activation, a, epochs=epochs, n_train=n_train, n_test=n_test, seed=s)
-                data = load_run_data(config)
-                key = run_key(config, data)
-
-                def show(name=name, key=key):
-                    records[name] = store.get(key)
-                    done[name] = records[name]["epochs_done"]
-                    progress.value = sum(done.values())
-                    output.outputs = (figure_output(pair_figure(records, what)),)
-                    if state["stop"].is_set():
-                        raise TrainingStopped
-
-                status.value = f"Training {name} ({what}) …"
-                if store.get(key) is None:
-                    train(config, store=store, data=data, progress=_EpochCallback(show))
-                show()
-            outcome = ", ".join(f"{n}: {'failed' if failed(r) else 'trained'}" for n, r in records.items())
+            done = train_seeds(configs, store, data, on_epoch)
+            output.outputs = (figure_output(seeds_figure(done, what)),)
+            counts = {}
+            for r in done:
+                counts.setdefault(_name(r), []).append(failed(r))
+            outcome = "; ".join(f"{name}: {wilson_interval(sum(f), len(f)).text()} failed"
+                                for name, f in counts.items())
             progress.bar_style = "success"
-            status.value = f"Done ({what}, one seed): {outcome}."
+            status.value = f"Done ({what}): {outcome}."
         except TrainingStopped:
             progress.bar_style = "warning"
-            status.value = "Stopped; Train starts the pair again."
+            status.value = "Stopped; Train resumes the same runs."
         except BaseException as error:
             progress.bar_style = "danger"
             status.value = f"Training ended early ({type(error).__name__}: {error})."
             raise
-        return records
+        return records()
 
-    wire_train_buttons(button, stop, state, run, name="rectifiers-pair")
+    wire_train_buttons(button, stop, state, run, name="rectifiers-seeds")
     if static_book():
         button.disabled = True
     notice = [static_notice("Training")] if static_book() else []
     box.children = [*notice, W.HBox([model_control, optimizer_control]), W.HBox([rate_control, alpha_control]),
-                    W.HBox([seed_control, button, stop, progress]), status, output]
+                    W.HBox([seeds_control, button, stop, progress]), status, output]
     box.train, box.output, box.status, box.progress = run, output, status, progress
-    box.model, box.optimizer, box.rate, box.alpha, box.seed = (model_control, optimizer_control, rate_control,
-                                                               alpha_control, seed_control)
+    box.model, box.optimizer, box.rate, box.alpha, box.seeds = (model_control, optimizer_control, rate_control,
+                                                                alpha_control, seeds_control)
     return box
