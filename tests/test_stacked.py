@@ -181,3 +181,43 @@ def test_dask_hands_out_stacked_groups_and_they_equal_the_same_groups_in_one_pro
     for a, b in zip(on_dask, sorted(records, key=lambda r: [x.key for x in the_plan.runs].index(r["key"]))):
         assert a["key"] == b["key"] and a["status"] == b["status"] == "complete"
         np.testing.assert_allclose(a["history"]["train_loss"], b["history"]["train_loss"], rtol=1e-6)
+
+
+GROUP_IN_A_PROCESS = """
+import json, sys
+from rectifiers.engine import ResultsStore, RunConfig, stacked
+
+made = stacked.StackedMLP
+trained = []
+
+
+class Counted(made):
+    def __init__(self, configs, data):
+        trained.extend(c.seed for c in configs)
+        super().__init__(configs, data)
+
+
+stacked.StackedMLP = Counted
+configs = [RunConfig.from_dict(c) for c in json.loads(sys.argv[2])]
+records = stacked.train_group(configs, store=ResultsStore(sys.argv[1]))
+print(json.dumps({"trained": len(trained), "statuses": [r["status"] for r in records]}))
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_stacking_the_same_group_on_one_store_train_each_run_once(tmp_path):
+    """The group holds every member's lock: a second process waits, then returns what the first stored."""
+    import os
+    import subprocess
+    import sys
+
+    members = json.dumps([c.to_dict() for c in configs()])
+    env = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    both = [subprocess.Popen([sys.executable, "-c", GROUP_IN_A_PROCESS, str(tmp_path), members], cwd=REPOSITORY,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in both]
+    assert [p.returncode for p in both] == [0, 0], outputs
+    results = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    assert sorted(r["trained"] for r in results) == [0, 4], results  # one process trained the group, once
+    assert all(r["statuses"] == ["complete"] * 4 for r in results), results
+    assert not any((tmp_path / ".locks").glob("*.lock"))

@@ -18,6 +18,7 @@ resumed from a later checkpoint) train epoch by epoch, the ones behind first, th
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -325,24 +326,36 @@ def train_group(configs: list[RunConfig], *, store: ResultsStore | None = None, 
     keys = [run_key(c, data) for c in configs]
     if len(set(keys)) < len(keys):
         raise ValueError(f"a stacked group lists a run twice: {sorted(k for k in keys if keys.count(k) > 1)}")
-    records, todo, problems = {}, [], []
-    for config, key in zip(configs, keys):
-        record = store.get(key)
-        if record is not None and (record["status"] == "diverged" or record["epochs_done"] >= target):
-            records[key] = record
-            continue
-        problem = store.checkpoint_problem(key) if record is not None and record["epochs_done"] > 0 else None
-        if problem:
-            problems.append(problem)
-            continue
-        todo.append((config, key, record))
-    if todo:
-        store.check_writable()
-        store.clean_orphans()
-        records.update(_train(todo, store, data, target, progress))
+    if all(_ended(store.get(key), target) for key in keys):
+        return [store.get(key) for key in keys]
+    store.check_writable()
+    # The group holds every member's lock (in key order, so that two groups sharing runs cannot deadlock): a second
+    # command on the store waits, then finds what this one stored, and never trains a run twice.
+    with contextlib.ExitStack() as locks:
+        for key in sorted(keys):
+            locks.enter_context(store.run_lock(key))
+        records, todo, problems = {}, [], []
+        for config, key in zip(configs, keys):
+            record = store.get(key)
+            if _ended(record, target):
+                records[key] = record
+                continue
+            problem = store.checkpoint_problem(key) if record is not None and record["epochs_done"] > 0 else None
+            if problem:
+                problems.append(problem)
+                continue
+            todo.append((config, key, record))
+        if todo:
+            store.clean_orphans()
+            records.update(_train(todo, store, data, target, progress))
     if problems:
         raise StoreError("; ".join(problems))
     return [records[key] for key in keys]
+
+
+def _ended(record, target: int) -> bool:
+    """Whether a stored record needs no more training up to `target`."""
+    return record is not None and (record["status"] == "diverged" or record["epochs_done"] >= target)
 
 
 def _train(todo, store: ResultsStore, data: Dataset, target: int, progress) -> dict:
