@@ -96,8 +96,10 @@ def guide_evidence(store=None) -> list[dict]:
         studies = lr_studies([name], prelu_blocks=[name] if name in CHAPTER_PRELU_BLOCKS else [])
         runs = learning_rates.frame([r for one in studies for r in study_records(one, store)])
         for v in learning_rates.verdicts(runs).itertuples():
+            block = runs[(runs.model == v.model) & (runs.optimizer == v.optimizer)]
             out.append({"situation": f"learning rate {v.learning_rate:g}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]}, "
-                                     f"{learning_rates.MODELS[v.model]} (MNIST, {int(runs.n_train.iloc[0]):,} images)",
+                                     f"{learning_rates.model_name(v.model)} "
+                                     f"(MNIST, {learning_rates.budget_text(block)})",
                         "recommendation": v.recommendation, "evidence": v.evidence, "category": v.category,
                         "numbers": v.numbers, "optimizer": v.optimizer, "seeds": v.seeds, "section": learning_rates.SECTION,
                         "studies": [one.source for one in studies]})
@@ -153,7 +155,7 @@ def alpha_verdict(lr_verdicts: dict, deep_verdicts: dict) -> str:
 def lr_story(verdicts) -> str:
     """The learning-rate verdicts in words (`learning_rates.verdicts`), grouped by category: where an alternative is
     to be preferred or avoided, where neither trains, where the data cannot tell, where the verdict is unclear."""
-    where = lambda v: (f"{learning_rates.MODELS[v.model]}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]} "  # noqa: E731
+    where = lambda v: (f"{learning_rates.model_name(v.model)}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]} "  # noqa: E731
                        f"{v.learning_rate:g}")
     parts = []
     for category, words in (("prefer", "The data name a choice"), ("avoid", "The data name a setting to avoid"),
