@@ -358,7 +358,11 @@ def convergence_text(numbers: dict) -> str:
             f"{pts(numbers['median'])} points (90 % of runs between {pts(numbers['p05'])} and {pts(numbers['p95'])}; "
             f"the largest change {pts(numbers['largest'])}); {100 * numbers['within_point']:.0f} % of them moved by "
             "less than one point. The median size of the change per cell: "
-            + ", ".join(f"{c} {100 * v:.1f}" for c, v in numbers["cells"].items()) + " points.")
+            + ", ".join(f"{c} {100 * v:.1f}" for c, v in numbers["cells"].items()) + " points. "
+            + ("The runs that trained had levelled off." if numbers["within_point"] >= 0.8 else
+               "Most runs that trained had not levelled off: at these learning rates their test accuracy still swings "
+               "by points from epoch to epoch, so a final accuracy is one draw from that swing (the paired tests over "
+               "every seed compare such draws)."))
 
 
 def endpoints(runs: pd.DataFrame) -> pd.DataFrame:
