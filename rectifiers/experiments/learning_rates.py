@@ -24,25 +24,44 @@ from .. import decision, decision_numbers
 from ..stats import mean_ci, percent_interval, signed, wilson_interval
 from .outcomes import final_accuracy
 
-STUDIES = {
-    ("mlp", "adam"): "studies/ch5_lr_mlp_adam.yaml",
-    ("mlp", "sgd"): "studies/ch5_lr_mlp_sgd.yaml",
-    ("seed_cnn", "adam"): "studies/ch5_lr_cnn_adam.yaml",
-    ("seed_cnn", "sgd"): "studies/ch5_lr_cnn_sgd.yaml",
-}
+TRAINED_TO_THE_END = {"mlp": True, "seed_cnn": False}
+"""Per model: whether the chapter reads its grid trained to the end (`*_long.yaml`: 20 epochs on 5,000 images) or
+still the short one (1–2 epochs on 2,000 images), which the chapter and the guide label "early training". The seed
+CNN switches to its long grid, once stored, by setting it True here."""
+
+
+def _study(model: str, optimizer: str, prelu: bool = False) -> str:
+    name = {"mlp": "mlp", "seed_cnn": "cnn"}[model]
+    return f"studies/ch5_lr_{'prelu_' if prelu else ''}{name}_{optimizer}{'_long' if TRAINED_TO_THE_END[model] else ''}.yaml"
+
+
+STUDIES = {(m, o): _study(m, o) for m in TRAINED_TO_THE_END for o in ("adam", "sgd")}
 """(model, optimiser) → its study of ReLU and Leaky ReLU (α = 0.01, 0.1, 0.3)."""
 
-PRELU_STUDIES = {
-    ("mlp", "adam"): "studies/ch5_lr_prelu_mlp_adam.yaml",
-    ("mlp", "sgd"): "studies/ch5_lr_prelu_mlp_sgd.yaml",
-    ("seed_cnn", "adam"): "studies/ch5_lr_prelu_cnn_adam.yaml",
-    ("seed_cnn", "sgd"): "studies/ch5_lr_prelu_cnn_sgd.yaml",
-}
+PRELU_STUDIES = {(m, o): _study(m, o, prelu=True) for m in TRAINED_TO_THE_END for o in ("adam", "sgd")}
 """(model, optimiser) → its PReLU study (same grid and seeds: paired with the one above)."""
 
 MODELS = {"mlp": "MLP 4×32", "seed_cnn": "seed CNN"}
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "plain SGD"}
 SECTION = "ch5-learning-rate"
+
+
+EARLY = "early training"
+"""The label of a block still read from its short study (`TRAINED_TO_THE_END`)."""
+
+
+def model_name(model: str) -> str:
+    """The model as the chapter and the guide name it: "MLP 4×32", or "seed CNN, early training" while its grid is
+    the short one."""
+    return MODELS[model] + ("" if TRAINED_TO_THE_END.get(model, True) else f", {EARLY}")
+
+
+def budget_text(runs: pd.DataFrame) -> str:
+    """The training budget of `runs` (one model's), read from the records: "5,000 images, 20 epochs, 3,140 steps"
+    (steps per run: batches of its epochs); ranges where the runs differ."""
+    span = lambda col: "–".join(f"{v:,}" for v in sorted({int(runs[col].min()), int(runs[col].max())}))  # noqa: E731
+    epochs = span("epochs")
+    return f"{span('n_train')} images, {epochs} epoch{'' if epochs == '1' else 's'}, {span('steps')} steps"
 
 
 def setting(activation: str, alpha) -> str:
@@ -75,7 +94,10 @@ def run_row(record: dict) -> dict:
         "seed": config["seed"], "status": record["status"], "diverged": record["status"] == "diverged",
         "train_accuracy": final_accuracy(record, "train"),
         "test_accuracy": final_accuracy(record, "test"), "dead": total_dead_fraction(record),
-        "n_train": record["experiment"]["n_train"], "epochs": config["epochs"][-1],
+        "n_train": record["experiment"]["n_train"], "n_test": record["experiment"]["n_test"],
+        "batch_size": config["batch_size"], "epochs": config["epochs"][-1],
+        "steps": math.ceil(record["experiment"]["n_train"] / config["batch_size"]) * config["epochs"][-1],
+        "diverged_at": record.get("diverged_at") if record["status"] == "diverged" else None,
         "wall_s": sum(s["wall_s"] for s in record["segments"]), "key": record["key"],
     }
 
@@ -177,7 +199,7 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
                      "category": judged.category, "rule": "the book's decision procedure (How the book decides)",
                      "numbers": decision_numbers.numbers(judged, ENDPOINTS),
                      "seeds": int(cells.runs.max()), "bar": float(cells.bar.iloc[0]),
-                     "evidence": f"{MODELS[model]}, {OPTIMIZER_NAMES[optimizer]} at learning rate {lr:g} (failed: "
+                     "evidence": f"{model_name(model)}, {OPTIMIZER_NAMES[optimizer]} at learning rate {lr:g} (failed: "
                                  f"training accuracy below {cells.bar.iloc[0]:.2f}): {parts}. Paired by seed: "
                                  f"{judged.sentence()}."})
     return pd.DataFrame(rows)
@@ -223,7 +245,7 @@ def failure_pivot(table: pd.DataFrame) -> pd.DataFrame:
     """The closing note's table: one row per (model, optimiser, learning rate), one column per activation setting,
     each cell "k of n failed [low–high %]"."""
     cells = table.assign(
-        situation=[f"{MODELS[r.model]}, {OPTIMIZER_NAMES[r.optimizer]}, lr {r.learning_rate:g}"
+        situation=[f"{model_name(r.model)}, {OPTIMIZER_NAMES[r.optimizer]}, lr {r.learning_rate:g}"
                    for r in table.itertuples()],
         cell=[f"{r.failed} of {r.runs} [{percent_interval(r.failure_low, r.failure_high)}]"
               for r in table.itertuples()])
@@ -238,7 +260,7 @@ def reader_table(table: pd.DataFrame) -> pd.DataFrame:
     p, and, as a secondary view, the accuracy of the survivors (the runs that did not fail)."""
     rows = table.itertuples()
     return pd.DataFrame([{
-        "model": MODELS[r.model], "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
+        "model": model_name(r.model), "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
         "activation": r.setting, "failed": f"{r.failed} of {r.runs}",
         "CI": percent_interval(r.failure_low, r.failure_high), "dead": r.dead_mean,
         "difference to ReLU, every seed": (
@@ -248,30 +270,127 @@ def reader_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_table(verdicts_frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame([{"situation": f"{MODELS[v.model]}, {OPTIMIZER_NAMES[v.optimizer]}, lr {v.learning_rate:g}",
+    return pd.DataFrame([{"situation": f"{model_name(v.model)}, {OPTIMIZER_NAMES[v.optimizer]}, lr {v.learning_rate:g}",
                           "verdict": v.recommendation, "evidence": v.evidence}
                          for v in verdicts_frame.itertuples()])
 
 
 def alpha_reader_table(alpha_frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
-        "model": MODELS[r.model], "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
+        "model": model_name(r.model), "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
         "α (0 = ReLU)": r.alpha, "failed": f"{r.failed} of {r.runs}",
         "CI": percent_interval(r.failure_low, r.failure_high), "dead": r.dead_mean,
         "accuracy": r.accuracy} for r in alpha_frame.itertuples()])
 
 
-def setup_text(runs: pd.DataFrame, n_train: int, n_test: int) -> str:
-    """The setup sentence of the chapter, from the runs: models, epochs, optimisers, learning rates, slopes."""
-    epochs = {m: int(g.epochs.iloc[0]) for m, g in runs.groupby("model")}
-    plural = lambda n, word: f"{n} {word}{'s' if n > 1 else ''}"  # noqa: E731
+def setup_text(runs: pd.DataFrame) -> str:
+    """The setup sentence of the chapter, from the runs: per block the model, its budget read from the records
+    (images, epochs, steps; "early training" where the short grid is read), optimiser, learning rates, slopes."""
     blocks = " ".join(
-        f"The {MODELS[m]} ({plural(epochs[m], 'epoch')}) with {OPTIMIZER_NAMES[o]} at learning "
+        f"The {model_name(m)} ({budget_text(g)}) with {OPTIMIZER_NAMES[o]} at learning "
         f"rate{'s' if g.learning_rate.nunique() > 1 else ''} "
         f"{', '.join(f'{lr:g}' for lr in sorted(g.learning_rate.unique()))}: ReLU, Leaky ReLU with α = "
         f"{', '.join(f'{a:g}' for a in sorted(g[g.activation == 'leaky_relu'].alpha.unique()))}"
         + "".join(f" and PReLU (slopes learned, starting at {a:g})" for a in sorted(g[g.activation == 'prelu'].alpha.unique()))
         + "."
         for (m, o), g in runs.groupby(["model", "optimizer"], sort=False))
-    return (f"{blocks} Every run trains on {n_train:,} MNIST training images (batch 32) and is tested on {n_test:,} "
+    listed = lambda col: " or ".join(f"{int(v):,}" for v in sorted(runs[col].unique()))  # noqa: E731
+    return (f"{blocks} Batches of {listed('batch_size')} images; every run is tested on {listed('n_test')} MNIST "
             "test images.")
+
+
+def curves(records, runs: pd.DataFrame) -> pd.DataFrame:
+    """Test accuracy after every epoch (the records' history; runs with `test_every: 1`), one row per run and epoch,
+    with the run's cell and whether it failed (from `frame`'s `runs`). Runs without a per-epoch history (the short
+    studies) give no rows."""
+    failed = dict(zip(runs.key, runs.failed))
+    rows = []
+    for record in records:
+        history = record.get("history") or {}
+        if record["config"].get("test_every", 0) != 1 or not history.get("test_accuracy"):
+            continue
+        row = run_row(record)
+        for epoch, accuracy in zip(history["epoch"], history["test_accuracy"]):
+            rows.append({k: row[k] for k in ("model", "optimizer", "learning_rate", "setting", "seed", "key")}
+                        | {"epoch": int(epoch), "test_accuracy": math.nan if accuracy is None else float(accuracy), "failed": bool(failed[row["key"]])})
+    return pd.DataFrame(rows, columns=["model", "optimizer", "learning_rate", "setting", "seed", "key", "epoch",
+                                       "test_accuracy", "failed"])
+
+
+def curve_summary(curve_rows: pd.DataFrame) -> pd.DataFrame:
+    """Per cell, setting and epoch, over the runs that did not fail: median, lowest and highest test accuracy, and
+    how many runs (`healthy`) of how many (`runs`)."""
+    keys = ["model", "optimizer", "learning_rate", "setting"]
+    total = curve_rows.groupby(keys).key.nunique().rename("runs")
+    healthy = curve_rows[~curve_rows.failed & np.isfinite(curve_rows.test_accuracy)]
+    out = healthy.groupby([*keys, "epoch"]).test_accuracy.agg(median="median", low="min", high="max",
+                                                              healthy="count").reset_index()
+    return _order(out.merge(total.reset_index(), on=keys)).sort_values([*keys[:3], "setting", "epoch"], kind="stable")
+
+
+def convergence(curve_rows: pd.DataFrame, last: int = 5) -> dict:
+    """How much the healthy runs' test accuracy changed over their last `last` epochs (final epoch minus `last`
+    epochs before), every healthy run with a full history: runs, median, 5th and 95th percentile, largest change
+    in absolute value, and the share of runs that moved by less than one point (0.01)."""
+    healthy = curve_rows[~curve_rows.failed]
+    changes, end, cells = [], None, {}
+    for (optimizer, lr, _), run in healthy.groupby(["optimizer", "learning_rate", "key"]):
+        run = run.set_index("epoch").test_accuracy
+        end = int(run.index.max())
+        if end - last in run.index:
+            changes.append(run[end] - run[end - last])
+            cells.setdefault(f"{OPTIMIZER_NAMES[optimizer].replace('plain ', '')} {lr:g}", []).append(abs(changes[-1]))
+    if not changes:
+        raise ValueError(f"no healthy run has a test accuracy {last} epochs before its last (test_every: 1)")
+    changes = np.asarray(changes)
+    return {"runs": len(changes), "from": end - last, "to": end, "median": float(np.median(changes)),
+            "p05": float(np.percentile(changes, 5)), "p95": float(np.percentile(changes, 95)),
+            "largest": float(changes[np.argmax(np.abs(changes))]),
+            "within_point": float(np.mean(np.abs(changes) < 0.01)),
+            "cells": {c: float(np.median(v)) for c, v in cells.items()}}
+
+
+def convergence_text(numbers: dict) -> str:
+    """`convergence` in a sentence, in percentage points."""
+    pts = lambda v: f"{100 * v:+.1f}".replace("-", "−")  # noqa: E731
+    return (f"Over the last {numbers['to'] - numbers['from']} epochs (epoch {numbers['from']} to {numbers['to']}), "
+            f"the test accuracy of the {numbers['runs']} runs that did not fail changed by a median of "
+            f"{pts(numbers['median'])} points (90 % of runs between {pts(numbers['p05'])} and {pts(numbers['p95'])}; "
+            f"the largest change {pts(numbers['largest'])}); {100 * numbers['within_point']:.0f} % of them moved by "
+            "less than one point. The median size of the change per cell: "
+            + ", ".join(f"{c} {100 * v:.1f}" for c, v in numbers["cells"].items()) + " points. "
+            + ("The runs that trained had levelled off." if numbers["within_point"] >= 0.8 else
+               "Most runs that trained had not levelled off: at these learning rates their test accuracy still swings "
+               "by points from epoch to epoch, so a final accuracy is one draw from that swing (the paired tests over "
+               "every seed compare such draws)."))
+
+
+def endpoints(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per cell and setting: runs diverged, ended below the bar, trained; the mean final test accuracy of every seed
+    with its 95 % t interval (intention to treat: a diverged run counts with the worst final value of its
+    situation, as the decision procedure counts it); the epochs at which runs diverged; dead share at the end."""
+    rows = []
+    for (model, optimizer, lr), situation in runs.groupby(["model", "optimizer", "learning_rate"], sort=False):
+        worst = situation.test_accuracy.min()
+        for name, cell in situation.groupby("setting"):
+            itt = mean_ci(cell.test_accuracy.fillna(worst if np.isfinite(worst) else 0.0))
+            dead = cell.dead.dropna()
+            rows.append({"model": model, "optimizer": optimizer, "learning_rate": lr, "setting": name,
+                         "runs": len(cell), "diverged": int(cell.diverged.sum()),
+                         "below_bar": int((cell.failed & ~cell.diverged).sum()), "trained": int((~cell.failed).sum()),
+                         "itt": itt.mean, "itt_low": itt.low, "itt_high": itt.high,
+                         "diverged_at": sorted(int(e) for e in cell.diverged_at.dropna()),
+                         "dead": float(dead.mean()) if len(dead) else math.nan})
+    return _order(pd.DataFrame(rows))
+
+
+def endpoint_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`endpoints` as the chapter shows it, narrow enough for a phone: counts in cells, short setting names."""
+    short = lambda s: "ReLU" if s == "ReLU" else "PReLU" if s.startswith("PReLU") else s.replace("Leaky ReLU ", "")  # noqa: E731
+    cell = lambda r: (f"{'MLP' if r.model == 'mlp' else 'CNN'} {OPTIMIZER_NAMES[r.optimizer].replace('plain ', '')} "  # noqa: E731
+                      f"{r.learning_rate:g}" + ("" if TRAINED_TO_THE_END.get(r.model, True) else f" ({EARLY})"))
+    return pd.DataFrame([{
+        "cell": cell(r), "setting": short(r.setting), "diverged": r.diverged, "below bar": r.below_bar,
+        "trained": r.trained, "test acc. (every seed)": f"{r.itt:.3f} [{r.itt_low:.2f}, {r.itt_high:.2f}]",
+        "diverged at epoch": ", ".join(map(str, r.diverged_at)) or "—", "dead": r.dead}
+        for r in table.itertuples()])

@@ -116,7 +116,9 @@ def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
         common = [s for s in named(judged[0], verb) if all(s in named(r, verb) for r in judged)
                   and not any(s in named(r, opposite) for r in rows if r.category == opposite)]
         if common:
-            pairs = [(r, c) for r in judged for c in r.numbers["comparisons"] if c["alternative"] == common[0]]
+            # The strongest evidence for any of the settings the line names (not only the first: a verdict names
+            # together settings the data do not separate, and the first may be the weakest).
+            pairs = [(r, c) for r in judged for c in r.numbers["comparisons"] if c["alternative"] in common]
             row, comparison = min(pairs, key=lambda rc: _p(rc[1]))
             number = number_text(row, comparison)
         else:  # the rows name different settings: say so, and show the strongest row's number

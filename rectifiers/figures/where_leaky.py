@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..experiments.deep_narrow import COLLAPSE_SPREAD, RAI, setting_rank
-from ..experiments.learning_rates import MODELS, OPTIMIZER_NAMES, SETTING_ORDER
+from ..experiments.learning_rates import OPTIMIZER_NAMES, SETTING_ORDER, TRAINED_TO_THE_END, model_name
 from .common import COLOURS, RAI_COLOUR, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
 
 
@@ -94,7 +94,8 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                              arrayminus=cells.accuracy - cells.accuracy_low)), row=1, col=3)
             visibility += [k, k, k]
     short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone: "CNN SGD"
-    labels = [f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')}" for m, o in blocks]
+    labels = [f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')}" + ("" if TRAINED_TO_THE_END.get(m, True)
+                                                                        else ", early") for m, o in blocks]
     axes = [_rate_axes(sorted(summary[(summary.model == m) & (summary.optimizer == o)].learning_rate.unique()))
             for m, o in blocks]
     fig.update_layout(sliders=_slider(labels, visibility, "model, optimiser: ", axes))
@@ -108,6 +109,36 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                  x="", y="share of runs; accuracy (95 % CI)", height=600)
     fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
 
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
+    return fig
+
+
+def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
+    """Test accuracy after every epoch (`learning_rates.curve_summary`): per setting the median over the runs that
+    did not fail (line) and their range (band); the slider picks the cell (optimiser and learning rate)."""
+    cells = list(dict.fromkeys(zip(curve.model, curve.optimizer, curve.learning_rate)))
+    fig, visibility = go.Figure(), []
+    for k, (model, optimizer, lr) in enumerate(cells):
+        block = curve[(curve.model == model) & (curve.optimizer == optimizer) & (curve.learning_rate == lr)]
+        for name in _ordered(block.setting):
+            rows = block[block.setting == name].sort_values("epoch")
+            colour = setting_colour(name)
+            healthy = f"{int(rows.healthy.min())} of {int(rows.runs.iloc[0])} runs"
+            fig.add_trace(go.Scatter(x=rows.epoch, y=rows.high, mode="lines", line=dict(width=0, color=colour),
+                                     legendgroup=name, showlegend=False, hoverinfo="skip", visible=k == 0))
+            fig.add_trace(go.Scatter(x=rows.epoch, y=rows.low, mode="lines", line=dict(width=0, color=colour),
+                                     fill="tonexty", opacity=0.2, legendgroup=name, showlegend=False,
+                                     hoverinfo="skip", visible=k == 0))
+            fig.add_trace(go.Scatter(
+                x=rows.epoch, y=rows["median"], mode="lines+markers", line=dict(color=colour), marker=dict(size=4),
+                name=f"{name} ({healthy})", legendgroup=name, visible=k == 0,
+                text=[f"{r.low:.3f}–{r.high:.3f}, {r.healthy} runs" for r in rows.itertuples()],
+                hovertemplate=f"{name}, epoch %{{x}}: median %{{y:.3f}} (range %{{text}})<extra></extra>"))
+            visibility += [k, k, k]
+    labels = [f"{OPTIMIZER_NAMES[o].replace('plain ', '')} {lr:g}" for _, o, lr in cells]
+    fig.update_layout(sliders=_slider(labels, visibility, "optimiser, learning rate: "))
+    fig = finish(fig, title="Test accuracy per epoch, runs that did not fail (median and range)",
+                 x="epoch", y="test accuracy", height=560)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
     return fig
 
@@ -186,7 +217,7 @@ def alpha_figure(lr_alpha: pd.DataFrame, deep: pd.DataFrame) -> go.Figure:
         cells = cells.sort_values("alpha")
         fig.add_trace(go.Scatter(
             x=[f"{a:g}" for a in cells.alpha], y=cells.failure_rate, mode="lines+markers",
-            name=f"{MODELS[model]}, {OPTIMIZER_NAMES[optimizer]}, lr {lr:g}",
+            name=f"{model_name(model)}, {OPTIMIZER_NAMES[optimizer]}, lr {lr:g}",
             error_y=dict(type="data", symmetric=False, array=cells.failure_high - cells.failure_rate,
                          arrayminus=cells.failure_rate - cells.failure_low)), row=1, col=1)
     for (width, depth), cells in deep.groupby(["width", "depth"], sort=False):
