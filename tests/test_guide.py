@@ -119,7 +119,7 @@ def test_every_line_is_the_guide_rows_verdicts_with_their_deciding_number_and_a_
         assert f"<{decided.section}>`)" in line.markdown(), f"{line.key}: no link to its evidence"
         verb = line.gist.split(" ")[0]
         if verb in ("prefer", "avoid"):  # only what every row of that verdict names, nowhere told the opposite
-            settings = line.gist[len(verb) + 1:].split(" and ")
+            settings = line.gist[len(verb) + 1:].split(" or ")
             judged = [r for r in behind if r.category == verb]
             assert all(s in short_answer.named(r, verb) for r in judged for s in settings), line
             candidates = [c for c in decided.numbers["comparisons"] if c["alternative"] in settings]
@@ -128,6 +128,8 @@ def test_every_line_is_the_guide_rows_verdicts_with_their_deciding_number_and_a_
             assert line.number.endswith(guide.deciding_number(decided)), line
         if line.gist == "it does not matter":
             assert set(line.counts) == {"either"}, line
+        if line.gist == "mostly, it does not matter":
+            assert 2 * line.counts["either"] > len(line.rows) and decided.category == "either", line
         if line.gist.startswith("no setting"):
             assert not {"prefer", "avoid"} & set(line.counts), line
     assert answer[-1].gist == "pass α explicitly" and "α = 0.3" in answer[-1].number  # Keras 3's default, measured
@@ -170,6 +172,12 @@ def test_the_rule_never_says_more_than_the_rows():
     line = short_answer.lines([either, unclear])
     assert [(a.key, a.gist) for a in line] == [("ordinary", "it does not matter"), ("units_die", "no setting is "
                                                                                    "shown to help")]
+    mostly = short_answer.lines([either, _row("learning_rate_8", "either", either.numbers["failed"]),
+                                 _row("learning_rate_9", "either", either.numbers["failed"]),
+                                 _row("learning_rate_10", "prefer Leaky ReLU α=0.3", either.numbers["failed"], p=(1.0, 0.01),
+                                      better=("Leaky ReLU α=0.3",))])[0]
+    assert mostly.gist == "mostly, it does not matter" and mostly.counts == {"either": 3, "prefer": 1}
+    assert "*either* in 3 of 4 situations (*prefer* in 1)" in mostly.markdown(pages={"ch5-learning-rate": "05_x"})
     sgd = _row("learning_rate_7", "avoid Leaky ReLU α=0.3", relu_fails, optimizer="sgd", worse=("Leaky ReLU α=0.3",))
     assert short_answer.lines([sgd])[0].key == "plain_sgd" and short_answer.lines([sgd])[0].gist == \
         "avoid Leaky ReLU α=0.3"

@@ -2,9 +2,10 @@
 
 Each line speaks of a kind of situation, chosen by what happened in the runs, not by the verdicts: where ReLU trained
 in every run; where it failed in some (with Adam or a deep and narrow network; with plain SGD); the GAN; the default
-slope. Its words come from the verdicts of the rows it covers, counted, so it never says more than they do: it says
-"prefer" only for what every *prefer* row names, "avoid" only for what every *avoid* row names, "does not matter"
-only when every row says "either"; an *unclear* or *neither* row is counted as such. Each line carries the number that
+slope. Its words come from the verdicts of the rows it covers, counted, so it never says more than they do: "does not
+matter" when every row says "either", "mostly, it does not matter" when more than half do (the others
+counted beside it); otherwise "prefer" only for what every *prefer* row names, "avoid" only for what every *avoid*
+row names; an *unclear* or *neither* row is counted as such. Each line carries the number that
 decided it (`guide.number_text`) and a link to the section with its evidence.
 """
 
@@ -66,7 +67,7 @@ class AnswerLine:
         if len(self.rows) == 1:
             return ""
         main = self.gist.split(" ")[0] if self.gist.split(" ")[0] in self.counts else \
-            "either" if self.gist == "it does not matter" else None
+            "either" if self.gist.endswith("it does not matter") else None
         others = [f"*{c}* in {n}" for c, n in sorted(self.counts.items(), key=lambda kv: -kv[1]) if c != main]
         head = f"*{main}* in {self.counts[main]} of {len(self.rows)} situations" if main else \
             f"{len(self.rows)} situations"
@@ -110,7 +111,10 @@ def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
         row = rows[0]
         return AnswerLine(key, topic, row.recommendation, counts, ids, row.id, deciding_number(row), row.section)
     verb = "prefer" if "prefer" in counts else "avoid" if "avoid" in counts else None
-    if verb:
+    if verb and 2 * counts.get("either", 0) > len(rows):  # most situations: no difference; the rest are counted
+        row, gist = next(r for r in rows if r.category == "either"), "mostly, it does not matter"
+        number = deciding_number(row)
+    elif verb:
         judged = [r for r in rows if r.category == verb]
         opposite = "avoid" if verb == "prefer" else "prefer"
         common = [s for s in named(judged[0], verb) if all(s in named(r, verb) for r in judged)
@@ -124,7 +128,7 @@ def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
         else:  # the rows name different settings: say so, and show the strongest row's number
             row = min(judged, key=lambda r: min(_p(c) for c in r.numbers["comparisons"]))
             number = deciding_number(row)
-        what = " and ".join(common) if common else "the setting each row names"
+        what = " or ".join(common) if common else "the setting each row names"  # a group the data do not separate
         gist = f"{verb} {what}"
     elif set(counts) == {"either"}:
         row, gist = rows[0], "it does not matter"
