@@ -318,6 +318,21 @@ def gather(study: "Study", store: "ResultsStore | None" = None, *, train: bool =
     return StudyResults(the_plan, [r for r in records if r and r["snapshots"]])
 
 
+def gather_pairs(path: str, store: "ResultsStore | None" = None) -> tuple["Study", StudyResults]:
+    """The stored runs of the study file `path` (repository-relative), or FileNotFoundError naming what is missing and
+    the command that trains it when no seed has its ReLU / Leaky ReLU pair (an empty store, a store without it)."""
+    from ..engine import load_study
+    from ..engine.study import REPOSITORY
+
+    study = load_study(REPOSITORY / path)
+    results = gather(study, store)
+    if not has_pairs(results.snapshots(), study.alphas[0]):
+        root = store.root if store is not None else "results"
+        raise FileNotFoundError(f"{path}: " + results.missing_message(
+            f"python -m rectifiers study {path} --results {root}"))
+    return study, results
+
+
 def has_pairs(snapshots: pd.DataFrame, alpha: float, seed: int | None = None) -> bool:
     """Whether at least one seed (or `seed`, the one the replication table shows) has both a ReLU and a Leaky
     ReLU(α) snapshot at the same epoch: a run left out (unusable or missing) can leave a seed without its pair."""

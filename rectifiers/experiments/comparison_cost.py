@@ -84,12 +84,10 @@ def training_cost(store=None) -> CostComparison:
 
     Every chapter that states what Leaky ReLU costs reads it here (Chapter 1's micro-benchmark times the activation
     alone, a curiosity; Chapter 6's family costs compare other variants)."""
-    from ..engine import load_study
-    from ..engine.study import REPOSITORY
     from . import comparison
 
-    study = load_study(REPOSITORY / COST_STUDY)
-    return epoch_cost(comparison.gather(study, store).history(), study.alphas[0])
+    study, results = comparison.gather_pairs(COST_STUDY, store)
+    return epoch_cost(results.history(), study.alphas[0])
 
 
 def cost_verdict(cost: CostComparison) -> str:

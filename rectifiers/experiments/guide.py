@@ -124,18 +124,12 @@ def cnn_evidence(store=None) -> list[dict]:
     import pandas as pd
 
     from .. import decision, decision_numbers
-    from ..engine import load_study
     from . import comparison
 
     path = "studies/mnist_seed_replication.yaml"
-    study = load_study(REPOSITORY / path)
+    study, results = comparison.gather_pairs(path, store)
     alpha = study.alphas[0]
-    results = comparison.gather(study, store)
     snapshots = results.snapshots()
-    if not comparison.has_pairs(snapshots, alpha):
-        root = (store.root if store is not None else "results")
-        raise FileNotFoundError(f"{path}: " + results.missing_message(
-            f"python -m rectifiers study {path} --results {root}"))
     reached = snapshots.groupby(["activation", "seed"]).epoch.max().min()
     last = snapshots[snapshots.epoch == reached]
     names = {"relu": "ReLU", "leaky_relu": f"Leaky ReLU α={alpha:g}"}
