@@ -4,8 +4,8 @@ A live session never writes to `notebooks/`: `make lab` copies each chapter into
 JupyterLab's autosave may store outputs freely. In the copy, MyST roles that only the book build understands are
 rewritten for the jupyterlab-myst renderer:
 
-- `{glue:text}`name:fmt`` becomes `{eval}`glued("name", "fmt")``: the value the kernel glued, formatted as the
-  book formats it, filled in when the markdown cell runs (Run All runs it after the cell that computes it);
+- `{glue:text}`name:fmt`` (and `{glue:md}`name``) becomes `{eval}`glued("name", "fmt")``: the value the kernel
+  glued, formatted as the book formats it, filled in when the markdown cell runs (Run All runs it after the cell that computes it);
 - `{cite}`key`` becomes the reference's author–year text, linked to its URL or DOI (from book/references.bib);
 - `{doc}`path`` becomes its plain title-less text;
 - `{ref}`label`` becomes the title of the section it names, linked to that chapter's working copy
@@ -36,7 +36,7 @@ LAB = REPOSITORY / "lab"
 BIBLIOGRAPHY = REPOSITORY / "book" / "references.bib"
 GLUE_PREFIX = "application/papermill.record/"  # myst_nb.glue(..., display=False) hides its value under this prefix
 NOT_YET = "[not computed yet: run the cells above]"
-REWRITE = 2  # how copies are rewritten; a copy made by an older rewrite is made again (2: {ref}, placeholders)
+REWRITE = 3  # how copies are rewritten; a copy made by an older rewrite is made again (2: {ref}, placeholders; 3: glue:md)
 
 _glued: dict[str, str] = {}  # name -> text/plain of the value, as myst-nb stores it
 
@@ -97,7 +97,7 @@ def citations(bib_path: Path = BIBLIOGRAPHY) -> dict[str, str]:
     return texts
 
 
-_ROLE = re.compile(r"\{(glue:text|cite(?::[a-z]+)?|doc|ref)\}`([^`]*)`")
+_ROLE = re.compile(r"\{(glue:text|glue:md|cite(?::[a-z]+)?|doc|ref)\}`([^`]*)`")
 _TARGET = re.compile(r"^\(([A-Za-z0-9_-]+)\)=\s*\n#+\s+(.+)$", re.MULTILINE)  # a MyST label above its heading
 
 
@@ -140,6 +140,8 @@ def live_markdown(source: str, cites: dict[str, str], targets: dict[str, tuple[s
         if role == "glue:text":
             name, _, fmt = content.partition(":")
             return "{eval}`glued(%s, %s)`" % (json.dumps(name), json.dumps(fmt))
+        if role == "glue:md":  # pasted Markdown (Chapter 7's short answer): its plain text, as the kernel shows it
+            return "{eval}`glued(%s)`" % json.dumps(content.partition(":")[0])
         if role.startswith("cite"):
             keys = [k.strip() for k in content.split(",")]
             return "(" + "; ".join(cites.get(k, k) for k in keys) + ")"

@@ -1,13 +1,19 @@
 """The book's Sphinx extension (book/_ext/rectifiers_book.py), the parts that need no build."""
 
+import os
 import sys
 
 import pytest
 
 from conftest import ROOT
 
+# Importing the extension sets the build's environment (RECTIFIERS_STATIC_BOOK, IPYTHONDIR, ...) for the book's
+# kernels; the test process must not keep it, or every widget test after this file draws the static book's notices.
+_environment = dict(os.environ)
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 rectifiers_book = pytest.importorskip("rectifiers_book")
+os.environ.clear()
+os.environ.update(_environment)
 
 
 def test_get_the_source_is_true_with_and_without_a_repository():

@@ -153,8 +153,11 @@ def test_links_lead_somewhere_real(name):
 @pytest.mark.parametrize("name", PAGES)
 def test_no_build_machine_text(name):
     text = _main_text(name)
+    # Chapter 1's micro-benchmark times the activation on the machine that built the page, so it states that
+    # machine's load beside its interval (a timing that moves with the load must say so); no other page may.
+    allowed = {"the machine's load"} if name.endswith("01_activation_functions.html") else set()
     found = [f"{what}: …{text[max(m.start() - 40, 0):m.end() + 40]}…"
-             for pattern, what in MACHINE_TEXT for m in pattern.finditer(text)]
+             for pattern, what in MACHINE_TEXT if what not in allowed for m in pattern.finditer(text)]
     # A bare True/False in prose is a Python value glued into a sentence.
     found += [f"a Python boolean: …{text[max(m.start() - 60, 0):m.end() + 20]}…"
               for m in re.finditer(r"(?<![\w`'\"=])(True|False)(?![\w`'\"=(])", text)]

@@ -288,7 +288,9 @@ def guide_html(rows: list[GuideRow], pages: dict[str, str] | None = None) -> str
             f'<td data-label="Verdict">{verdict}</td>'
             f'<td data-label="Failed runs">{escape(failure_counts(row))}</td>'
             f'<td data-label="Deciding number">{escape(deciding_number(row))}{seeds}'
-            f'<details><summary>all numbers</summary>{escape(row.evidence)}</details></td></tr>')
+            # the situation opens the details: two situations with the same counts read apart when opened
+            f'<details><summary>all numbers</summary>{escape(row.situation.split(" (")[0])}: {escape(row.evidence)}'
+            f'</details></td></tr>')
     head = "".join(f"<th>{h}</th>" for h in ("Situation", "Verdict", "Failed runs", "Deciding number"))
     return f'<table class="decision-guide"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 

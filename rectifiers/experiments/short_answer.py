@@ -153,6 +153,10 @@ class Pasted:
     def _repr_markdown_(self) -> str:
         return self.markdown
 
+    def __repr__(self) -> str:
+        """Plain text (a live session's prose shows a glued value as text): no emphasis, a link as its words."""
+        return re.sub(r"\{ref\}`([^`<]*?)\s*<[^`]*>`", r"\1", self.markdown).replace("**", "").replace("*", "")
+
     def _repr_html_(self) -> str:
         return self.html
 
