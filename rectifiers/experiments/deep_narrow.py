@@ -187,7 +187,7 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
                "numbers": decision_numbers.numbers(judged, ENDPOINTS),
                "seeds": int(cells.runs.max()),
                "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: {relu.theory:.2f}). "
-                           f"Paired by seed: {judged.sentence()}."}
+                           f"Paired by seed at {depth}×{width}: {judged.sentence()}."}
         rows.append(row)
     return pd.DataFrame(rows)
 
