@@ -215,16 +215,7 @@ def test_a_live_session_runs_a_chapter_trains_and_leaves_the_repository_alone(la
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/{CHAPTER}?token={token}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.locator(".jp-NotebookPanel-toolbar").wait_for()
-        page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)  # status bar
-        page.wait_for_timeout(1000)
-        dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-        if dialog.count():  # JupyterLab asks when a run comes before the session; keep the chapter's kernel
-            dialog.get_by_role("button", name="Select").click()
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=False).first.click()
+        _open_and_run_all(page, url, token, CHAPTER)
         try:
             # The explorer's Train button is the last widget; Done-free status means it drew.
             train = page.locator(".jupyter-widgets button", has_text="Train")
