@@ -16,7 +16,7 @@ from ..engine import ResultsStore, load_run_data, plan, run_key, run_study, stud
 from ..engine.stored_studies import unusable_message
 from ..engine.study import REPOSITORY, Study
 from ..engine.yaml_files import read_yaml
-from . import deep_narrow, learning_rates
+from . import deep_narrow, fading, learning_rates
 
 LR_BLOCKS = {f"{model}_{optimizer}": key for key in learning_rates.STUDIES for model, optimizer in [key]}
 """The learning-rate blocks by name ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")."""
@@ -206,10 +206,11 @@ def deep_story(table) -> str:
     return text.strip()
 
 
-def rai_story(runs, table, deep_verdicts: dict) -> str:
+def rai_story(runs, table, deep_verdicts: dict, images=None) -> str:
     """What RAI did, from the runs (`deep_narrow.frame`), `table` and the decision procedure's comparisons
     (`deep_narrow.decisions`): where it collapsed significantly less or more often than He-initialised ReLU (paired
-    McNemar tests, Holm), and whether its collapsed networks had a layer dead or only a faded signal. Empty when the
+    McNemar tests, Holm), and whether its collapsed networks had a layer dead or only a faded signal; with `images`
+    (flattened test images), a faded signal is measured at initialisation (`fading.initial_fading`). Empty when the
     store has no RAI runs."""
     rai, relu = table[table.setting == deep_narrow.RAI], table[table.setting == "ReLU"]
     sigma = deep_narrow.RAI_SIGMA
@@ -233,9 +234,14 @@ def rai_story(runs, table, deep_verdicts: dict) -> str:
                  f"{r.collapsed} had a hidden layer dead on every image.")
         if dead == 0:
             text += (" So these networks did not die: the differences between their outputs for different images "
-                     "shrank below the threshold with every unit still active on some images. A likely reason is the "
-                     f"scale: RAI draws weights with variance {sigma:g}²/fan-in, {sigma ** 2 / 2:.2f} of He's "
-                     f"2/fan-in, which shrinks the signal a little in every layer, and {r.depth} layers compound it.")
+                     "shrank below the threshold with every unit still active on some images.")
+            if images is not None and r.depth >= 12:
+                faded = fading.initial_fading(images, widths=(int(r.width),), depth=int(r.depth),
+                                              threshold=deep_narrow.COLLAPSE_SPREAD)
+                text += " " + fading.fading_sentence(faded, int(r.width), deep_narrow.COLLAPSE_SPREAD)
+            else:
+                text += (f" RAI draws weights with variance {sigma:g}²/fan-in, {sigma ** 2 / 2:.2f} of He's 2/fan-in, "
+                         f"which shrinks the signal a little in every layer, and {r.depth} layers compound it.")
     return text
 
 
