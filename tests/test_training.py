@@ -163,10 +163,11 @@ def test_the_benchmark_runs_end_to_end_on_tiny_data(capsys):
     from rectifiers import bench
 
     assert bench.main(["--n-train", "100", "--n-test", "100", "--epochs", "2", "--rounds", "1", "--no-variants",
-                       "--no-executor"]) == 0
+                       "--no-executor", "--stack-seeds", "3", "--stack-epochs", "1"]) == 0
     out = capsys.readouterr().out
     assert "plain model.fit(batch_size=32)" in out and "engine, no per-epoch test evaluation" in out
     assert "one checkpoint" in out
+    assert "stacked vs one by one: ×" in out  # part 5, on 3 seeds per shape here
 
 
 def test_make_bench_runs_the_module():
