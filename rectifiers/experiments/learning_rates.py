@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import decision, decision_numbers
 from ..stats import mean_ci, percent_interval, signed, wilson_interval
-from .outcomes import final_accuracy
+from .outcomes import final_accuracy, training_seconds
 
 TRAINED_TO_THE_END = {"mlp": True, "seed_cnn": False}
 """Per model: whether the chapter reads its grid trained to the end (`*_long.yaml`: 20 epochs on 5,000 images) or
@@ -98,7 +98,7 @@ def run_row(record: dict) -> dict:
         "batch_size": config["batch_size"], "epochs": config["epochs"][-1],
         "steps": math.ceil(record["experiment"]["n_train"] / config["batch_size"]) * config["epochs"][-1],
         "diverged_at": record.get("diverged_at") if record["status"] == "diverged" else None,
-        "wall_s": sum(s["wall_s"] for s in record["segments"]), "key": record["key"],
+        "wall_s": training_seconds(record["segments"]), "key": record["key"],
     }
 
 

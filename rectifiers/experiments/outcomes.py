@@ -27,3 +27,9 @@ def final_accuracy(record: dict, split: str = "test") -> float:
     if record["status"] == "diverged":
         return float("nan")
     return float(record["snapshots"][-1][f"{split}_accuracy"])
+
+
+def training_seconds(segments) -> float:
+    """Wall seconds a run's training took, over its `segments`: a segment trained stacked (`stacked_runs` runs as one
+    program) counts its group's time once, shared between the runs."""
+    return sum(s["wall_s"] / s.get("stacked_runs", 1) for s in segments)

@@ -17,6 +17,7 @@ from ..engine.stored_studies import unusable_message
 from ..engine.study import REPOSITORY, Study
 from ..engine.yaml_files import read_yaml
 from . import deep_narrow, fading, learning_rates
+from .outcomes import training_seconds
 
 LR_BLOCKS = {f"{model}_{optimizer}": key for key in learning_rates.STUDIES for model, optimizer in [key]}
 """The learning-rate blocks by name ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")."""
@@ -105,7 +106,8 @@ def guide_evidence(store=None) -> list[dict]:
                         "studies": [one.source for one in studies]})
     runs = deep_narrow.frame([r for path in deep_narrow.STUDIES for r in study_records(study(path), store)])
     for v in deep_narrow.verdicts(runs).itertuples():
-        out.append({"situation": f"deep and narrow MLP {v.depth}×{v.width} (depth × width, MNIST)",
+        out.append({"situation": f"deep and narrow MLP {v.depth}×{v.width} (depth × width, MNIST, "
+                                 f"{learning_rates.budget_text(runs)})",
                     "recommendation": v.recommendation, "evidence": v.evidence, "seeds": v.seeds,
                     "category": v.category, "numbers": v.numbers,
                     "section": deep_narrow.SECTION, "studies": list(deep_narrow.STUDIES)})
@@ -121,7 +123,7 @@ def scale(records: list[dict]) -> dict:
             "n_train": sorted({r["experiment"]["n_train"] for r in records}),
             "n_test": sorted({r["experiment"]["n_test"] for r in records}),
             "epochs": sorted({r["config"]["epochs"][-1] for r in records}),
-            "train_minutes": sum(s["wall_s"] for s in segments) / 60,
+            "train_minutes": training_seconds(segments) / 60,
             "first": min(s["started"][:10] for s in segments), "last": max(s["finished"][:10] for s in segments),
             "machine": f"{segments[-1]['hardware']['cpu']}, {segments[-1]['hardware']['cores']} cores, "
                        f"{segments[-1]['device']}",

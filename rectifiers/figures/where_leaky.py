@@ -116,10 +116,24 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
 def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
     """Test accuracy after every epoch (`learning_rates.curve_summary`): per setting the median over the runs that
     did not fail (line) and their range (band); the slider picks the cell (optimiser and learning rate)."""
-    cells = list(dict.fromkeys(zip(curve.model, curve.optimizer, curve.learning_rate)))
+    return _curve_figure(curve, ("model", "optimizer", "learning_rate"),
+                         lambda _, o, lr: f"{OPTIMIZER_NAMES[o].replace('plain ', '')} {lr:g}",
+                         "optimiser, learning rate: ", "Test accuracy per epoch, runs that did not fail (median and range)")
+
+
+def deep_curve_figure(curve: pd.DataFrame) -> go.Figure:
+    """Test accuracy after every epoch of the deep and narrow networks that learned
+    (`deep_narrow_trained.curve_summary`): per setting the median (line) and range (band); the slider picks the
+    shape."""
+    return _curve_figure(curve, ("depth", "width"), lambda depth, width: f"{depth}×{width}", "depth × width: ",
+                         "Test accuracy per epoch, networks that learned (median and range)")
+
+
+def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str) -> go.Figure:
+    cells = list(dict.fromkeys(zip(*(curve[c] for c in by))))
     fig, visibility = go.Figure(), []
-    for k, (model, optimizer, lr) in enumerate(cells):
-        block = curve[(curve.model == model) & (curve.optimizer == optimizer) & (curve.learning_rate == lr)]
+    for k, cell in enumerate(cells):
+        block = curve[np.logical_and.reduce([curve[c] == v for c, v in zip(by, cell)])]
         for name in _ordered(block.setting):
             rows = block[block.setting == name].sort_values("epoch")
             colour = setting_colour(name)
@@ -135,10 +149,8 @@ def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
                 text=[f"{r.low:.3f}–{r.high:.3f}, {r.healthy} runs" for r in rows.itertuples()],
                 hovertemplate=f"{name}, epoch %{{x}}: median %{{y:.3f}} (range %{{text}})<extra></extra>"))
             visibility += [k, k, k]
-    labels = [f"{OPTIMIZER_NAMES[o].replace('plain ', '')} {lr:g}" for _, o, lr in cells]
-    fig.update_layout(sliders=_slider(labels, visibility, "optimiser, learning rate: "))
-    fig = finish(fig, title="Test accuracy per epoch, runs that did not fail (median and range)",
-                 x="epoch", y="test accuracy", height=560)
+    fig.update_layout(sliders=_slider([label(*cell) for cell in cells], visibility, prefix))
+    fig = finish(fig, title=title, x="epoch", y="test accuracy", height=560)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
     return fig
 

@@ -1,0 +1,186 @@
+"""Chapter 5, deep and narrow networks trained to the end: where each network ended, what training did to the
+networks that were collapsed (or alive) at initialisation, and whether the networks that learned had levelled off.
+
+Every network ends in one of three states (`endpoint`), judged in this order:
+- *collapsed*: its output no longer depends on its input (`deep_narrow.collapsed`: logit spread below
+  `deep_narrow.COLLAPSE_SPREAD`, or diverged);
+- *near chance*: not collapsed, but its final training accuracy is below the study's bar (`deep_narrow.near_chance_bar`,
+  a third of the way from chance to the worst run of the widest, shallowest networks);
+- *learned*: the rest.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .deep_narrow import setting_rank
+
+ENDPOINTS = ("learned", "near chance", "collapsed")
+
+
+def endpoint(runs: pd.DataFrame) -> pd.Series:
+    """Each run's end state (`ENDPOINTS`) from `deep_narrow.frame`'s columns `collapsed` and `failed`."""
+    return pd.Series(np.where(runs.collapsed, "collapsed", np.where(runs.failed, "near chance", "learned")),
+                     index=runs.index)
+
+
+def endpoints(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (width, depth, setting): networks learned / near_chance / collapsed at the end; collapsed at
+    initialisation; *rescued* (collapsed at initialisation, not at the end) and *killed* (not collapsed at
+    initialisation, collapsed at the end); the median test accuracy of the networks that learned."""
+    runs = runs.assign(endpoint=endpoint(runs))
+    rows = []
+    for (width, depth, name), cell in runs.groupby(["width", "depth", "setting"]):
+        learned = cell[cell.endpoint == "learned"]
+        rows.append({"width": int(width), "depth": int(depth), "setting": name, "runs": len(cell),
+                     **{e.replace(" ", "_"): int((cell.endpoint == e).sum()) for e in ENDPOINTS},
+                     "born_collapsed": int(cell.born_collapsed.sum()),
+                     "rescued": int((cell.born_collapsed & ~cell.collapsed).sum()),
+                     "killed": int((~cell.born_collapsed & cell.collapsed).sum()),
+                     "learned_accuracy": float(learned.test_accuracy.median()) if len(learned) else math.nan})
+    table = pd.DataFrame(rows)
+    return table.sort_values(["width", "depth", "setting"], key=lambda c: c.map(setting_rank)
+                             if c.name == "setting" else c, kind="stable").reset_index(drop=True)
+
+
+def endpoint_table(table: pd.DataFrame) -> pd.DataFrame:
+    """`endpoints` as the chapter shows it: one row per shape and setting, "learned / near chance / collapsed" counts,
+    collapsed at initialisation → rescued, killed, and the median test accuracy of the networks that learned."""
+    return pd.DataFrame({
+        "network": [f"{r.depth}×{r.width}" for r in table.itertuples()],
+        "setting": table.setting,
+        "learned / near chance / collapsed": [f"{r.learned} / {r.near_chance} / {r.collapsed}" for r in table.itertuples()],
+        "collapsed at init": table.born_collapsed,
+        "rescued / killed by training": [f"{r.rescued} / {r.killed}" for r in table.itertuples()],
+        "test accuracy, learned (median)": ["—" if math.isnan(a) else f"{a:.3f}" for a in table.learned_accuracy],
+    })
+
+
+def rescue_sentence(table: pd.DataFrame) -> str:
+    """Did training rescue networks collapsed at initialisation, or kill living ones? Totals per setting over every
+    shape, with the shapes where it happened."""
+    parts = []
+    for name in sorted(table.setting.unique(), key=setting_rank):
+        rows = table[table.setting == name]
+        born, rescued, killed = int(rows.born_collapsed.sum()), int(rows.rescued.sum()), int(rows.killed.sum())
+        alive = int(rows.runs.sum()) - born
+        where = "; ".join(f"{r.depth}×{r.width}: {r.rescued} rescued, {r.killed} killed" for r in rows.itertuples()
+                          if r.rescued or r.killed)
+        parts.append(f"{name}: rescued {rescued} of the {born} networks collapsed at initialisation and killed "
+                     f"{killed} of the {alive} that were not" + (f" ({where})" if where else ""))
+    return "Training, from initialisation to the last epoch — " + "; ".join(parts) + "."
+
+
+def accuracy_sentence(table: pd.DataFrame) -> str:
+    """What the networks that learned reached, per width at its shallowest and deepest shape where any learned: the
+    statement of the learning rate's adequacy the chapter needs (the wide shapes must learn)."""
+    parts = []
+    for width, rows in table.groupby("width"):
+        learned = rows[rows.learned > 0]
+        if learned.empty:
+            parts.append(f"at width {width} no network of any setting learned")
+            continue
+        best = learned.loc[learned.learned_accuracy.idxmax()]
+        deepest = learned[learned.depth == learned.depth.max()]
+        parts.append(f"at width {width} the best median test accuracy was {best.learned_accuracy:.3f} "
+                     f"({best.setting}, depth {best.depth}); the deepest shape where any network learned is depth "
+                     f"{int(deepest.depth.iloc[0])}")
+    return "Of the networks that learned: " + "; ".join(parts) + "."
+
+
+def curves(records, runs: pd.DataFrame) -> pd.DataFrame:
+    """Test accuracy after every epoch, one row per run and epoch, with the run's shape, setting and end state."""
+    ends = dict(zip(runs.key, endpoint(runs)))
+    rows = []
+    for record, row in zip(records, runs.itertuples()):
+        history = record.get("history") or {}
+        if record["key"] != row.key:
+            raise ValueError("records and runs must be in the same order (runs = deep_narrow.frame(records))")
+        for epoch, accuracy in zip(history.get("epoch", []), history.get("test_accuracy", [])):
+            rows.append({"width": row.width, "depth": row.depth, "setting": row.setting, "key": row.key,
+                         "epoch": int(epoch), "test_accuracy": math.nan if accuracy is None else float(accuracy),
+                         "learned": ends[row.key] == "learned"})
+    return pd.DataFrame(rows, columns=["width", "depth", "setting", "key", "epoch", "test_accuracy", "learned"])
+
+
+def curve_summary(curve_rows: pd.DataFrame) -> pd.DataFrame:
+    """Per shape, setting and epoch, over the networks that learned: median, lowest and highest test accuracy, how
+    many (`healthy`) of how many runs (`runs`). Columns as `learning_rates.curve_summary`'s, keyed by shape."""
+    keys = ["width", "depth", "setting"]
+    total = curve_rows.groupby(keys).key.nunique().rename("runs")
+    healthy = curve_rows[curve_rows.learned & np.isfinite(curve_rows.test_accuracy)]
+    out = healthy.groupby([*keys, "epoch"]).test_accuracy.agg(median="median", low="min", high="max",
+                                                              healthy="count").reset_index()
+    return out.merge(total.reset_index(), on=keys).sort_values([*keys, "epoch"], kind="stable")
+
+
+def convergence(curve_rows: pd.DataFrame, last: int = 5) -> dict:
+    """How much the test accuracy of the networks that learned changed over their last `last` epochs: runs, median,
+    5th and 95th percentile, largest change, share that moved less than one point; None if no network that learned
+    trained more than `last` epochs."""
+    changes, end = [], None
+    for _, run in curve_rows[curve_rows.learned].groupby("key"):
+        run = run.set_index("epoch").test_accuracy
+        end = int(run.index.max())
+        if end - last in run.index:
+            changes.append(run[end] - run[end - last])
+    if not changes:
+        return None  # no network learned, or none trained more than `last` epochs
+    changes = np.asarray(changes)
+    return {"runs": len(changes), "from": end - last, "to": end, "median": float(np.median(changes)),
+            "p05": float(np.percentile(changes, 5)), "p95": float(np.percentile(changes, 95)),
+            "largest": float(changes[np.argmax(np.abs(changes))]), "within_point": float(np.mean(np.abs(changes) < 0.01))}
+
+
+def convergence_text(numbers: dict) -> str:
+    """`convergence` in a sentence, in percentage points."""
+    if numbers is None:
+        return "No network that learned trained long enough to show whether it had levelled off."
+    pts = lambda v: f"{100 * v:+.1f}".replace("-", "−")  # noqa: E731
+    verdict = ("The networks that learned had levelled off." if numbers["within_point"] >= 0.8 else
+               "Many networks that learned were still changing by more than a point: their final accuracy is not a "
+               "plateau, and a longer training could move it.")
+    return (f"Over the last {numbers['to'] - numbers['from']} epochs (epoch {numbers['from']} to {numbers['to']}), the "
+            f"test accuracy of the {numbers['runs']} networks that learned changed by a median of "
+            f"{pts(numbers['median'])} points (90 % between {pts(numbers['p05'])} and {pts(numbers['p95'])}; the "
+            f"largest change {pts(numbers['largest'])}); {100 * numbers['within_point']:.0f} % moved by less than one "
+            f"point. {verdict}")
+
+
+def collapse_between(records, runs: pd.DataFrame, epoch: int = 10) -> dict | None:
+    """Whether the collapse endpoint had settled: how many networks were collapsed at `epoch` (probe `output_spread`,
+    the same threshold; a diverged run counts as collapsed from then on) and at the end, and how many changed state
+    in between, either way."""
+    from .deep_narrow import COLLAPSE_SPREAD
+
+    if not any(r["epoch"] == epoch for record in records for r in record["probes"]["output_spread"]):
+        return None  # trained no further than `epoch`, or probed at other epochs
+    before, changed = 0, {"to collapsed": 0, "from collapsed": 0}
+    for record, row in zip(records, runs.itertuples()):
+        rows = {r["epoch"]: r["logit_spread"] for r in record["probes"]["output_spread"]}
+        if epoch not in rows and record["status"] != "diverged":
+            raise ValueError(f"run {record['key']} has no output_spread probe at epoch {epoch}")
+        value = rows.get(epoch)
+        then = value is None or not np.isfinite(value) or value < COLLAPSE_SPREAD
+        before += int(then)
+        if then != bool(row.collapsed):
+            changed["to collapsed" if row.collapsed else "from collapsed"] += 1
+    return {"epoch": epoch, "runs": len(runs), "collapsed_then": before, "collapsed_end": int(runs.collapsed.sum()),
+            **changed}
+
+
+def collapse_between_text(numbers: dict) -> str:
+    """`collapse_between` in a sentence."""
+    if numbers is None:
+        return "These runs were not probed at an earlier epoch, so whether collapse had settled is not shown."
+    moved = numbers["to collapsed"] + numbers["from collapsed"]
+    return (f"The endpoint the verdicts judge, collapse, had settled: {numbers['collapsed_then']} of the "
+            f"{numbers['runs']} networks were collapsed at epoch {numbers['epoch']} and {numbers['collapsed_end']} at "
+            f"the end; {moved} changed state in between ({numbers['to collapsed']} collapsed, "
+            f"{numbers['from collapsed']} recovered)." if moved <= 0.02 * numbers["runs"] else
+            f"The endpoint the verdicts judge, collapse, was still moving: {moved} of the {numbers['runs']} networks "
+            f"changed state between epoch {numbers['epoch']} and the end ({numbers['to collapsed']} collapsed, "
+            f"{numbers['from collapsed']} recovered).")
