@@ -11,11 +11,13 @@ modules): a package's `__init__` is checked through the imports it writes itself
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "rectifiers"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "rectifiers"
 
 LAYERS = (
     ("the tools", ("__init__", "__main__", "bench", "lab")),
@@ -209,6 +211,15 @@ def test_no_import_from_a_lower_layer_to_a_higher_one(graph):
 def test_every_allowance_is_still_needed(graph):
     stale = [f"{a} -> {b} ({why})" for (a, b), why in ALLOWED_UPWARD.items() if b not in graph.get(a, ())]
     assert not stale, "ALLOWED_UPWARD names imports that are gone; delete them:\n" + "\n".join(stale)
+
+
+def test_the_readme_lists_the_same_layers():
+    layout = (ROOT / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1].split("\n## ", 1)[0]
+    items = re.split(r"^\d+\. ", layout, flags=re.MULTILINE)[1:]
+    assert len(items) == len(LAYERS), f"README.md's layout lists {len(items)} layers, LAYERS {len(LAYERS)}"
+    for item, (name, rooms) in zip(items, LAYERS):
+        missing = [room for room in rooms if room != "__init__" and not re.search(rf"`{room}/?`", item)]
+        assert not missing, f"README.md's layer {name!r} does not name {missing}"
 
 
 # --- the checker can fail ------------------------------------------------------------------------------------------
