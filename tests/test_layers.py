@@ -213,6 +213,16 @@ def test_every_allowance_is_still_needed(graph):
     assert not stale, "ALLOWED_UPWARD names imports that are gone; delete them:\n" + "\n".join(stale)
 
 
+MAX_LINES = 500
+
+
+def test_no_module_is_over_500_lines(graph):
+    modules = package_modules(PACKAGE)
+    long = [f"{path.relative_to(ROOT)}: {n} lines" for path, _ in modules.values()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES]
+    assert not long, f"modules over {MAX_LINES} lines (split them by job):\n" + "\n".join(long)
+
+
 def test_the_readme_lists_the_same_layers():
     layout = (ROOT / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1].split("\n## ", 1)[0]
     items = re.split(r"^\d+\. ", layout, flags=re.MULTILINE)[1:]
