@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..gan_metrics import COVERAGE_MIN_SHARE, coverage, feature_statistics, frechet_distance, label_entropy
-from ..gan_models import INIT_STDDEV, LATENT_DIM
+from ..gan_models import INIT_STDDEV, LATENT_DIM, build_dcgan
 from .families import FAMILIES, Family, family
 from .judge import JUDGE, JUDGE_FEATURES, load_judge
 from .trainers import TRAINERS, Trainer, seed_everything
@@ -155,8 +155,6 @@ class GANTrainer(Trainer):
 
 
 def _build_dcgan(config):
-    from ..gan_models import build_dcgan
-
     return build_dcgan(config.activation, config.alpha, config.seed)
 
 
