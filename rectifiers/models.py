@@ -17,6 +17,17 @@ INITIALIZERS = ("he", "glorot", "he_leaky", "lecun", "scaled_normal", "rai")
 (2/((1+α²)·fan_in)), LeCun (1/fan_in), `scaled_normal` = He's variance times `init_scale`², and `rai`, Lu et al.'s
 randomized asymmetric initialisation of a layer's weights *and* biases (`rai_entries`)."""
 
+
+def customary_initializer(activation: str) -> str:
+    """The initialisation usually paired with an activation: Glorot for sigmoid/tanh, He (leaky) for rectifiers."""
+    check_activation(activation)
+    if activation in ("sigmoid", "tanh"):
+        return "glorot"
+    if activation in ("leaky_relu", "prelu"):
+        return "he_leaky"
+    return "he"
+
+
 RAI_SIGMA = 0.6007
 """σ of the symmetric part of RAI, and Beta(2, 1) its positive entry: the values Lu et al. (2019) recommend."""
 

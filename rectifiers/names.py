@@ -32,6 +32,12 @@ LABELS = {
 """The reader's names, in every table and figure."""
 
 
+def label(activation: str, alpha: float | None = None) -> str:
+    """The reader-facing name of an activation, with its slope when it has one."""
+    text = LABELS[activation]
+    return f"{text} (α={alpha:g})" if alpha is not None and activation in SLOPED else text
+
+
 ALPHA_RANGE = (0.0, 1.0)
 """The slopes the book studies, everywhere (engine, studies, chapters): 0 is ReLU, 1 the identity. Keras takes any
 α >= 0, but above 1 the negative side is steeper than the positive one: no longer a leaky rectifier, and no

@@ -1,5 +1,5 @@
-"""Chapter 5's GAN: the engine's dcgan family and GANTrainer (pairing, exact resume, metrics), the analysis
-(failure rule, paired differences, the decision guide's entry) and its figures."""
+"""Chapter 5's GAN: the engine's dcgan family and GANTrainer (pairing, exact resume, metrics, the judge's pinned
+key), the analysis (failure rule, paired differences, the decision guide's entry) and its figures."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rectifiers import gan_metrics
 from rectifiers.engine import ResultsStore, RunConfig, train
 from rectifiers.engine import gan as engine_gan
 from rectifiers.experiments import gan
@@ -23,23 +24,35 @@ TINY = dict(model="dcgan", epochs=(1, 2), n_train=128, n_test=100, batch_size=64
 def test_frechet_distance_of_gaussians():
     rng = np.random.default_rng(0)
     sigma = np.cov(rng.normal(size=(500, 4)), rowvar=False)
-    assert engine_gan.frechet_distance(np.zeros(4), sigma, np.zeros(4), sigma) == pytest.approx(0, abs=1e-8)
+    assert gan_metrics.frechet_distance(np.zeros(4), sigma, np.zeros(4), sigma) == pytest.approx(0, abs=1e-8)
     # 1-D: (μ1 − μ2)² + σ1² + σ2² − 2 σ1 σ2 = 1 + 1 + 4 − 4 = 2.
-    assert engine_gan.frechet_distance(np.zeros(1), np.eye(1), np.ones(1), 4 * np.eye(1)) == pytest.approx(2.0)
+    assert gan_metrics.frechet_distance(np.zeros(1), np.eye(1), np.ones(1), 4 * np.eye(1)) == pytest.approx(2.0)
     # Diagonal: the sum over coordinates of the 1-D distances.
-    d = engine_gan.frechet_distance(np.zeros(2), np.diag([1.0, 9.0]), np.array([0.0, 2.0]), np.diag([4.0, 1.0]))
+    d = gan_metrics.frechet_distance(np.zeros(2), np.diag([1.0, 9.0]), np.array([0.0, 2.0]), np.diag([4.0, 1.0]))
     assert d == pytest.approx((1 + 4 - 4) + (4 + 9 + 1 - 6))
 
 
 def test_coverage_and_label_entropy():
     uniform = np.repeat(np.arange(10), 100)
-    assert engine_gan.coverage(uniform) == 10
-    assert engine_gan.label_entropy(uniform) == pytest.approx(np.log2(10))
+    assert gan_metrics.coverage(uniform) == 10
+    assert gan_metrics.label_entropy(uniform) == pytest.approx(np.log2(10))
     one_digit = np.full(1000, 3)
-    assert engine_gan.coverage(one_digit) == 1 and engine_gan.label_entropy(one_digit) == 0.0
+    assert gan_metrics.coverage(one_digit) == 1 and gan_metrics.label_entropy(one_digit) == 0.0
     # 19 of 1,000 images (1.9 %) are below the 2 % share: not covered; 20 are.
     labels = np.concatenate([np.full(961, 0), np.full(19, 1), np.full(20, 2)])
-    assert engine_gan.coverage(labels) == 2
+    assert gan_metrics.coverage(labels) == 2
+
+
+def test_the_judges_pinned_key_is_the_run_of_its_study():
+    from rectifiers.engine import load_run_data, load_study, run_key
+    from rectifiers.engine.judge import JUDGE, JUDGE_KEY, judge_record
+    from rectifiers.engine.study import REPOSITORY
+
+    (config,) = [c for c in load_study(REPOSITORY / JUDGE["study"]).configs()
+                 if (c.activation, c.seed) == (JUDGE["activation"], JUDGE["seed"])]
+    assert run_key(config, load_run_data(config)) == JUDGE_KEY
+    record = judge_record()
+    assert record["key"] == JUDGE_KEY and JUDGE["epoch"] in [s["epoch"] for s in record["snapshots"]]
 
 
 # --- the engine: pairing and exact resume --------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def run_on_dask(plan, store: ResultsStore, runs, *, scheduler=None, workers=None
     """Train `runs` of `plan` as Dask tasks; return the problems met (runs that could not be trained)."""
     from distributed import as_completed
 
-    from .executors import ProgressReport
+    from .progress import ProgressReport
 
     own = client is None
     cluster = None

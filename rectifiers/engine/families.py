@@ -3,15 +3,15 @@
 A family is a builder of Keras models plus the options that shape it (depth, width, initialiser, ...) and the
 name of its trainer (`trainers.TRAINERS`). A new kind of network that trains like a classifier is a new family;
 a network with its own training step (a GAN's generator/discriminator pair) is a new family *and* a new
-trainer: register both, and the engine, the store, the studies and the executors stay as they are:
+trainer. Such a plug-in registers both from its own module, which `engine/__init__` imports; the engine, the store,
+the studies and the executors stay as they are, and this registry never imports it. `gan.py` does:
 
-    FAMILIES["dcgan"] = Family("dcgan", trainer="gan", build=build_dcgan, tag="dcgan", constants=gan.CONSTANTS)
+    FAMILIES["dcgan"] = Family("dcgan", trainer="gan", build=_build_dcgan, tag="dcgan", constants=CONSTANTS, ...)
     TRAINERS["gan"] = GANTrainer  # a `trainers.Trainer` with its own fit_epoch / evaluate / checkpoint variables
 
-(as this module and `gan.py` do). `constants` are a family's fixed settings (latent size, the judge of its samples):
-they enter every run's experiment, so changing one gives new keys instead of mixing results.
+`constants` are a family's fixed settings (latent size, the judge of its samples): they enter every run's
+experiment, so changing one gives new keys instead of mixing results.
 """
-
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -108,12 +108,6 @@ def _heads_divide_width(options: dict) -> None:
                          f"width={options['width']}, heads={options['heads']}")
 
 
-def _build_dcgan(config):
-    from .gan import build_dcgan
-
-    return build_dcgan(config)
-
-
 def _check_initializer(value):
     from ..models import INITIALIZERS  # models imports Keras only when it builds
 
@@ -132,12 +126,6 @@ _CHECKS = {
 _ALL_OPTIONS = tuple(_CHECKS)
 
 
-def _gan_constants() -> dict:
-    from .gan import CONSTANTS  # imports nothing heavy
-
-    return CONSTANTS
-
-
 FAMILIES: dict[str, Family] = {
     "seed_cnn": Family("seed_cnn", trainer="classifier", build=_build_seed_cnn, takes_dropout=True,
                        summary="the seed article's CNN: Conv(32)-Pool-Conv(64)-Pool-Dense softmax"),
@@ -145,8 +133,6 @@ FAMILIES: dict[str, Family] = {
                   options={"depth": 3, "width": 64, "initializer": "he", "init_scale": 1.0, "bias": 0.0},
                   tag="mlp{depth}x{width}", title="MLP {depth}×{width} ({initializer} init)",
                   summary="Flatten → depth × (Dense(width) → activation) → Dense softmax (Chapters 2–3)"),
-    "dcgan": Family("dcgan", trainer="gan", build=_build_dcgan, tag="dcgan", constants=_gan_constants(),
-                    summary="a small DCGAN pair (Chapter 5): ReLU generator; the run's activation in the discriminator"),
     "seed_cnn_bn": Family("seed_cnn_bn", trainer="classifier", build=_modern("seed_cnn_bn"), tag="bncnn",
                           title="seed CNN with BatchNorm",
                           summary="the seed CNN with BatchNorm after each convolution, before the activation (Ch. 8)"),
@@ -178,7 +164,7 @@ FAMILIES: dict[str, Family] = {
                             summary="a pre-LayerNorm transformer encoder over the 40 positions; activation in its "
                                     "feed-forward block"),
 }
-"""Model families by name (`RunConfig.model`)."""
+"""Model families by name (`RunConfig.model`); plug-ins such as the GAN (`gan.py`) add theirs."""
 
 
 def family(name: str) -> Family:

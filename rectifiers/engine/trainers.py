@@ -191,12 +191,10 @@ def _epoch_end_callback(end_epoch: EpochEnd, metrics: tuple[str, ...]):
 
 
 TRAINERS: dict[str, type[Trainer]] = {"classifier": ClassifierTrainer}
-"""Trainer classes by name (`families.Family.trainer`)."""
+"""Trainer classes by name (`families.Family.trainer`); plug-ins such as the GAN (`gan.py`) add theirs."""
 
 
 def make_trainer(config) -> Trainer:
     """The trainer of `config`'s model family, with its model(s) built from the config's seed."""
     return TRAINERS[config.trainer](config)
 
-
-from . import gan  # noqa: E402,F401 - registers TRAINERS["gan"] (imports nothing heavy)

@@ -13,7 +13,7 @@ from .comparison import (NOT_COMPARABLE, StudyResults, has_pairs, near_zero_cell
                          seed_noise_verdicts, seed_to_seed_spread)
 from .comparison_cost import cost_sentence, cost_verdict, epoch_cost
 from .comparison_curves import loss_spikes, spike_counts
-from ..figures.common import label
+from ..names import label
 from ..stats import readable
 from .seed_article import EPOCHS, METRICS
 from .seed_article import seed_table as seed_article_table

@@ -18,7 +18,7 @@ import pandas as pd
 from ..engine import history_frame, snapshots_frame
 from ..engine.study import REPOSITORY, study_from_dict
 from ..engine.yaml_files import read_yaml
-from ..figures.common import label
+from ..names import label
 from .. import decision
 from ..stats import mean_ci, paired_t_test, ratio_ci
 

@@ -68,14 +68,9 @@ def load_records(the_study, store=None) -> list[dict]:
 
 def judge_summary() -> dict:
     """The judge classifier's run key, snapshot epoch and test accuracy there, read from its stored record."""
-    from ..engine import ResultsStore, load_study, run_key
-    from ..engine.config import load_run_data
-    from ..engine.gan import JUDGE
-    from ..engine.study import REPOSITORY
+    from ..engine.judge import JUDGE, judge_record
 
-    (config,) = [c for c in load_study(REPOSITORY / JUDGE["study"]).configs()
-                 if (c.activation, c.seed) == (JUDGE["activation"], JUDGE["seed"])]
-    record = ResultsStore(REPOSITORY / "results").get(run_key(config, load_run_data(config)))
+    record = judge_record()
     snap = {s["epoch"]: s for s in record["snapshots"]}[JUDGE["epoch"]]
     return {"key": record["key"], "epoch": JUDGE["epoch"], "test_accuracy": snap["test_accuracy"],
             "study": JUDGE["study"], "n_train": record["experiment"]["n_train"]}

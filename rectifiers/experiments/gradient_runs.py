@@ -84,7 +84,7 @@ def run_config(
     statistics to the gradient norms.
     """
     from ..engine import RunConfig
-    from .gradients import customary_initializer
+    from ..models import customary_initializer
 
     probes = ("activation_stats", "gradient_norms") if statistics else ("gradient_norms",)
     return RunConfig(dataset="mnist", model="mlp", depth=depth, width=width, activation=activation, alpha=alpha,

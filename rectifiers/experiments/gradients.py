@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from ..activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .gradient_runs import TrainingTrace, saturation_escape  # noqa: F401
-from ..models import INITIALIZERS, layer_initializers, mlp
+from ..models import INITIALIZERS, customary_initializer, layer_initializers, mlp
 from ..probes import activation_stats as probe_stats
 from ..probes import gradient_norms as probe_norms
 from ..probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
@@ -40,16 +40,6 @@ from ..validation import check_choice, check_finite, check_int
 
 GRID_PATH = Path(__file__).resolve().parents[2] / "results" / "gradients" / "grid.json"
 """Where the chapter's precomputed grid (static sliders) is stored."""
-
-
-def customary_initializer(activation: str) -> str:
-    """The initialisation usually paired with an activation: Glorot for sigmoid/tanh, He (leaky) for rectifiers."""
-    check_activation(activation)
-    if activation in ("sigmoid", "tanh"):
-        return "glorot"
-    if activation in ("leaky_relu", "prelu"):
-        return "he_leaky"
-    return "he"
 
 
 def check_batch(images, labels=None) -> tuple[np.ndarray, np.ndarray | None]:

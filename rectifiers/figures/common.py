@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from .. import activations
 from ..activations import DEFAULT_ALPHA, LABELS
+from ..names import label  # noqa: F401 - the figures' legends
 from ..validation import check_finite, check_int
 
 COLOURS = {
@@ -83,12 +84,6 @@ def layer_words(name: str) -> str:
     kind, number = found.groups()
     index = int(number or 0) + (kind == "conv2d")  # Keras counts convolutions from conv2d (no suffix)
     return f"{'convolution' if kind == 'conv2d' else 'hidden layer'} {index}"
-
-
-def label(activation: str, alpha: float | None = None) -> str:
-    """The reader-facing name of an activation, with its slope when it has one."""
-    text = LABELS[activation]
-    return f"{text} (α={alpha:g})" if alpha is not None and activation in ("leaky_relu", "prelu") else text
 
 
 def finish(fig: go.Figure, *, title: str, x: str, y: str, height: int = 450) -> go.Figure:

@@ -1,5 +1,5 @@
 """Figures and live explorers of the dying-ReLU chapter: born-dead probabilities, dead units during training,
-dead channels, accuracy against width. Every figure returns a plotly figure finished by `plots.finish`."""
+dead channels, accuracy against width. Every figure returns a plotly figure finished by `common.finish`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures of Chapter 2: saturation, vanishing and exploding gradients (all plotly, via `plots.finish`)."""
+"""Figures of Chapter 2: saturation, vanishing and exploding gradients (all plotly, finished by `common.finish`)."""
 
 from __future__ import annotations
 

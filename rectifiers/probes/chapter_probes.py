@@ -12,8 +12,7 @@ Nothing here imports Keras at import time: run configs check probe names without
 
 from __future__ import annotations
 
-from . import Probe
-from . import register_probe
+from .base import Probe, register_probe
 
 PROBE_BATCH = 256
 """Images in the fixed batch of the gradient and activation probes (the first ones of the run's test set)."""
