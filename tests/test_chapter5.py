@@ -149,7 +149,7 @@ def test_relu_with_rai_is_its_own_setting_in_tables_verdicts_and_figures():
     assert deep_narrow.reader_table(table, "near chance").iloc[0][deep_narrow.RAI] == "0 (0.90)"
     with pytest.raises(ValueError, match="what must be one of"):
         deep_narrow.reader_table(table, "accuracy")
-    values = deep_narrow.values(table)
+    values = deep_narrow.prose_numbers(table)
     assert values["deep_w4_d20_relurai_collapsed"] == 1 and values["deep_w4_d20_relu_collapsed"] == 15
     verdict = deep_narrow.verdicts(runs).iloc[0]
     assert verdict.recommendation.startswith("prefer") and deep_narrow.RAI in verdict.recommendation
@@ -176,7 +176,7 @@ def test_relu_with_rai_is_its_own_setting_in_tables_verdicts_and_figures():
         == ["MLP 20×4"]
     names = [t.name for t in collapse_figure(table).data]
     assert "ReLU, RAI init: collapsed after training" in names and "ReLU, RAI init: collapsed at initialisation" in names
-    assert "RAI" in deep_narrow.setup_text(runs, {"seeds": 20, "epochs": [2], "n_train": [1000], "n_test": [500],
+    assert "RAI" in deep_narrow.setup_text(runs, {"n_seeds": 20, "epochs": [2], "n_train": [1000], "n_test": [500],
                                                   "runs": 60, "train_minutes": 1.0})
 
 

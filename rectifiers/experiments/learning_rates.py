@@ -205,7 +205,7 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def values(table: pd.DataFrame) -> dict:
+def prose_numbers(table: pd.DataFrame) -> dict:
     """Numbers the chapter glues, by name: e.g. `mlp_adam_lr0.1_relu_failed`, `..._rate`, `..._low`, `..._high`,
     `..._dead`, `..._acc`, `..._text` (the sentence part) and `..._diff` (paired difference to ReLU)."""
     out = {}
