@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from ..activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .gradient_runs import TrainingTrace, saturation_escape  # noqa: F401
-from ..models import INITIALIZERS, layer_initializers, mlp
+from ..models import INITIALIZERS, mlp, mlp_initializers
 from ..probes import activation_stats as probe_stats
 from ..probes import gradient_norms as probe_norms
 from ..probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
@@ -152,15 +152,15 @@ def reinitialise(
     """
     check_choice("initializer", initializer, INITIALIZERS)
     seed = check_int("seed", seed, low=0)
-    pairs = hidden_layers(model)
-    for i, (dense, _) in enumerate(pairs, start=1):
-        fan_in, width = dense.kernel.shape
-        kernel, biases = layer_initializers(initializer, fan_in, width, alpha=alpha, scale=init_scale, bias=bias,
-                                            seed=seed * 1000 + i)
+    denses = [dense for dense, _ in hidden_layers(model)]
+    fan_in, width = denses[0].kernel.shape if denses else (0, 0)
+    hidden, classifier_kernel = mlp_initializers(initializer, fan_in, len(denses), width, alpha=alpha,
+                                                 scale=init_scale, bias=bias, seed=seed)
+    for dense, (kernel, biases) in zip(denses, hidden):
         dense.kernel.assign(kernel(dense.kernel.shape))
         dense.bias.assign(biases(dense.bias.shape))
     classifier = model.get_layer("classifier")
-    classifier.kernel.assign(keras.initializers.GlorotUniform(seed=seed * 1000 + len(pairs) + 1)(classifier.kernel.shape))
+    classifier.kernel.assign(classifier_kernel(classifier.kernel.shape))
     classifier.bias.assign(np.zeros(classifier.bias.shape, dtype=np.float32))
     return model
 
