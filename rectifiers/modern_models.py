@@ -210,7 +210,7 @@ def mlp_blocks(depth: int, width: int, block: str = "residual", activation: str 
     import keras
 
     from .activations import activation_layer
-    from .models import layer_initializers
+    from .models import mlp_initializers
 
     activation, alpha, seed = _checked(activation, alpha, seed)
     depth = check_int("depth", depth, low=1)
@@ -218,15 +218,12 @@ def mlp_blocks(depth: int, width: int, block: str = "residual", activation: str 
     check_choice("block", block, MLP_BLOCKS)
     x = keras.Input(input_shape, name="image")
     h = keras.layers.Flatten(name="flatten")(x)
-    fan_in = math.prod(input_shape)
-    for i in range(1, depth + 1):
-        kernel, biases = layer_initializers(initializer, fan_in, width, alpha=alpha, seed=layer_seed(seed, i))
-        fan_in = width
+    hidden, classifier = mlp_initializers(initializer, math.prod(input_shape), depth, width, alpha=alpha, seed=seed)
+    for i, (kernel, biases) in enumerate(hidden, start=1):
         branch = keras.layers.Dense(width, kernel_initializer=kernel, bias_initializer=biases, name=f"dense_{i}")(h)
         if "layernorm" in block:
             branch = keras.layers.LayerNormalization(name=f"norm_{i}")(branch)
         branch = activation_layer(activation, alpha, layer_name=f"act_{i}")(branch)
         h = keras.layers.Add(name=f"add_{i}")([h, branch]) if "residual" in block and i > 1 else branch
-    out = keras.layers.Dense(N_CLASSES, activation="softmax", name="classifier",
-                             kernel_initializer=keras.initializers.GlorotUniform(seed=layer_seed(seed, depth + 1)))(h)
+    out = keras.layers.Dense(N_CLASSES, activation="softmax", name="classifier", kernel_initializer=classifier)(h)
     return keras.Model(x, out, name=f"mlp_blocks_{depth}x{width}_{block}_{activation}")
