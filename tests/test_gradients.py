@@ -254,35 +254,6 @@ def test_bad_arguments_fail_with_a_clear_message(images, call, message):
         call(x, y)
 
 
-CHAPTER_DEFAULTS = dict(depth=20, width=128, activations=["sigmoid", "relu"], alpha=0.01, large_alpha=0.5,
-                        seeds=[0, 1], n_probe=256, n_train=2000, chain_depth=20, chain_starts=[0.0],
-                        train_epochs=1, train_batch=32, learning_rate=0.01,
-                        saturation_activations=["sigmoid"], saturation_depth=4, saturation_width=16,
-                        saturation_epochs=1, saturation_batch=10,
-                        saturation_learning_rate=0.1, exploding_scale=1.5)
-
-
-@pytest.mark.parametrize("change, message", [
-    (dict(depth=0), "depth must be an integer >= 1"),
-    (dict(activations=["relu", "softsign"]), r"activations\[1\]: activation must be one of"),
-    (dict(activations=[]), "activations must name at least one"),
-    (dict(alpha=math.inf), "alpha must be a finite"),
-    (dict(alpha=math.nan), "alpha must be a finite"),
-    (dict(n_probe=0), "n_probe must be an integer >= 1"),
-    (dict(n_train=0), "n_train must be an integer >= 1"),
-    (dict(train_batch=5000), "train_batch must be at most n_train"),
-    (dict(seeds=[]), "seeds must be a non-empty list"),
-    (dict(chain_starts=[]), "chain_starts must hold at least one"),
-    (dict(learning_rate=-1.0), "learning_rate must be a finite real number > 0"),
-    (dict(saturation_learning_rate=0.0), "saturation_learning_rate must be a finite real number > 0"),
-    (dict(train_epochs=0), "train_epochs must be an integer >= 1"),
-])
-def test_chapter_settings_are_checked(change, message):
-    assert G.check_chapter_settings(CHAPTER_DEFAULTS)["seeds"] == (0, 1)
-    with pytest.raises(ValueError, match=message):
-        G.check_chapter_settings({**CHAPTER_DEFAULTS, **change})
-
-
 def synthetic_grid(growth_by_scale, depths=(1, 2, 4, 8), alphas=(0.0, 0.01)):
     """A grid whose first-layer norm is 3 · g^depth for each scale's g, for every seed and α."""
     scales = list(growth_by_scale)

@@ -414,42 +414,6 @@ def profile_table(profiles):
     return pd.DataFrame(rows).set_index("activation")
 
 
-def check_chapter_settings(params: dict) -> dict:
-    """Check the values of Chapter 2's parameters (types are checked by `check_parameters`); return them."""
-    p = dict(params)
-    for name in ("depth", "width", "n_probe", "n_train", "chain_depth", "train_epochs", "train_batch",
-                 "saturation_depth", "saturation_width", "saturation_epochs", "saturation_batch"):
-        if name in p:
-            p[name] = check_int(name, p[name], low=1)
-    for name in ("alpha", "large_alpha"):
-        if name in p:
-            p[name] = check_activation("leaky_relu", p[name])[1] if name == "alpha" else check_finite(name, p[name], low=0.0)
-    if "exploding_scale" in p:
-        p["exploding_scale"] = check_finite("exploding_scale", p["exploding_scale"], low=0.0)
-    for name in ("learning_rate", "saturation_learning_rate"):
-        if name in p and (check_finite(name, p[name]) <= 0):
-            raise ValueError(f"{name} must be a finite real number > 0; got {p[name]!r}")
-    for key in ("activations", "saturation_activations"):
-        if key in p:
-            if not p[key]:
-                raise ValueError(f"{key} must name at least one activation")
-            for i, name in enumerate(p[key]):
-                try:
-                    check_activation(name, p.get("alpha", DEFAULT_ALPHA))
-                except ValueError as error:
-                    raise ValueError(f"{key}[{i}]: {error}") from None
-    if "seeds" in p:
-        p["seeds"] = _check_seeds(p["seeds"])
-    if "chain_starts" in p:
-        if not p["chain_starts"]:
-            raise ValueError("chain_starts must hold at least one starting value")
-        p["chain_starts"] = [check_finite(f"chain_starts[{i}]", x) for i, x in enumerate(p["chain_starts"])]
-    for name in ("train_batch", "saturation_batch"):
-        if name in p and "n_train" in p and p[name] > p["n_train"]:
-            raise ValueError(f"{name} must be at most n_train ({p['n_train']}); got {p[name]}")
-    return p
-
-
 def ratio_summary(ratios) -> dict:
     """Geometric mean, min and max of positive ratios (e.g. `GradientProfile.first_to_last()`)."""
     ratios = np.asarray(ratios, dtype=np.float64)
