@@ -15,49 +15,7 @@ from rectifiers.experiments import gradient_runs as GR
 from rectifiers.experiments import gradients as G
 from rectifiers.models import mlp
 
-from conftest import ROOT
-
-
-def chain_model(kernels, activation="linear", n_classes=2):
-    """Dense layers with fixed kernels (zero biases) named like an `mlp`, then a softmax classifier."""
-    n_in = kernels[0].shape[0]
-    layers = [keras.Input((n_in,))]
-    for i, k in enumerate(kernels[:-1], start=1):
-        layers += [
-            keras.layers.Dense(k.shape[1], kernel_initializer=keras.initializers.Constant(k), name=f"dense_{i}"),
-            keras.layers.Activation(activation, name=f"act_{i}"),
-        ]
-    layers.append(keras.layers.Dense(n_classes, activation="softmax", name="classifier",
-                                     kernel_initializer=keras.initializers.Constant(kernels[-1])))
-    model = keras.Sequential(layers)
-    for i, k in enumerate(kernels[:-1], start=1):
-        assert np.allclose(model.get_layer(f"dense_{i}").kernel.numpy(), k)
-    return model
-
-
-def hand_gradients(x, y, kernels):
-    """∂(mean cross-entropy)/∂W for a linear chain x W1 W2 … → softmax, in float64."""
-    hs = [x]
-    for k in kernels:
-        hs.append(hs[-1] @ k)
-    z = hs[-1]
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    delta = (p - np.eye(z.shape[1])[y]) / len(x)
-    grads = []
-    for k, h in zip(reversed(kernels), reversed(hs[:-1])):
-        grads.append(h.T @ delta)
-        delta = delta @ k.T
-    return grads[::-1]
-
-
-@pytest.fixture(scope="module")
-def linear_chain():
-    rng = np.random.default_rng(3)
-    kernels = [rng.normal(0, 0.5, (4, 3)), rng.normal(0, 0.5, (3, 3)), rng.normal(0, 0.5, (3, 2))]
-    x = rng.normal(size=(16, 4))
-    y = rng.integers(0, 2, 16)
-    return kernels, x, y
+from conftest import ROOT, chain_model, hand_gradients
 
 
 def test_linear_chain_gradient_norms_match_the_hand_computation(linear_chain):
