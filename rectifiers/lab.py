@@ -30,7 +30,8 @@ from pathlib import Path
 
 import nbformat
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from .paths import REPOSITORY
+
 NOTEBOOKS = REPOSITORY / "notebooks"
 LAB = REPOSITORY / "lab"
 BIBLIOGRAPHY = REPOSITORY / "book" / "references.bib"

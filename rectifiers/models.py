@@ -32,6 +32,25 @@ RAI_SIGMA = 0.6007
 """σ of the symmetric part of RAI, and Beta(2, 1) its positive entry: the values Lu et al. (2019) recommend."""
 
 
+def layer_seed(seed: int, layer: int) -> int:
+    """The random seed of a network's `layer`-th initialiser (counted from 1): a network's weights depend only on its
+    random seed and the layer, never on the activation, so networks built with the same seed are paired."""
+    return seed * 1000 + layer
+
+
+def mlp_initializers(initializer: str, fan_in: int, depth: int, width: int, *, alpha: float = DEFAULT_ALPHA,
+                     scale: float = 1.0, bias: float = 0.0, seed: int = 0):
+    """An `mlp`'s initialisers: (kernel, bias) of each of its `depth` hidden layers, and its classifier's kernel."""
+    import keras
+
+    hidden = []
+    for i in range(1, depth + 1):
+        hidden.append(layer_initializers(initializer, fan_in, width, alpha=alpha, scale=scale, bias=bias,
+                                         seed=layer_seed(seed, i)))
+        fan_in = width
+    return hidden, keras.initializers.GlorotUniform(seed=layer_seed(seed, depth + 1))
+
+
 def rai_entries(rng: np.random.Generator, n: int, fan_in: int, width: int, *, asymmetric: bool = True) -> np.ndarray:
     """Weights and biases of one layer in `n` networks, shape (n, fan_in + 1, width), the bias last.
 
@@ -122,7 +141,7 @@ def seed_cnn(
     activation, alpha = check_activation(activation, alpha)
     dropout = check_finite("dropout", dropout, low=0.0, high=0.99)
     seed = check_int("seed", seed, low=0)
-    init = lambda k: keras.initializers.GlorotUniform(seed=seed * 1000 + k)  # noqa: E731 - one per layer
+    init = lambda k: keras.initializers.GlorotUniform(seed=layer_seed(seed, k))  # noqa: E731 - one per layer
     layers = [
         keras.Input(input_shape, name="image"),
         keras.layers.Conv2D(32, 3, kernel_initializer=init(1), name="conv1"),
@@ -167,11 +186,9 @@ def mlp(
     seed = check_int("seed", seed, low=0)
     bias = check_finite("bias", bias)
     layers = [keras.Input(input_shape, name="image"), keras.layers.Flatten(name="flatten")]
-    fan_in = math.prod(input_shape)
-    for i in range(1, depth + 1):
-        kernel, biases = layer_initializers(initializer, fan_in, width, alpha=alpha, scale=init_scale, bias=bias,
-                                            seed=seed * 1000 + i)
-        fan_in = width
+    hidden, classifier = mlp_initializers(initializer, math.prod(input_shape), depth, width, alpha=alpha,
+                                          scale=init_scale, bias=bias, seed=seed)
+    for i, (kernel, biases) in enumerate(hidden, start=1):
         layers += [
             keras.layers.Dense(width, kernel_initializer=kernel, bias_initializer=biases, name=f"dense_{i}"),
             activation_layer(activation, alpha, layer_name=f"act_{i}"),
@@ -180,7 +197,7 @@ def mlp(
         keras.layers.Dense(
             n_classes,
             activation="softmax",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 1000 + depth + 1),
+            kernel_initializer=classifier,
             name="classifier",
         )
     )

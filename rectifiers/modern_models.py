@@ -6,9 +6,9 @@
 - On MNIST images: the seed article's CNN with BatchNorm after each convolution (before the activation), and a
   deep MLP whose layers have residual connections and/or LayerNorm (Chapter 5's deep-and-narrow shapes).
 
-As in `models`, a network's initial weights depend only on `seed` (each layer draws from `seed * 1000 + k`), never on
-the activation, so runs that differ only in the activation start from the same weights (PReLU's slopes are extra
-weights). Every hidden activation layer is named `act…` and follows the layer whose output is its pre-activation,
+As in `models`, a network's initial weights depend only on `seed` (each layer draws from `models.layer_seed(seed, k)`),
+never on the activation, so runs that differ only in the activation start from the same weights (PReLU's slopes are
+extra weights). Every hidden activation layer is named `act…` and follows the layer whose output is its pre-activation,
 so the probes find them.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from .models import layer_seed
 from .names import DEFAULT_ALPHA, check_activation
 from .validation import check_choice, check_int
 
@@ -51,14 +52,14 @@ def mnist1d_mlp(width: int = 100, activation: str = "relu", alpha: float = DEFAU
     width = check_int("width", width, low=1)
     x = keras.Input(SIGNAL_SHAPE, name="signal")
     flat = keras.layers.Flatten(name="flatten")(x)
-    first = _initializers(_torch_default(SIGNAL_SHAPE[0], seed * 1000 + 1))
+    first = _initializers(_torch_default(SIGNAL_SHAPE[0], layer_seed(seed, 1)))
     h = keras.layers.Dense(width, name="dense_1", **first)(flat)
     h = activation_layer(activation, alpha, layer_name="act_1")(h)
-    branch = keras.layers.Dense(width, name="dense_2", **_initializers(_torch_default(width, seed * 1000 + 2)))(h)
+    branch = keras.layers.Dense(width, name="dense_2", **_initializers(_torch_default(width, layer_seed(seed, 2))))(h)
     branch = activation_layer(activation, alpha, layer_name="act_2")(branch)
     h = keras.layers.Add(name="residual")([h, branch])
     out = keras.layers.Dense(N_CLASSES, activation="softmax", name="classifier",
-                             **_initializers(_torch_default(width, seed * 1000 + 3)))(h)
+                             **_initializers(_torch_default(width, layer_seed(seed, 3))))(h)
     return keras.Model(x, out, name=f"mnist1d_mlp{width}_{activation}")
 
 
@@ -76,12 +77,12 @@ def mnist1d_cnn(width: int = 25, activation: str = "relu", alpha: float = DEFAUL
     for i, kernel in enumerate((5, 3, 3), start=1):
         layers += [keras.layers.ZeroPadding1D(1, name=f"pad{i}"),
                    keras.layers.Conv1D(width, kernel, strides=2, name=f"conv{i}",
-                                       **_initializers(_torch_default(kernel * channels_in, seed * 1000 + i))),
+                                       **_initializers(_torch_default(kernel * channels_in, layer_seed(seed, i)))),
                    activation_layer(activation, alpha, layer_name=f"act{i}", shared_axes=[1])]
         channels_in = width
     layers += [keras.layers.Flatten(name="flatten"),
                keras.layers.Dense(N_CLASSES, activation="softmax", name="classifier",
-                                  **_initializers(_torch_default(5 * width, seed * 1000 + 4)))]
+                                  **_initializers(_torch_default(5 * width, layer_seed(seed, 4))))]
     return keras.Sequential(layers, name=f"mnist1d_cnn{width}_{activation}")
 
 
@@ -104,7 +105,7 @@ def resnet1d(blocks: int = 3, width: int = 32, activation: str = "relu", alpha: 
 
     def conv_bn(h, kernel, name):
         h = keras.layers.Conv1D(width, kernel, padding="same", use_bias=False, name=f"conv_{name}",
-                                kernel_initializer=keras.initializers.HeNormal(seed=seed * 1000 + next(k)))(h)
+                                kernel_initializer=keras.initializers.HeNormal(seed=layer_seed(seed, next(k))))(h)
         return keras.layers.BatchNormalization(name=f"bn_{name}")(h)
 
     def act(name):
@@ -118,7 +119,7 @@ def resnet1d(blocks: int = 3, width: int = 32, activation: str = "relu", alpha: 
         h = act(f"{b}b")(keras.layers.Add(name=f"add_{b}")([h, branch]))
     h = keras.layers.GlobalAveragePooling1D(name="pool")(h)
     out = keras.layers.Dense(N_CLASSES, activation="softmax", name="classifier",
-                             kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 1000 + next(k)))(h)
+                             kernel_initializer=keras.initializers.GlorotUniform(seed=layer_seed(seed, next(k))))(h)
     return keras.Model(x, out, name=f"resnet1d_{blocks}x{width}_{activation}")
 
 
@@ -158,14 +159,14 @@ def transformer1d(layers: int = 2, width: int = 32, heads: int = 4, activation: 
         raise ValueError(f"width must be a multiple of heads (each head gets width / heads dimensions); got "
                          f"width={width}, heads={heads}")
     k = iter(range(1, 10_000))
-    glorot = lambda: keras.initializers.GlorotUniform(seed=seed * 1000 + next(k))  # noqa: E731 - one per layer
+    glorot = lambda: keras.initializers.GlorotUniform(seed=layer_seed(seed, next(k)))  # noqa: E731 - one per layer
     x = keras.Input(SIGNAL_SHAPE, name="signal")
     h = keras.layers.Dense(width, kernel_initializer=glorot(), name="embed")(x)
-    h = _position_embedding_layer()(seed * 1000 + next(k), name="positions")(h)
+    h = _position_embedding_layer()(layer_seed(seed, next(k)), name="positions")(h)
     for i in range(1, layers + 1):
         a = keras.layers.LayerNormalization(name=f"ln_{i}a")(h)
         a = keras.layers.MultiHeadAttention(heads, width // heads, kernel_initializer=glorot(), name=f"attention_{i}",
-                                            seed=seed * 1000 + next(k))(a, a)
+                                            seed=layer_seed(seed, next(k)))(a, a)
         h = keras.layers.Add(name=f"add_{i}a")([h, a])
         f = keras.layers.LayerNormalization(name=f"ln_{i}b")(h)
         f = keras.layers.Dense(FEED_FORWARD_MULTIPLIER * width, kernel_initializer=glorot(), name=f"ff_{i}")(f)
@@ -188,7 +189,7 @@ def seed_cnn_bn(activation: str = "relu", alpha: float = DEFAULT_ALPHA, *, seed:
     from .activations import activation_layer
 
     activation, alpha, seed = _checked(activation, alpha, seed)
-    init = lambda k: keras.initializers.GlorotUniform(seed=seed * 1000 + k)  # noqa: E731 - one per layer
+    init = lambda k: keras.initializers.GlorotUniform(seed=layer_seed(seed, k))  # noqa: E731 - one per layer
     layers = [keras.Input(input_shape, name="image")]
     for i, filters in ((1, 32), (2, 64)):
         layers += [keras.layers.Conv2D(filters, 3, use_bias=False, kernel_initializer=init(i), name=f"conv{i}"),
@@ -209,7 +210,7 @@ def mlp_blocks(depth: int, width: int, block: str = "residual", activation: str 
     import keras
 
     from .activations import activation_layer
-    from .models import layer_initializers
+    from .models import mlp_initializers
 
     activation, alpha, seed = _checked(activation, alpha, seed)
     depth = check_int("depth", depth, low=1)
@@ -217,15 +218,12 @@ def mlp_blocks(depth: int, width: int, block: str = "residual", activation: str 
     check_choice("block", block, MLP_BLOCKS)
     x = keras.Input(input_shape, name="image")
     h = keras.layers.Flatten(name="flatten")(x)
-    fan_in = math.prod(input_shape)
-    for i in range(1, depth + 1):
-        kernel, biases = layer_initializers(initializer, fan_in, width, alpha=alpha, seed=seed * 1000 + i)
-        fan_in = width
+    hidden, classifier = mlp_initializers(initializer, math.prod(input_shape), depth, width, alpha=alpha, seed=seed)
+    for i, (kernel, biases) in enumerate(hidden, start=1):
         branch = keras.layers.Dense(width, kernel_initializer=kernel, bias_initializer=biases, name=f"dense_{i}")(h)
         if "layernorm" in block:
             branch = keras.layers.LayerNormalization(name=f"norm_{i}")(branch)
         branch = activation_layer(activation, alpha, layer_name=f"act_{i}")(branch)
         h = keras.layers.Add(name=f"add_{i}")([h, branch]) if "residual" in block and i > 1 else branch
-    out = keras.layers.Dense(N_CLASSES, activation="softmax", name="classifier",
-                             kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 1000 + depth + 1))(h)
+    out = keras.layers.Dense(N_CLASSES, activation="softmax", name="classifier", kernel_initializer=classifier)(h)
     return keras.Model(x, out, name=f"mlp_blocks_{depth}x{width}_{block}_{activation}")

@@ -15,7 +15,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+from .paths import REPOSITORY
+
 MAX_OUTPUTS = 50
 """JupyterLab's default `maxNumberOutputs`: a cell's outputs past it hide behind "Show more outputs"."""
 

@@ -146,7 +146,7 @@ def test_relu_with_rai_is_its_own_setting_in_tables_verdicts_and_figures():
     assert list(shown.columns) == ["width", "depth", "ReLU", "Leaky ReLU α=0.3", deep_narrow.RAI, "ReLU at initialisation",
                                    "ReLU born dead, theory (upper bound)"]
     assert shown.iloc[0]["ReLU"] == "15 [53\u2060–\u206089\u00a0%]" and shown.iloc[0]["ReLU at initialisation"] == 15
-    values = deep_narrow.values(table)
+    values = deep_narrow.prose_numbers(table)
     assert values["deep_w4_d20_relurai_collapsed"] == 1 and values["deep_w4_d20_relu_collapsed"] == 15
     verdict = deep_narrow.verdicts(runs).iloc[0]
     assert verdict.recommendation.startswith("prefer") and deep_narrow.RAI in verdict.recommendation
@@ -173,7 +173,7 @@ def test_relu_with_rai_is_its_own_setting_in_tables_verdicts_and_figures():
         == ["MLP 20×4"]
     names = [t.name for t in collapse_figure(table).data]
     assert "ReLU, RAI init: collapsed after training" in names and "ReLU, RAI init: collapsed at initialisation" in names
-    assert "RAI" in deep_narrow.setup_text(runs, {"seeds": 20, "epochs": [2], "n_train": [1000], "n_test": [500],
+    assert "RAI" in deep_narrow.setup_text(runs, {"n_seeds": 20, "epochs": [2], "n_train": [1000], "n_test": [500],
                                                   "runs": 60, "train_minutes": 1.0})
 
 

@@ -236,10 +236,13 @@ def test_the_scale_is_read_from_the_records_without_machine_paths():
     from rectifiers.experiments.comparison_report import scale_sentence, scale_summary
 
     def record(seed, activation, done):
-        return dict(config=dict(seed=seed, batch_size=32), epochs_done=done,
+        return dict(config=dict(seed=seed, batch_size=32, epochs=[1000]), epochs_done=done,
+                    experiment=dict(n_train=5000, n_test=10000),
                     data=dict(name="mnist", n_train=5000, n_test=10000, is_sample=True,
                               description="train: /some/where/mnist_5k.csv.gz"),
                     segments=[dict(wall_s=360.0 * done / 100, backend="tensorflow", device="CPU",
+                                   started="2026-05-01T10:00:00", finished="2026-05-02T10:00:00",
+                                   versions=dict(tensorflow="2.19.0", keras="3.10.0"),
                                    hardware=dict(cpu="AMD EPYC", cores=2))], activation=activation)
 
     plan = SimpleNamespace(runs=[SimpleNamespace(config=SimpleNamespace(last_epoch=1000))] * 4)

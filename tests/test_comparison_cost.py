@@ -78,4 +78,4 @@ def test_the_book_s_one_cost_verdict_is_chapter_4_s_paired_epochs_and_the_guide_
     (row,) = guide_evidence()
     assert row["studies"] == [COST_STUDY] and row["seeds"] == cost.ratio.n and row["section"] == "ch4-cost"
     sources = [source for group, source, _ in guide.SOURCES if group == "cost"]
-    assert sources == ["rectifiers.experiments.comparison_cost:guide_evidence"]
+    assert sources == [guide_evidence]

@@ -14,16 +14,13 @@ from rectifiers.engine import ResultsStore, plan, run_plan, study_from_dict
 from rectifiers.engine import dask_executor
 from rectifiers.engine.cli import main
 
+from conftest import TINY_DATA
+
 TIMINGS = ("fit_s", "eval_s", "save_s")
 STUDY = dict(name="dask_test", datasets=["mnist"], activations=["relu", "leaky_relu"], seeds=[0], epochs=[1, 2],
-             n_train=200, n_test=100, checkpoint_every=1)
+             checkpoint_every=1, **TINY_DATA)
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("offline")]
 
 
 @pytest.fixture(scope="module")

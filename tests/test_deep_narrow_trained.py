@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from rectifiers.experiments import deep_narrow_trained as trained
-from rectifiers.experiments.outcomes import training_seconds
+from rectifiers.engine.stored_studies import training_seconds
 
 
 def runs_frame():

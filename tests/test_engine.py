@@ -12,13 +12,13 @@ from rectifiers.engine import FAMILIES, ResultsStore, RunConfig, load_run_data, 
 from rectifiers.engine.migrate import upgrade_record
 from rectifiers.probes import PROBES, Probe, register_probe
 
+from conftest import TINY_DATA, TINY_RUN
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMINGS = ("fit_s", "eval_s", "save_s")
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.mark.parametrize(
@@ -47,9 +47,9 @@ def test_a_study_with_an_unknown_family_or_probe_is_refused_before_training():
 
 
 def test_keys_of_the_seed_cnn_are_unchanged_and_mlp_shapes_have_their_own():
-    data = load_run_data(RunConfig(n_train=200, n_test=100))
-    cnn = RunConfig(n_train=200, n_test=100, epochs=(1, 2))
-    mlp = RunConfig(model="mlp", n_train=200, n_test=100, epochs=(1, 2))
+    data = load_run_data(RunConfig(**TINY_DATA))
+    cnn = RunConfig(**TINY_RUN)
+    mlp = RunConfig(model="mlp", **TINY_RUN)
     assert mlp.depth == 3 and mlp.width == 64 and mlp.initializer == "he"  # the family's defaults
     assert run_key(mlp, data).startswith("mnist-mlp3x64-relu-s0-")
     assert run_key(mlp, data) != run_key(RunConfig(**{**mlp.to_dict(), "width": 32, "epochs": (1, 2)}), data)

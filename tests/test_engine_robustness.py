@@ -20,15 +20,14 @@ from rectifiers.engine.cli import main
 from rectifiers.engine.migrate import migrate_store, upgrade_segments
 from rectifiers.engine.schema import SCHEMA
 
+from conftest import TINY_DATA, TINY_RUN
+
 ROOT = Path(__file__).resolve().parent.parent
-TINY = dict(activation="leaky_relu", n_train=200, n_test=100, epochs=(1, 2))
-TINY_STUDY = dict(name="tiny", datasets=["mnist"], activations=["leaky_relu"], seeds=[0], epochs=[1, 2],
-                  n_train=200, n_test=100)
+TINY = dict(activation="leaky_relu", **TINY_RUN)
+TINY_STUDY = dict(name="tiny", datasets=["mnist"], activations=["leaky_relu"], seeds=[0], epochs=[1, 2], **TINY_DATA)
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +54,7 @@ def no_training(monkeypatch):
 @pytest.mark.slow
 def test_a_diverging_run_is_stored_as_diverged_and_never_retrained(tmp_path, monkeypatch, capsys):
     store = ResultsStore(tmp_path)
-    config = RunConfig(optimizer="sgd", learning_rate=1e30, n_train=200, n_test=100, epochs=(1, 2))
+    config = RunConfig(optimizer="sgd", learning_rate=1e30, **TINY_RUN)
     record = train(config, store=store, progress=False)
     assert record["status"] == "diverged" and record["diverged_at"] == record["epochs_done"] == 1
     assert record["history"]["train_loss"] == [None] and record["snapshots"] == []

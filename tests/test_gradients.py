@@ -15,49 +15,7 @@ from rectifiers.experiments import gradient_runs as GR
 from rectifiers.experiments import gradients as G
 from rectifiers.models import mlp
 
-from conftest import ROOT
-
-
-def chain_model(kernels, activation="linear", n_classes=2):
-    """Dense layers with fixed kernels (zero biases) named like an `mlp`, then a softmax classifier."""
-    n_in = kernels[0].shape[0]
-    layers = [keras.Input((n_in,))]
-    for i, k in enumerate(kernels[:-1], start=1):
-        layers += [
-            keras.layers.Dense(k.shape[1], kernel_initializer=keras.initializers.Constant(k), name=f"dense_{i}"),
-            keras.layers.Activation(activation, name=f"act_{i}"),
-        ]
-    layers.append(keras.layers.Dense(n_classes, activation="softmax", name="classifier",
-                                     kernel_initializer=keras.initializers.Constant(kernels[-1])))
-    model = keras.Sequential(layers)
-    for i, k in enumerate(kernels[:-1], start=1):
-        assert np.allclose(model.get_layer(f"dense_{i}").kernel.numpy(), k)
-    return model
-
-
-def hand_gradients(x, y, kernels):
-    """∂(mean cross-entropy)/∂W for a linear chain x W1 W2 … → softmax, in float64."""
-    hs = [x]
-    for k in kernels:
-        hs.append(hs[-1] @ k)
-    z = hs[-1]
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    delta = (p - np.eye(z.shape[1])[y]) / len(x)
-    grads = []
-    for k, h in zip(reversed(kernels), reversed(hs[:-1])):
-        grads.append(h.T @ delta)
-        delta = delta @ k.T
-    return grads[::-1]
-
-
-@pytest.fixture(scope="module")
-def linear_chain():
-    rng = np.random.default_rng(3)
-    kernels = [rng.normal(0, 0.5, (4, 3)), rng.normal(0, 0.5, (3, 3)), rng.normal(0, 0.5, (3, 2))]
-    x = rng.normal(size=(16, 4))
-    y = rng.integers(0, 2, 16)
-    return kernels, x, y
+from conftest import ROOT, chain_model, hand_gradients
 
 
 def test_linear_chain_gradient_norms_match_the_hand_computation(linear_chain):
@@ -252,35 +210,6 @@ def test_bad_arguments_fail_with_a_clear_message(images, call, message):
     x, y = images
     with pytest.raises(ValueError, match=message):
         call(x, y)
-
-
-CHAPTER_DEFAULTS = dict(depth=20, width=128, activations=["sigmoid", "relu"], alpha=0.01, large_alpha=0.5,
-                        seeds=[0, 1], n_probe=256, n_train=2000, chain_depth=20, chain_starts=[0.0],
-                        train_epochs=1, train_batch=32, learning_rate=0.01,
-                        saturation_activations=["sigmoid"], saturation_depth=4, saturation_width=16,
-                        saturation_epochs=1, saturation_batch=10,
-                        saturation_learning_rate=0.1, exploding_scale=1.5)
-
-
-@pytest.mark.parametrize("change, message", [
-    (dict(depth=0), "depth must be an integer >= 1"),
-    (dict(activations=["relu", "softsign"]), r"activations\[1\]: activation must be one of"),
-    (dict(activations=[]), "activations must name at least one"),
-    (dict(alpha=math.inf), "alpha must be a finite"),
-    (dict(alpha=math.nan), "alpha must be a finite"),
-    (dict(n_probe=0), "n_probe must be an integer >= 1"),
-    (dict(n_train=0), "n_train must be an integer >= 1"),
-    (dict(train_batch=5000), "train_batch must be at most n_train"),
-    (dict(seeds=[]), "seeds must be a non-empty list"),
-    (dict(chain_starts=[]), "chain_starts must hold at least one"),
-    (dict(learning_rate=-1.0), "learning_rate must be a finite real number > 0"),
-    (dict(saturation_learning_rate=0.0), "saturation_learning_rate must be a finite real number > 0"),
-    (dict(train_epochs=0), "train_epochs must be an integer >= 1"),
-])
-def test_chapter_settings_are_checked(change, message):
-    assert G.check_chapter_settings(CHAPTER_DEFAULTS)["seeds"] == (0, 1)
-    with pytest.raises(ValueError, match=message):
-        G.check_chapter_settings({**CHAPTER_DEFAULTS, **change})
 
 
 def synthetic_grid(growth_by_scale, depths=(1, 2, 4, 8), alphas=(0.0, 0.01)):

@@ -15,12 +15,12 @@ from rectifiers.data import dataset_names, load_dataset
 from rectifiers.engine import FAMILIES, ResultsStore, RunConfig, experiment, load_run_data, run_key, train
 from rectifiers.engine.optimizers import build_optimizer, learning_rate_schedule, schedule_steps
 
+from conftest import TINY_RUN
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 # --- MNIST-1D ------------------------------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def test_optimizer_settings_are_checked_with_the_setting_named(settings, message
 
 def test_adamw_and_the_schedule_enter_the_key_only_when_used():
     data = load_run_data(RunConfig(n_train=200, n_test=100))
-    base = dict(n_train=200, n_test=100, epochs=(1, 2))
+    base = dict(TINY_RUN)
     adam = RunConfig(**base)
     assert "weight_decay" not in experiment(adam, data) and "schedule" not in experiment(adam, data)
     adamw = RunConfig(**base, optimizer="adamw")

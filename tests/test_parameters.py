@@ -1,5 +1,6 @@
 """Notebook parameter checks: unknown names and wrong types fail with messages that name them."""
 
+import math
 from typing import Literal
 
 import pytest
@@ -102,6 +103,19 @@ def test_out_of_range_values_are_named_with_their_range(notebook, name, value, w
     message = str(error.value)
     # Named as the notebook names it (not "repeats", "n_test", "seed" of the code below), with its range.
     assert message.startswith(f"parameter {name!r} ") and words in message
+
+
+@pytest.mark.parametrize("change", [
+    dict(depth=0), dict(activations=["relu", "softsign"]), dict(activations=[]), dict(alpha=math.inf),
+    dict(alpha=math.nan), dict(n_probe=0), dict(n_train=0), dict(train_batch=5000), dict(seeds=[]),
+    dict(chain_starts=[]), dict(learning_rate=-1.0), dict(saturation_learning_rate=0.0), dict(train_epochs=0),
+    dict(saturation_epochs=0),
+])
+def test_chapter_2_s_settings_have_one_set_of_rules(change):
+    # Chapter 2's values are checked by its rules alone (no second check in the chapter's code).
+    (name,) = change
+    with pytest.raises(ParameterError, match=f"^parameter {name!r} "):
+        check("02_saturation_gradients", **change)
 
 
 def test_a_backend_that_is_not_installed_says_which_are():

@@ -16,48 +16,18 @@ from rectifiers.probes.gradient_norms import gradient_norms_probe, loss_and_grad
 from rectifiers.activations import activation_layer
 from rectifiers.models import mlp, seed_cnn
 
-
-def chain_model(kernels, activation="linear"):
-    """Dense layers with fixed kernels (zero biases), each followed by an activation, then a softmax classifier."""
-    layers = [keras.Input((kernels[0].shape[0],))]
-    for i, k in enumerate(kernels[:-1], start=1):
-        layers += [keras.layers.Dense(k.shape[1], kernel_initializer=keras.initializers.Constant(k), name=f"dense_{i}"),
-                   keras.layers.Activation(activation, name=f"act_{i}")]
-    layers.append(keras.layers.Dense(kernels[-1].shape[1], activation="softmax", name="classifier",
-                                     kernel_initializer=keras.initializers.Constant(kernels[-1])))
-    return keras.Sequential(layers)
+from conftest import chain_model, hand_gradients
 
 
-def hand_gradients(x, y, kernels):
-    """∂(mean cross-entropy)/∂W of each kernel of a linear chain x W1 W2 … → softmax, in float64."""
-    hs = [x]
-    for k in kernels:
-        hs.append(hs[-1] @ k)
-    p = np.exp(hs[-1] - hs[-1].max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    delta, grads = (p - np.eye(p.shape[1])[y]) / len(x), []
-    for k, h in zip(reversed(kernels), reversed(hs[:-1])):
-        grads.append(h.T @ delta)
-        delta = delta @ k.T
-    return grads[::-1]
-
-
-@pytest.fixture(scope="module")
-def chain():
-    rng = np.random.default_rng(3)
-    kernels = [rng.normal(0, 0.5, (4, 3)), rng.normal(0, 0.5, (3, 3)), rng.normal(0, 0.5, (3, 2))]
-    return kernels, rng.normal(size=(16, 4)).astype(np.float32), rng.integers(0, 2, 16)
-
-
-def test_gradient_norms_match_the_hand_computation(chain):
-    kernels, x, y = chain
+def test_gradient_norms_match_the_hand_computation(linear_chain):
+    kernels, x, y = linear_chain
     loss, norms = loss_and_gradient_norms(chain_model(kernels), x, y)
     np.testing.assert_allclose(norms, [np.linalg.norm(g) for g in hand_gradients(x, y, kernels)[:-1]], rtol=1e-4)
     assert norms.dtype == np.float64 and loss > 0
 
 
-def test_tiny_gradient_norms_do_not_underflow(chain):
-    kernels, x, y = chain
+def test_tiny_gradient_norms_do_not_underflow(linear_chain):
+    kernels, x, y = linear_chain
     tiny = [kernels[0], kernels[1] * 1e-24, kernels[2]]  # first layer's gradient entries ~1e-25: squares underflow float32
     expected = np.linalg.norm(hand_gradients(x, y, tiny)[0])
     assert 0 < expected < 1e-20
@@ -71,8 +41,8 @@ def test_tiny_gradient_norms_do_not_underflow(chain):
     assert weight_gradient_norms(model, x, y)[0] == pytest.approx(expected, rel=1e-4)
 
 
-def test_gradient_norms_probe_is_plain_json_and_names_its_layers(chain):
-    kernels, x, y = chain
+def test_gradient_norms_probe_is_plain_json_and_names_its_layers(linear_chain):
+    kernels, x, y = linear_chain
     out = gradient_norms_probe(chain_model(kernels), x, y)
     assert out["layers"] == ["dense_1", "dense_2"] and len(out["gradient_norms"]) == 2
     json.dumps(out, allow_nan=False)
@@ -132,8 +102,8 @@ def test_a_diverged_model_is_recorded_as_null_not_nan():
     json.dumps(out, allow_nan=False)
 
 
-def test_bad_probe_sets_are_named(chain):
-    kernels, x, y = chain
+def test_bad_probe_sets_are_named(linear_chain):
+    kernels, x, y = linear_chain
     model = chain_model(kernels)
     with pytest.raises(ValueError, match="images must have shape"):
         gradient_norms_probe(model, x[:, :3], y)
@@ -141,8 +111,8 @@ def test_bad_probe_sets_are_named(chain):
         gradient_norms_probe(model, x, y[:3])
 
 
-def test_the_chapter_probes_are_registered_and_measure_what_they_say(chain):
-    kernels, x, y = chain
+def test_the_chapter_probes_are_registered_and_measure_what_they_say(linear_chain):
+    kernels, x, y = linear_chain
     data = SimpleNamespace(x_train=x, y_train=y, x_test=x[:5], y_test=y[:5])
     trainer = SimpleNamespace(model=chain_model(kernels))
     assert {"dead_units", "gradient_norms", "activation_stats"} <= set(probes.PROBES)

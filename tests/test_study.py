@@ -11,15 +11,15 @@ from rectifiers.__main__ import main
 from rectifiers.engine import ResultsStore
 from rectifiers.engine import load_study, plan, run_study, study_from_dict
 
+from conftest import TINY_DATA
+
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "studies" / "smoke.yaml"
 VALID = dict(name="t", datasets=["mnist"], activations=["relu", "leaky_relu"], alphas=[0.01, 0.1], seeds=[0, 1],
-             epochs=[1, 2], n_train=200, n_test=100)
+             epochs=[1, 2], **TINY_DATA)
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,12 @@ from rectifiers.engine import run
 from rectifiers.engine import ResultsStore, StoreError
 from rectifiers.engine import RunConfig, load_model, load_run_data, run_key, train
 
-TINY = dict(n_train=200, n_test=100, epochs=(1, 2))
+from conftest import TINY_RUN
+
 TIMING = ("fit_s", "eval_s", "save_s")
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    monkeypatch.setenv("RECTIFIERS_OFFLINE", "1")
+pytestmark = pytest.mark.usefixtures("offline")
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def tiny_run(tmp_path_factory):
     """One tiny Leaky ReLU run, trained once for the tests that only read it."""
     os.environ["RECTIFIERS_OFFLINE"] = "1"
     store = ResultsStore(tmp_path_factory.mktemp("results"))
-    config = RunConfig(activation="leaky_relu", **TINY)
+    config = RunConfig(activation="leaky_relu", **TINY_RUN)
     return config, store, train(config, store=store, progress=False)
 
 
@@ -65,8 +64,8 @@ def test_from_dict_rejects_unknown_settings_and_round_trips():
 
 
 def test_the_key_covers_the_experiment_and_only_it():
-    data = load_run_data(RunConfig(**TINY))
-    key = lambda **kw: run_key(RunConfig(**{**TINY, **kw}), data)  # noqa: E731
+    data = load_run_data(RunConfig(**TINY_RUN))
+    key = lambda **kw: run_key(RunConfig(**{**TINY_RUN, **kw}), data)  # noqa: E731
     assert key(alpha=0.01) == key(alpha=0.3)  # α does not change ReLU
     assert key(activation="leaky_relu", alpha=0.01) != key(activation="leaky_relu", alpha=0.3)
     assert key(checkpoint_every=5, test_every=0, eval_batch_size=100) == key()  # recording, not the experiment

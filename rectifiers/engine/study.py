@@ -31,6 +31,7 @@ from ..data import Dataset
 from ..validation import check_finite, check_int
 from .config import MAX_SEED, RECORDING_FIELDS, RunConfig, load_run_data, run_key
 from ..names import SLOPED
+from ..paths import REPOSITORY
 from .store import ResultsStore, StoreError
 from .yaml_files import read_yaml
 
@@ -46,7 +47,6 @@ compiling each run's model, and for "dask" starting the local cluster's worker p
 TensorFlow. Measured on this project's 2-core CPU at a load average of about 18 with a 2-run study of 1 epoch of
 200 images: 25 s sequential and 75 s on the default local cluster, about 4 s of each being the plan itself."""
 
-REPOSITORY = Path(__file__).resolve().parents[2]
 _GRID = ("datasets", "activations", "alphas", "seeds")
 _SHARED = tuple(f.name for f in dataclasses.fields(RunConfig) if f.name not in ("dataset", "activation", "alpha",
                                                                                    "seed"))

@@ -341,3 +341,27 @@ def has_pairs(snapshots: pd.DataFrame, alpha: float, seed: int | None = None) ->
     except ValueError:
         return False
     return not (paired if seed is None else paired[paired.seed == seed]).empty
+
+
+def guide_evidence(store=None) -> list[dict]:
+    """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds, judged
+    by the decision procedure on the test accuracy at the last epoch every seed reached."""
+    from .. import decision_numbers
+
+    path = "studies/mnist_seed_replication.yaml"
+    study, results = gather_pairs(path, store)
+    alpha = study.alphas[0]
+    snapshots = results.snapshots()
+    reached = snapshots.groupby(["activation", "seed"]).epoch.max().min()
+    last = snapshots[snapshots.epoch == reached]
+    names = {"relu": "ReLU", "leaky_relu": f"Leaky ReLU α={alpha:g}"}
+    runs = pd.DataFrame({"setting": last.activation.map(names), "seed": last.seed, "metric": last.test_accuracy,
+                         "failed": ~last.test_accuracy.astype(float).map(lambda v: v == v and v > 0)})
+    endpoints = decision.Endpoints(failure="diverged", metric="test accuracy", remedy="check the training setup")
+    judged = decision.decide(runs, endpoints, order=list(names.values()))
+    seeds = int(judged.comparisons.seeds.iloc[0])
+    evidence = f"after {int(reached):,} epochs, {seeds} paired seeds: {judged.sentence()}"
+    return [dict(situation="a standard CNN at a normal learning rate (the seed article's network, Adam 0.001, MNIST)",
+                 recommendation=judged.verdict, category=judged.category, evidence=evidence, seeds=seeds,
+                 numbers=decision_numbers.numbers(judged, endpoints),
+                 section="ch4-seeds", studies=[path])]

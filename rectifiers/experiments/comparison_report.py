@@ -13,13 +13,13 @@ from .comparison import (NOT_COMPARABLE, StudyResults, has_pairs, near_zero_cell
                          seed_noise_verdicts, seed_to_seed_spread)
 from .comparison_cost import cost_sentence, cost_verdict, epoch_cost
 from .comparison_curves import loss_spikes, spike_counts
+from ..engine.stored_studies import runs_scale
 from ..names import label
+from ..prose import MISSING  # what the prose shows for a number whose runs are not stored yet
 from ..stats import readable
 from .seed_article import EPOCHS, METRICS
 from .seed_article import seed_table as seed_article_table
 
-MISSING = "— (runs missing)"
-"""What the prose shows for a number whose runs are not stored yet."""
 
 METRIC_WORDS = {"train_accuracy": "train accuracy", "train_loss": "train loss", "test_accuracy": "test accuracy",
                 "test_loss": "test loss"}
@@ -36,36 +36,22 @@ def and_list(items) -> str:
 
 
 def scale_summary(results: StudyResults) -> dict:
-    """The scale a study was actually run at, from its stored records: data, seeds, epochs, hardware, time."""
+    """The scale a study was actually run at, from its stored records (`stored_studies.runs_scale`), with what its
+    plan adds: runs planned, the epoch planned, runs complete; `n_train`, `n_test` are the data's."""
     records = results.records
     if not records:
         return {"runs_stored": 0, "runs_planned": len(results.plan.runs)}
     data = records[0]["data"]
-    segments = [s for r in records for s in r["segments"]]
-    done = [r["epochs_done"] for r in records]
-    epochs = sum(done)
     planned = max(r.config.last_epoch for r in results.plan.runs)
-    wall = sum(s["wall_s"] for s in segments)
     return {
+        **runs_scale(records),
         "runs_stored": len(records),
         "runs_planned": len(results.plan.runs),
-        "seeds": sorted({r["config"]["seed"] for r in records}),
-        "dataset": data["name"],
         "n_train": data["n_train"],
         "n_test": data["n_test"],
         "train_is_sample": bool(data["is_sample"]),
-        "epochs_done_min": min(done),
-        "epochs_done_max": max(done),
         "epochs_planned": planned,
-        "runs_complete": sum(d >= planned for d in done),
-        "epochs_trained": epochs,
-        "wall_hours": wall / 3600,
-        "s_per_epoch": wall / epochs if epochs else float("nan"),
-        "backends": sorted({s["backend"] for s in segments}),
-        "devices": sorted({s["device"] for s in segments}),
-        "cpus": sorted({s["hardware"]["cpu"] for s in segments}),
-        "cores": sorted({s["hardware"].get("cores") for s in segments if s["hardware"].get("cores")}),
-        "batch_size": records[0]["config"]["batch_size"],
+        "runs_complete": sum(r["epochs_done"] >= planned for r in records),
     }
 
 

@@ -25,7 +25,8 @@ from .. import decision, decision_numbers
 from ..models import RAI_SIGMA
 from ..stats import percent_interval, wilson_interval
 from .dying import born_dead_theory
-from .outcomes import final_accuracy, training_seconds
+from ..engine.stored_studies import training_seconds
+from .outcomes import final_accuracy
 
 STUDY = "studies/ch5_deep_narrow_long.yaml"
 RAI_STUDY = "studies/ch5_deep_narrow_rai_long.yaml"
@@ -155,7 +156,7 @@ def glue_name(setting: str) -> str:
     return {"ReLU": "relu", RAI: "relurai"}.get(setting) or "leaky" + setting.split("=")[1].replace(".", "")
 
 
-def values(table: pd.DataFrame) -> dict:
+def prose_numbers(table: pd.DataFrame) -> dict:
     """Glue names, e.g. `deep_w4_d12_relu_collapsed`, `..._runs`, `..._text`, `..._born`, `..._theory`
     (settings `relu`, `relurai`, `leaky001`, …)."""
     out = {}
@@ -291,7 +292,7 @@ def reader_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def setup_text(runs: pd.DataFrame, scale: dict) -> str:
-    """The setup sentence of the chapter, from the runs and their scale (`where_leaky.scale`)."""
+    """The setup sentence of the chapter, from the runs and their scale (`engine.stored_studies.runs_scale`)."""
     widths = ", ".join(map(str, sorted(runs.width.unique())))
     depths = ", ".join(map(str, sorted(runs.depth.unique())))
     alphas = ", ".join(f"{a:g}" for a in sorted(runs.alpha.dropna().unique()))
@@ -299,6 +300,6 @@ def setup_text(runs: pd.DataFrame, scale: dict) -> str:
            f"N(0, {RAI_SIGMA:g}²/fan-in), then one entry of each unit replaced by a positive Beta(2, 1) draw)"
            if (runs.setting == RAI).any() else "")
     return (f"MLPs {widths} units wide and {depths} hidden layers deep: ReLU and Leaky ReLU with α = {alphas} "
-            f"(He-normal weights, zero biases){rai}, {scale['seeds']} seeds each, trained with Adam (learning rate 0.001) "
+            f"(He-normal weights, zero biases){rai}, {scale['n_seeds']} seeds each, trained with Adam (learning rate 0.001) "
             f"for {scale['epochs'][0]} epochs on {scale['n_train'][0]:,} MNIST images and tested on "
             f"{scale['n_test'][0]:,}: {scale['runs']} runs, {scale['train_minutes']:.1f} minutes of training.")

@@ -43,6 +43,7 @@ from ..engine import provenance as results_provenance
 from ..stats import wilson_bounds as wilson_interval  # noqa: F401 - the born-dead tables' intervals
 from ..validation import check_choice, check_finite, check_increasing_ints, check_int
 from ..models import rai_entries
+from ..paths import REPOSITORY
 
 # --- Born dead: the theory -------------------------------------------------------------------------------------
 
@@ -284,8 +285,6 @@ def born_dead_grid(
 
 BORN_DEAD_FILE = "born_dead_grid.json"
 """The born-dead grid's file in the chapter's results folder (results/dying in the repository)."""
-
-REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def results_folder(results_dir) -> Path:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import decision, decision_numbers
 from ..stats import mean_ci, paired_t_test, wilson_interval
+from . import outcomes
 
 STUDY = "studies/ch5_gan_discriminators.yaml"
 SECTION = "ch5-gan"
@@ -53,17 +54,11 @@ def study(*, seeds=None, epochs=None, n_train=None, n_test=None):
 
 
 def load_records(the_study, store=None) -> list[dict]:
-    """Every run's record, in the study's order; FileNotFoundError naming what is missing and the command that
-    trains it (a chapter must not show part of a study silently)."""
-    from ..engine import ResultsStore, plan
-    from ..engine.stored_studies import unusable_message
+    """Every run's record, in the study's order (`engine.stored_studies.study_records`); a missing run is named with
+    the command that trains the stored study."""
+    from ..engine.stored_studies import study_records
 
-    store = store if store is not None else ResultsStore()
-    planned = plan(the_study, store)
-    message = unusable_message(planned, f"python -m rectifiers study {STUDY} --results {store.root}")
-    if message:
-        raise FileNotFoundError(f"{the_study.name}: {message}")
-    return [store.get(r.key) for r in planned.runs]
+    return study_records(the_study, store, file=STUDY)
 
 
 def judge_summary() -> dict:
@@ -101,15 +96,9 @@ ENDPOINTS = decision.Endpoints(
 
 
 def failed(record: dict, coverage: int = COLLAPSED_COVERAGE, wins: float = DISCRIMINATOR_WINS) -> bool:
-    """Whether a stored GAN run failed: diverged, collapsed onto at most `coverage` digits, or lost to a
-    discriminator that tells every generated image from a real one (`wins`), at its last snapshot."""
-    if record["status"] == "diverged":
-        return True
-    if record["status"] != "complete":
-        raise ValueError(f"run {record['key']} is {record['status']} at epoch {record['epochs_done']}: "
-                         "only an ended run can be counted as failed or not")
-    last = record["snapshots"][-1]
-    return last["test_coverage"] <= coverage or last["test_d_accuracy"] >= wins
+    """Whether a stored GAN run failed (`outcomes.failed`): diverged, collapsed onto at most `coverage` digits, or
+    lost to a discriminator that tells every generated image from a real one (`wins`), at its last snapshot."""
+    return outcomes.failed(record, lambda last: last["test_coverage"] <= coverage or last["test_d_accuracy"] >= wins)
 
 
 def snapshots(records) -> pd.DataFrame:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..probes.activation_stats import ActivationStatistics
 
-REPOSITORY = Path(__file__).resolve().parents[2]
 SATURATION_STUDY = "studies/ch2_saturation_long.yaml"
 """Glorot & Bengio's saturation experiment run long (3 seeds, 30,000 SGD steps each)."""
 

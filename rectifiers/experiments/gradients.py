@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from ..activations import DEFAULT_ALPHA, SLOPED, activation_layer, check_activation
 from .gradient_runs import TrainingTrace, saturation_escape  # noqa: F401
-from ..models import INITIALIZERS, customary_initializer, layer_initializers, mlp
+from ..models import INITIALIZERS, customary_initializer, mlp, mlp_initializers
 from ..probes import activation_stats as probe_stats
 from ..probes import gradient_norms as probe_norms
 from ..probes.activation_stats import PERCENTILES, SATURATION_THRESHOLD, ActivationStatistics  # noqa: F401
@@ -142,15 +142,15 @@ def reinitialise(
     """
     check_choice("initializer", initializer, INITIALIZERS)
     seed = check_int("seed", seed, low=0)
-    pairs = hidden_layers(model)
-    for i, (dense, _) in enumerate(pairs, start=1):
-        fan_in, width = dense.kernel.shape
-        kernel, biases = layer_initializers(initializer, fan_in, width, alpha=alpha, scale=init_scale, bias=bias,
-                                            seed=seed * 1000 + i)
+    denses = [dense for dense, _ in hidden_layers(model)]
+    fan_in, width = denses[0].kernel.shape if denses else (0, 0)
+    hidden, classifier_kernel = mlp_initializers(initializer, fan_in, len(denses), width, alpha=alpha,
+                                                 scale=init_scale, bias=bias, seed=seed)
+    for dense, (kernel, biases) in zip(denses, hidden):
         dense.kernel.assign(kernel(dense.kernel.shape))
         dense.bias.assign(biases(dense.bias.shape))
     classifier = model.get_layer("classifier")
-    classifier.kernel.assign(keras.initializers.GlorotUniform(seed=seed * 1000 + len(pairs) + 1)(classifier.kernel.shape))
+    classifier.kernel.assign(classifier_kernel(classifier.kernel.shape))
     classifier.bias.assign(np.zeros(classifier.bias.shape, dtype=np.float32))
     return model
 
@@ -402,42 +402,6 @@ def profile_table(profiles):
             "second / last": float(np.exp(np.log(p.norms[:, min(1, p.depth - 1)] / p.norms[:, -1]).mean())),
         })
     return pd.DataFrame(rows).set_index("activation")
-
-
-def check_chapter_settings(params: dict) -> dict:
-    """Check the values of Chapter 2's parameters (types are checked by `check_parameters`); return them."""
-    p = dict(params)
-    for name in ("depth", "width", "n_probe", "n_train", "chain_depth", "train_epochs", "train_batch",
-                 "saturation_depth", "saturation_width", "saturation_epochs", "saturation_batch"):
-        if name in p:
-            p[name] = check_int(name, p[name], low=1)
-    for name in ("alpha", "large_alpha"):
-        if name in p:
-            p[name] = check_activation("leaky_relu", p[name])[1] if name == "alpha" else check_finite(name, p[name], low=0.0)
-    if "exploding_scale" in p:
-        p["exploding_scale"] = check_finite("exploding_scale", p["exploding_scale"], low=0.0)
-    for name in ("learning_rate", "saturation_learning_rate"):
-        if name in p and (check_finite(name, p[name]) <= 0):
-            raise ValueError(f"{name} must be a finite real number > 0; got {p[name]!r}")
-    for key in ("activations", "saturation_activations"):
-        if key in p:
-            if not p[key]:
-                raise ValueError(f"{key} must name at least one activation")
-            for i, name in enumerate(p[key]):
-                try:
-                    check_activation(name, p.get("alpha", DEFAULT_ALPHA))
-                except ValueError as error:
-                    raise ValueError(f"{key}[{i}]: {error}") from None
-    if "seeds" in p:
-        p["seeds"] = _check_seeds(p["seeds"])
-    if "chain_starts" in p:
-        if not p["chain_starts"]:
-            raise ValueError("chain_starts must hold at least one starting value")
-        p["chain_starts"] = [check_finite(f"chain_starts[{i}]", x) for i, x in enumerate(p["chain_starts"])]
-    for name in ("train_batch", "saturation_batch"):
-        if name in p and "n_train" in p and p[name] > p["n_train"]:
-            raise ValueError(f"{name} must be at most n_train ({p['n_train']}); got {p[name]}")
-    return p
 
 
 def ratio_summary(ratios) -> dict:

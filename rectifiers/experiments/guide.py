@@ -9,26 +9,27 @@ verdict of the book's one decision procedure (`rectifiers.decision`); nothing in
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import math
-from dataclasses import MISSING, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.study import REPOSITORY
 from ..prose import MISSING  # what a number reads when its runs are not stored, book-wide
+from . import comparison, comparison_cost, family_guide, gan, where_leaky  # the chapters that feed the guide
 
 SOURCES = (
-    ("standard", "rectifiers.experiments.guide:cnn_evidence", "a standard CNN"),
-    ("learning_rate", "rectifiers.experiments.where_leaky:guide_evidence", "learning rate"),
-    ("deep_narrow", "rectifiers.experiments.where_leaky:guide_evidence", "deep and narrow"),
-    ("gan", "rectifiers.experiments.gan:guide_evidence", "GAN discriminator"),
-    ("harder_data", "rectifiers.experiments.family_guide:guide_evidence", "harder data"),
-    ("easy_data", "rectifiers.experiments.family_guide:guide_evidence", "easy data"),
-    ("family", "rectifiers.experiments.family_guide:guide_evidence", "the rest of the family"),
-    ("cost", "rectifiers.experiments.comparison_cost:guide_evidence", "cost in training"),
+    ("standard", comparison.guide_evidence, "a standard CNN"),
+    ("learning_rate", where_leaky.guide_evidence, "learning rate"),
+    ("deep_narrow", where_leaky.guide_evidence, "deep and narrow"),
+    ("gan", gan.guide_evidence, "GAN discriminator"),
+    ("harder_data", family_guide.guide_evidence, "harder data"),
+    ("easy_data", family_guide.guide_evidence, "easy data"),
+    ("family", family_guide.guide_evidence, "the rest of the family"),
+    ("cost", comparison_cost.guide_evidence, "cost in training"),
 )
-"""The guide's measured rows, in the order it shows them: (group, 'module:function', the start of the rows'
-`situation`). A function may return several rows; a group takes every row whose situation starts so (at least
+"""The guide's measured rows, in the order it shows them: (group, the chapter's `guide_evidence`, the start of the
+rows' `situation`). A function may return several rows; a group takes every row whose situation starts so (at least
 one); the short answer (`short_answer.lines`) summarises the rows in at most five lines."""
 
 MISSING_SECTIONS = {"standard": "ch4-seeds", "learning_rate": "ch5-learning-rate", "deep_narrow": "ch5-deep-narrow",
@@ -59,7 +60,7 @@ class GuideRow:
 
     @classmethod
     def from_dict(cls, values: dict) -> GuideRow:
-        required = [k for k, f in cls.__dataclass_fields__.items() if f.default is MISSING]
+        required = [k for k, f in cls.__dataclass_fields__.items() if f.default is dataclasses.MISSING]
         missing = sorted(set(required) - set(values))
         if missing:
             raise ValueError(f"a guide row lacks {', '.join(missing)}: {values!r}")
@@ -73,9 +74,8 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
     rows, computed = [], {}
     for group, source, situation in sources:
         if source not in computed:
-            module, function = source.split(":")
             try:
-                computed[source] = getattr(importlib.import_module(module), function)(store)
+                computed[source] = source(store)
             except FileNotFoundError as missing:  # the chapter's runs are not stored: its rows say so, not a crash
                 computed[source] = missing
         if isinstance(computed[source], FileNotFoundError):
@@ -85,7 +85,7 @@ def guide_rows(store=None, sources=SOURCES) -> list[GuideRow]:
             continue
         found = [v for v in computed[source] if v["situation"].startswith(situation)]
         if not found:
-            raise ValueError(f"{source} gives no row whose situation starts with {situation!r}; "
+            raise ValueError(f"{source.__module__}.{source.__name__} gives no row whose situation starts with {situation!r}; "
                              f"its situations: {[v['situation'] for v in computed[source]]}")
         for i, values in enumerate(found):
             rows.append(GuideRow.from_dict({**values, "id": group if len(found) == 1 else f"{group}_{i + 1}"}))
@@ -116,33 +116,6 @@ def unusable_files(store=None) -> str:
         return ""
     return "\n".join([f"{len(problems)} stored file(s) could not be used; every row was computed without them:",
                       *(f"  - {p}" for p in problems)])
-
-
-def cnn_evidence(store=None) -> list[dict]:
-    """Chapter 4: the seed article's CNN at its normal learning rate, ReLU vs Leaky ReLU α = 0.01 over seeds, judged
-    by the decision procedure on the test accuracy at the last epoch every seed reached."""
-    import pandas as pd
-
-    from .. import decision, decision_numbers
-    from . import comparison
-
-    path = "studies/mnist_seed_replication.yaml"
-    study, results = comparison.gather_pairs(path, store)
-    alpha = study.alphas[0]
-    snapshots = results.snapshots()
-    reached = snapshots.groupby(["activation", "seed"]).epoch.max().min()
-    last = snapshots[snapshots.epoch == reached]
-    names = {"relu": "ReLU", "leaky_relu": f"Leaky ReLU α={alpha:g}"}
-    runs = pd.DataFrame({"setting": last.activation.map(names), "seed": last.seed, "metric": last.test_accuracy,
-                         "failed": ~last.test_accuracy.astype(float).map(lambda v: v == v and v > 0)})
-    endpoints = decision.Endpoints(failure="diverged", metric="test accuracy", remedy="check the training setup")
-    judged = decision.decide(runs, endpoints, order=list(names.values()))
-    seeds = int(judged.comparisons.seeds.iloc[0])
-    evidence = f"after {int(reached):,} epochs, {seeds} paired seeds: {judged.sentence()}"
-    return [dict(situation="a standard CNN at a normal learning rate (the seed article's network, Adam 0.001, MNIST)",
-                 recommendation=judged.verdict, category=judged.category, evidence=evidence, seeds=seeds,
-                 numbers=decision_numbers.numbers(judged, endpoints),
-                 section="ch4-seeds", studies=[path])]
 
 
 def default_slopes_row() -> GuideRow:

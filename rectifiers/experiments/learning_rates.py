@@ -22,7 +22,8 @@ import pandas as pd
 
 from .. import decision, decision_numbers
 from ..stats import mean_ci, percent_interval, signed, wilson_interval
-from .outcomes import final_accuracy, training_seconds
+from ..engine.stored_studies import training_seconds
+from .outcomes import final_accuracy
 
 TRAINED_TO_THE_END = {"mlp": True, "seed_cnn": False}
 """Per model: whether the chapter reads its grid trained to the end (`*_long.yaml`: 20 epochs on 5,000 images) or
@@ -205,7 +206,7 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def values(table: pd.DataFrame) -> dict:
+def prose_numbers(table: pd.DataFrame) -> dict:
     """Numbers the chapter glues, by name: e.g. `mlp_adam_lr0.1_relu_failed`, `..._rate`, `..._low`, `..._high`,
     `..._dead`, `..._acc`, `..._text` (the sentence part) and `..._diff` (paired difference to ReLU)."""
     out = {}

@@ -12,14 +12,16 @@ FAILED_BELOW = 0.2
 """Training accuracy under which a single live ten-class run is labelled failed ("ended near chance")."""
 
 
-def failed(record: dict) -> bool:
-    """Whether a stored classifier run failed: diverged, or final training accuracy below `FAILED_BELOW`."""
+def failed(record: dict, last_failed=None) -> bool:
+    """Whether a stored run failed: diverged, or its last snapshot fails `last_failed(snapshot)` (by default a
+    classifier's: final training accuracy below `FAILED_BELOW`). Only an ended run can be counted."""
     if record["status"] == "diverged":
         return True
     if record["status"] != "complete":
         raise ValueError(f"run {record['key']} is {record['status']} at epoch {record['epochs_done']}: "
                          "only an ended run can be counted as failed or not")
-    return record["snapshots"][-1]["train_accuracy"] < FAILED_BELOW
+    last = record["snapshots"][-1]
+    return bool(last_failed(last)) if last_failed is not None else last["train_accuracy"] < FAILED_BELOW
 
 
 def final_accuracy(record: dict, split: str = "test") -> float:
@@ -28,8 +30,3 @@ def final_accuracy(record: dict, split: str = "test") -> float:
         return float("nan")
     return float(record["snapshots"][-1][f"{split}_accuracy"])
 
-
-def training_seconds(segments) -> float:
-    """Wall seconds a run's training took, over its `segments`: a segment trained stacked (`stacked_runs` runs as one
-    program) counts its group's time once, shared between the runs."""
-    return sum(s["wall_s"] / s.get("stacked_runs", 1) for s in segments)

@@ -2,7 +2,8 @@
 
 The chapter's grids are study files (`studies/ch5_*.yaml`); in train mode the chapter runs them with a few
 settings overridden (fewer seeds, a smaller grid: a tiny version for the papermill test) into a store of its own.
-`study_records` reads one study's runs from a store and refuses to show part of a study.
+The engine's `study_records` (`engine/stored_studies.py`) reads one study's runs from a store and refuses to show
+part of a study.
 
 `guide_evidence(store)` gives the book's decision guide one dict per measured situation, its verdict computed from
 the stored data by the book's one decision procedure (`rectifiers.decision`, through `learning_rates.verdicts` and
@@ -12,12 +13,11 @@ the stored data by the book's one decision procedure (`rectifiers.decision`, thr
 from __future__ import annotations
 
 
-from ..engine import ResultsStore, load_run_data, plan, run_key, run_study, study_from_dict
-from ..engine.stored_studies import unusable_message
+from ..engine import ResultsStore, run_study, study_from_dict
+from ..engine.stored_studies import study_records
 from ..engine.study import REPOSITORY, Study
 from ..engine.yaml_files import read_yaml
 from . import deep_narrow, fading, learning_rates
-from .outcomes import training_seconds
 
 LR_BLOCKS = {f"{model}_{optimizer}": key for key in learning_rates.STUDIES for model, optimizer in [key]}
 """The learning-rate blocks by name ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")."""
@@ -58,30 +58,7 @@ def lr_studies(blocks, overrides: dict | None = None, prelu_blocks=()) -> list[S
         [study(learning_rates.PRELU_STUDIES[LR_BLOCKS[name]], overrides) for name in prelu_blocks]
 
 
-_DATA: dict = {}  # (dataset, n_train, n_test, data_seed) -> Dataset, loaded once per process
-
-
-def study_records(one: Study, store: ResultsStore) -> list[dict]:
-    """Every run of `one`, read from `store` by key; FileNotFoundError naming what is missing and the command to
-    train it. (Keys are computed directly: the engine's `plan` also times the store, which a chapter need not.)"""
-    records = []
-    for config in one.configs():
-        which = (config.dataset, config.n_train, config.n_test, config.data_seed)
-        if which not in _DATA:
-            _DATA[which] = load_run_data(config)
-        record = store.get(run_key(config, _DATA[which]))
-        if record is None or record["status"] == "partial":
-            records = None
-            break
-        records.append(record)
-    if records is None:  # say exactly what is missing, as the engine's plan does
-        message = unusable_message(plan(one, store), f"python -m rectifiers study {one.source.split(' ')[0]} "
-                                                     f"--results {store.root}")
-        raise FileNotFoundError(f"{one.source}: {message}")
-    return records
-
-
-def train(studies, store: ResultsStore) -> None:
+def train_missing(studies, store: ResultsStore) -> None:
     """Train whatever the store lacks of `studies`, in this process (the chapter's train mode)."""
     for one in studies:
         run_study(one, store, progress=False)
@@ -112,23 +89,6 @@ def guide_evidence(store=None) -> list[dict]:
                     "category": v.category, "numbers": v.numbers,
                     "section": deep_narrow.SECTION, "studies": list(deep_narrow.STUDIES)})
     return out
-
-
-def scale(records: list[dict]) -> dict:
-    """What a set of stored runs is, read from their records: runs, seeds, images, epochs, training time, dates,
-    machine and library versions (for the chapter's "scale" sentences)."""
-    segments = [s for r in records for s in r["segments"]]
-    versions = segments[-1]["versions"]
-    return {"runs": len(records), "seeds": len({r["config"]["seed"] for r in records}),
-            "n_train": sorted({r["experiment"]["n_train"] for r in records}),
-            "n_test": sorted({r["experiment"]["n_test"] for r in records}),
-            "epochs": sorted({r["config"]["epochs"][-1] for r in records}),
-            "train_minutes": training_seconds(segments) / 60,
-            "first": min(s["started"][:10] for s in segments), "last": max(s["finished"][:10] for s in segments),
-            "machine": f"{segments[-1]['hardware']['cpu']}, {segments[-1]['hardware']['cores']} cores, "
-                       f"{segments[-1]['device']}",
-            "versions": f"TensorFlow {versions.get('tensorflow')}, Keras {versions.get('keras')}",
-            "data": records[0]["data"]["description"]}
 
 
 def alpha_verdict(lr_verdicts: dict, deep_verdicts: dict) -> str:
