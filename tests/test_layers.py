@@ -28,7 +28,7 @@ LAYERS = (
     ("networks, data, probes, statistics and rules",
      ("activations", "models", "modern_models", "gan_models", "data", "data_files", "mnist1d_data", "probes",
       "stats", "gan_metrics", "decision", "decision_numbers", "calibration", "chapter_parameters")),
-    ("foundations", ("names", "validation", "parameters", "prose", "tf_logging")),
+    ("foundations", ("names", "paths", "validation", "parameters", "prose", "tf_logging")),
 )
 """The layers from the top down, each a list of rooms (a top-level module or sub-package of `rectifiers`). A module
 may import from its own layer and the layers below it, never from a layer above. README.md, "Layout", says the same."""
