@@ -8,14 +8,14 @@ import pandas as pd
 import papermill
 import pytest
 
-from rectifiers.experiments import family, family_guide
+from rectifiers.experiments import family_guide, rectifier_family
 from tests.conftest import NOTEBOOKS, ROOT
 
 NOTEBOOK = "06_harder_data_and_family"
 
 
 def synthetic_final(gaps: dict, seeds=range(5), noise=0.004, seed=0) -> pd.DataFrame:
-    """A `family.at_epoch` frame: ReLU plus one variant per `gaps` item (its true accuracy gap), with a seed
+    """A `rectifier_family.at_epoch` frame: ReLU plus one variant per `gaps` item (its true accuracy gap), with a seed
     effect shared by every variant of a seed (what pairing cancels) and a small independent noise."""
     rng = np.random.default_rng(seed)
     shared = rng.normal(0, 0.02, size=len(seeds))  # large: unpaired, it would hide every gap below
@@ -23,14 +23,14 @@ def synthetic_final(gaps: dict, seeds=range(5), noise=0.004, seed=0) -> pd.DataF
     for activation, alpha, gap in [("relu", None, 0.0)] + [(a, al, g) for (a, al), g in gaps.items()]:
         for i, s in enumerate(seeds):
             acc = 0.88 + shared[i] + gap + (rng.normal(0, noise) if activation != "relu" else 0.0)
-            rows.append(dict(variant=family.variant(activation, alpha), activation=activation, alpha=alpha, seed=s,
+            rows.append(dict(variant=rectifier_family.variant(activation, alpha), activation=activation, alpha=alpha, seed=s,
                              test_accuracy=acc, test_loss=0.35 - gap, train_accuracy=acc, train_loss=0.3))
     return pd.DataFrame(rows)
 
 
 def test_paired_differences_cancel_the_seed_effect_and_verdicts_follow_the_intervals():
     final = synthetic_final({("leaky_relu", 0.01): 0.0, ("leaky_relu", 0.3): -0.03, ("gelu", None): 0.03})
-    diffs = family.differences_from_relu(final).set_index("variant")
+    diffs = rectifier_family.differences_from_relu(final).set_index("variant")
     assert diffs.attrs["comparisons"] == 3 and diffs.attrs["corrected"] == pytest.approx(1 - 0.05 / 3)
     assert diffs.loc["GELU", "verdict"] == "better than ReLU" and diffs.loc["GELU", "survives_correction"]
     assert diffs.loc["Leaky ReLU (α=0.3)", "verdict"] == "worse than ReLU"
@@ -69,7 +69,7 @@ def test_the_chapter_studies_share_the_replication_runs_and_the_notebook_default
                 out.add(run_key(c, data[where]))
         return out
 
-    mnist = family.chapter_studies("mnist")
+    mnist = rectifier_family.chapter_studies("mnist")
     replication = keys([load_study(ROOT / "studies/mnist_seed_replication.yaml")])
     sweep = keys([load_study(ROOT / "studies/mnist_alpha_sweep.yaml")])
     mine = keys(mnist)
@@ -78,13 +78,13 @@ def test_the_chapter_studies_share_the_replication_runs_and_the_notebook_default
     # The notebook's default parameters give exactly the YAML files' runs (no hidden second grid).
     defaults = dict(seeds=[0, 1, 2, 3, 4], activations=["relu", "leaky_relu", "prelu", "elu", "gelu", "swish"],
                     alphas=[0.01, 0.1, 0.3], n_test=10000)
-    assert keys(family.chapter_studies("mnist", **defaults, n_train=None, epochs=[1, 10, 100, 1000])) == mine
-    fashion = [c for s in family.chapter_studies("fashion_mnist") for c in s.configs()]
+    assert keys(rectifier_family.chapter_studies("mnist", **defaults, n_train=None, epochs=[1, 10, 100, 1000])) == mine
+    fashion = [c for s in rectifier_family.chapter_studies("fashion_mnist") for c in s.configs()]
     assert {(c.n_train, c.n_test, c.epochs, c.keep_weights) for c in fashion} == {(20000, 10000, (10,), "none")}
     assert len({(c.activation, c.alpha, c.seed) for c in fashion if c.activation != "relu"}
                | {("relu", c.seed) for c in fashion if c.activation == "relu"}) == 8 * 5
     with pytest.raises(ValueError, match="dataset must be one of"):
-        family.chapter_studies("cifar10")
+        rectifier_family.chapter_studies("cifar10")
 
 
 def test_guide_evidence_rows_are_backed_by_the_stored_studies():
@@ -97,8 +97,8 @@ def test_guide_evidence_rows_are_backed_by_the_stored_studies():
     text = (NOTEBOOKS / f"{NOTEBOOK}.ipynb").read_text()
     by_dataset = {}
     for dataset in family.STUDIES:
-        results = family.gather_family(dataset)
-        by_dataset[dataset] = family.differences_from_relu(family.at_epoch(results.snapshots(), results.epoch))
+        results = rectifier_family.gather_family(dataset)
+        by_dataset[dataset] = rectifier_family.differences_from_relu(rectifier_family.at_epoch(results.snapshots(), results.epoch))
     for row in rows:
         assert set(row) >= {"situation", "recommendation", "evidence", "seeds", "section", "studies"}
         assert f"({row['section']})=" in text  # a MyST label of the chapter
@@ -106,8 +106,8 @@ def test_guide_evidence_rows_are_backed_by_the_stored_studies():
         assert row["seeds"] >= 2 and re.search(r"\d", row["evidence"])
     fashion = by_dataset["fashion_mnist"]
     harder = rows[situations.index("harder data (Fashion-MNIST), seed CNN")]
-    results = family.gather_family("fashion_mnist")
-    final = family.at_epoch(results.snapshots(), results.epoch)
+    results = rectifier_family.gather_family("fashion_mnist")
+    final = rectifier_family.at_epoch(results.snapshots(), results.epoch)
     assert harder["recommendation"] == family_guide.recommend(final, ["leaky_relu"])
     rest = rows[situations.index("the rest of the family (PReLU, ELU, GELU, Swish)")]
     assert rest["recommendation"] == family_guide.recommend(final, family.OTHERS)
@@ -130,8 +130,8 @@ def test_train_mode_numbers_agree_with_the_runs_it_stored(notebook_runner, tmp_p
     assert len(runs) == 2 * 3 * 2  # datasets × activations × seeds
     for dataset in ("fashion_mnist", "mnist"):
         shown = pd.DataFrame(json.loads(glued[f"ch6_{dataset}_differences"]))
-        snaps = family.snapshots_frame(load_runs(root, dataset=dataset))
-        recomputed = family.differences_from_relu(family.at_epoch(family._with_variant(snaps), 1))
+        snaps = rectifier_family.snapshots_frame(load_runs(root, dataset=dataset))
+        recomputed = rectifier_family.differences_from_relu(rectifier_family.at_epoch(rectifier_family._with_variant(snaps), 1))
         assert list(shown.variant) == ["Leaky ReLU (α=0.01)", "GELU"]
         np.testing.assert_allclose(shown.acc_gap_pp, recomputed.acc_gap_pp, atol=1e-9)
         assert list(shown.verdict) == list(recomputed.verdict)

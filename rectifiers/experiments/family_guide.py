@@ -1,5 +1,5 @@
 """Chapter 6's evidence for the book's decision guide: one row per situation, its verdict from the stored runs by the
-book's one decision procedure (`rectifiers.decision`, through `family.decide_final`).
+book's one decision procedure (`rectifiers.decision`, through `rectifier_family.decide_final`).
 
 Each dataset is one situation: every variant the chapter compares with ReLU (Leaky ReLU at three slopes, PReLU, ELU,
 GELU, Swish) is in one Holm family; a guide row speaks of some of them ("harder data": the Leaky ReLU slopes; "the
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import decision_numbers
-from .family import (DATASET_NAMES, ENDPOINTS, LEAKY, OTHERS, STUDIES, at_epoch, decide_final, differences_from_relu,
+from .rectifier_family import (DATASET_NAMES, ENDPOINTS, LEAKY, OTHERS, STUDIES, at_epoch, decide_final, differences_from_relu,
                      gather_family, variant_order)
 
 SECTIONS = {"fashion": "ch6-fashion", "mnist": "ch6-mnist", "family": "ch6-family"}
@@ -26,7 +26,7 @@ def _fmt_gap(row) -> str:
 
 
 def judge(final: pd.DataFrame, activations):
-    """The decision procedure on one dataset's runs (`family.at_epoch`), speaking of the variants whose activation is
+    """The decision procedure on one dataset's runs (`rectifier_family.at_epoch`), speaking of the variants whose activation is
     in `activations` (Holm over every variant of the dataset); None when none of them was measured."""
     if final is None or final.empty:
         return None

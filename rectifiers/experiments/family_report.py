@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .family import DATASET_NAMES, LEAKY, changed_verdicts, verdict_counts
+from .rectifier_family import DATASET_NAMES, LEAKY, changed_verdicts, verdict_counts
 
 MISSING = "— (not stored yet: see the note above)"
 
@@ -71,7 +71,7 @@ def change_sentence(by_dataset: dict[str, pd.DataFrame]) -> str:
 
 def cost_sentence(costs: pd.DataFrame) -> str:
     """The paired cost ratios in words, each with its uncorrected interval; the verdict is the decision procedure's
-    (`family.decide_cost`, in the guide), so an interval that excludes 1 is only said to do so."""
+    (`rectifier_family.decide_cost`, in the guide), so an interval that excludes 1 is only said to do so."""
     if costs.empty:
         return MISSING
     parts = []

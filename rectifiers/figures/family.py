@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..experiments.family import DATASET_NAMES, variant_order
+from ..experiments.rectifier_family import DATASET_NAMES, variant_order
 from ..activations import DEFAULT_ALPHA
 from .common import COLOURS, epoch_slider, finish, slope_colour
 

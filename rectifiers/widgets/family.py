@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..engine import RunConfig
-from ..experiments.family import variant
+from ..experiments.rectifier_family import variant
 from ..figures.common import finish
 from ..figures.family import variant_colour
 from ..validation import check_choice, check_int
