@@ -96,7 +96,7 @@ def test_guide_evidence_rows_are_backed_by_the_stored_studies():
     assert not any(s.startswith("cost") for s in situations)
     text = (NOTEBOOKS / f"{NOTEBOOK}.ipynb").read_text()
     by_dataset = {}
-    for dataset in family.STUDIES:
+    for dataset in rectifier_family.STUDIES:
         results = rectifier_family.gather_family(dataset)
         by_dataset[dataset] = rectifier_family.differences_from_relu(rectifier_family.at_epoch(results.snapshots(), results.epoch))
     for row in rows:
