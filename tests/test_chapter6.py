@@ -50,7 +50,7 @@ def test_guide_rows_are_the_decision_procedure_s_verdicts_with_holm_over_every_v
     worse = synthetic_final({("leaky_relu", 0.01): 0.0, ("leaky_relu", 0.3): -0.04})
     assert family_guide.recommend(worse, ["leaky_relu"]).startswith("avoid Leaky ReLU (α=0.3)")
     all_worse = synthetic_final({("swish", None): -0.04})
-    assert family_guide.recommend(all_worse, family.OTHERS).startswith("prefer ReLU")
+    assert family_guide.recommend(all_worse, rectifier_family.OTHERS).startswith("prefer ReLU")
     assert family_guide.recommend(none.iloc[:0], ["leaky_relu"]) == "not measured"
 
 
@@ -110,7 +110,7 @@ def test_guide_evidence_rows_are_backed_by_the_stored_studies():
     final = rectifier_family.at_epoch(results.snapshots(), results.epoch)
     assert harder["recommendation"] == family_guide.recommend(final, ["leaky_relu"])
     rest = rows[situations.index("the rest of the family (PReLU, ELU, GELU, Swish)")]
-    assert rest["recommendation"] == family_guide.recommend(final, family.OTHERS)
+    assert rest["recommendation"] == family_guide.recommend(final, rectifier_family.OTHERS)
     assert "PReLU (slope starting at 0.01)" in rest["evidence"]
 
 
