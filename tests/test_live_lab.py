@@ -197,8 +197,7 @@ def _save_reload_and_find_explorers_live(page, chapter: str) -> None:
     page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)
     page.wait_for_timeout(3000)
     live, text = _scan_outputs(page)
-    if text:  # issue 27, item 3: passes with JupyterLab 4.5.11 in a separate environment, not yet in the book's
-        pytest.xfail(f"{chapter}: after a reload, explorers show as text (an untrusted save): issue 27, item 3")
+    assert not text, f"{chapter}: after a reload, explorers show as text (the save was not trusted)"
     assert live or not had_widgets, f"{chapter}: after a reload, no explorer is a live widget"
 
 
