@@ -163,8 +163,9 @@ class TrainingStopped(Exception):
     """Raised inside the engine's per-epoch callback when the reader presses Stop."""
 
 
-class _EpochCallback:
-    """Stands in for the engine's progress bar: calls back after every epoch."""
+class EpochCallback:
+    """Stands in for the engine's progress bar: calls `on_epoch()` after every epoch (which may raise
+    `TrainingStopped` to end the training there)."""
 
     def __init__(self, on_epoch):
         self.on_epoch = on_epoch
@@ -264,7 +265,7 @@ class PairTraining:
                     show()  # trained before: not again
                 else:
                     self.status.value = f"Training {name} for {_epochs(n_epochs)} … (a kernel restart would lose it)"
-                    train(config, store=self.store, data=data, until_epoch=n_epochs, progress=_EpochCallback(show))
+                    train(config, store=self.store, data=data, until_epoch=n_epochs, progress=EpochCallback(show))
                     show()
             self.trained_for = settings
             self.progress.bar_style = "success"

@@ -2,7 +2,7 @@
 ReLU and as many of Leaky ReLU train at that learning rate — how many fail, with the interval that count allows?
 
 The runs train through the engine, like the chapter's studies, on a small MNIST subset and in a temporary store
-(`widgets.comparison._temporary_store`), in a worker thread with a progress bar; Stop ends it after the current
+(`widgets.common.temporary_store`), in a worker thread with a progress bar; Stop ends it after the current
 epoch. The MLP's runs train together as one stacked program (`engine/stacked.py`: every seed its own run, from its
 own initial weights), so twenty runs take seconds; the seed CNN's train one after another. Seed s of ReLU and seed s
 of Leaky ReLU start from the same weights and see the images in the same order.
@@ -24,8 +24,8 @@ from ..figures.common import colour, finish
 from ..names import LABELS, SLOPED
 from ..stats import wilson_interval
 from ..validation import check_choice, check_int
-from .common import alpha_slider, figure_output, static_book, static_notice, wire_train_buttons
-from .comparison import TrainingStopped, _EpochCallback, _temporary_store
+from .common import (EpochCallback, TrainingStopped, alpha_slider, figure_output, static_book, static_notice,
+                     temporary_store, wire_train_buttons)
 
 RATES = {"adam": (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3), "sgd": (0.01, 0.03, 0.1, 0.3, 0.6, 1.0)}
 """Learning rates the slider offers per optimiser, from "all train" to "all fail" in the chapter's studies."""
@@ -44,7 +44,7 @@ def seed_configs(model: str, optimizer: str, learning_rate: float, alpha: float,
 
 def train_seeds(configs: list[RunConfig], store, data, on_epoch) -> list[dict]:
     """Train the runs (stacked ones as one group); `on_epoch()` after every epoch of every run."""
-    progress = _EpochCallback(on_epoch)
+    progress = EpochCallback(on_epoch)
     if all(c.stacked for c in configs):
         return train_group(configs, store=store, data=data, progress=progress)
     return [train(c, store=store, data=data, progress=progress) for c in configs]
@@ -112,7 +112,7 @@ def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate
     output = W.Output()
     output.outputs = (figure_output(seeds_figure([], "nothing trained yet")),)
     box = W.VBox()
-    store = _temporary_store(box)
+    store = temporary_store(box)
     state = {"thread": None, "stop": threading.Event()}
 
     def on_optimizer(change):
