@@ -24,8 +24,8 @@ from ..figures.common import colour, finish
 from ..names import LABELS, SLOPED
 from ..stats import wilson_interval
 from ..validation import check_choice, check_int
-from .common import (EpochCallback, TrainingStopped, alpha_slider, figure_output, static_book, static_notice,
-                     temporary_store, wire_train_buttons)
+from .common import (EpochCallback, TrainingStopped, alpha_slider, choice_slider, figure_output, static_book,
+                     static_notice, temporary_store, wire_train_buttons)
 
 RATES = {"adam": (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3), "sgd": (0.01, 0.03, 0.1, 0.3, 0.6, 1.0)}
 """Learning rates the slider offers per optimiser, from "all train" to "all fail" in the chapter's studies."""
@@ -100,8 +100,7 @@ def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate
     model_control = W.Dropdown(options=[(v, k) for k, v in MODELS.items()], value=model, description="model")
     optimizer_control = W.Dropdown(options=[(v, k) for k, v in OPTIMIZER_NAMES.items()], value=optimizer,
                                    description="optimiser")
-    rate_control = W.SelectionSlider(options=RATES[optimizer], value=learning_rate, description="learning rate",
-                                     continuous_update=False, style=style)
+    rate_control = choice_slider(RATES[optimizer], learning_rate, "learning rate")
     alpha_control = alpha_slider(alpha)
     seeds_control = W.BoundedIntText(value=seeds, min=10, max=50, description="seeds", style=style,
                                      layout=W.Layout(width="9em"))
@@ -172,7 +171,7 @@ def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate
     if static_book():
         button.disabled = True
     notice = [static_notice("Training")] if static_book() else []
-    box.children = [*notice, W.HBox([model_control, optimizer_control]), W.HBox([rate_control, alpha_control]),
+    box.children = [*notice, W.HBox([model_control, optimizer_control]), W.HBox([rate_control.shown, alpha_control]),
                     W.HBox([seeds_control, button, stop, progress]), status, output]
     box.train, box.output, box.status, box.progress = run, output, status, progress
     box.model, box.optimizer, box.rate, box.alpha, box.seeds = (model_control, optimizer_control, rate_control,
