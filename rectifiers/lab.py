@@ -56,7 +56,10 @@ def glued(name: str, fmt: str = "") -> str:
 
     if name not in _glued:
         return NOT_YET
-    return format_plain_text(_glued[name], fmt)
+    try:
+        return format_plain_text(_glued[name], fmt)
+    except ValueError:  # text where the prose formats a number: "— (runs missing)" when the runs are not stored
+        return format_plain_text(_glued[name], "")
 
 
 def _record_glue(msg):

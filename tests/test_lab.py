@@ -10,6 +10,7 @@ import pytest
 
 from conftest import NOTEBOOKS
 from rectifiers import lab
+from rectifiers.prose import MISSING
 
 
 def test_roles_the_live_renderer_does_not_know_are_rewritten():
@@ -32,6 +33,9 @@ def test_glued_values_are_recorded_and_formatted_as_the_book_formats_them():
         "name": "winner", "mime_prefix": ""}}}})
     assert lab.glued("winner") == "ReLU"
     assert lab.glued("never_glued", ".2f") == lab.NOT_YET
+    lab._record_glue({"content": {"data": {"text/plain": repr(MISSING)}, "metadata": {"scrapbook": {
+        "name": "unstored", "mime_prefix": ""}}}})
+    assert lab.glued("unstored", ".3f") == MISSING  # a number's format on the text of a chapter without its runs
 
 
 def test_working_copies_never_touch_the_chapters_and_keep_an_older_copy(tmp_path):
