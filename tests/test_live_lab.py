@@ -160,7 +160,8 @@ def _shot(page, name: str) -> None:
     if where is not None:
         page.evaluate(f"() => {scroller}.scrollTo(0, {where})")
         page.wait_for_timeout(500)
-        page.locator(".jp-OutputArea-output .jupyter-widgets").last.scroll_into_view_if_needed()
+        # The explorer's top (its controls), not its last widget (the figure at its foot).
+        page.locator(".jp-OutputArea-output:has(.jupyter-widgets)").last.evaluate("e => e.scrollIntoView({block: 'start'})")
     else:
         page.evaluate(f"() => {scroller}.scrollTo(0, 0)")
     page.wait_for_timeout(1000)
