@@ -81,7 +81,10 @@ def seeds_figure(records: list[dict], note: str = "") -> go.Figure:
     fig.update_yaxes(range=[0, 1.05])
     fig.update_xaxes(title_text="epoch", row=1, col=1)
     title = "Fresh seeds, trained together" + (f"<br><sub>{html.escape(note)}</sub>" if note else "")
-    return finish(fig, title=title, x="epoch", y="fraction", height=430)
+    fig = finish(fig, title=title, x="epoch", y="fraction", height=430)
+    if note:  # a two-line title: room above the panels' own titles, which it covered
+        fig.update_layout(margin=dict(t=100))
+    return fig
 
 
 def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate: float = 0.1, alpha: float = 0.01,
