@@ -15,6 +15,12 @@ Until a paragraph runs (before Run All, or below a cell that stopped with an err
 shows "[not computed yet …]" rather than its code: the copy stores that as the paragraph's last result, in the
 `user_expressions` metadata jupyterlab-myst reads.
 
+A copy is signed as it is made (as `jupyter trust` would sign it), in the same signature store as the server's.
+jupyterlab-myst's server notary distrusts a markdown cell whose stored `{eval}` results are not marked trusted,
+and marks the cells of an unsigned notebook untrusted when it opens; its frontend never writes that mark back
+after running a paragraph. An unsigned copy therefore stayed untrusted at every save, and a reload showed its
+explorers as text. A signed copy opens trusted, stays trusted through Run All, and the server signs each save.
+
 `glued` comes from this module's IPython extension, which the kernels of `make lab` load
 (book/ipython/profile_default/ipython_kernel_config.py): it records every `myst_nb.glue` call's value.
 """
@@ -37,7 +43,7 @@ LAB = REPOSITORY / "lab"
 BIBLIOGRAPHY = REPOSITORY / "book" / "references.bib"
 GLUE_PREFIX = "application/papermill.record/"  # myst_nb.glue(..., display=False) hides its value under this prefix
 NOT_YET = "[not computed yet: run the cells above]"
-REWRITE = 3  # how copies are rewritten; a copy made by an older rewrite is made again (2: {ref}, placeholders; 3: glue:md)
+REWRITE = 4  # how copies are made; a copy made by an older rewrite is made again (2: {ref}, placeholders; 3: glue:md; 4: signed)
 
 _glued: dict[str, str] = {}  # name -> text/plain of the value, as myst-nb stores it
 
@@ -51,7 +57,10 @@ def glued(name: str, fmt: str = "") -> str:
 
     if name not in _glued:
         return NOT_YET
-    return format_plain_text(_glued[name], fmt)
+    try:
+        return format_plain_text(_glued[name], fmt)
+    except ValueError:  # text where the prose formats a number: "— (runs missing)" when the runs are not stored
+        return format_plain_text(_glued[name], "")
 
 
 def _record_glue(msg):
@@ -167,6 +176,14 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def sign(path: Path) -> None:
+    """Record the notebook at `path` as trusted in this machine's signature store (what `jupyter trust` does)."""
+    from nbformat.sign import NotebookNotary
+
+    with NotebookNotary() as notary:  # the store JupyterLab's server reads: the user's Jupyter data folder
+        notary.sign(nbformat.read(path, as_version=4))
+
+
 def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str],
                  targets: dict[str, tuple[str, str]] | None = None) -> str:
     """Write `lab_dir/<chapter>` from the chapter unless an up-to-date copy exists; say what was done.
@@ -198,6 +215,7 @@ def working_copy(chapter: Path, lab_dir: Path, cites: dict[str, str],
     notebook.metadata["rectifiers"] = {"source": f"notebooks/{chapter.name}", "source_sha256": digest,
                                        "rewrite": REWRITE}
     nbformat.write(notebook, target)
+    sign(target)  # made here from the repository's chapter: it opens trusted, and its explorers survive a reload
     return f"{target.name}: copied from notebooks/{chapter.name}{kept}"
 
 

@@ -42,6 +42,37 @@ def test_chapter_runs_and_its_numbers_agree_with_theory(notebook_runner, tmp_pat
     assert glued["rai_w4_deep"] < glued["symmetric_bias_w4_deep"]
 
 
+def test_each_part_of_the_stored_results_names_the_numbers_it_gives():
+    from rectifiers.experiments import dying
+    from rectifiers.prose import MISSING, quoted_names
+
+    stored, quoted = dying.load_stored_results(), quoted_names(CHAPTER)
+    assert dying.missing_values("training") == dict.fromkeys(
+        sorted((set(dying.sweep_values(stored["training"])) | {"sweep_train_min"}) & quoted), MISSING)
+    assert set(dying.missing_values("width")) == set(dying.width_values(stored["width"])) & quoted
+    assert set(dying.missing_values("born_dead")) == {
+        "init_depth", "grid_networks", "symmetric_w4_deep", "symmetric_bias_w4_deep", "rai_w4_deep"}
+    with pytest.raises(ValueError, match="part must be one of 'born_dead', 'training', 'width'"):
+        dying.missing_values("sweep")
+
+
+@pytest.mark.slow
+def test_an_empty_store_completes_with_a_message_and_prose_that_says_runs_missing(notebook_runner, tmp_path):
+    import nbformat
+
+    from rectifiers.prose import MISSING
+
+    empty = tmp_path / "empty"
+    empty.mkdir()  # both stores are parameters that must name an existing folder
+    glued = notebook_runner(CHAPTER, **SMALL, results_dir=str(empty), runs_dir=str(empty))
+    # No traceback: Run All completes, every number of the missing runs says so, and the rest is computed.
+    assert glued["rai_w4_deep"] == glued["sweep_runs"] == glued["width64_relu_acc"] == MISSING
+    assert glued["leaky_networks"] == 3000 and glued["dead_unit_gradient"] == 0.0
+    printed = "".join(o.get("text", "") for c in nbformat.read(tmp_path / f"{CHAPTER}.out.ipynb", 4).cells
+                      for o in c.get("outputs", []))
+    assert "recompute=True" in printed and "python -m rectifiers study" in printed
+
+
 @pytest.mark.slow
 def test_recompute_writes_the_grid_it_then_shows(notebook_runner, tmp_path):
     import json

@@ -262,6 +262,24 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
     assert "situations" in glued["alpha_verdict"] or "nothing for a slope" in glued["alpha_verdict"]
 
 
+@pytest.mark.slow
+def test_an_empty_store_completes_with_a_message_and_prose_that_says_runs_missing(notebook_runner, tmp_path):
+    import nbformat
+
+    from rectifiers.prose import MISSING, quoted_names
+
+    (tmp_path / "empty").mkdir()  # a store parameter must name an existing folder
+    glued = notebook_runner(CHAPTER, runs_dir=str(tmp_path / "empty"), explorer_images=100)
+    # No traceback: Run All completes; every number the book quotes from the runs says they are missing, and the
+    # live explorer's settings, which need no runs, are still computed.
+    assert glued["explorer_images"] == 100 and glued["explorer_seeds"] == 10
+    from_runs = quoted_names(CHAPTER) - {"explorer_images", "explorer_seeds"}
+    assert {name: glued.get(name) for name in from_runs} == dict.fromkeys(from_runs, MISSING)
+    printed = "".join(o.get("text", "") for c in nbformat.read(tmp_path / f"{CHAPTER}.out.ipynb", 4).cells
+                      for o in c.get("outputs", []))
+    assert "python -m rectifiers study" in printed and "Not stored here" in printed
+
+
 def test_the_chapter_shows_the_blocks_the_guide_reads():
     import nbformat
 

@@ -338,13 +338,3 @@ def test_static_sliders_have_one_step_per_setting(stored):
     assert len(fig.layout.sliders[0].steps) == len(rates)
     with pytest.raises(ValueError, match="no runs of architecture 'resnet'"):
         dying_plots.dead_fraction_by_epoch(sweep, "resnet")
-
-
-def test_explorers_draw_without_a_frontend(stored):
-    from rectifiers.figures import dying as dying_plots
-
-    box = dying_plots.born_dead_explorer(n_networks=50, max_depth=5)
-    assert box.output.outputs and "text/html" in box.output.outputs[0]["data"]
-    run = stored["training"][0]
-    box = dying_plots.training_explorer(None, initial=run)  # drawn from the run: nothing trains
-    assert box.output.outputs and run.label in str(box.output.outputs[0]["data"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import nbformat
@@ -9,6 +10,7 @@ import pytest
 
 from conftest import NOTEBOOKS
 from rectifiers import lab
+from rectifiers.prose import MISSING
 
 
 def test_roles_the_live_renderer_does_not_know_are_rewritten():
@@ -31,6 +33,9 @@ def test_glued_values_are_recorded_and_formatted_as_the_book_formats_them():
         "name": "winner", "mime_prefix": ""}}}})
     assert lab.glued("winner") == "ReLU"
     assert lab.glued("never_glued", ".2f") == lab.NOT_YET
+    lab._record_glue({"content": {"data": {"text/plain": repr(MISSING)}, "metadata": {"scrapbook": {
+        "name": "unstored", "mime_prefix": ""}}}})
+    assert lab.glued("unstored", ".3f") == MISSING  # a number's format on the text of a chapter without its runs
 
 
 def test_working_copies_never_touch_the_chapters_and_keep_an_older_copy(tmp_path):
@@ -100,10 +105,38 @@ def test_a_broken_working_copy_is_named_kept_and_replaced(tmp_path):
     assert nbformat.read(copies / "01_x.ipynb", as_version=4).metadata["rectifiers"]["source"] == "notebooks/01_x.ipynb"
 
 
+def test_a_working_copy_opens_trusted_and_each_save_after_run_all_is_signed(tmp_path, monkeypatch):
+    # The server's cycle with jupyterlab-myst's notary: open (mark cells), Run All (code cells gain outputs and the
+    # frontend marks them trusted; a paragraph's {eval} results arrive, but its cell keeps the mark it was opened
+    # with), save (sign only if every cell is trusted), reload (trusted only if the signature is stored). An unsigned
+    # copy opened untrusted, was never signed on saving, and a reload showed the explorers as text.
+    from jupyterlab_myst import MySTNotebookNotary
+
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))  # a signature store of the test's own
+    chapters = tmp_path / "notebooks"
+    chapters.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("glue('v', 1.5)"), nbformat.v4.new_markdown_cell("value {glue:text}`v:.1f`")]),
+        chapters / "01_x.ipynb")
+    lab.prepare(tmp_path / "lab", chapters)
+    copy = tmp_path / "lab" / "01_x.ipynb"
+    with MySTNotebookNotary() as notary:
+        opened = nbformat.read(copy, as_version=4)
+        assert notary.check_signature(opened), "a fresh working copy is not signed"
+        notary.mark_cells(opened, True)
+        code, paragraph = opened.cells
+        code.outputs = [nbformat.v4.new_output("display_data", {"application/vnd.jupyter.widget-view+json": {}})]
+        code.metadata["trusted"] = True  # the frontend trusts what its kernel just computed
+        paragraph.metadata["user_expressions"][0]["result"]["data"] = {"text/plain": "'1.5'"}
+        saved = nbformat.from_dict(json.loads(json.dumps(opened)))
+        assert notary.check_cells(saved), "Run All's save of a working copy would not be signed"
+        notary.sign(saved)
+        nbformat.write(saved, copy)
+        assert notary.check_signature(nbformat.read(copy, as_version=4)), "a reload would find the save untrusted"
+
+
 def test_jupyterlab_and_its_extensions_agree():
-    # jupyterlab-myst 2.7.0 is built for @jupyter/ydoc 3 (JupyterLab <= 4.5); under JupyterLab 4.6 (ydoc 4) its
-    # markdown cells are saved with `metadata.trusted`, which the server signs and nbformat strips on writing: the
-    # signature never matched the file, and every reload turned the explorers into text.
+    # jupyterlab-myst 2.7.0 is built for JupyterLab 4.5 and older; `jupyter labextension list` flags it under 4.6.
     import subprocess
     import sys
 

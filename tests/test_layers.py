@@ -33,11 +33,7 @@ LAYERS = (
 """The layers from the top down, each a list of rooms (a top-level module or sub-package of `rectifiers`). A module
 may import from its own layer and the layers below it, never from a layer above. README.md, "Layout", says the same."""
 
-ALLOWED_UPWARD = {
-    # The two live explorers of Chapter 3 still live in figures/dying.py and bind widgets.common's live figure; the
-    # "live" helper moves them into widgets/ (issue 26). The merger deletes this allowance with that move.
-    ("rectifiers.figures.dying", "rectifiers.widgets.common"): "Chapter 3's live explorers, moving to widgets/",
-}
+ALLOWED_UPWARD: dict = {}
 """Upward imports that are known and named, each with why; an allowance no import needs any more fails too."""
 
 

@@ -4,7 +4,8 @@ Opens Chapter 4's working copy, runs every cell, moves the Train explorer's α s
 settings and checks the progress bar, the curves (the live run's α in the legend) and the prose's glued values;
 and that no notebook in the repository was written. Then every chapter: Run All shows every output (no "Show
 more outputs" bar), prose with no raw role and no unrun `glued(` code, and after a save and a reload the
-explorers are still live widgets, not their text. Needs Debian's chromium; about a minute per chapter on two busy
+explorers are still live widgets, not their text. A chapter whose kernel's results store is empty completes Run
+All with a message and prose that says the runs are missing. Needs Debian's chromium; about a minute per chapter on two busy
 cores. `LIVE_SHOTS=folder` keeps a screenshot of each chapter after Run All and after the reload.
 """
 
@@ -42,12 +43,11 @@ def _notebook_digests() -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(NOTEBOOKS.glob("*.ipynb"))}
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab on 127.0.0.1 over working copies made as `make lab` makes them; yields (url, token, folder)."""
+def _serve(home: Path, **environment):
+    """JupyterLab on 127.0.0.1 over working copies made as `make lab` makes them, its kernels given `environment`;
+    yields (url, token, folder)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"headless Chromium not found at {CHROMIUM} (set CHROMIUM, or install Debian's chromium)")
-    home = tmp_path_factory.mktemp("lab")
     copies = home / "lab"
     subprocess.run([sys.executable, "-m", "rectifiers.lab", str(copies)], check=True, cwd=ROOT)
     port, token = _free_port(), "rectifiers-live-test"
@@ -55,7 +55,7 @@ def lab(tmp_path_factory):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
            "IPYTHONDIR": str(ROOT / "book" / "ipython"), "PYTHONPATH": str(ROOT),
            "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "TF_CPP_MIN_LOG_LEVEL": "2"}
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "TF_CPP_MIN_LOG_LEVEL": "2", **environment}
     env.pop("RECTIFIERS_STATIC_BOOK", None)
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                f"--notebook-dir={copies}", f"--IdentityProvider.token={token}", "--LabApp.news_url=None",
@@ -63,7 +63,8 @@ def lab(tmp_path_factory):
     if os.geteuid() == 0:  # CI runs as root; JupyterLab refuses that without the flag
         command.append("--allow-root")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    log = open(SHOTS / "live-lab.log", "w")  # kept for a look after a failure
+    log_path = SHOTS / f"live-lab{'-' + home.name if environment else ''}.log"
+    log = open(log_path, "w")  # kept for a look after a failure
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=copies)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -74,7 +75,7 @@ def lab(tmp_path_factory):
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                pytest.fail(f"JupyterLab did not start: {(SHOTS / 'live-lab.log').read_text()[-2000:]}")
+                pytest.fail(f"JupyterLab did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.5)
     yield url, token, copies
     server.terminate()
@@ -83,6 +84,18 @@ def lab(tmp_path_factory):
     except subprocess.TimeoutExpired:
         server.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    yield from _serve(tmp_path_factory.mktemp("lab"))
+
+
+@pytest.fixture(scope="module")
+def empty_store_lab(tmp_path_factory):
+    """The same, with kernels whose results store is an empty folder (`$RECTIFIERS_RESULTS_DIR`)."""
+    empty = tmp_path_factory.mktemp("empty-store")
+    yield from _serve(tmp_path_factory.mktemp("empty-lab"), RECTIFIERS_RESULTS_DIR=str(empty))
 
 
 def _widget_for(page, label: str):
@@ -160,7 +173,8 @@ def _shot(page, name: str) -> None:
     if where is not None:
         page.evaluate(f"() => {scroller}.scrollTo(0, {where})")
         page.wait_for_timeout(500)
-        page.locator(".jp-OutputArea-output .jupyter-widgets").last.scroll_into_view_if_needed()
+        # The explorer's top (its controls), not its last widget (the figure at its foot).
+        page.locator(".jp-OutputArea-output:has(.jupyter-widgets)").last.evaluate("e => e.scrollIntoView({block: 'start'})")
     else:
         page.evaluate(f"() => {scroller}.scrollTo(0, 0)")
     page.wait_for_timeout(1000)
@@ -197,8 +211,7 @@ def _save_reload_and_find_explorers_live(page, chapter: str) -> None:
     page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)
     page.wait_for_timeout(3000)
     live, text = _scan_outputs(page)
-    if text:  # issue 27, item 3: passes with JupyterLab 4.5.11 in a separate environment, not yet in the book's
-        pytest.xfail(f"{chapter}: after a reload, explorers show as text (an untrusted save): issue 27, item 3")
+    assert not text, f"{chapter}: after a reload, explorers show as text (the save was not trusted)"
     assert live or not had_widgets, f"{chapter}: after a reload, no explorer is a live widget"
 
 
@@ -293,5 +306,29 @@ def test_a_chapter_reads_whole_after_run_all_and_its_explorers_survive_a_reload(
         finally:
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"live-lab-{Path(chapter).stem}.png"), full_page=False)
+            browser.close()
+            _shut_down_kernels(url, token)
+
+
+def test_a_chapter_pointed_at_an_empty_store_completes_run_all_with_a_message(empty_store_lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token, _ = empty_store_lab
+    chapter = "05_where_leaky_relu_wins.ipynb"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            _open_and_run_all(page, url, token, chapter)
+            _wait_idle(page)
+            _reads_whole(page, chapter)  # no traceback (stderr), no raw role, no unrun value
+            page.evaluate("() => document.querySelector('.jp-WindowedPanel-outer').scrollTo(0, 0)")
+            page.wait_for_timeout(1500)  # the cells at the top attach: the store's message and the first numbers
+            shown = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
+            assert "Not stored here" in shown and "python -m rectifiers study" in shown, shown[:2000]
+            assert "— (runs missing)" in _rendered_prose(page)
+        finally:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "live-lab-empty-store.png"), full_page=False)
             browser.close()
             _shut_down_kernels(url, token)

@@ -156,3 +156,32 @@ def test_the_live_training_loop_says_what_trains_at_once_and_how_it_ended(monkey
     assert seen == ["Training ReLU for 1 epoch: loading the data … (a kernel restart would lose this training)"]
     assert training.status.value == "Training ended early (RuntimeError: no data here); Train starts it again."
     assert training.progress.bar_style == "danger" and training.trained_for is None
+
+
+def test_discrete_sliders_have_a_plain_text_readout_not_one_that_ignores_typing():
+    from rectifiers.experiments import gan
+    from rectifiers.widgets.common import choice_slider
+    from rectifiers.widgets.gan import stored_run_explorer
+    from rectifiers.widgets.where_leaky import seeds_explorer
+
+    slider = choice_slider([0.01, 0.1, 1.0], 0.1, "learning rate")
+    readout = slider.shown.children[1]
+    assert slider.readout is False and slider.shown.children[0] is slider and readout.value == "0.1"
+    slider.value = 1.0
+    assert readout.value == "1.0"
+    with pytest.raises(ValueError, match="learning rate must be one of 0.01, 0.1, 1.0"):
+        choice_slider([0.01, 0.1, 1.0], 0.5, "learning rate")
+
+    def sliders(widget):  # every discrete slider drawn in an explorer, with the widget beside it
+        for child in getattr(widget, "children", ()):
+            if isinstance(child, W.SelectionSlider):
+                yield child, widget.children
+            yield from sliders(child)
+
+    seeds = seeds_explorer(n_train=100, n_test=50)
+    seeds.optimizer.value = "sgd"  # new options: the readout follows
+    stored = stored_run_explorer(gan.load_records(gan.study()))
+    found = [*sliders(seeds), *sliders(stored)]
+    assert len(found) == 2
+    for slider, row in found:
+        assert slider.readout is False and isinstance(row[1], W.Label) and row[1].value == slider.label

@@ -302,6 +302,43 @@ def load_stored_results(results_dir="results/dying", *, store=None) -> dict:
             "training": study_runs(SWEEP_STUDIES, store=store), "width": study_runs(WIDTH_STUDY, store=store)}
 
 
+def stored_results_or_missing(results_dir="results/dying", *, store=None) -> tuple[dict, list[str]]:
+    """`load_stored_results` part by part, for a chapter that still reads when some are not stored: a part that is
+    missing is None (the born-dead grid) or [] (a training study), and the list says what is missing and how to
+    make it (the FileNotFoundError messages, which name the command)."""
+    from .dying_runs import SWEEP_STUDIES, WIDTH_STUDY, study_runs
+
+    parts = {"born_dead": lambda: read_born_dead(results_folder(results_dir) / BORN_DEAD_FILE),
+             "training": lambda: study_runs(SWEEP_STUDIES, store=store),
+             "width": lambda: study_runs(WIDTH_STUDY, store=store)}
+    stored, missing = {}, []
+    for name, read in parts.items():
+        try:
+            stored[name] = read()
+        except FileNotFoundError as error:
+            stored[name] = None if name == "born_dead" else []
+            missing.append(str(error))
+    return stored, missing
+
+
+_PART_NUMBERS = {  # the chapter's quoted numbers, by the part of the stored results they are computed from
+    "born_dead": r"init_depth|grid_networks|\w+_w\d+_deep",
+    "training": r"(mlp|seed_cnn)_.+|(relu|leaky)_(runs|first_layer_revived|deeper_revived)|sweep_.+",
+    "width": r"width.*|narrow.+",
+}
+
+
+def missing_values(part: str) -> dict[str, str]:
+    """Each number Chapter 3 quotes from `part` of its stored results ("born_dead", "training" or "width"), as
+    "— (runs missing)": what the chapter glues in place of the values when that part is not stored."""
+    import re
+
+    from ..prose import MISSING, quoted_names
+
+    pattern = re.compile(_PART_NUMBERS[check_choice("part", part, list(_PART_NUMBERS))])
+    return {name: MISSING for name in sorted(quoted_names("03_dying_relu")) if pattern.fullmatch(name)}
+
+
 def provenance(function: str, parameters: dict, wall_s: float, cpu_s: float) -> dict:
     """How a stored result was made: function, parameters, library versions, date, wall and CPU time.
 

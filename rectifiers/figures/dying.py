@@ -1,10 +1,10 @@
-"""Figures and live explorers of the dying-ReLU chapter: born-dead probabilities, dead units during training,
-dead channels, accuracy against width. Every figure returns a plotly figure finished by `common.finish`."""
+"""Figures of the dying-ReLU chapter: born-dead probabilities, dead units during training, dead channels,
+accuracy against width, and what its live explorers (`rectifiers.widgets.dying`) draw. Every figure returns a plotly
+figure finished by `common.finish`."""
 
 from __future__ import annotations
 
 import math
-import tempfile
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,7 +12,6 @@ from plotly.subplots import make_subplots
 
 from ..experiments.dying import BornDead, DyingRun, born_dead_monte_carlo, born_dead_theory, two_sided_bounds, wilson_interval
 from .common import finish, layer_words, setting_colour, table  # noqa: F401 - table: the chapter's tables
-from ..validation import check_choice, check_int
 
 DASHES = {0.0: "solid", 0.01: "solid", 0.1: "dash", 0.3: "dot"}
 """Line style per slope: ReLU blue and Leaky ReLU red everywhere; the slope of a leaky unit sets the dash."""
@@ -357,24 +356,7 @@ def preactivation_histogram(values: dict[str, np.ndarray]) -> go.Figure:
     )
 
 
-# --- Live explorers (ipywidgets: sliders + Output + observe, via rectifiers.widgets.common) ------------------------------
-
-
-def born_dead_explorer(*, n_networks: int = 2000, seed: int = 0, max_depth: int = 60, max_width: int = 16):
-    """Sliders for depth, width, α (0 = ReLU) and the domain that re-run the born-dead Monte Carlo and redraw it."""
-    import ipywidgets as widgets
-
-    from ..widgets.common import live_figure
-
-    n_networks = check_int("n_networks", n_networks, low=10)
-    style = dict(continuous_update=False, style={"description_width": "initial"})
-    controls = {
-        "depth": widgets.IntSlider(value=10, min=1, max=check_int("max_depth", max_depth, low=1), description="depth", **style),
-        "width": widgets.IntSlider(value=2, min=1, max=check_int("max_width", max_width, low=1), description="width", **style),
-        "alpha": widgets.FloatSlider(value=0.0, min=0.0, max=0.5, step=0.01, description="α (0 = ReLU)", **style),
-        "domain": widgets.ToggleButtons(options=["[0,1]", "[-1,1]"], value="[0,1]", description="domain"),
-    }
-    return live_figure(controls, lambda **values: born_dead_explorer_figure(n_networks=n_networks, seed=seed, **values))
+# --- What the live explorers draw (rectifiers.widgets.dying) ---------------------------------------------------------
 
 
 def born_dead_explorer_figure(depth: int, width: int, alpha: float, domain: str, *, n_networks: int, seed: int) -> go.Figure:
@@ -437,64 +419,3 @@ def training_run_figure(run: DyingRun) -> go.Figure:
         x="epoch (0 = initialisation)",
         y="share of the layer's units dead",
     )
-
-
-def training_explorer(
-    data, *, initial: DyingRun | None = None, epochs: int = 3, mlp_depth: int = 4, mlp_width: int = 32, seed: int = 0
-):
-    """Sliders for the learning rate and α (0 = ReLU) that train a small MLP on `data` and redraw its dead units
-    per epoch. Keep `data` small: every new setting trains (a few seconds; a busy line says so, moves made
-    meanwhile replace each other, and a setting already trained is redrawn at once). `initial`, a run of the same
-    setup, is drawn first without training (it is what the static book shows)."""
-    import ipywidgets as widgets
-
-    from ..experiments.dying import run_config, watch_run
-    from ..engine import ResultsStore
-    from ..widgets.common import LatestWins, figure_output, static_book, static_notice
-
-    epochs = check_int("epochs", epochs, low=1)
-    style = dict(continuous_update=False, style={"description_width": "initial"})
-    rate = widgets.FloatLogSlider(
-        value=initial.learning_rate if initial is not None else 0.03, base=10, min=-4, max=0, step=0.25,
-        description="learning rate", **style,
-    )
-    alpha = widgets.FloatSlider(
-        value=initial.alpha if initial is not None else 0.0, min=0.0, max=0.5, step=0.01, description="α (0 = ReLU)",
-        **style,
-    )
-    output, busy = widgets.Output(), widgets.HTML("")
-    trained: dict[tuple[float, float], DyingRun] = {}
-    if initial is not None:  # what the sliders show at first is this run: drawn, not trained again
-        trained[(float(rate.value), float(alpha.value))] = initial
-
-    scratch = tempfile.TemporaryDirectory(prefix="dying-explorer-")  # slider runs never enter the results store
-
-    def train(setting):
-        learning_rate, slope = setting
-        if setting not in trained:
-            activation = "relu" if slope == 0 else "leaky_relu"
-            config = run_config(
-                "mlp", activation, slope, learning_rate, epochs=epochs, seed=seed, mlp_depth=mlp_depth,
-                mlp_width=mlp_width, n_train=len(data.y_train), n_test=len(data.y_test), data_seed=data.seed,
-            )
-            trained[setting] = watch_run(config, store=ResultsStore(scratch.name), data=data)
-        output.outputs = (figure_output(training_run_figure(trained[setting])),)
-
-    def show_busy(setting):
-        busy.value = f"<i>Training for learning rate {setting[0]:.3g}, α {setting[1]:g} …</i>"
-
-    def show_done(setting, error):
-        busy.value = "" if error is None else f"<b>Training failed:</b> {error}"
-
-    updates = LatestWins(train, on_busy=show_busy, on_done=show_done)
-
-    def retrain(_=None):
-        updates.submit((float(rate.value), float(alpha.value)))
-
-    for w in (rate, alpha):
-        w.observe(retrain, names="value")
-    train((float(rate.value), float(alpha.value)))
-    notice = [static_notice("Moving these sliders (each move trains a network)")] if static_book() else []
-    box = widgets.VBox([*notice, widgets.HBox([rate, alpha]), busy, output])
-    box.output, box.retrain, box.updates, box.busy, box.scratch = output, retrain, updates, busy, scratch
-    return box

@@ -163,8 +163,9 @@ class TrainingStopped(Exception):
     """Raised inside the engine's per-epoch callback when the reader presses Stop."""
 
 
-class _EpochCallback:
-    """Stands in for the engine's progress bar: calls back after every epoch."""
+class EpochCallback:
+    """Stands in for the engine's progress bar: calls `on_epoch()` after every epoch (which may raise
+    `TrainingStopped` to end the training there)."""
 
     def __init__(self, on_epoch):
         self.on_epoch = on_epoch
@@ -264,7 +265,7 @@ class PairTraining:
                     show()  # trained before: not again
                 else:
                     self.status.value = f"Training {name} for {_epochs(n_epochs)} … (a kernel restart would lose it)"
-                    train(config, store=self.store, data=data, until_epoch=n_epochs, progress=_EpochCallback(show))
+                    train(config, store=self.store, data=data, until_epoch=n_epochs, progress=EpochCallback(show))
                     show()
             self.trained_for = settings
             self.progress.bar_style = "success"
@@ -355,9 +356,23 @@ def live_figure(controls: Mapping[str, W.ValueWidget], draw: Callable[..., objec
         widget.observe(redraw, names="value")
     compute({name: widget.value for name, widget in controls.items()})  # the first figure, at once
     notice = [static_notice("Moving these sliders")] if static_book() else []
-    box = W.VBox([*notice, *controls.values(), busy, output])
+    box = W.VBox([*notice, *(getattr(widget, "shown", widget) for widget in controls.values()), busy, output])
     box.output, box.busy, box.redraw, box.updates = output, busy, redraw, updates
     return box
+
+
+def choice_slider(options, value, description: str, **kwargs) -> W.SelectionSlider:
+    """A slider over a few values (`options`) whose readout is plain text. ipywidgets draws a SelectionSlider's own
+    readout like a number slider's, which a reader can type into, but it ignores typing; this one shows the value
+    in a Label instead. Lay out `.shown` (the slider and its readout); read and observe the slider itself."""
+    if value not in list(options):
+        raise ValueError(f"{description} must be one of {', '.join(map(str, options))}; got {value!r}")
+    kwargs = {"continuous_update": False, "style": {"description_width": "initial"}, **kwargs}
+    slider = W.SelectionSlider(options=options, value=value, description=description, readout=False, **kwargs)
+    readout = W.Label(layout=W.Layout(min_width="4em"))
+    W.dlink((slider, "label"), (readout, "value"))
+    slider.shown = W.HBox([slider, readout])
+    return slider
 
 
 def alpha_slider(value: float = DEFAULT_ALPHA, *, low: float = 0.0, high: float = 1.0, step: float = 0.01) -> W.FloatSlider:

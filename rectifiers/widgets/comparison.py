@@ -20,7 +20,6 @@ from ..engine import RunConfig
 from ..experiments.comparison_curves import mean_over_seeds
 from ..validation import check_finite, check_int
 from .common import PairTraining, _epochs, alpha_slider, figure_output, static_book, static_notice
-from .common import TrainingStopped, _EpochCallback, temporary_store as _temporary_store  # noqa: F401 (where_leaky)
 
 EPOCH_TICKS = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000]  # whole epochs on the log axis
 

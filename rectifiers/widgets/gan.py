@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 from ..experiments import gan
 from ..figures.common import finish
 from ..figures.gan import setting_colour
-from .common import PairTraining, figure_output, live_figure, static_book, static_notice
+from .common import PairTraining, choice_slider, figure_output, live_figure, static_book, static_notice
 
 STYLE = dict(style={"description_width": "initial"})
 
@@ -53,8 +53,7 @@ def stored_run_explorer(records) -> W.VBox:
     controls = {
         "name": W.Dropdown(options=names, value=names[0], description="discriminator", **STYLE),
         "seed": W.Dropdown(options=seeds, value=seeds[0], description="seed", **STYLE),
-        "epoch": W.SelectionSlider(options=epochs, value=epochs[-1], description="epoch", continuous_update=False,
-                                   **STYLE),
+        "epoch": choice_slider(epochs, epochs[-1], "epoch"),
     }
     return live_figure(controls, lambda name, seed, epoch: run_figure(by_run[name, seed], epoch, names))
 

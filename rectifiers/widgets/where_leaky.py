@@ -2,7 +2,7 @@
 ReLU and as many of Leaky ReLU train at that learning rate — how many fail, with the interval that count allows?
 
 The runs train through the engine, like the chapter's studies, on a small MNIST subset and in a temporary store
-(`widgets.comparison._temporary_store`), in a worker thread with a progress bar; Stop ends it after the current
+(`widgets.common.temporary_store`), in a worker thread with a progress bar; Stop ends it after the current
 epoch. The MLP's runs train together as one stacked program (`engine/stacked.py`: every seed its own run, from its
 own initial weights), so twenty runs take seconds; the seed CNN's train one after another. Seed s of ReLU and seed s
 of Leaky ReLU start from the same weights and see the images in the same order.
@@ -24,8 +24,8 @@ from ..figures.common import colour, finish
 from ..names import LABELS, SLOPED
 from ..stats import wilson_interval
 from ..validation import check_choice, check_int
-from .common import alpha_slider, figure_output, static_book, static_notice, wire_train_buttons
-from .comparison import TrainingStopped, _EpochCallback, _temporary_store
+from .common import (EpochCallback, TrainingStopped, alpha_slider, choice_slider, figure_output, static_book,
+                     static_notice, temporary_store, wire_train_buttons)
 
 RATES = {"adam": (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.2, 0.3), "sgd": (0.01, 0.03, 0.1, 0.3, 0.6, 1.0)}
 """Learning rates the slider offers per optimiser, from "all train" to "all fail" in the chapter's studies."""
@@ -44,7 +44,7 @@ def seed_configs(model: str, optimizer: str, learning_rate: float, alpha: float,
 
 def train_seeds(configs: list[RunConfig], store, data, on_epoch) -> list[dict]:
     """Train the runs (stacked ones as one group); `on_epoch()` after every epoch of every run."""
-    progress = _EpochCallback(on_epoch)
+    progress = EpochCallback(on_epoch)
     if all(c.stacked for c in configs):
         return train_group(configs, store=store, data=data, progress=progress)
     return [train(c, store=store, data=data, progress=progress) for c in configs]
@@ -81,7 +81,10 @@ def seeds_figure(records: list[dict], note: str = "") -> go.Figure:
     fig.update_yaxes(range=[0, 1.05])
     fig.update_xaxes(title_text="epoch", row=1, col=1)
     title = "Fresh seeds, trained together" + (f"<br><sub>{html.escape(note)}</sub>" if note else "")
-    return finish(fig, title=title, x="epoch", y="fraction", height=430)
+    fig = finish(fig, title=title, x="epoch", y="fraction", height=430)
+    if note:  # a two-line title: room above the panels' own titles, which it covered
+        fig.update_layout(margin=dict(t=100))
+    return fig
 
 
 def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate: float = 0.1, alpha: float = 0.01,
@@ -100,8 +103,7 @@ def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate
     model_control = W.Dropdown(options=[(v, k) for k, v in MODELS.items()], value=model, description="model")
     optimizer_control = W.Dropdown(options=[(v, k) for k, v in OPTIMIZER_NAMES.items()], value=optimizer,
                                    description="optimiser")
-    rate_control = W.SelectionSlider(options=RATES[optimizer], value=learning_rate, description="learning rate",
-                                     continuous_update=False, style=style)
+    rate_control = choice_slider(RATES[optimizer], learning_rate, "learning rate")
     alpha_control = alpha_slider(alpha)
     seeds_control = W.BoundedIntText(value=seeds, min=10, max=50, description="seeds", style=style,
                                      layout=W.Layout(width="9em"))
@@ -112,7 +114,7 @@ def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate
     output = W.Output()
     output.outputs = (figure_output(seeds_figure([], "nothing trained yet")),)
     box = W.VBox()
-    store = _temporary_store(box)
+    store = temporary_store(box)
     state = {"thread": None, "stop": threading.Event()}
 
     def on_optimizer(change):
@@ -172,7 +174,7 @@ def seeds_explorer(*, model: str = "mlp", optimizer: str = "adam", learning_rate
     if static_book():
         button.disabled = True
     notice = [static_notice("Training")] if static_book() else []
-    box.children = [*notice, W.HBox([model_control, optimizer_control]), W.HBox([rate_control, alpha_control]),
+    box.children = [*notice, W.HBox([model_control, optimizer_control]), W.HBox([rate_control.shown, alpha_control]),
                     W.HBox([seeds_control, button, stop, progress]), status, output]
     box.train, box.output, box.status, box.progress = run, output, status, progress
     box.model, box.optimizer, box.rate, box.alpha, box.seeds = (model_control, optimizer_control, rate_control,
