@@ -107,5 +107,6 @@ def runs_scale(records: list[dict]) -> dict:
 def runs_note(name: str, records: list[dict]) -> str:
     """One line under a chapter on the stored runs of `name` (a study): how many, when, how long, on what."""
     scale = runs_scale(records)
-    return (f"{name}: {scale['runs']} runs, {scale['n_seeds']} seeds, trained {scale['first']} to {scale['last']}, "
+    seeds = f"{scale['n_seeds']} seed" + ("" if scale["n_seeds"] == 1 else "s")
+    return (f"{name}: {scale['runs']} runs, {seeds}, trained {scale['first']} to {scale['last']}, "
             f"{scale['train_minutes']:.1f} min of training on {scale['machine']} ({scale['versions']})")
