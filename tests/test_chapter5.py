@@ -254,7 +254,7 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
     assert "mlp_adam_lr03_relu_failed" not in glued  # a table's numbers the prose does not quote stay unglued
     assert glued["deep_seeds"] == 2 and "width 2" in glued["deep_story"]
     assert glued["rai_story"].startswith("ReLU with RAI initialisation")
-    assert glued["deep_rescue"].startswith("Training, from initialisation to the last epoch")
+    assert glued["deep_rescue"].startswith("From initialisation to the last epoch")
     assert glued["deep_budget"] == "200 images, 20 epochs, 140 steps"  # the long studies, read from their records
     assert "networks that learned" in glued["deep_convergence"] or "No network that learned" in glued["deep_convergence"]
     assert "collapse, had settled" in glued["deep_collapse_settled"] or "still moving" in glued["deep_collapse_settled"]

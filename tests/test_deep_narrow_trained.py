@@ -29,10 +29,13 @@ def test_each_network_ends_in_one_state_and_training_rescues_or_kills():
     leaky = table[table.setting != "ReLU"].iloc[0]
     assert (leaky.learned, leaky.near_chance, leaky.collapsed) == (1, 1, 0)
     shown = trained.endpoint_table(table)
-    assert shown.iloc[0]["learned / near chance / collapsed"] == "1 / 1 / 2"
-    assert shown.iloc[0]["rescued / killed by training"] == "1 / 1"
+    assert list(shown.columns) == ["depth × width", "ReLU", "Leaky ReLU α=0.3"]
+    assert shown.iloc[0]["ReLU"] == "1 / 1 / 2 · 0.60" and shown.iloc[0]["depth × width"] == "20×2"
+    assert trained.rescue_table(table).iloc[0]["ReLU"] == "2 → 1, 1"
     sentence = trained.rescue_sentence(table)
-    assert "ReLU: rescued 1 of the 2 networks collapsed at initialisation and killed 1 of the 2 that were not" in sentence
+    assert "ReLU: 1 of 2 rescued, 1 of 2 killed" in sentence
+    assert trained.accuracy_sentence(table).startswith("The best median test accuracy of the networks that learned: "
+                                                       "0.70 at width 2 (Leaky ReLU α=0.3, depth 20)")
 
 
 def record(key, accuracies, spreads):

@@ -47,48 +47,54 @@ def endpoints(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def endpoint_table(table: pd.DataFrame) -> pd.DataFrame:
-    """`endpoints` as the chapter shows it: one row per shape and setting, "learned / near chance / collapsed" counts,
-    collapsed at initialisation → rescued, killed, and the median test accuracy of the networks that learned."""
-    return pd.DataFrame({
-        "network": [f"{r.depth}×{r.width}" for r in table.itertuples()],
-        "setting": table.setting,
-        "learned / near chance / collapsed": [f"{r.learned} / {r.near_chance} / {r.collapsed}" for r in table.itertuples()],
-        "collapsed at init": table.born_collapsed,
-        "rescued / killed by training": [f"{r.rescued} / {r.killed}" for r in table.itertuples()],
-        "test accuracy, learned (median)": ["—" if math.isnan(a) else f"{a:.3f}" for a in table.learned_accuracy],
-    })
+    """`endpoints` as the chapter shows it, narrow enough for a phone: one row per shape, one column per setting,
+    each cell "learned / near chance / collapsed", then the median test accuracy of the networks that learned."""
+    cell = lambda r: (f"{r.learned} / {r.near_chance} / {r.collapsed}"  # noqa: E731
+                      + ("" if math.isnan(r.learned_accuracy) else f" · {r.learned_accuracy:.2f}"))
+    shown = table.assign(network=[f"{r.depth}×{r.width}" for r in table.itertuples()],
+                         cell=[cell(r) for r in table.itertuples()])
+    pivot = shown.pivot(index="network", columns="setting", values="cell")
+    pivot = pivot[sorted(pivot.columns, key=setting_rank)].loc[list(dict.fromkeys(shown.network))]
+    return pivot.rename_axis(index="depth × width", columns=None).reset_index()
 
 
 def rescue_sentence(table: pd.DataFrame) -> str:
     """Did training rescue networks collapsed at initialisation, or kill living ones? Totals per setting over every
-    shape, with the shapes where it happened."""
+    shape (`rescue_table` gives each shape)."""
     parts = []
     for name in sorted(table.setting.unique(), key=setting_rank):
         rows = table[table.setting == name]
         born, rescued, killed = int(rows.born_collapsed.sum()), int(rows.rescued.sum()), int(rows.killed.sum())
-        alive = int(rows.runs.sum()) - born
-        where = "; ".join(f"{r.depth}×{r.width}: {r.rescued} rescued, {r.killed} killed" for r in rows.itertuples()
-                          if r.rescued or r.killed)
-        parts.append(f"{name}: rescued {rescued} of the {born} networks collapsed at initialisation and killed "
-                     f"{killed} of the {alive} that were not" + (f" ({where})" if where else ""))
-    return "Training, from initialisation to the last epoch — " + "; ".join(parts) + "."
+        parts.append(f"{name}: {rescued} of {born} rescued, {killed} of {int(rows.runs.sum()) - born} killed")
+    return ("From initialisation to the last epoch, networks collapsed at initialisation that training rescued, and "
+            "networks not collapsed at initialisation that it killed — " + "; ".join(parts) + ".")
+
+
+def rescue_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per shape where anything was collapsed at initialisation or at the end, and per setting: "collapsed at
+    initialisation → rescued, killed"."""
+    shown = table[(table.born_collapsed > 0) | (table.collapsed > 0)]
+    shown = shown.assign(network=[f"{r.depth}×{r.width}" for r in shown.itertuples()],
+                         cell=[f"{r.born_collapsed} → {r.rescued}, {r.killed}" for r in shown.itertuples()])
+    pivot = shown.pivot(index="network", columns="setting", values="cell").fillna("0 → 0, 0")
+    pivot = pivot[sorted(pivot.columns, key=setting_rank)].loc[list(dict.fromkeys(shown.network))]
+    return pivot.rename_axis(index="depth × width", columns=None).reset_index()
 
 
 def accuracy_sentence(table: pd.DataFrame) -> str:
-    """What the networks that learned reached, per width at its shallowest and deepest shape where any learned: the
-    statement of the learning rate's adequacy the chapter needs (the wide shapes must learn)."""
-    parts = []
+    """What the networks that learned reached, per width at its best shape, and the deepest shape at which any
+    network of the width learned: the evidence that the learning rate lets the wide shapes learn."""
+    parts, deepest = [], []
     for width, rows in table.groupby("width"):
         learned = rows[rows.learned > 0]
         if learned.empty:
-            parts.append(f"at width {width} no network of any setting learned")
+            parts.append(f"none at width {width}")
             continue
         best = learned.loc[learned.learned_accuracy.idxmax()]
-        deepest = learned[learned.depth == learned.depth.max()]
-        parts.append(f"at width {width} the best median test accuracy was {best.learned_accuracy:.3f} "
-                     f"({best.setting}, depth {best.depth}); the deepest shape where any network learned is depth "
-                     f"{int(deepest.depth.iloc[0])}")
-    return "Of the networks that learned: " + "; ".join(parts) + "."
+        parts.append(f"{best.learned_accuracy:.2f} at width {width} ({best.setting}, depth {best.depth})")
+        deepest.append(f"{int(learned.depth.max())} at width {width}")
+    return ("The best median test accuracy of the networks that learned: " + ", ".join(parts)
+            + "; the deepest shape where any network learned: depth " + ", ".join(deepest) + ".")
 
 
 def curves(records, runs: pd.DataFrame) -> pd.DataFrame:

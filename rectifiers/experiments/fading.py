@@ -75,7 +75,7 @@ def fading_sentence(table: pd.DataFrame, width: int, threshold: float = 1e-6) ->
     rows = {r.init: r for r in table[table.width == width].itertuples()}
     he, rai, sym = rows["he"], rows["rai"], rows["rai_symmetric"]
     return (f"Drawn afresh ({rai.networks} networks per initialisation, {rai.depth} layers of {width} units, real "
-            f"test images pushed through them without training; `fading.initial_fading`), RAI's networks have a "
+            f"test images pushed through them without training), RAI's networks have a "
             f"layer dead in {rai.dead * 100:.0f} % of cases, yet the differences between images shrink by a median factor "
             f"of {rai.gain:.2f} per layer, against {he.gain:.2f} for He's initialisation; after {rai.depth} layers "
             f"the median spread is {rai.spread:.1e} (He: {he.spread:.1e}), and {rai.below * 100:.0f} % of RAI's networks "
