@@ -79,7 +79,7 @@ def test_every_table_cell_holds_its_content(name, width, server, browser):
 
 SETTING = re.compile(
     r"^(?P<name>Leaky ReLU|PReLU|ReLU|GELU|SELU|ELU|Swish|Mish|sigmoid|tanh)"
-    r"(?:\s*\(?\s*α\s*=\s*(?P<alpha>[\d.]+)\s*\)?)?(?P<rai>,? RAI(?: init)?)?(?=$|[,:;]| f′)")
+    r"(?:\s*\(?\s*α\s*=\s*(?P<alpha>[\d.]+)\s*\)?)?(?P<rai>,? RAI(?: init)?)?(?=$|[,:;]| f′| \()")
 """A trace named for a setting: 'ReLU', 'Leaky ReLU (α=0.3)', 'Leaky ReLU α=0.3: collapsed…', 'ReLU, RAI init'."""
 
 _FIGURE = re.compile(r"Plotly\.newPlot\(gd,")
