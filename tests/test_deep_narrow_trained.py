@@ -74,3 +74,13 @@ def test_collapse_between_counts_the_networks_that_changed_state():
 def test_a_stacked_segment_shares_its_groups_time():
     assert training_seconds([{"wall_s": 200.0, "stacked_runs": 20}, {"wall_s": 3.0}]) == pytest.approx(13.0)
     assert math.isclose(training_seconds([]), 0.0)
+
+
+def test_the_curve_figure_draws_one_median_per_setting_and_shape_without_bands():
+    from rectifiers.figures.where_leaky import deep_curve_figure
+
+    runs = runs_frame()
+    records = [record(k, [0.5] * 20, [(0, 1.0)]) for k in runs.key]
+    figure = deep_curve_figure(trained.curve_summary(trained.curves(records, runs)))
+    assert [t.name for t in figure.data] == ["ReLU (1 of 4 runs)", "Leaky ReLU α=0.3 (1 of 2 runs)"]
+    assert [s.label for s in figure.layout.sliders[0].steps] == ["20×2"]

@@ -126,10 +126,12 @@ def deep_curve_figure(curve: pd.DataFrame) -> go.Figure:
     (`deep_narrow_trained.curve_summary`): per setting the median (line) and range (band); the slider picks the
     shape."""
     return _curve_figure(curve, ("depth", "width"), lambda depth, width: f"{depth}×{width}", "depth × width: ",
-                         "Test accuracy per epoch, networks that learned (median and range)")
+                         "Test accuracy per epoch, networks that learned (median)", bands=False)
 
 
-def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str) -> go.Figure:
+def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str, bands: bool = True) -> go.Figure:
+    """One median line per setting and cell, with the range as a band when `bands` (without: a third of the traces,
+    for a page that carries many cells), medians in float32 (three decimals are shown)."""
     cells = list(dict.fromkeys(zip(*(curve[c] for c in by))))
     fig, visibility = go.Figure(), []
     for k, cell in enumerate(cells):
@@ -138,17 +140,22 @@ def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str) -> go
             rows = block[block.setting == name].sort_values("epoch")
             colour = setting_colour(name)
             healthy = f"{int(rows.healthy.min())} of {int(rows.runs.iloc[0])} runs"
-            fig.add_trace(go.Scatter(x=rows.epoch, y=rows.high, mode="lines", line=dict(width=0, color=colour),
-                                     legendgroup=name, showlegend=False, hoverinfo="skip", visible=k == 0))
-            fig.add_trace(go.Scatter(x=rows.epoch, y=rows.low, mode="lines", line=dict(width=0, color=colour),
-                                     fill="tonexty", opacity=0.2, legendgroup=name, showlegend=False,
-                                     hoverinfo="skip", visible=k == 0))
+            if bands:
+                fig.add_trace(go.Scatter(x=rows.epoch, y=rows.high, mode="lines", line=dict(width=0, color=colour),
+                                         legendgroup=name, showlegend=False, hoverinfo="skip", visible=k == 0))
+                fig.add_trace(go.Scatter(x=rows.epoch, y=rows.low, mode="lines", line=dict(width=0, color=colour),
+                                         fill="tonexty", opacity=0.2, legendgroup=name, showlegend=False,
+                                         hoverinfo="skip", visible=k == 0))
+                visibility += [k, k]
+                hover = dict(text=[f"{r.low:.3f}–{r.high:.3f}, {r.healthy} runs" for r in rows.itertuples()],
+                             hovertemplate=f"{name}, epoch %{{x}}: median %{{y:.3f}} (range %{{text}})<extra></extra>")
+            else:
+                hover = dict(hovertemplate=f"{name}, epoch %{{x}}: median %{{y:.3f}}<extra></extra>")
             fig.add_trace(go.Scatter(
-                x=rows.epoch, y=rows["median"], mode="lines+markers", line=dict(color=colour), marker=dict(size=4),
-                name=f"{name} ({healthy})", legendgroup=name, visible=k == 0,
-                text=[f"{r.low:.3f}–{r.high:.3f}, {r.healthy} runs" for r in rows.itertuples()],
-                hovertemplate=f"{name}, epoch %{{x}}: median %{{y:.3f}} (range %{{text}})<extra></extra>"))
-            visibility += [k, k, k]
+                x=rows.epoch, y=rows["median"].to_numpy(dtype=np.float32), mode="lines+markers",
+                line=dict(color=colour), marker=dict(size=4), name=f"{name} ({healthy})", legendgroup=name,
+                visible=k == 0, **hover))
+            visibility.append(k)
     fig.update_layout(sliders=_slider([label(*cell) for cell in cells], visibility, prefix))
     fig = finish(fig, title=title, x="epoch", y="test accuracy", height=560)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
