@@ -79,8 +79,8 @@ def test_a_stacked_segment_shares_its_groups_time():
 def test_the_curve_figure_draws_one_median_per_setting_and_shape_without_bands():
     from rectifiers.figures.where_leaky import deep_curve_figure
 
-    runs = runs_frame()
+    runs = pd.concat([runs_frame(), runs_frame().assign(depth=5, key=list("ghijkl"))], ignore_index=True)
     records = [record(k, [0.5] * 20, [(0, 1.0)]) for k in runs.key]
     figure = deep_curve_figure(trained.curve_summary(trained.curves(records, runs)))
-    assert [t.name for t in figure.data] == ["ReLU (1 of 4 runs)", "Leaky ReLU α=0.3 (1 of 2 runs)"]
-    assert [s.label for s in figure.layout.sliders[0].steps] == ["20×2"]
+    assert [t.name for t in figure.data] == ["ReLU (1 of 4 runs)", "Leaky ReLU α=0.3 (1 of 2 runs)"] * 2
+    assert [s.label for s in figure.layout.sliders[0].steps] == ["5×2", "20×2"]
