@@ -26,7 +26,7 @@ from ..models import RAI_SIGMA
 from ..stats import percent_interval, wilson_interval
 from .dying import born_dead_theory
 from ..engine.stored_studies import training_seconds
-from .outcomes import final_accuracy
+from .outcomes import budget, final_accuracy
 
 STUDY = "studies/ch5_deep_narrow_long.yaml"
 RAI_STUDY = "studies/ch5_deep_narrow_rai_long.yaml"
@@ -113,9 +113,7 @@ def run_row(record: dict) -> dict:
         "dead_layer_start": layer_dead_everywhere(record, 0), "dead_layer_end": layer_dead_everywhere(record),
         "train_accuracy": final_accuracy(record, "train"), "test_accuracy": final_accuracy(record, "test"),
         "wall_s": training_seconds(record["segments"]), "key": record["key"],
-        "n_train": record.get("experiment", {}).get("n_train"), "epochs": config.get("epochs", [None])[-1],
-        "steps": (math.ceil(record["experiment"]["n_train"] / config["batch_size"]) * config["epochs"][-1]
-                  if "experiment" in record and "batch_size" in config else None),
+        **budget(record),
     }
 
 

@@ -49,11 +49,17 @@ def endpoints(runs: pd.DataFrame) -> pd.DataFrame:
 def endpoint_table(table: pd.DataFrame) -> pd.DataFrame:
     """`endpoints` as the chapter shows it, narrow enough for a phone: one row per shape, one column per setting,
     each cell "learned / near chance / collapsed", then the median test accuracy of the networks that learned."""
-    cell = lambda r: (f"{r.learned} / {r.near_chance} / {r.collapsed}"  # noqa: E731
-                      + ("" if math.isnan(r.learned_accuracy) else f" · {r.learned_accuracy:.2f}"))
+    return _by_shape(table, lambda r: f"{r.learned} / {r.near_chance} / {r.collapsed}"
+                     + ("" if math.isnan(r.learned_accuracy) else f" · {r.learned_accuracy:.2f}"))
+
+
+def _by_shape(table: pd.DataFrame, cell, missing=None) -> pd.DataFrame:
+    """One row per shape ("depth×width", in the table's order), one column per setting, `cell(row)` in each."""
     shown = table.assign(network=[f"{r.depth}×{r.width}" for r in table.itertuples()],
                          cell=[cell(r) for r in table.itertuples()])
     pivot = shown.pivot(index="network", columns="setting", values="cell")
+    if missing is not None:
+        pivot = pivot.fillna(missing)
     pivot = pivot[sorted(pivot.columns, key=setting_rank)].loc[list(dict.fromkeys(shown.network))]
     return pivot.rename_axis(index="depth × width", columns=None).reset_index()
 
@@ -74,11 +80,7 @@ def rescue_table(table: pd.DataFrame) -> pd.DataFrame:
     """Per shape where anything was collapsed at initialisation or at the end, and per setting: "collapsed at
     initialisation → rescued, killed"."""
     shown = table[(table.born_collapsed > 0) | (table.collapsed > 0)]
-    shown = shown.assign(network=[f"{r.depth}×{r.width}" for r in shown.itertuples()],
-                         cell=[f"{r.born_collapsed} → {r.rescued}, {r.killed}" for r in shown.itertuples()])
-    pivot = shown.pivot(index="network", columns="setting", values="cell").fillna("0 → 0, 0")
-    pivot = pivot[sorted(pivot.columns, key=setting_rank)].loc[list(dict.fromkeys(shown.network))]
-    return pivot.rename_axis(index="depth × width", columns=None).reset_index()
+    return _by_shape(shown, lambda r: f"{r.born_collapsed} → {r.rescued}, {r.killed}", missing="0 → 0, 0")
 
 
 def accuracy_sentence(table: pd.DataFrame) -> str:

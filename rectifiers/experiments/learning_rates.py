@@ -23,7 +23,7 @@ import pandas as pd
 from .. import decision, decision_numbers
 from ..stats import mean_ci, percent_interval, signed, wilson_interval
 from ..engine.stored_studies import training_seconds
-from .outcomes import final_accuracy
+from .outcomes import budget, final_accuracy
 
 TRAINED_TO_THE_END = {"mlp": True, "seed_cnn": False}
 """Per model: whether the chapter reads its grid trained to the end (`*_long.yaml`: 20 epochs on 5,000 images) or
@@ -95,9 +95,7 @@ def run_row(record: dict) -> dict:
         "seed": config["seed"], "status": record["status"], "diverged": record["status"] == "diverged",
         "train_accuracy": final_accuracy(record, "train"),
         "test_accuracy": final_accuracy(record, "test"), "dead": total_dead_fraction(record),
-        "n_train": record["experiment"]["n_train"], "n_test": record["experiment"]["n_test"],
-        "batch_size": config["batch_size"], "epochs": config["epochs"][-1],
-        "steps": math.ceil(record["experiment"]["n_train"] / config["batch_size"]) * config["epochs"][-1],
+        "n_test": record["experiment"]["n_test"], "batch_size": config["batch_size"], **budget(record),
         "diverged_at": record.get("diverged_at") if record["status"] == "diverged" else None,
         "wall_s": training_seconds(record["segments"]), "key": record["key"],
     }

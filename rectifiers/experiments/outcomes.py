@@ -8,6 +8,8 @@ has no study to derive a bar from; it is labelled with the fixed `FAILED_BELOW`:
 
 from __future__ import annotations
 
+import math
+
 FAILED_BELOW = 0.2
 """Training accuracy under which a single live ten-class run is labelled failed ("ended near chance")."""
 
@@ -30,3 +32,11 @@ def final_accuracy(record: dict, split: str = "test") -> float:
         return float("nan")
     return float(record["snapshots"][-1][f"{split}_accuracy"])
 
+
+def budget(record: dict) -> dict:
+    """A run's training budget from its record: `n_train`, `epochs` (its last) and `steps` (batches of all its
+    epochs; None where the record does not say its batch size), the columns `learning_rates.budget_text` reads."""
+    config, n_train = record["config"], record.get("experiment", {}).get("n_train")
+    epochs = config["epochs"][-1]
+    steps = math.ceil(n_train / config["batch_size"]) * epochs if n_train and "batch_size" in config else None
+    return {"n_train": n_train, "epochs": epochs, "steps": steps}
