@@ -164,6 +164,13 @@ def test_a_scheduler_address_that_is_no_scheduler_fails_in_time_with_one_line(se
     assert "EiB" not in err[0] and not list((tmp_path / "r").glob("runs/*.json"))
 
 
+def _default_ctrl_c() -> None:
+    """In the study command's process: Ctrl-C raises KeyboardInterrupt even when this test runs in a background job
+    (whose shell starts its children with SIGINT ignored, and Python then leaves it ignored: the command would train
+    on to its end and exit 0)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.mark.parametrize("stop", ["ctrl-c", "scheduler-dies"])
 def test_ctrl_c_or_a_dead_scheduler_stops_the_studys_runs_on_external_workers(stop, tmp_path):
     """A scheduler and a worker started with Dask's own commands on loopback; while the worker trains, the study
@@ -192,7 +199,8 @@ def test_ctrl_c_or_a_dead_scheduler_stops_the_studys_runs_on_external_workers(st
         results = ResultsStore(tmp_path / "results")
         command = subprocess.Popen([sys.executable, "-m", "rectifiers", "study", str(study), "--results",
                                     str(results.root), "--scheduler", address, "--no-progress"], env=env, cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=_default_ctrl_c)
 
         def done() -> int:
             records = results.scan()[0]
@@ -204,7 +212,7 @@ def test_ctrl_c_or_a_dead_scheduler_stops_the_studys_runs_on_external_workers(st
         assert 2 <= done() < 400, command.communicate()
         if stop == "ctrl-c":
             command.send_signal(signal.SIGINT)
-            assert command.wait(60) == 130
+            assert command.wait(60) == 130, command.communicate()
         else:
             daemons[0].kill()
             daemons[0].wait(30)
