@@ -182,7 +182,7 @@ class Plan:
 
     @property
     def estimated_s(self) -> float:
-        return sum(r.epochs_to_go * self.s_per_epoch[r.config.dataset][0] for r in self.runs)
+        return sum(r.epochs_to_go * self.s_per_epoch[r.config.dataset][0] for r in self.runs if r.epochs_to_go)
 
     @property
     def to_train(self) -> list[PlannedRun]:
@@ -259,8 +259,21 @@ def plan(study: Study, store: ResultsStore | None = None, *, until_epoch: int | 
     by_name = {}
     for (name, *_), d in data.items():
         by_name.setdefault(name, d)
-    s_per_epoch = {name: _seconds_per_epoch(store, configs[0], d) for name, d in by_name.items()}
+    s_per_epoch = _Estimates(lambda name: _seconds_per_epoch(store, configs[0], by_name[name]))
     return Plan(study, runs, by_name, s_per_epoch, until_epoch, data)
+
+
+class _Estimates(dict):
+    """Seconds per epoch by dataset name, each measured from the store when first asked for: a chapter that only
+    reads a study's stored runs never asks, and so never scans every record of the store to estimate a time."""
+
+    def __init__(self, estimate):
+        super().__init__()
+        self._estimate = estimate
+
+    def __missing__(self, name):
+        self[name] = self._estimate(name)
+        return self[name]
 
 
 def _seconds_per_epoch(store: ResultsStore, config: RunConfig, data: Dataset) -> tuple[float, str]:
