@@ -242,7 +242,8 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
                             deep_settings=TINY_DEEP, explorer_images=100)
     assert glued["lr_seeds"] == 2 and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
     assert glued["lr_situations"] >= 1 and "lr_prefer" in glued
-    assert glued["lr_mlp_budget"] == "200 images, 20 epochs, 140 steps"  # the long MLP study, read from its records
+    # the long MLP study, its budget read from its records
+    assert glued["lr_grids"] == "trained to the end: MLP 4×32 with Adam (200 images, 20 epochs, 140 steps)"
     assert "runs that did not fail" in glued["lr_convergence"]
     import re
 
@@ -409,15 +410,17 @@ def test_convergence_is_measured_on_the_runs_that_did_not_fail():
     assert any(t.name == "Leaky ReLU α=0.3 (6 of 10 runs)" for t in figure.data)
 
 
-def test_the_mlp_reads_its_long_studies_and_the_cnn_is_labelled_early_training():
+def test_the_mlp_and_cnn_adam_read_their_long_studies_and_cnn_sgd_is_labelled_early_training():
     from rectifiers.experiments import learning_rates
 
     assert learning_rates.STUDIES["mlp", "adam"] == "studies/ch5_lr_mlp_adam_long.yaml"
     assert learning_rates.PRELU_STUDIES["mlp", "sgd"] == "studies/ch5_lr_prelu_mlp_sgd_long.yaml"
     assert learning_rates.STUDIES["seed_cnn", "sgd"] == "studies/ch5_lr_cnn_sgd.yaml"
+    assert learning_rates.STUDIES["seed_cnn", "adam"] == "studies/ch5_lr_cnn_adam.yaml"
     assert all((ROOT / p).is_file() for p in [*learning_rates.STUDIES.values(), *learning_rates.PRELU_STUDIES.values()])
-    assert learning_rates.model_name("seed_cnn") == "seed CNN, early training"
-    assert learning_rates.model_name("mlp") == "MLP 4×32"
+    assert learning_rates.model_name("seed_cnn", "sgd") == "seed CNN, early training"
+    assert learning_rates.model_name("seed_cnn", "adam") == "seed CNN, early training"
+    assert learning_rates.model_name("mlp", "sgd") == "MLP 4×32"
 
 
 def test_seeds_explorer_offers_each_optimisers_rates_and_refuses_others():

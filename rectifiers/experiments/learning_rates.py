@@ -25,21 +25,24 @@ from ..stats import mean_ci, percent_interval, signed, wilson_interval
 from ..engine.stored_studies import training_seconds
 from .outcomes import budget, final_accuracy
 
-TRAINED_TO_THE_END = {"mlp": True, "seed_cnn": False}
-"""Per model: whether the chapter reads its grid trained to the end (`*_long.yaml`: 20 epochs on 5,000 images) or
-still the short one (1–2 epochs on 2,000 images), which the chapter and the guide label "early training". The seed
-CNN switches to its long grid, once stored, by setting it True here."""
+TRAINED_TO_THE_END = {("mlp", "adam"): True, ("mlp", "sgd"): True, ("seed_cnn", "adam"): False,
+                      ("seed_cnn", "sgd"): False}
+"""Per (model, optimiser): whether the chapter reads its grid trained to the end (`*_long.yaml`: 20 epochs on 5,000
+images) or still the short one (1–2 epochs on 2,000 images), which the chapter and the guide label "early
+training". A block switches to its long grids (ReLU/Leaky ReLU and PReLU), once both are stored, by setting it True
+here."""
 
 
 def _study(model: str, optimizer: str, prelu: bool = False) -> str:
     name = {"mlp": "mlp", "seed_cnn": "cnn"}[model]
-    return f"studies/ch5_lr_{'prelu_' if prelu else ''}{name}_{optimizer}{'_long' if TRAINED_TO_THE_END[model] else ''}.yaml"
+    long = "_long" if TRAINED_TO_THE_END[model, optimizer] else ""
+    return f"studies/ch5_lr_{'prelu_' if prelu else ''}{name}_{optimizer}{long}.yaml"
 
 
-STUDIES = {(m, o): _study(m, o) for m in TRAINED_TO_THE_END for o in ("adam", "sgd")}
+STUDIES = {block: _study(*block) for block in TRAINED_TO_THE_END}
 """(model, optimiser) → its study of ReLU and Leaky ReLU (α = 0.01, 0.1, 0.3)."""
 
-PRELU_STUDIES = {(m, o): _study(m, o, prelu=True) for m in TRAINED_TO_THE_END for o in ("adam", "sgd")}
+PRELU_STUDIES = {block: _study(*block, prelu=True) for block in TRAINED_TO_THE_END}
 """(model, optimiser) → its PReLU study (same grid and seeds: paired with the one above)."""
 
 MODELS = {"mlp": "MLP 4×32", "seed_cnn": "seed CNN"}
@@ -51,10 +54,10 @@ EARLY = "early training"
 """The label of a block still read from its short study (`TRAINED_TO_THE_END`)."""
 
 
-def model_name(model: str) -> str:
-    """The model as the chapter and the guide name it: "MLP 4×32", or "seed CNN, early training" while its grid is
-    the short one."""
-    return MODELS[model] + ("" if TRAINED_TO_THE_END.get(model, True) else f", {EARLY}")
+def model_name(model: str, optimizer: str) -> str:
+    """The model as the chapter and the guide name it: "MLP 4×32", or "seed CNN, early training" while the grid of
+    this optimiser is the short one."""
+    return MODELS[model] + ("" if TRAINED_TO_THE_END.get((model, optimizer), True) else f", {EARLY}")
 
 
 def budget_text(runs: pd.DataFrame) -> str:
@@ -63,6 +66,24 @@ def budget_text(runs: pd.DataFrame) -> str:
     span = lambda col: "–".join(f"{v:,}" for v in sorted({int(runs[col].min()), int(runs[col].max())}))  # noqa: E731
     epochs = span("epochs")
     return f"{span('n_train')} images, {epochs} epoch{'' if epochs == '1' else 's'}, {span('steps')} steps"
+
+
+def grids_text(runs: pd.DataFrame) -> str:
+    """Which of `runs`' grids are trained to the end and which are still early training, with each one's budget
+    read from its records: "trained to the end: MLP 4×32 with Adam and plain SGD (5,000 images, 20 epochs, 3,140
+    steps), seed CNN with Adam (...); early training: seed CNN with plain SGD (2,000 images, 2 epochs, 126 steps)"."""
+    parts = {}
+    for model in MODELS:
+        for done in (True, False):
+            blocks = [o for (m, o), end in TRAINED_TO_THE_END.items()
+                      if m == model and end == done and ((runs.model == m) & (runs.optimizer == o)).any()]
+            if blocks:
+                chosen = runs[(runs.model == model) & runs.optimizer.isin(blocks)]
+                parts.setdefault(done, []).append(
+                    f"{MODELS[model]} with {' and '.join(OPTIMIZER_NAMES[o] for o in blocks)} ({budget_text(chosen)})")
+    said = [f"{'trained to the end' if done else EARLY}: {', '.join(parts[done])}" for done in (True, False)
+            if done in parts]
+    return "; ".join(said) if said else "no grid stored"
 
 
 def setting(activation: str, alpha) -> str:
@@ -198,7 +219,7 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
                      "category": judged.category, "rule": "the book's decision procedure (How the book decides)",
                      "numbers": decision_numbers.numbers(judged, ENDPOINTS),
                      "seeds": int(cells.runs.max()), "bar": float(cells.bar.iloc[0]),
-                     "evidence": f"{model_name(model)}, {OPTIMIZER_NAMES[optimizer]} at learning rate {lr:g} (failed: "
+                     "evidence": f"{model_name(model, optimizer)}, {OPTIMIZER_NAMES[optimizer]} at learning rate {lr:g} (failed: "
                                  f"training accuracy below {cells.bar.iloc[0]:.2f}): {parts}. Paired by seed: "
                                  f"{judged.sentence()}."})
     return pd.DataFrame(rows)
@@ -244,7 +265,7 @@ def failure_pivot(table: pd.DataFrame) -> pd.DataFrame:
     """The closing note's table: one row per (model, optimiser, learning rate), one column per activation setting,
     each cell "k of n failed [low–high %]"."""
     cells = table.assign(
-        situation=[f"{model_name(r.model)}, {OPTIMIZER_NAMES[r.optimizer]}, lr {r.learning_rate:g}"
+        situation=[f"{model_name(r.model, r.optimizer)}, {OPTIMIZER_NAMES[r.optimizer]}, lr {r.learning_rate:g}"
                    for r in table.itertuples()],
         cell=[f"{r.failed} of {r.runs} [{percent_interval(r.failure_low, r.failure_high)}]"
               for r in table.itertuples()])
@@ -259,7 +280,7 @@ def reader_table(table: pd.DataFrame) -> pd.DataFrame:
     p, and, as a secondary view, the accuracy of the survivors (the runs that did not fail)."""
     rows = table.itertuples()
     return pd.DataFrame([{
-        "model": model_name(r.model), "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
+        "model": model_name(r.model, r.optimizer), "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
         "activation": r.setting, "failed": f"{r.failed} of {r.runs}",
         "CI": percent_interval(r.failure_low, r.failure_high), "dead": r.dead_mean,
         "difference to ReLU, every seed": (
@@ -269,14 +290,14 @@ def reader_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def verdict_table(verdicts_frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame([{"situation": f"{model_name(v.model)}, {OPTIMIZER_NAMES[v.optimizer]}, lr {v.learning_rate:g}",
+    return pd.DataFrame([{"situation": f"{model_name(v.model, v.optimizer)}, {OPTIMIZER_NAMES[v.optimizer]}, lr {v.learning_rate:g}",
                           "verdict": v.recommendation, "evidence": v.evidence}
                          for v in verdicts_frame.itertuples()])
 
 
 def alpha_reader_table(alpha_frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([{
-        "model": model_name(r.model), "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
+        "model": model_name(r.model, r.optimizer), "optimizer": OPTIMIZER_NAMES[r.optimizer], "learning rate": r.learning_rate,
         "α (0 = ReLU)": r.alpha, "failed": f"{r.failed} of {r.runs}",
         "CI": percent_interval(r.failure_low, r.failure_high), "dead": r.dead_mean,
         "accuracy": r.accuracy} for r in alpha_frame.itertuples()])
@@ -286,7 +307,7 @@ def setup_text(runs: pd.DataFrame) -> str:
     """The setup sentence of the chapter, from the runs: per block the model, its budget read from the records
     (images, epochs, steps; "early training" where the short grid is read), optimiser, learning rates, slopes."""
     blocks = " ".join(
-        f"The {model_name(m)} ({budget_text(g)}) with {OPTIMIZER_NAMES[o]} at learning "
+        f"The {model_name(m, o)} ({budget_text(g)}) with {OPTIMIZER_NAMES[o]} at learning "
         f"rate{'s' if g.learning_rate.nunique() > 1 else ''} "
         f"{', '.join(f'{lr:g}' for lr in sorted(g.learning_rate.unique()))}: ReLU, Leaky ReLU with α = "
         f"{', '.join(f'{a:g}' for a in sorted(g[g.activation == 'leaky_relu'].alpha.unique()))}"
@@ -387,7 +408,7 @@ def endpoint_table(table: pd.DataFrame) -> pd.DataFrame:
     """`endpoints` as the chapter shows it, narrow enough for a phone: counts in cells, short setting names."""
     short = lambda s: "ReLU" if s == "ReLU" else "PReLU" if s.startswith("PReLU") else s.replace("Leaky ReLU ", "")  # noqa: E731
     cell = lambda r: (f"{'MLP' if r.model == 'mlp' else 'CNN'} {OPTIMIZER_NAMES[r.optimizer].replace('plain ', '')} "  # noqa: E731
-                      f"{r.learning_rate:g}" + ("" if TRAINED_TO_THE_END.get(r.model, True) else f" ({EARLY})"))
+                      f"{r.learning_rate:g}" + ("" if TRAINED_TO_THE_END.get((r.model, r.optimizer), True) else f" ({EARLY})"))
     return pd.DataFrame([{
         "cell": cell(r), "setting": short(r.setting), "diverged": r.diverged, "below bar": r.below_bar,
         "trained": r.trained, "test acc. (every seed)": f"{r.itt:.3f} [{r.itt_low:.2f}, {r.itt_high:.2f}]",

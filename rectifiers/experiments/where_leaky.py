@@ -76,7 +76,7 @@ def guide_evidence(store=None) -> list[dict]:
         for v in learning_rates.verdicts(runs).itertuples():
             block = runs[(runs.model == v.model) & (runs.optimizer == v.optimizer)]
             out.append({"situation": f"learning rate {v.learning_rate:g}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]}, "
-                                     f"{learning_rates.model_name(v.model)} "
+                                     f"{learning_rates.model_name(v.model, v.optimizer)} "
                                      f"(MNIST, {learning_rates.budget_text(block)})",
                         "recommendation": v.recommendation, "evidence": v.evidence, "category": v.category,
                         "numbers": v.numbers, "optimizer": v.optimizer, "seeds": v.seeds, "section": learning_rates.SECTION,
@@ -117,7 +117,7 @@ def alpha_verdict(lr_verdicts: dict, deep_verdicts: dict) -> str:
 def lr_story(verdicts) -> str:
     """The learning-rate verdicts in words (`learning_rates.verdicts`), grouped by category: where an alternative is
     to be preferred or avoided, where neither trains, where the data cannot tell, where the verdict is unclear."""
-    where = lambda v: (f"{learning_rates.model_name(v.model)}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]} "  # noqa: E731
+    where = lambda v: (f"{learning_rates.model_name(v.model, v.optimizer)}, {learning_rates.OPTIMIZER_NAMES[v.optimizer]} "  # noqa: E731
                        f"{v.learning_rate:g}")
     parts = []
     for category, words in (("prefer", "The data name a choice"), ("avoid", "The data name a setting to avoid"),
@@ -228,33 +228,35 @@ def cell_sentence(table, model: str, optimizer: str, learning_rate: float) -> st
             f"learning rate {learning_rate:g} failed as follows: {parts}")
 
 
-EARLY_MLP_STUDIES = {
+EARLY_STUDIES = {
     ("mlp", "adam"): ("studies/ch5_lr_mlp_adam.yaml", "studies/ch5_lr_prelu_mlp_adam.yaml"),
     ("mlp", "sgd"): ("studies/ch5_lr_mlp_sgd.yaml", "studies/ch5_lr_prelu_mlp_sgd.yaml"),
+    ("seed_cnn", "adam"): ("studies/ch5_lr_cnn_adam.yaml", "studies/ch5_lr_prelu_cnn_adam.yaml"),
+    ("seed_cnn", "sgd"): ("studies/ch5_lr_cnn_sgd.yaml", "studies/ch5_lr_prelu_cnn_sgd.yaml"),
 }
-"""The MLP learning-rate grids the chapter read before they were trained to the end (2 epochs on 2,000 images):
-the closing note's "before"."""
+"""The learning-rate grids the chapter read before they were trained to the end (1–2 epochs on 2,000 images): the
+closing note's "before" of each grid that `learning_rates.TRAINED_TO_THE_END` now reads trained to the end."""
 
 
 def before_after(blocks, store, overrides: dict | None = None) -> "pd.DataFrame":
-    """The closing note's table: per MLP learning-rate situation of `blocks`, the verdict on the early-training grid
-    (`EARLY_MLP_STUDIES`) and on the grid trained to the end, each with its budget read from the records.
+    """The closing note's table: per learning-rate situation of `blocks` trained to the end, the verdict on the
+    early-training grid (`EARLY_STUDIES`) and on the grid trained to the end, each with its budget read from the records.
     FileNotFoundError (naming what is missing) when either grid is not stored."""
     import pandas as pd
 
     rows = []
     for name in blocks:
         key = LR_BLOCKS[name]
-        if key not in EARLY_MLP_STUDIES or key[0] != "mlp":
+        if not learning_rates.TRAINED_TO_THE_END[key]:
             continue
         verdicts = {}
-        for when, paths in (("before", EARLY_MLP_STUDIES[key]),
+        for when, paths in (("before", EARLY_STUDIES[key]),
                             ("after", (learning_rates.STUDIES[key], learning_rates.PRELU_STUDIES[key]))):
             runs = learning_rates.frame([r for p in paths for r in study_records(study(p, overrides), store)])
             verdicts[when] = (learning_rates.budget_text(runs), learning_rates.verdicts(runs).set_index("learning_rate"))
         for lr in verdicts["after"][1].index:
             before = verdicts["before"][1].recommendation.get(lr, "not measured")
-            rows.append({"situation": f"{learning_rates.model_name(key[0])}, "
+            rows.append({"situation": f"{learning_rates.model_name(*key)}, "
                                       f"{learning_rates.OPTIMIZER_NAMES[key[1]]}, lr {lr:g}",
                          f"before ({verdicts['before'][0]})": before,
                          f"after ({verdicts['after'][0]})": verdicts["after"][1].recommendation[lr]})

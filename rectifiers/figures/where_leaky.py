@@ -94,7 +94,7 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                              arrayminus=cells.accuracy - cells.accuracy_low)), row=1, col=3)
             visibility += [k, k, k]
     short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone: "CNN SGD"
-    labels = [f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')}" + ("" if TRAINED_TO_THE_END.get(m, True)
+    labels = [f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')}" + ("" if TRAINED_TO_THE_END.get((m, o), True)
                                                                         else ", early") for m, o in blocks]
     axes = [_rate_axes(sorted(summary[(summary.model == m) & (summary.optimizer == o)].learning_rate.unique()))
             for m, o in blocks]
@@ -236,7 +236,7 @@ def alpha_figure(lr_alpha: pd.DataFrame, deep: pd.DataFrame) -> go.Figure:
         cells = cells.sort_values("alpha")
         fig.add_trace(go.Scatter(
             x=[f"{a:g}" for a in cells.alpha], y=cells.failure_rate, mode="lines+markers",
-            name=f"{model_name(model)}, {OPTIMIZER_NAMES[optimizer]}, lr {lr:g}",
+            name=f"{model_name(model, optimizer)}, {OPTIMIZER_NAMES[optimizer]}, lr {lr:g}",
             error_y=dict(type="data", symmetric=False, array=cells.failure_high - cells.failure_rate,
                          arrayminus=cells.failure_rate - cells.failure_low)), row=1, col=1)
     for (width, depth), cells in deep.groupby(["width", "depth"], sort=False):
