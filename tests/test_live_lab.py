@@ -113,11 +113,20 @@ def _set_slider(page, label: str, value: str):
 
 
 def _open_and_run_all(page, url: str, token: str, chapter: str) -> None:
+    _open(page, url, token, chapter)
+    _run_all(page)
+
+
+def _open(page, url: str, token: str, chapter: str) -> None:
+    """The chapter alone in JupyterLab, its kernel started and idle."""
     page.goto(f"{url}/lab/tree/{chapter}?token={token}&reset")  # reset: only this chapter open
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.locator(".jp-NotebookPanel-toolbar").wait_for()
     page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)  # status bar
     page.wait_for_timeout(1000)
+
+
+def _run_all(page) -> None:
     dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
     if dialog.count():  # JupyterLab asks when a run comes before the session; keep the chapter's kernel
         dialog.get_by_role("button", name="Select").click()
@@ -292,12 +301,12 @@ def test_a_chapter_reads_whole_after_run_all_and_its_explorers_survive_a_reload(
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             # Before Run All, a paragraph's values say they are not computed yet, instead of showing code.
-            page.goto(f"{url}/lab/tree/{chapter}?token={token}&reset")  # reset: no other chapter left open
+            _open(page, url, token, chapter)
             page.wait_for_selector(".jp-MarkdownCell .myst", timeout=60_000)
-            page.wait_for_timeout(3000)
+            page.wait_for_timeout(1000)
             before = _rendered_prose(page)
             assert "glued(" not in before and "not computed yet" in before
-            _open_and_run_all(page, url, token, chapter)
+            _run_all(page)
             _wait_idle(page)
             _shot(page, f"{Path(chapter).stem}-after-run-all")
             _reads_whole(page, chapter)
