@@ -142,6 +142,22 @@ HARDER_DATA_AND_FAMILY = {
 }
 """Chapter 6 (notebooks/06_harder_data_and_family.ipynb)."""
 
+MODERN_NETWORKS = {
+    "mode": OneOf(("stored", "train")),
+    "networks": OneOf(("mlp", "cnn", "resnet", "transformer"), min_items=1),
+    "seeds": Range(0, None, unique=True, min_items=2),
+    "activations": OneOf(("relu", "leaky_relu", "gelu", "prelu"), min_items=2),
+    "leaky_alphas": Range(0.0, 1.0, unique=True, note="0 is ReLU, 1 the identity"),
+    "epochs": Range(1, None, increasing=True),
+    "n_train": Range(0, 4_000, note="0: all 4,000 training signals"),
+    "n_test": Range(0, 1_000, note="0: all 1,000 test signals"),
+    "results_dir": Folder("a results store, or empty for the repository's results/", ("mode", "train")),
+    "live_n_train": Range(100, 4_000, note="at least one batch of 100"),
+    "live_n_test": Range(10, 1_000),
+    "live_max_epochs": Range(1, 200),
+}
+"""Chapter 8 (notebooks/08_modern_networks.ipynb)."""
+
 DECISION_GUIDE = {
     "results_dir": Folder("a results store, or empty for the repository's results/"),
 }
@@ -156,5 +172,6 @@ RULES = {
     "05_1_gan_discriminators": GAN_DISCRIMINATORS,
     "06_harder_data_and_family": HARDER_DATA_AND_FAMILY,
     "07_decision_guide": DECISION_GUIDE,
+    "08_modern_networks": MODERN_NETWORKS,
 }
 """Each notebook's rules, by file name."""

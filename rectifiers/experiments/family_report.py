@@ -23,7 +23,7 @@ def verdict_sentence(diffs: pd.DataFrame, dataset: str) -> str:
     95 % intervals exclude 0 before it."""
     c = verdict_counts(diffs)
     n = int(diffs.n_seeds.min())
-    return (f"on {DATASET_NAMES[dataset]}, of {c['comparisons']} variants compared with ReLU over {n} paired seeds, "
+    return (f"on {DATASET_NAMES.get(dataset, dataset)}, of {c['comparisons']} variants compared with ReLU over {n} paired seeds, "
             f"{c['better']} had a higher and {c['worse']} a lower test accuracy after Holm's correction for "
             f"{c['comparisons']} comparisons, and {c['within']} are within seed noise; before the correction "
             f"{c['uncorrected']} of the 95 % intervals excluded no difference")
@@ -37,10 +37,10 @@ def leaky_sentence(diffs: pd.DataFrame, dataset: str) -> str:
     gaps = "; ".join(gap_text(r) for r in leaky.itertuples())
     better = leaky[leaky.verdict == "better than ReLU"]
     if better.empty:
-        plain = (f"Leaky ReLU shows no advantage over ReLU on {DATASET_NAMES[dataset]} at any slope tested (after "
-                 "Holm's correction)")
+        plain = (f"Leaky ReLU shows no advantage over ReLU on {DATASET_NAMES.get(dataset, dataset)} at any slope tested "
+                 "(after Holm's correction)")
     else:
-        plain = f"Leaky ReLU beats ReLU on {DATASET_NAMES[dataset]} at {', '.join(better.variant)} (after Holm's correction)"
+        plain = f"Leaky ReLU beats ReLU on {DATASET_NAMES.get(dataset, dataset)} at {', '.join(better.variant)} (after Holm's correction)"
     return f"{plain} ({gaps})"
 
 

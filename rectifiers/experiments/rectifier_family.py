@@ -33,7 +33,7 @@ READ_EPOCH = {"fashion_mnist": None, "mnist": 10}
 snapshot epochs (1, 10, 100, 1,000) with the replication, so that their runs are shared; the chapter trains and
 reads them at epoch 10."""
 
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "mnist1d": "MNIST-1D"}
 CONFIDENCE = 0.95
 LEAKY = "leaky_relu"
 OTHERS = ("prelu", "elu", "gelu", "swish")
@@ -47,20 +47,23 @@ def variant(activation: str, alpha) -> str:
     return label(activation, float(alpha) if sloped else None)
 
 
-def chapter_studies(dataset: str, **overrides) -> list:
-    """The chapter's studies of `dataset` as written in `STUDIES`, with settings overridden (the train-mode test
-    shrinks them): `activations` keeps those listed (ReLU always), `alphas` replaces Leaky ReLU's slopes, any other
-    name replaces that setting."""
-    if dataset not in STUDIES:
-        raise ValueError(f"dataset must be one of {', '.join(map(repr, STUDIES))}; got {dataset!r}")
+def chapter_studies(dataset: str, registry: dict | None = None, **overrides) -> list:
+    """The chapter's studies of `dataset` as written in `registry` (default `STUDIES`; Chapter 8 passes its networks'),
+    with settings overridden (the train-mode test shrinks them): `activations` keeps those listed (ReLU always),
+    `alphas` replaces Leaky ReLU's slopes, any other name replaces that setting."""
+    registry = STUDIES if registry is None else registry
+    if dataset not in registry:
+        what = "dataset" if registry is STUDIES else "network"
+        raise ValueError(f"{what} must be one of {', '.join(map(repr, registry))}; got {dataset!r}")
     wanted = overrides.pop("activations", None)
     alphas = overrides.pop("alphas", None)
     studies = []
-    for path in STUDIES[dataset]:
+    paths = registry[dataset]
+    for path in paths:
         values = read_yaml(REPOSITORY / path, what="study file")
         if wanted is not None:
             values["activations"] = [a for a in values["activations"] if a == "relu" or a in wanted]
-            if values["activations"] == ["relu"] and len(STUDIES[dataset]) > 1 and path != STUDIES[dataset][0]:
+            if set(values["activations"]) <= {"relu"} and path != paths[0]:
                 continue  # this file's only other activation was not asked for
         if alphas is not None and LEAKY in values["activations"]:
             values["alphas"] = list(alphas)
@@ -88,7 +91,7 @@ class FamilyResults:
         return out
 
     def snapshots(self) -> pd.DataFrame:
-        return _with_variant(snapshots_frame(self.records))
+        return family_snapshots(self.records)
 
     def history(self) -> pd.DataFrame:
         return _with_variant(history_frame(self.records))
@@ -99,17 +102,23 @@ class FamilyResults:
 
 
 def gather_family(dataset: str, store=None, *, train: bool = False, studies=None, read_epoch: int | None = None,
-                  progress: bool = False) -> FamilyResults:
-    """The chapter's runs of `dataset` from `store` (trained first with `train=True`), read at `read_epoch`
-    (default `READ_EPOCH`); runs whose last snapshot is later are trained only that far."""
+                  progress: bool = False, registry: dict | None = None) -> FamilyResults:
+    """The chapter's runs of `dataset` (a key of `registry`, default `STUDIES`) from `store` (trained first with
+    `train=True`), read at `read_epoch` (default `READ_EPOCH`, else the last snapshot); runs whose last snapshot is
+    later are trained only that far."""
     from .comparison import gather
 
-    studies = studies or chapter_studies(dataset)
+    studies = studies or chapter_studies(dataset, registry)
     last = min(s.configs()[0].last_epoch for s in studies)
-    epoch = min(read_epoch or READ_EPOCH[dataset] or last, last)
+    epoch = min(read_epoch or READ_EPOCH.get(dataset) or last, last)
     until = epoch if epoch < last else None
     parts = [gather(s, store, train=train, until_epoch=until, progress=progress) for s in studies]
     return FamilyResults(dataset, parts, epoch)
+
+
+def family_snapshots(records: list[dict]) -> pd.DataFrame:
+    """The snapshots of `records`, each row named by its variant (`variant`)."""
+    return _with_variant(snapshots_frame(records))
 
 
 def _with_variant(frame: pd.DataFrame) -> pd.DataFrame:
@@ -239,7 +248,7 @@ def side_by_side(by_dataset: dict[str, pd.DataFrame]) -> pd.DataFrame:
     parts = {}
     for dataset, diffs in by_dataset.items():
         d = diffs.set_index("variant")
-        parts[DATASET_NAMES[dataset]] = pd.DataFrame({
+        parts[DATASET_NAMES.get(dataset, dataset)] = pd.DataFrame({
             "gap (pp)": d.acc_gap_pp,
             "95 % CI": [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(d.acc_low, d.acc_high)],
             "verdict (Holm)": d.verdict,

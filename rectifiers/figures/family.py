@@ -103,7 +103,7 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str) ->
     names = list(by_dataset)
     order = list(dict.fromkeys(v for d in by_dataset.values() for v in d.variant))  # each in the book's order
     fig = make_subplots(rows=1, cols=len(names), shared_yaxes=True, horizontal_spacing=0.05,
-                        subplot_titles=[DATASET_NAMES[n] for n in names])
+                        subplot_titles=[DATASET_NAMES.get(n, n) for n in names])
     for col, name in enumerate(names, start=1):
         d = by_dataset[name].set_index("variant").reindex(order).dropna(subset=["acc_gap_pp"]).reset_index()
         for verdict, colour in VERDICT_COLOURS.items():
@@ -113,7 +113,7 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str) ->
                 showlegend=(col == 1), marker=dict(color=colour, size=10),
                 error_x=dict(type="data", symmetric=False, array=rows.acc_high - rows.acc_gap_pp,
                              arrayminus=rows.acc_gap_pp - rows.acc_low, thickness=3, width=0, color=colour),
-                hovertemplate="%{y}: %{x:+.2f} pp<extra>" + DATASET_NAMES[name] + "</extra>"), row=1, col=col)
+                hovertemplate="%{y}: %{x:+.2f} pp<extra>" + DATASET_NAMES.get(name, name) + "</extra>"), row=1, col=col)
         fig.add_vline(x=0, line=dict(color="#1f77b4", dash="dash"), row=1, col=col)
         fig.update_xaxes(title_text="pp vs ReLU", row=1, col=col)
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
@@ -135,3 +135,31 @@ def cost(costs: pd.DataFrame, *, title: str) -> go.Figure:
     fig.update_xaxes(type="log")
     return finish(fig, title=title, x="training seconds per epoch ÷ ReLU's (log scale, paired by seed)", y="",
                   height=120 + 45 * len(d))
+
+
+def median_curves(histories: dict[str, pd.DataFrame], *, title: str) -> go.Figure:
+    """The median over seeds of the test accuracy after every epoch, one line per variant, for each network of
+    `histories` (name → `FamilyResults.history()`); a menu picks the network. Only epochs every seed reached."""
+    fig, shown_for, names = go.Figure(), [], [n for n, h in histories.items() if h is not None and not h.empty]
+    for i, name in enumerate(names):
+        rows = histories[name].dropna(subset=["test_accuracy"])
+        colours = _colours(rows)
+        for v in variant_order(rows):
+            these = rows[rows.variant == v]
+            median = these.groupby("epoch").agg(acc=("test_accuracy", "median"), seeds=("seed", "nunique"))
+            median = median[median.seeds == median.seeds.max()]
+            fig.add_trace(go.Scatter(x=median.index, y=median.acc, mode="lines", name=v, visible=(i == 0),
+                                     line=dict(color=colours[v], width=2), legendgroup=v,
+                                     hovertemplate=f"{v}<br>epoch %{{x}}: %{{y:.4f}}<extra>{name}, median of "
+                                                   f"{int(median.seeds.max())} seeds</extra>"))
+            shown_for.append(i)
+    buttons = [dict(method="update", label=name, args=[{"visible": [s == i for s in shown_for]},
+                                                        {"title.text": f"{title}: {name}"}])
+               for i, name in enumerate(names)]
+    fig = finish(fig, title=f"{title}: {names[0]}" if names else title, x="epoch",
+                 y="test accuracy (median over seeds)", height=520)
+    if len(names) > 1:
+        fig.update_layout(updatemenus=[dict(buttons=buttons, direction="down", x=0, xanchor="left", y=1.0,
+                                            yanchor="bottom", pad=dict(b=4))], margin=dict(t=110))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    return fig

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..engine import RunConfig
-from ..experiments.rectifier_family import variant
+from ..experiments.rectifier_family import DATASET_NAMES, variant
 from ..figures.common import finish
 from ..figures.family import variant_colour
 from ..validation import check_choice, check_int
@@ -28,7 +28,7 @@ CHOICES = [("ReLU", ("relu", 0.01)), ("Leaky ReLU α=0.01", ("leaky_relu", 0.01)
 
 
 def pair_figure(live: dict, *, n_train: int, dataset: str, note: str = "", stored: pd.DataFrame | None = None,
-                pair=(), stale: bool = False) -> go.Figure:
+                pair=(), stale: bool = False, network: str = "") -> go.Figure:
     """Test accuracy per epoch of each live run (one seed each, the same initial weights), over the stored
     study's mean over seeds (dashed) for the activations of `pair`; `stale` fades live runs trained for other
     settings than the controls show."""
@@ -49,38 +49,49 @@ def pair_figure(live: dict, *, n_train: int, dataset: str, note: str = "", store
         fig.add_trace(go.Scatter(x=rows.epoch, y=rows.test_accuracy, mode="lines+markers", opacity=0.35 if stale else 1,
                                  name=f"{variant(activation, alpha)} (live, 1 seed)",
                                  line=dict(color=variant_colour(activation, alpha), width=3)))
-    title = f"Live pair on {n_train:,} {'Fashion-MNIST' if dataset == 'fashion_mnist' else 'MNIST'} images"
+    title = f"Live pair{' of ' + network if network else ''} on {n_train:,} {DATASET_NAMES[dataset]} " + (
+        "signals" if dataset == "mnist1d" else "images")
     fig = finish(fig, title=title + (f"<br><sub>{html.escape(note)}</sub>" if note else ""), x="epoch",
                  y="test accuracy (fraction correct)")
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
     return fig
 
 
-def pair_explorer(stored_history: pd.DataFrame | None = None, *, dataset: str = "fashion_mnist", n_train: int = 2000,
-                  n_test: int = 1000, epochs: int = 3, max_epochs: int = 20, seed: int = 0) -> W.VBox:
+def pair_explorer(stored_history: pd.DataFrame | dict | None = None, *, dataset: str = "fashion_mnist",
+                  n_train: int = 2000, n_test: int = 1000, epochs: int = 3, max_epochs: int = 20, seed: int = 0,
+                  networks: dict[str, dict] | None = None, choices=None, second: int = 6) -> W.VBox:
     """Two activation menus, an epochs slider, Train and Stop, a progress bar and the pair's curves over the
     stored study's (`family.FamilyResults.history()`, optional). Trains through the shared live loop
     (`common.PairTraining`).
 
-    The box has `.train()` (what Train starts, in the caller's thread), `.first`, `.second`, `.epochs`, `.output`,
-    `.progress`, `.status` for tests.
+    `networks` (optional) adds a third menu: name → the RunConfig settings of that network (its `model`, batch size,
+    learning rate); `stored_history` is then a dict name → that network's stored history. `choices` replaces the
+    activation menu's (label, (activation, α)) items; `second` is the second menu's first choice.
+
+    The box has `.train()` (what Train starts, in the caller's thread), `.first`, `.second`, `.epochs`, `.network`,
+    `.output`, `.progress`, `.status` for tests.
     """
-    check_choice("dataset", dataset, ("mnist", "fashion_mnist"))
+    check_choice("dataset", dataset, tuple(DATASET_NAMES))
     n_train, n_test = check_int("n_train", n_train, low=10), check_int("n_test", n_test, low=10)
     epochs = check_int("epochs", epochs, low=1, high=check_int("max_epochs", max_epochs, low=1))
-    first = W.Dropdown(options=CHOICES, value=CHOICES[0][1], description="first")
-    second = W.Dropdown(options=CHOICES, value=CHOICES[6][1], description="second")
+    choices = list(choices or CHOICES)
+    nets = networks or {"": {}}
+    network = W.Dropdown(options=list(nets), value=next(iter(nets)), description="network")
+    first = W.Dropdown(options=choices, value=choices[0][1], description="first")
+    second = W.Dropdown(options=choices, value=choices[second][1], description="second")
     epochs_control = W.IntSlider(value=epochs, min=1, max=max_epochs, description="epochs", continuous_update=False)
     output = W.Output()
 
     def settings():
-        return tuple(dict.fromkeys([first.value, second.value])), int(epochs_control.value)  # the same choice trains once
+        # the same choice trains once
+        return tuple(dict.fromkeys([first.value, second.value])), int(epochs_control.value), network.value
 
     def plan(chosen):
         # One snapshot at the last epoch the slider allows: asking for more epochs later resumes the runs.
         return [(variant(activation, alpha), RunConfig(
             dataset=dataset, activation=activation, alpha=alpha, seed=seed, epochs=(max_epochs,), n_train=n_train,
-            n_test=n_test, test_every=1, keep_weights="none"), None) for activation, alpha in chosen[0]]
+            n_test=n_test, test_every=1, keep_weights="none", **nets[chosen[2]]), None)
+            for activation, alpha in chosen[0]]
 
     def summary(records, n_epochs):
         final = {name: float(pd.DataFrame(r["history"]).test_accuracy.dropna().iloc[-1]) for name, r in records.items()}
@@ -88,7 +99,7 @@ def pair_explorer(stored_history: pd.DataFrame | None = None, *, dataset: str = 
                 + " (one seed: no verdict)")
 
     def draw(note=""):
-        pair, n_epochs = settings()
+        pair, n_epochs, _ = settings()
         live = {}
         for (activation, alpha) in (training.trained_for or settings())[0]:
             record = training.records.get(variant(activation, alpha))
@@ -97,21 +108,25 @@ def pair_explorer(stored_history: pd.DataFrame | None = None, *, dataset: str = 
                 live[(activation, alpha)] = history[history.epoch <= (training.trained_for or settings())[1]]
         stale = training.stale()
         if stale and not training.busy():
-            done_pair, done_epochs = training.trained_for
-            note = (f"Out of date: the live curves are for {' and '.join(variant(*r) for r in done_pair)}, "
-                    f"{done_epochs} epoch(s); press Train for {' and '.join(variant(*r) for r in pair)}, "
-                    f"{n_epochs} epoch(s).")
+            done_pair, done_epochs, done_network = training.trained_for
+            on = (lambda name: f" on the {name}" if name else "")
+            note = (f"Out of date: the live curves are for {' and '.join(variant(*r) for r in done_pair)}"
+                    f"{on(done_network)}, {done_epochs} epoch(s); press Train for "
+                    f"{' and '.join(variant(*r) for r in pair)}{on(network.value)}, {n_epochs} epoch(s).")
+        stored = stored_history.get(network.value) if isinstance(stored_history, dict) else stored_history
         output.outputs = (figure_output(pair_figure(live, n_train=n_train, dataset=dataset, note=note,
-                                                    stored=stored_history, pair=list(pair), stale=stale)),)
+                                                    stored=stored, pair=list(pair), stale=stale,
+                                                    network=network.value)),)
         return note
 
     training = PairTraining(settings, plan, lambda: settings()[1], draw, summary, name="rectifiers-family-train")
-    for control in (first, second, epochs_control):
+    for control in (network, first, second, epochs_control):
         control.observe(lambda change: training.busy() or setattr(training.status, "value", draw()), names="value")
     training.status.value = draw("Live runs need a Python kernel." if static_book()
                                  else "Pick two activations and press Train.")
     notice = [static_notice("Training")] if static_book() else []
-    box = W.VBox([*notice, W.HBox([first, second]), epochs_control,
+    menus = [network, first, second] if networks else [first, second]
+    box = W.VBox([*notice, W.HBox(menus), epochs_control,
                   W.HBox([training.button, training.stop, training.progress]), training.status, output])
 
     def train():
@@ -120,7 +135,7 @@ def pair_explorer(stored_history: pd.DataFrame | None = None, *, dataset: str = 
                 if variant(*choice) in records}
 
     box.train = train
-    box.first, box.second, box.epochs, box.output = first, second, epochs_control, output
+    box.first, box.second, box.epochs, box.output, box.network = first, second, epochs_control, output, network
     box.progress, box.status, box.button, box.training = training.progress, training.status, training.button, training
     return box
 
