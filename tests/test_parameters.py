@@ -154,7 +154,8 @@ STORE_PARAMETERS = [("02_saturation_gradients", "runs_dir", "recompute", True),
                     ("05_where_leaky_relu_wins", "runs_dir", "mode", "train"),
                     ("05_1_gan_discriminators", "results_dir", "mode", "train"),
                     ("06_harder_data_and_family", "results_dir", "mode", "train"),
-                    ("07_decision_guide", "results_dir", None, None)]
+                    ("07_decision_guide", "results_dir", None, None),
+                    ("08_modern_networks", "results_dir", "mode", "train")]
 
 
 @pytest.mark.parametrize("notebook, name, switch, writes", STORE_PARAMETERS)

@@ -82,10 +82,13 @@ def final_and_differences(results) -> tuple[pd.DataFrame | None, pd.DataFrame | 
     """The runs at the epoch read and their paired differences from ReLU; (None, None) without a stored pair."""
     try:
         final = at_epoch(results.snapshots(), results.epoch)
-        diffs = differences_from_relu(final)
     except (ValueError, AttributeError):
         return None, None
-    return (final, diffs) if not diffs.empty else (final, None)
+    try:
+        diffs = differences_from_relu(final)
+    except ValueError:  # ReLU's runs alone (or no pair)
+        return final, None
+    return final, (diffs if not diffs.empty else None)
 
 
 def complete_history(results) -> pd.DataFrame:
@@ -143,6 +146,9 @@ def plateau(history: pd.DataFrame, window: int = PLATEAU_WINDOW) -> pd.DataFrame
     before, their difference in percentage points, and whether it is below `PLATEAU_PP` (converged)."""
     rows = []
     last = int(history.epoch.max())
+    window = min(window, last // 2)  # a short run (train mode) compares its two halves
+    if window < 1:
+        return pd.DataFrame(columns=["variant", "late", "before", "change_pp", "converged"])
     for name in rectifier_family.variant_order(history):
         curve = history[history.variant == name].groupby("epoch").test_accuracy.median()
         late = curve[(curve.index > last - window)].mean()
@@ -150,7 +156,9 @@ def plateau(history: pd.DataFrame, window: int = PLATEAU_WINDOW) -> pd.DataFrame
         change = 100 * (late - before)
         rows.append(dict(variant=name, late=late, before=before, change_pp=change,
                          converged=bool(abs(change) < PLATEAU_PP)))
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["window"] = window
+    return out
 
 
 def plateau_sentence(by_network: dict[str, pd.DataFrame]) -> str:

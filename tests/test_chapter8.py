@@ -1,0 +1,111 @@
+"""Chapter 8: the networks people train today (MNIST-1D), its numbers from the stored runs, train mode, the guide's
+rows, the plateau measure and bad parameters."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import papermill
+import pytest
+
+from rectifiers.engine import ResultsStore
+from rectifiers.experiments import modern_networks as modern
+from rectifiers.experiments import rectifier_family
+from tests.conftest import NOTEBOOKS
+
+NOTEBOOK = "08_modern_networks"
+
+
+def test_plateau_says_which_variant_still_moves():
+    epochs = np.arange(1, 201)
+    rows = []
+    for seed in range(3):
+        for name, curve in (("ReLU", 0.9 + 0 * epochs), ("GELU", 0.8 + 0.0002 * epochs)):  # GELU: +1 pp per 50
+            rows += [dict(variant=name, activation=name.lower(), alpha=None, seed=seed, epoch=e, test_accuracy=a)
+                     for e, a in zip(epochs, curve)]
+    table = modern.plateau(pd.DataFrame(rows)).set_index("variant")
+    assert table.loc["ReLU", "converged"] and table.loc["ReLU", "change_pp"] == pytest.approx(0.0)
+    assert not table.loc["GELU", "converged"] and table.loc["GELU", "change_pp"] == pytest.approx(1.0)
+    assert "1 of 2 still moved" in modern.plateau_sentence({"resnet": table.reset_index()})
+
+
+def test_the_chapter_s_studies_and_an_empty_store_s_guide_rows(tmp_path):
+    studies = modern.chapter_studies("resnet", activations=["relu", "gelu"])
+    assert [s.source for s in studies] == ["studies/ch8_mnist1d_resnet.yaml"]  # PReLU's file is left out
+    assert {c.model for c in studies[0].configs()} == {"resnet1d"}
+    with pytest.raises(ValueError, match="network must be one of"):
+        modern.chapter_studies("vgg")
+    rows = modern.guide_evidence(ResultsStore(tmp_path))
+    assert [r["situation"] for r in rows] == list(modern.SITUATIONS.values())
+    for row in rows:  # not measured: no seeds, and the command that trains the runs
+        assert row["seeds"] is None and "python -m rectifiers study studies/ch8_mnist1d_" in row["evidence"]
+    text = modern.unmeasured_markdown(ResultsStore(tmp_path))
+    assert text.count("\n- ") + 1 == len(modern.UNMEASURED) and "ch8_deep_narrow_blocks.yaml" in text
+
+
+@pytest.mark.slow
+def test_stored_mode_numbers_equal_a_recomputation_from_the_records(notebook_runner):
+    glued = notebook_runner(NOTEBOOK)
+    finals = {}
+    for network in ("mlp", "cnn", "resnet"):
+        results = modern.gather_network(network)
+        finals[network], diffs = modern.final_and_differences(results)
+        if diffs is None:
+            assert f"ch8_{network}_differences" not in glued
+            continue
+        shown = pd.DataFrame(json.loads(glued[f"ch8_{network}_differences"]))
+        assert list(shown.variant) == list(diffs.variant) and list(shown.verdict) == list(diffs.verdict)
+        np.testing.assert_allclose(shown.acc_gap_pp, diffs.acc_gap_pp, atol=1e-9)
+    assert glued["ch8_reference"] == modern.reference_sentence(modern.reference_table(finals))
+    assert "published 0.68" in glued["ch8_reference"] and "published 0.94" in glued["ch8_reference"]
+    assert "5,000 signals of length 40 (seed 42" in glued["ch8_setup"] and "8,000 steps" in glued["ch8_setup"]
+
+
+TINY = dict(mode="train", networks=["resnet"], seeds=[0, 1], activations=["relu", "leaky_relu", "prelu"],
+            leaky_alphas=[0.1], epochs=[2], n_train=200, n_test=100, live_n_train=100, live_n_test=50,
+            live_max_epochs=2)
+
+
+@pytest.mark.slow
+def test_train_mode_numbers_agree_with_the_runs_it_stored(notebook_runner, tmp_path):
+    from rectifiers.engine import load_runs
+
+    root = tmp_path / "store"
+    root.mkdir()  # a store parameter must name an existing folder
+    glued = notebook_runner(NOTEBOOK, results_dir=str(root), **TINY)
+    runs = load_runs(root)
+    assert len(runs) == 3 * 2 and {r["config"]["model"] for r in runs} == {"resnet1d"}
+    shown = pd.DataFrame(json.loads(glued["ch8_resnet_differences"]))
+    final = rectifier_family.at_epoch(rectifier_family.family_snapshots(runs), 2)
+    recomputed = rectifier_family.differences_from_relu(final)
+    assert list(shown.variant) == ["Leaky ReLU (α=0.1)", "PReLU (slope starting at 0.25)"]
+    np.testing.assert_allclose(shown.acc_gap_pp, recomputed.acc_gap_pp, atol=1e-9)
+    assert "2 paired seeds" in glued["ch8_resnet_verdicts"] and "200 training" in glued["ch8_setup"]
+    assert glued["ch8_mlp_verdicts"].startswith("—")  # a network not asked for says so
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parameters, message", [
+    (dict(networks=["vgg"]), "parameter 'networks' must list at least 1 of"),
+    (dict(n_train=5000), "parameter 'n_train'"),
+    (dict(seeds=[0]), "parameter 'seeds'"),
+])
+def test_bad_parameters_fail_clearly(notebook_runner, parameters, message):
+    with pytest.raises(papermill.PapermillExecutionError, match=message) as failure:
+        notebook_runner(NOTEBOOK, **parameters)
+    assert failure.value.cell_index <= 3  # the check cell (after papermill's injected one), before any work
+
+
+@pytest.mark.slow
+def test_live_explorer_trains_a_pair_of_the_network_picked():
+    from rectifiers.widgets.family import pair_explorer
+
+    box = pair_explorer(dataset="mnist1d", n_train=100, n_test=50, epochs=1, max_epochs=2,
+                        networks=modern.live_networks(["mlp", "resnet"]), choices=modern.LIVE_CHOICES, second=4)
+    assert box.network.value == "reference MLP"
+    live = box.train()
+    assert set(live) == {("relu", 0.01), ("gelu", 0.01)}
+    assert box.training.store.get(next(iter(box.training.records.values()))["key"])["config"]["model"] == "mnist1d_mlp"
+    box.network.value = "ResNet-1D"  # the curves are now of another network: said
+    assert "on the reference MLP" in box.status.value and "on the ResNet-1D" in box.status.value
+    assert (NOTEBOOKS / f"{NOTEBOOK}.ipynb").is_file()
