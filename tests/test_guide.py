@@ -114,7 +114,9 @@ def test_every_line_is_the_guide_rows_verdicts_with_their_deciding_number_and_a_
     answer = short_answer.lines(rows)
     assert [a.key for a in answer] == [key for key, _ in short_answer.TOPICS], "a line has no rows behind it"
     covered = [i for a in answer for i in a.rows]
-    assert sorted(covered) == sorted(r.id for r in rows if r.id != "cost"), "a row is in no line, or in two"
+    # Only the table shows the cost row and a row whose runs are not stored yet (Chapter 8's, until trained).
+    spoken = [r.id for r in rows if r.id != "cost" and (r.seeds is not None or r.id == "defaults")]
+    assert sorted(covered) == sorted(spoken), "a row is in no line, or in two"
     pages = guide.section_pages()
     for line in answer:
         behind = [by_id[i] for i in line.rows]
