@@ -134,7 +134,7 @@ def setup_sentence(records: list[dict]) -> str:
     exp, config = records[0]["experiment"], records[0]["config"]
     gen = exp["data_generation"]
     spent = budget(records[0])
-    return (f"`{gen['generator']}` from `mnist1d` {gen['package_version']}, {gen['num_samples']:,} signals of length "
+    return (f"{gen['generator']} from mnist1d {gen['package_version']}, {gen['num_samples']:,} signals of length "
             f"{gen['final_seq_length']} (seed {gen['seed']}, train split {gen['train_split']:g}): "
             f"{exp['n_train']:,} training and {exp['n_test']:,} test signals; {config['optimizer'].capitalize()} at "
             f"learning rate {config['learning_rate']:g}, batch {config['batch_size']}, {spent['epochs']} epochs = "
@@ -172,8 +172,8 @@ def plateau_sentence(by_network: dict[str, pd.DataFrame]) -> str:
         state = ("every activation's median changed by less than "
                  f"{PLATEAU_PP:g} pp" if moving.empty else
                  f"{len(moving)} of {len(table)} still moved by {PLATEAU_PP:g} pp or more ({', '.join(moving.variant)})")
-        parts.append(f"{NETWORK_NAMES[network]}: {state}; the largest change, {worst.variant}, "
-                     f"{worst.change_pp:+.2f} pp".replace("-", "−"))
+        change = f"{worst.change_pp:+.2f}".replace("-", "−")
+        parts.append(f"{NETWORK_NAMES[network]}: {state}; the largest change, {worst.variant}, {change} pp")
     return "; ".join(parts) if parts else family_report.MISSING
 
 
@@ -279,9 +279,8 @@ def stored_note(network: str, results) -> str:
         for problem in part.unusable:
             lines.append(f"{where}: a stored file could not be used and is left out: {problem}")
         if part.missing:
-            lines.append(f"{where}: {len(part.missing)} of {len(part.plan.runs)} runs not stored up to epoch "
-                         f"{results.epoch} yet; the results below use what is stored (train them with: python -m "
-                         f"rectifiers study {where})")
+            lines.append(f"{where}: {len(part.missing)} of {len(part.plan.runs)} runs not stored to epoch "
+                         f"{results.epoch} yet\n    train them with: python -m rectifiers study {where}")
         elif not part.unusable:
             lines.append(f"{where}: all {len(part.plan.runs)} runs stored up to epoch {results.epoch}")
     return f"The {NETWORK_NAMES[network]}:\n" + "\n".join(f"  {line}" for line in lines)

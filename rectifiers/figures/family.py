@@ -46,8 +46,9 @@ def by_activation(final: pd.DataFrame, *, title: str) -> go.Figure:
     return finish(fig, title=title, x="", y="", height=640)
 
 
-def epochs_slider(history: pd.DataFrame, *, title: str) -> go.Figure:
-    """Test accuracy and loss of every seed per variant after each epoch; a slider picks the epoch."""
+def epochs_slider(history: pd.DataFrame, *, title: str, label_room: int = 90) -> go.Figure:
+    """Test accuracy and loss of every seed per variant after each epoch; a slider picks the epoch, `label_room`
+    pixels below the plots (long variant names need more)."""
     rows = history.dropna(subset=["test_accuracy"])
     epochs = sorted(int(e) for e in rows.epoch.unique())
     order, colours = variant_order(rows), _colours(rows)
@@ -64,9 +65,9 @@ def epochs_slider(history: pd.DataFrame, *, title: str) -> go.Figure:
                                      line=dict(color=colours[name]), showlegend=False, visible=(i == len(epochs) - 1),
                                      hovertemplate=f"{name}<br>%{{y:.4f}}<extra>epoch {epoch}</extra>"), row=1, col=col)
                 shown_for.append(i)
-    epoch_slider(fig, epochs, shown_for, lambda epoch: f"{title} — after epoch {epoch}", pad=90)
+    epoch_slider(fig, epochs, shown_for, lambda epoch: f"{title} — after epoch {epoch}", pad=label_room)
     fig.update_xaxes(tickangle=-45)
-    return finish(fig, title=f"{title} — after epoch {epochs[-1]}", x="", y="", height=560)
+    return finish(fig, title=f"{title} — after epoch {epochs[-1]}", x="", y="", height=470 + label_room)
 
 
 def ranking(diffs: pd.DataFrame, *, title: str) -> go.Figure:
@@ -161,5 +162,5 @@ def median_curves(histories: dict[str, pd.DataFrame], *, title: str) -> go.Figur
     if len(names) > 1:
         fig.update_layout(updatemenus=[dict(buttons=buttons, direction="down", x=0, xanchor="left", y=1.0,
                                             yanchor="bottom", pad=dict(b=4))], margin=dict(t=110))
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), showlegend=True)
     return fig
