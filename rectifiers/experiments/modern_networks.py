@@ -209,9 +209,11 @@ def unmeasured_markdown(store=None, extra=()) -> str:
     """Chapter 7's list of what the guide has no evidence for: `extra` lines, then every open topic of Chapter 8 with
     the command that trains it."""
     lines = [f"- {line}" for line in extra]
-    for topic, paths in unmeasured(store):
-        commands = ", ".join(f"`python -m rectifiers study {p}`" for p in paths)
-        lines.append(f"- {topic}: not stored yet (train with {commands});")
+    still = unmeasured(store)
+    for topic, paths in still:
+        lines.append(f"- {topic}: its runs are not stored yet ({', '.join(paths)});")
+    if still:
+        lines.append("\nEach study file named above trains with `python -m rectifiers study FILE`.")
     return "\n".join(lines)
 
 
