@@ -177,6 +177,8 @@ def differences_from_relu(final: pd.DataFrame, confidence: float = CONFIDENCE) -
                          uncorrected_excludes_zero=bool(est.excludes(0.0)),
                          relu_accuracy=float(relu.loc[seeds, "test_accuracy"].mean()),
                          accuracy=float(runs.loc[seeds, "test_accuracy"].mean())))
+    if not rows:
+        raise ValueError("no variant has runs paired with ReLU's on two seeds or more")
     out = pd.DataFrame(rows)
     judged = decide_final(final).comparisons.set_index("alternative")
     out["p_holm"] = [float(judged.loc[v, "p_metric_holm"]) for v in out.variant]
