@@ -255,9 +255,16 @@ def before_after(blocks, store, overrides: dict | None = None) -> "pd.DataFrame"
             runs = learning_rates.frame([r for p in paths for r in study_records(study(p, overrides), store)])
             verdicts[when] = (learning_rates.budget_text(runs), learning_rates.verdicts(runs).set_index("learning_rate"))
         for lr in verdicts["after"][1].index:
-            before = verdicts["before"][1].recommendation.get(lr, "not measured")
             rows.append({"situation": f"{learning_rates.model_name(*key)}, "
                                       f"{learning_rates.OPTIMIZER_NAMES[key[1]]}, lr {lr:g}",
-                         f"before ({verdicts['before'][0]})": before,
-                         f"after ({verdicts['after'][0]})": verdicts["after"][1].recommendation[lr]})
-    return pd.DataFrame(rows)
+                         "before": verdicts["before"][1].recommendation.get(lr, "not measured"),
+                         "before_budget": verdicts["before"][0],
+                         "after": verdicts["after"][1].recommendation[lr], "after_budget": verdicts["after"][0]})
+    table = pd.DataFrame(rows, columns=["situation", "before", "before_budget", "after", "after_budget"])
+    for when in ("before", "after"):  # one budget for every row: in the header; else in each cell
+        budgets = table.pop(f"{when}_budget")
+        if budgets.nunique() == 1:
+            table = table.rename(columns={when: f"{when} ({budgets.iloc[0]})"})
+        else:
+            table[when] = table[when] + " (" + budgets + ")"
+    return table
