@@ -149,7 +149,7 @@ def median_curves(histories: dict[str, pd.DataFrame], *, title: str) -> go.Figur
             these = rows[rows.variant == v]
             median = these.groupby("epoch").agg(acc=("test_accuracy", "median"), seeds=("seed", "nunique"))
             median = median[median.seeds == median.seeds.max()]
-            fig.add_trace(go.Scatter(x=median.index, y=median.acc, mode="lines", name=v, visible=(i == 0),
+            fig.add_trace(go.Scatter(x=median.index, y=median.acc.round(4), mode="lines", name=v, visible=(i == 0),
                                      line=dict(color=colours[v], width=2), legendgroup=v,
                                      hovertemplate=f"{v}<br>epoch %{{x}}: %{{y:.4f}}<extra>{name}, median of "
                                                    f"{int(median.seeds.max())} seeds</extra>"))
