@@ -160,7 +160,9 @@ def median_curves(histories: dict[str, pd.DataFrame], *, title: str) -> go.Figur
     fig = finish(fig, title=f"{title}: {names[0]}" if names else title, x="epoch",
                  y="test accuracy (median over seeds)", height=520)
     if len(names) > 1:
+        # the menu on a row of its own under the title, which may wrap on a phone
         fig.update_layout(updatemenus=[dict(buttons=buttons, direction="down", x=0, xanchor="left", y=1.0,
-                                            yanchor="bottom", pad=dict(b=4))], margin=dict(t=110))
+                                            yanchor="bottom", pad=dict(b=6))], margin=dict(t=150),
+                          title=dict(y=0.98, yanchor="top"))
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), showlegend=True)
     return fig
