@@ -13,6 +13,11 @@ def _pp(value: float) -> str:
     return f"{value:+.2f}".replace("-", "−")
 
 
+def _ratio(value: float) -> str:
+    """A ratio to four significant digits at most: 0.711, 2.150, 49.17."""
+    return f"{value:.3f}" if abs(value) < 10 else f"{value:.4g}"
+
+
 def gap_text(row) -> str:
     """e.g. "Leaky ReLU (α=0.1): +0.12 pp (95 % CI −0.10 to +0.34)"."""
     return f"{row.variant}: {_pp(row.acc_gap_pp)} pp (95 % CI {_pp(row.acc_low)} to {_pp(row.acc_high)})"
@@ -92,7 +97,7 @@ def differences_for_reading(diffs: pd.DataFrame) -> pd.DataFrame:
         "95 % CI (pp)": [f"{_pp(lo)} to {_pp(hi)}" for lo, hi in zip(diffs.acc_low, diffs.acc_high)],
         f"Bonferroni CI ({diffs.attrs.get('comparisons', len(diffs))} comparisons)":
             [f"{_pp(lo)} to {_pp(hi)}" for lo, hi in zip(diffs.acc_low_corrected, diffs.acc_high_corrected)],
-        "test loss ÷ ReLU's": [f"{m:.3f} ({lo:.3f}–{hi:.3f})" for m, lo, hi in
+        "test loss ÷ ReLU's": [f"{_ratio(m)} ({_ratio(lo)}–{_ratio(hi)})" for m, lo, hi in
                                zip(diffs.loss_ratio, diffs.loss_low, diffs.loss_high)],
         "paired t-test p": diffs.p_value.map("{:.3f}".format),
         "Holm p": diffs.p_holm.map("{:.3f}".format),
