@@ -65,7 +65,7 @@ class StackedMLP:
         seed_everything(configs[0].seed)  # deterministic kernels; each model's weights come from its own seed
         self.configs = configs
         self.models = [family(c.model).build(c) for c in configs]  # each run's own initial weights
-        self.blocks = Blocks.of(configs[0])
+        self.blocks = Blocks.of(configs[0], self.models[0])
         # In the model's order (`stacked_forward`): per hidden layer kernel, bias (LayerNorm's gamma, beta; PReLU's
         # slopes), then the classifier's kernel, bias.
         names = [v.path for v in self.models[0].variables]

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LAYER_NORM_EPSILON = 1e-3
-"""keras.layers.LayerNormalization's default epsilon, the one `modern_models.mlp_blocks` builds with."""
-
-
 @dataclass(frozen=True)
 class Blocks:
     """What a stacked network's hidden layers hold: how many, LayerNorm or not, residual or not, PReLU or not."""
@@ -23,22 +19,25 @@ class Blocks:
     layernorm: bool = False
     residual: bool = False
     prelu: bool = False
+    epsilon: float = 1e-3  # LayerNorm's, read from the run's Keras model
 
     @classmethod
-    def of(cls, config) -> Blocks:
+    def of(cls, config, model) -> Blocks:
+        """The blocks of `config`'s network, whose Keras model (one run's) is `model`."""
+        norms = [layer.epsilon for layer in model.layers if type(layer).__name__ == "LayerNormalization"]
         block = config.block if config.model == "mlp_blocks" else ""
         return cls(depth=config.depth, layernorm="layernorm" in block, residual="residual" in block,
-                   prelu=config.activation == "prelu")
+                   prelu=config.activation == "prelu", **({"epsilon": norms[0]} if norms else {}))
 
 
-def layer_norm(z, gamma, beta):
+def layer_norm(z, gamma, beta, epsilon: float):
     """Keras' LayerNormalization over the last axis of z [S, batch, width] with per-run gamma and beta [S, width],
     in the order Keras computes it on TensorFlow (`ops.nn._layer_normalization`): tf.nn.moments, then
     x·inv + (beta − mean·inv) with inv = rsqrt(variance + ε)·gamma."""
     import tensorflow as tf
 
     mean, variance = tf.nn.moments(z, axes=[2], keepdims=True)
-    inv = tf.math.rsqrt(variance + LAYER_NORM_EPSILON) * gamma[:, None, :]
+    inv = tf.math.rsqrt(variance + epsilon) * gamma[:, None, :]
     return z * inv + (-mean * inv + beta[:, None, :])
 
 
@@ -57,7 +56,7 @@ def logits(variables, x, blocks: Blocks, slope, *, shared_input: bool):
         if layer == blocks.depth:
             return z
         if blocks.layernorm:
-            z = layer_norm(z, variables[i], variables[i + 1])
+            z = layer_norm(z, variables[i], variables[i + 1], blocks.epsilon)
             i += 2
         if blocks.prelu:  # as Keras' PReLU: relu(z) - a * relu(-z)
             a = tf.nn.relu(z) - variables[i][:, None, :] * tf.nn.relu(-z)
