@@ -83,6 +83,48 @@ def test_a_stacked_run_that_diverges_is_stored_diverged_and_the_others_train_on(
         np.testing.assert_allclose(a["history"]["test_loss"], b["history"]["test_loss"], rtol=1e-6)
 
 
+BLOCKS = dict(model="mlp_blocks", depth=3, width=4, initializer="he", epochs=(1,), n_train=160, n_test=100)
+"""Chapter 8's deep-narrow MLP with residual / LayerNorm blocks, on a tiny setting: 5 steps of batch 32."""
+
+
+@pytest.mark.parametrize("block", ["residual_layernorm"])  # both of a block's parts: the residual sum and LayerNorm
+def test_stacked_block_runs_equal_the_same_runs_trained_alone(tmp_path, block):
+    fixed = configs(**BLOCKS, block=block, learning_rate=0.003)
+    prelu = [dataclasses.replace(fixed[0], activation="prelu", alpha=0.25, seed=s) for s in (0, 1)]
+    group, store = [*fixed, *prelu], ResultsStore(tmp_path)
+    data = load_run_data(group[0])
+    stacked = [*train_group(fixed, store=store, data=data), *train_group(prelu, store=store, data=data)]
+    assert [r["segments"][0]["stacked_runs"] for r in stacked] == [4, 4, 4, 4, 2, 2]
+    for config, record in zip(group, stacked):
+        alone = train(dataclasses.replace(config, stacked=False), store=store, data=data, progress=False)
+        assert record["experiment"]["trainer"] == "stacked" and record["config"]["block"] == block
+        for column in ("train_loss", "train_accuracy", "test_loss"):
+            np.testing.assert_allclose(record["history"][column], alone["history"][column], rtol=RELATIVE)
+        for a, b in zip(record["snapshots"], alone["snapshots"]):
+            np.testing.assert_allclose([a["train_loss"], a["test_loss"]], [b["train_loss"], b["test_loss"]],
+                                       rtol=RELATIVE)
+        assert record["probes"]["dead_units"][0] == alone["probes"]["dead_units"][0]  # the same initial weights
+        for a, b in zip(record["probes"]["dead_units"], alone["probes"]["dead_units"]):  # and the same updates
+            assert (a["epoch"], a["dead_masks"]) == (b["epoch"], b["dead_masks"])
+            np.testing.assert_allclose(a["active_fraction"], b["active_fraction"], atol=2e-6)
+        for a, b in zip(record["probes"]["output_spread"], alone["probes"]["output_spread"]):
+            assert a["predicted_classes"] == b["predicted_classes"]
+            assert a["logit_spread"] == pytest.approx(b["logit_spread"], rel=1e-5)
+
+
+def test_a_stacked_block_run_that_diverges_is_stored_diverged_and_the_others_train_on(tmp_path):
+    healthy = configs(**BLOCKS, block="residual_layernorm", optimizer="sgd", learning_rate=0.1)[:3]
+    doomed = dataclasses.replace(healthy[0], seed=5, learning_rate=1e30)
+    data = load_run_data(healthy[0])
+    records = train_group([healthy[0], doomed, *healthy[1:]], store=ResultsStore(tmp_path / "with"), data=data)
+    assert records[1]["status"] == "diverged" and records[1]["diverged_at"] == 1
+    check_record(records[1])
+    without = train_group(healthy, store=ResultsStore(tmp_path / "without"), data=data)
+    for a, b in zip([records[0], *records[2:]], without):
+        assert a["status"] == "complete"
+        np.testing.assert_allclose(a["history"]["train_loss"], b["history"]["train_loss"], rtol=1e-6)
+
+
 class Killed(Exception):
     pass
 

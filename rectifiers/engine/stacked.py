@@ -1,5 +1,8 @@
 """Many small MLP runs trained as one program: their weights stacked along a first axis, one `einsum` per layer.
 
+The runs are plain MLPs (family `mlp`) or Chapter 8's MLPs with residual and/or LayerNorm blocks (`mlp_blocks`);
+`stacked_forward` computes their layers.
+
 For networks of width 2-32 an epoch costs almost nothing in arithmetic; the time of a run trained alone goes to
 per-step overhead (one TensorFlow step, one optimiser update per run). Stacked, a group of S runs takes one step
 for all: weights of shape [S, fan_in, width], each run fed its own batch (its own order of the images), the loss
@@ -7,11 +10,12 @@ summed over runs. The gradient of a sum is each run's own gradient, and Adam and
 own gradient alone, so every run takes exactly its own steps, up to float32 rounding (`einsum` sums in another
 order than `Dense`): the record's `experiment.trainer` is "stacked", a run of its own key.
 
-Each run stays itself: initial weights drawn by its family's builder from its seed (`models.mlp`, RAI included),
-its epoch orders (`run.epoch_order`), its optimiser state, probes measured on its own Keras model, its own
-checkpoint, record and resume. A run whose loss stops being finite is stored as diverged at that epoch and
-retired (weights zeroed, updates masked); the others go on. Runs of a group that stand at different epochs (one
-resumed from a later checkpoint) train epoch by epoch, the ones behind first, the others masked.
+Each run stays itself: initial weights drawn by its family's builder from its seed (`models.mlp`, RAI included;
+`modern_models.mlp_blocks`, LayerNorm's gamma 1 and beta 0), its epoch orders (`run.epoch_order`), its optimiser
+state, probes measured on its own Keras model, its own checkpoint, record and resume. A run whose loss stops being
+finite is stored as diverged at that epoch and retired (weights zeroed, updates masked); the others go on. Runs of a
+group that stand at different epochs (one resumed from a later checkpoint) train epoch by epoch, the ones behind
+first, the others masked.
 
 `train_group(configs)` is the stacked counterpart of `run.train`; `stacking.group_runs` says which runs go together.
 """
@@ -30,6 +34,7 @@ from .checkpoint import Progress, arrays, load_checkpoint, save_checkpoint
 from .config import RunConfig, load_run_data, run_key
 from .families import family
 from .run import _append, _make_probes, _measure, _segment_start, build_record, epoch_order, history_columns
+from .stacked_forward import Blocks, logits
 from .stacking import group_key
 from .store import ResultsStore, StoreError, write_npz_atomic
 from .trainers import seed_everything
@@ -52,7 +57,7 @@ class _Slice:
 
 
 class StackedMLP:
-    """The weights and optimiser states of S MLPs of one shape, and the step that trains them together."""
+    """The weights and optimiser states of S MLPs of one shape and block, and the step that trains them together."""
 
     def __init__(self, configs: list[RunConfig], data: Dataset):
         import tensorflow as tf
@@ -60,8 +65,9 @@ class StackedMLP:
         seed_everything(configs[0].seed)  # deterministic kernels; each model's weights come from its own seed
         self.configs = configs
         self.models = [family(c.model).build(c) for c in configs]  # each run's own initial weights
-        self.prelu = configs[0].activation == "prelu"
-        # In the model's order: per hidden layer kernel, bias (and PReLU's slopes), then the classifier's kernel, bias.
+        self.blocks = Blocks.of(configs[0], self.models[0])
+        # In the model's order (`stacked_forward`): per hidden layer kernel, bias (LayerNorm's gamma, beta; PReLU's
+        # slopes), then the classifier's kernel, bias.
         names = [v.path for v in self.models[0].variables]
         self.variables = [tf.Variable(np.stack([m.variables[i].numpy() for m in self.models]), name=f"w{i}")
                           for i in range(len(names))]
@@ -126,23 +132,7 @@ class StackedMLP:
         return loss.numpy(), accuracy.numpy()
 
     def _logits(self, x, shared_input: bool):
-        import tensorflow as tf
-
-        n_layers = self.configs[0].depth + 1
-        h, i = x, 0
-        for layer in range(n_layers):
-            kernel, bias = self.variables[i], self.variables[i + 1]
-            z = tf.einsum("bi,sio->sbo" if shared_input and layer == 0 else "sbi,sio->sbo", h, kernel)
-            z = z + bias[:, None, :]
-            i += 2
-            if layer == n_layers - 1:
-                return z
-            if self.prelu:  # as Keras' PReLU: relu(z) - a * relu(-z)
-                h = tf.nn.relu(z) - self.variables[i][:, None, :] * tf.nn.relu(-z)
-                i += 1
-            else:  # ReLU is the slope 0; both as TensorFlow's LeakyRelu, gradient 1 where z > 0, the slope elsewhere
-                h = tf.where(z > 0, z, self.slope[:, None, None] * z)
-        raise AssertionError("unreachable")
+        return logits(self.variables, x, self.blocks, self.slope, shared_input=shared_input)
 
     def _metrics(self, x, y):
         import tensorflow as tf

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-STACKED_FAMILIES = ("mlp",)
+STACKED_FAMILIES = ("mlp", "mlp_blocks")
 STACKED_OPTIMIZERS = ("adam", "sgd")
 STACKED_ACTIVATIONS = ("relu", "leaky_relu", "prelu")
 MAX_GROUP = 120
