@@ -118,8 +118,9 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str) ->
         fig.add_vline(x=0, line=dict(color="#1f77b4", dash="dash"), row=1, col=col)
         fig.update_xaxes(title_text="pp vs ReLU", row=1, col=col)
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
-    fig = finish(fig, title=title, x="", y="", height=160 + 45 * len(order))
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
+    height = max(460, 160 + 45 * len(order))  # room for the axis titles above the legend with few rows
+    fig = finish(fig, title=title, x="", y="", height=height)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-60 / (height - 160), x=0))
     return fig
 
 
