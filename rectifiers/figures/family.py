@@ -120,6 +120,7 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str) ->
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
     height = max(460, 160 + 45 * len(order))  # room for the axis titles above the legend with few rows
     fig = finish(fig, title=title, x="", y="", height=height)
+    fig.update_xaxes(title_text="pp vs ReLU")  # every panel's, the first's included (`finish` blanks it)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-60 / (height - 160), x=0))
     return fig
 
