@@ -411,6 +411,8 @@ def test_convergence_is_measured_on_the_runs_that_did_not_fail():
     assert set(leaky.healthy) == {6} and set(leaky.runs) == {10}  # failed runs are not in the band
     figure = learning_curve_figure(summary)
     assert any(t.name == "Leaky ReLU α=0.3 (6 of 10 runs)" for t in figure.data)
+    assert len(figure.data) == summary.setting.nunique()  # medians only, the range in their hover (page weight)
+    assert all("range" in t.hovertemplate and t.y.dtype == "float32" for t in figure.data)
 
 
 def test_the_mlp_and_cnn_adam_read_their_long_studies_and_cnn_sgd_is_labelled_early_training():

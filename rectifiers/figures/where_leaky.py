@@ -115,10 +115,12 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
 
 def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
     """Test accuracy after every epoch (`learning_rates.curve_summary`): per setting the median over the runs that
-    did not fail (line) and their range (band); the slider picks the cell (optimiser and learning rate)."""
+    did not fail (line; their range in the hover, no band: the page carries seven cells); the slider picks the cell
+    (optimiser and learning rate)."""
     return _curve_figure(curve, ("model", "optimizer", "learning_rate"),
                          lambda _, o, lr: f"{OPTIMIZER_NAMES[o].replace('plain ', '')} {lr:g}",
-                         "optimiser, learning rate: ", "Test accuracy per epoch, runs that did not fail (median and range)")
+                         "optimiser, learning rate: ", "Test accuracy per epoch, runs that did not fail (median)",
+                         bands=False)
 
 
 def deep_curve_figure(curve: pd.DataFrame) -> go.Figure:
@@ -131,7 +133,7 @@ def deep_curve_figure(curve: pd.DataFrame) -> go.Figure:
 
 def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str, bands: bool = True) -> go.Figure:
     """One median line per setting and cell, with the range as a band when `bands` (without: a third of the traces,
-    for a page that carries many cells), medians in float32 (three decimals are shown)."""
+    for a page that carries many cells), medians and bands in float32 (three decimals are shown)."""
     cells = list(dict.fromkeys(zip(*(curve[c] for c in by))))
     fig, visibility = go.Figure(), []
     for k, cell in enumerate(cells):
@@ -141,14 +143,15 @@ def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str, bands
             colour = setting_colour(name)
             healthy = f"{int(rows.healthy.min())} of {int(rows.runs.iloc[0])} runs"
             if bands:
-                fig.add_trace(go.Scatter(x=rows.epoch, y=rows.high, mode="lines", line=dict(width=0, color=colour),
+                fig.add_trace(go.Scatter(x=rows.epoch, y=rows.high.to_numpy(dtype=np.float32), mode="lines", line=dict(width=0, color=colour),
                                          legendgroup=name, showlegend=False, hoverinfo="skip", visible=k == 0))
-                fig.add_trace(go.Scatter(x=rows.epoch, y=rows.low, mode="lines", line=dict(width=0, color=colour),
+                fig.add_trace(go.Scatter(x=rows.epoch, y=rows.low.to_numpy(dtype=np.float32), mode="lines", line=dict(width=0, color=colour),
                                          fill="tonexty", opacity=0.2, legendgroup=name, showlegend=False,
                                          hoverinfo="skip", visible=k == 0))
                 visibility += [k, k]
-                hover = dict(text=[f"{r.low:.3f}–{r.high:.3f}, {r.healthy} runs" for r in rows.itertuples()],
-                             hovertemplate=f"{name}, epoch %{{x}}: median %{{y:.3f}} (range %{{text}})<extra></extra>")
+            if {"low", "high"} <= set(rows.columns):  # the range in the hover, band or not
+                hover = dict(text=[f"{r.low:.3f}–{r.high:.3f}, {r.healthy}" for r in rows.itertuples()],
+                             hovertemplate=f"{name}, epoch %{{x}}: median %{{y:.3f}} (range %{{text}} runs)<extra></extra>")
             else:
                 hover = dict(hovertemplate=f"{name}, epoch %{{x}}: median %{{y:.3f}}<extra></extra>")
             fig.add_trace(go.Scatter(
