@@ -255,7 +255,6 @@ def guide_evidence(store=None) -> list[dict]:
     return rows
 
 
-
 LIVE_CHOICES = [("ReLU", ("relu", 0.01)), ("Leaky ReLU α=0.01", ("leaky_relu", 0.01)),
                 ("Leaky ReLU α=0.1", ("leaky_relu", 0.1)), ("Leaky ReLU α=0.3", ("leaky_relu", 0.3)),
                 ("GELU", ("gelu", 0.01)), ("PReLU (starts at 0.25)", ("prelu", 0.25))]
