@@ -30,6 +30,8 @@ NETWORKS = {
 
 NETWORK_NAMES = {"mlp": "reference MLP", "cnn": "reference CNN", "resnet": "ResNet-1D",
                  "transformer": "transformer"}
+SHORT_NAMES = {"mlp": "MLP", "cnn": "CNN", "resnet": "ResNet", "transformer": "transformer"}
+"""The networks as a figure's panel titles name them: three panels side by side must fit a phone's width."""
 MODELS = {"mlp": "mnist1d_mlp", "cnn": "mnist1d_cnn", "resnet": "resnet1d", "transformer": "transformer1d"}
 
 REFERENCE_STUDY = "studies/ch8_mnist1d_reference.yaml"
