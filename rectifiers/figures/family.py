@@ -116,11 +116,12 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str) ->
                              arrayminus=rows.acc_gap_pp - rows.acc_low, thickness=3, width=0, color=colour),
                 hovertemplate="%{y}: %{x:+.2f} pp<extra>" + DATASET_NAMES.get(name, name) + "</extra>"), row=1, col=col)
         fig.add_vline(x=0, line=dict(color="#1f77b4", dash="dash"), row=1, col=col)
-        fig.update_xaxes(title_text="pp vs ReLU", row=1, col=col)
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
     height = max(460, 160 + 45 * len(order))  # room for the axis titles above the legend with few rows
     fig = finish(fig, title=title, x="", y="", height=height)
-    fig.update_xaxes(title_text="pp vs ReLU")  # every panel's, the first's included (`finish` blanks it)
+    # Every panel's axis, the first's included (`finish` blanks it); three panels on a phone leave room for "pp" only
+    # (the title says what the points are).
+    fig.update_xaxes(title_text="pp vs ReLU" if len(names) <= 2 else "pp")
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-60 / (height - 160), x=0))
     return fig
 
