@@ -32,7 +32,6 @@ NETWORK_NAMES = {"mlp": "reference MLP", "cnn": "reference CNN", "resnet": "ResN
                  "transformer": "transformer"}
 SHORT_NAMES = {"mlp": "MLP", "cnn": "CNN", "resnet": "ResNet", "transformer": "transformer"}
 """The networks as a figure's panel titles name them: three panels side by side must fit a phone's width."""
-MODELS = {"mlp": "mnist1d_mlp", "cnn": "mnist1d_cnn", "resnet": "resnet1d", "transformer": "transformer1d"}
 
 REFERENCE_STUDY = "studies/ch8_mnist1d_reference.yaml"
 PUBLISHED = {"logistic regression": 0.32, "mlp": 0.68, "cnn": 0.94}
