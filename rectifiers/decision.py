@@ -16,8 +16,10 @@ procedure, in the order `decide` runs it:
    few non-zero differences) can never be significant and is left out of the family.
 4. **A verdict a reader can act on** (`CATEGORIES`): *neither* when every setting failed in most of its runs (the
    row says what to change); *prefer* the alternatives that beat ReLU after correction and failed in at most half
-   their runs (several, or one that the data do not separate from another, are named together); *prefer ReLU* when every alternative is worse; *avoid*
-   the alternatives that fail more or score worse; *either* when no test is significant.
+   their runs (several are named together; an alternative that is not shown better than ReLU, but that the data do
+   not separate from a winner either, is named after the winners as such: `NOT_SEPARATED`); *prefer ReLU* when every
+   alternative is worse; *avoid* the alternatives that fail more or score worse; *either* when no test is
+   significant.
 5. **Sensitivity**: the verdict is recomputed with the failure bar at both ends of its band; a verdict that changes
    is *unclear*.
 
@@ -262,10 +264,12 @@ def _judge(runs: pd.DataFrame, endpoints: Endpoints, baseline: str, order: list[
         return f"prefer {baseline} (every alternative did worse)", "prefer", comparisons, failures, counts, family
     parts = []
     if winners:
-        group = winners + _not_separated(table, winners, [a for a in alternatives
-                                                          if a not in winners + losers and trains[a]],
-                                         endpoints)
-        parts.append("prefer " + names_text([a for a in alternatives if a in group], " or "))
+        close = _not_separated(table, winners, [a for a in alternatives if a not in winners + losers and trains[a]],
+                               endpoints)
+        them = "it" if len(winners) == 1 else "them"
+        parts.append("prefer " + names_text([a for a in alternatives if a in winners], " or ") + (
+            NOT_SEPARATED.format(them=them, baseline=baseline) + names_text([a for a in alternatives if a in close], " or ")
+            if close else ""))
     if losers:
         parts.append("avoid " + names_text(losers, " and "))
     if parts:
@@ -274,6 +278,11 @@ def _judge(runs: pd.DataFrame, endpoints: Endpoints, baseline: str, order: list[
             (comparisons.difference_low > -endpoints.margin) & (comparisons.difference_high < endpoints.margin)).all():
         return "not measurable here", "not measurable here", comparisons, failures, counts, family
     return "either", "either", comparisons, failures, counts, family
+
+
+NOT_SEPARATED = " — not separated from {them}, but not shown better than {baseline}: "
+"""What follows a *prefer* verdict's winners when other alternatives are not shown worse than them: those are named
+after it, as not shown better than the baseline, so that no reader takes them for winners."""
 
 
 def _not_separated(table, winners: list[str], others: list[str], endpoints: Endpoints) -> list[str]:

@@ -48,6 +48,11 @@ def test_prefer_names_one_alternative_only_when_the_data_separate_it_from_the_ot
     assert one.category == "prefer" and one.verdict == "prefer A"
     both = decision.decide(situation({"ReLU": (9, 0), "A": (0, 0), "B": (0, 0)}), ACCURACY)
     assert both.verdict == "prefer A or B"  # never a tie-break pick
+    # B fails in 5 of 10 against ReLU's 8: not shown better than ReLU, nor worse than A. It is named after a dash, as
+    # not separated from the winner, never among the winners (a reader would take "prefer A or B" as B beating ReLU).
+    close = decision.decide(situation({"ReLU": (8, 0), "A": (0, 0), "B": (5, 0)}), ACCURACY)
+    assert close.verdict == "prefer A — not separated from it, but not shown better than ReLU: B"
+    assert close.comparisons.set_index("alternative").better.to_dict() == {"A": True, "B": False}
 
 
 def test_avoid_names_a_harm_and_prefer_relu_when_every_alternative_is_worse():

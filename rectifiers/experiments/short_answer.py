@@ -96,6 +96,7 @@ def named(row: GuideRow, verb: str) -> list[str]:
     for part in row.recommendation.split("; "):
         if not part.startswith(verb + " "):
             continue
+        part = part.split(" — ")[0]  # after the dash: alternatives not shown better (`decision.NOT_SEPARATED`)
         for token in part[len(verb) + 1:].replace(" and ", " or ").split(" or "):
             token = token.split(" (")[0] if token.split(" (")[0] in known else token
             full = token if token in known else f"Leaky ReLU α={token}"
