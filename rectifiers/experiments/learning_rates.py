@@ -45,7 +45,7 @@ STUDIES = {block: _study(*block) for block in TRAINED_TO_THE_END}
 PRELU_STUDIES = {block: _study(*block, prelu=True) for block in TRAINED_TO_THE_END}
 """(model, optimiser) → its PReLU study (same grid and seeds: paired with the one above)."""
 
-MODELS = {"mlp": "MLP 4×32", "seed_cnn": "seed CNN"}
+MODELS = {"mlp": "MLP 4×32", "seed_cnn": "seed CNN", "seed_cnn_bn": "seed CNN with BatchNorm"}
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "plain SGD"}
 SECTION = "ch5-learning-rate"
 

@@ -16,7 +16,7 @@ import pandas as pd
 from .. import decision_numbers
 from ..prose import MISSING as NOT_STORED
 from ..engine.study import REPOSITORY
-from . import family_guide, family_report, rectifier_family
+from . import batchnorm_grid, family_guide, family_report, rectifier_family
 from .outcomes import budget
 from .rectifier_family import ENDPOINTS, at_epoch, differences_from_relu, family_snapshots
 
@@ -52,9 +52,8 @@ UNMEASURED = (
      ("studies/ch8_mnist1d_transformer.yaml", "studies/ch8_mnist1d_transformer_prelu.yaml")),
     ("learning-rate schedules (warm-up, cosine decay) and AdamW",
      ("studies/ch8_adamw_resnet.yaml", "studies/ch8_adamw_transformer.yaml")),
-    ("BatchNorm at high learning rates (a CNN with BatchNorm, Adam and plain SGD)",
-     ("studies/ch8_lr_bncnn_adam.yaml", "studies/ch8_lr_bncnn_sgd.yaml", "studies/ch8_lr_bncnn_prelu_adam.yaml",
-      "studies/ch8_lr_bncnn_prelu_sgd.yaml")),
+    *((f"BatchNorm at high learning rates with {name} (the seed CNN with BatchNorm, beside Chapter 5's grid)",
+       tuple(batchnorm_grid.study_paths(optimizer))) for optimizer, name in (("adam", "Adam"), ("sgd", "plain SGD"))),
     ("a CNN with BatchNorm on harder data (Fashion-MNIST)",
      ("studies/ch8_fashion_bncnn.yaml", "studies/ch8_fashion_bncnn_prelu.yaml")),
     ("deep, narrow perceptrons with residual connections and LayerNorm",

@@ -1,0 +1,184 @@
+"""Chapter 8, "does BatchNorm remove Leaky ReLU's advantage at high learning rates?": Chapter 5's learning-rate grid
+of the seed CNN trained to the end, repeated with BatchNorm after each convolution (before the activation).
+
+Per optimiser, four study files: the plain CNN's two (Chapter 5's long grid: ReLU and Leaky ReLU, then PReLU) and the
+BatchNorm CNN's two, with the same data, learning rates, seeds and budget. A seed gives the BatchNorm run the plain
+run's convolution kernels and batch order, so every BatchNorm run pairs with the plain run of its seed, rate and
+activation. Both models are read with Chapter 5's machinery (`learning_rates.frame`): each model's failure bar comes
+from its own runs at its lowest rate, and each (model, optimiser, learning rate) gets the book's one decision procedure
+over its activations. This module sets the two models side by side and gives the guide its BatchNorm rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..stats import mean_ci, percent_interval, signed, wilson_interval
+from . import learning_rates
+
+OPTIMIZERS = ("adam", "sgd")
+PLAIN, NORMALISED = "seed_cnn", "seed_cnn_bn"
+STUDIES = {optimizer: {PLAIN: (f"studies/ch5_lr_cnn_{optimizer}_long.yaml",
+                               f"studies/ch5_lr_prelu_cnn_{optimizer}_long.yaml"),
+                       NORMALISED: (f"studies/ch8_lr_bncnn_{optimizer}.yaml",
+                                    f"studies/ch8_lr_bncnn_prelu_{optimizer}.yaml")}
+           for optimizer in OPTIMIZERS}
+"""optimiser → model → its studies (ReLU and Leaky ReLU, then PReLU): the plain CNN's are Chapter 5's long grid."""
+
+SECTION = "ch8-batchnorm"
+SITUATION = "a CNN with BatchNorm"
+"""The start of the guide's BatchNorm rows (`guide.SOURCES`)."""
+
+
+def study_paths(optimizer: str) -> list[str]:
+    """The four study files of one optimiser: the plain CNN's two, then the BatchNorm CNN's two."""
+    if optimizer not in STUDIES:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
+    return [path for model in (PLAIN, NORMALISED) for path in STUDIES[optimizer][model]]
+
+
+def stored(store=None, optimizers=OPTIMIZERS) -> dict[str, list[dict]]:
+    """optimiser → the records of its four studies, for every optimiser whose four studies are all stored to their
+    last epoch (an optimiser with any run missing is left out: the chapter says which studies to train)."""
+    from ..engine import ResultsStore
+    from ..engine.stored_studies import study_records
+
+    store = store if store is not None else ResultsStore()
+    out = {}
+    for optimizer in optimizers:
+        try:
+            out[optimizer] = [r for path in study_paths(optimizer) for r in study_records(path, store)]
+        except FileNotFoundError:
+            continue
+    return out
+
+
+def missing(store=None, optimizers=OPTIMIZERS) -> list[str]:
+    """The study files of the optimisers `stored` leaves out."""
+    have = stored(store, optimizers)
+    return [path for optimizer in optimizers if optimizer not in have for path in study_paths(optimizer)]
+
+
+def frame(records) -> pd.DataFrame:
+    """The runs of both models as Chapter 5 reads them (`learning_rates.frame`): one bar per (model, optimiser)."""
+    return learning_rates.frame(records)
+
+
+def _every_seed(runs: pd.DataFrame) -> pd.Series:
+    """Each run's final test accuracy, a diverged run (no accuracy) counted with the worst final accuracy of its
+    (model, optimiser, learning rate), as the decision procedure counts it."""
+    worst = runs.groupby(["model", "optimizer", "learning_rate"]).test_accuracy.transform("min")
+    return runs.test_accuracy.fillna(worst).fillna(0.0)
+
+
+def side_by_side(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (optimiser, learning rate, setting): failures of the plain and the BatchNorm CNN with Wilson
+    intervals, their dead shares, their mean test accuracy over every seed (95 % t interval), and the paired difference BatchNorm minus
+    plain over the seeds both have (mean and 95 % t interval)."""
+    runs = runs.assign(every_seed=_every_seed(runs))
+    rows = []
+    for (optimizer, lr, name), cell in runs.groupby(["optimizer", "learning_rate", "setting"]):
+        plain, normalised = (cell[cell.model == m].set_index("seed") for m in (PLAIN, NORMALISED))
+        if plain.empty or normalised.empty:
+            continue
+        row = {"optimizer": optimizer, "learning_rate": lr, "setting": name}
+        for side, part in (("plain", plain), ("bn", normalised)):
+            rate = wilson_interval(int(part.failed.sum()), len(part))
+            dead, accuracy = part.dead.dropna(), mean_ci(part.every_seed)
+            row.update({f"{side}_failed": rate.k, f"{side}_runs": len(part), f"{side}_rate": rate.rate,
+                        f"{side}_low": rate.low, f"{side}_high": rate.high,
+                        f"{side}_dead": float(dead.mean()) if len(dead) else math.nan,
+                        f"{side}_accuracy": accuracy.mean, f"{side}_accuracy_low": accuracy.low,
+                        f"{side}_accuracy_high": accuracy.high})
+        both = plain.index.intersection(normalised.index)
+        gap = (normalised.every_seed[both] - plain.every_seed[both]) if len(both) >= 2 else None
+        estimate = mean_ci(gap) if gap is not None else None
+        row.update({"paired_seeds": len(both), "gain": estimate.mean if estimate else math.nan,
+                    "gain_low": estimate.low if estimate else math.nan,
+                    "gain_high": estimate.high if estimate else math.nan})
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    return out.assign(_rank=out.setting.map(learning_rates.setting_rank)).sort_values(
+        ["optimizer", "learning_rate", "_rank"], ascending=[True, False, True]).drop(columns="_rank").reset_index(drop=True)
+
+
+def reader_table(side: pd.DataFrame) -> pd.DataFrame:
+    """`side_by_side` as the chapter shows it, narrow enough for a phone."""
+    short = lambda s: "ReLU" if s == "ReLU" else "PReLU" if s.startswith("PReLU") else s.replace("Leaky ReLU ", "")  # noqa: E731
+    return pd.DataFrame([{
+        "cell": f"{learning_rates.OPTIMIZER_NAMES[r.optimizer].replace('plain ', '')} {r.learning_rate:g}",
+        "setting": short(r.setting),
+        "failed, plain": f"{r.plain_failed} of {r.plain_runs} [{percent_interval(r.plain_low, r.plain_high)}]",
+        "failed, BatchNorm": f"{r.bn_failed} of {r.bn_runs} [{percent_interval(r.bn_low, r.bn_high)}]",
+        "test acc. plain → BN": f"{r.plain_accuracy:.3f} → {r.bn_accuracy:.3f}",
+        "BN − plain, paired": (f"{signed(r.gain)} [{signed(r.gain_low)}, {signed(r.gain_high)}]"
+                               if r.paired_seeds >= 2 else "—"),
+        "dead plain → BN": f"{r.plain_dead:.0%} → {r.bn_dead:.0%}" if np.isfinite(r.bn_dead) else "—"}
+        for r in side.itertuples()])
+
+
+def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
+    """The decision procedure's verdict per (model, optimiser, learning rate), both models (`learning_rates.verdicts`)."""
+    return learning_rates.verdicts(runs)
+
+
+def story(side: pd.DataFrame, judged: pd.DataFrame) -> str:
+    """Per (optimiser, learning rate): ReLU's failures and the verdict without and with BatchNorm, in one sentence
+    each, e.g. "Adam 0.05: without BatchNorm ReLU failed in 7 of 10 runs and the verdict is "prefer …"; with
+    BatchNorm, 0 of 10 and "either"."."""
+    if side.empty:
+        return "No optimiser has both its plain and its BatchNorm grid stored."
+    parts = []
+    for (optimizer, lr), cell in side.groupby(["optimizer", "learning_rate"], sort=False):
+        relu = cell[cell.setting == "ReLU"].iloc[0]
+        verdict = {m: judged[(judged.model == m) & (judged.optimizer == optimizer)
+                             & (judged.learning_rate == lr)].recommendation.iloc[0] for m in (PLAIN, NORMALISED)}
+        worst = cell.loc[cell.bn_rate.idxmax()]
+        others = ("no setting failed" if worst.bn_failed == 0 else
+                  f"at most {worst.bn_failed} of {worst.bn_runs} failed ({worst.setting})")
+        parts.append(
+            f"{learning_rates.OPTIMIZER_NAMES[optimizer]} at {lr:g}: without BatchNorm ReLU failed in "
+            f"{wilson_interval(int(relu.plain_failed), int(relu.plain_runs)).text().replace(' (', ' runs (', 1)} and the "
+            f"verdict is “{verdict[PLAIN]}”; with BatchNorm ReLU failed in "
+            f"{wilson_interval(int(relu.bn_failed), int(relu.bn_runs)).text().replace(' (', ' runs (', 1)}, {others}, "
+            f"and the verdict is “{verdict[NORMALISED]}”")
+    return ". ".join(parts) + "."
+
+
+def budget_text(runs: pd.DataFrame) -> str:
+    """Both models' budget, read from the records (`learning_rates.budget_text`)."""
+    return learning_rates.budget_text(runs)
+
+
+def guide_evidence(store=None) -> list[dict]:
+    """The guide's BatchNorm rows: one per (optimiser, learning rate) whose four studies are stored, the verdict of the
+    decision procedure over the BatchNorm CNN's activations, with the plain CNN's failures of the same cell as context.
+    FileNotFoundError naming the studies to train when no optimiser is stored."""
+    have = stored(store)
+    if not have:
+        raise FileNotFoundError(
+            f"the BatchNorm learning-rate grid is not stored yet ({', '.join(STUDIES['adam'][NORMALISED])});\n"
+            f"train it with: python -m rectifiers study {STUDIES['adam'][NORMALISED][0]}")
+    rows = []
+    for optimizer, records in have.items():
+        runs = frame(records)
+        judged = verdicts(runs)
+        side = side_by_side(runs)
+        normalised = runs[runs.model == NORMALISED]
+        for v in judged[judged.model == NORMALISED].itertuples():
+            cell = side[(side.optimizer == optimizer) & (side.learning_rate == v.learning_rate)]
+            relu = cell[cell.setting == "ReLU"].iloc[0]
+            plain = judged[(judged.model == PLAIN) & (judged.learning_rate == v.learning_rate)].recommendation.iloc[0]
+            rows.append({
+                "situation": f"{SITUATION}, learning rate {v.learning_rate:g}, {learning_rates.OPTIMIZER_NAMES[optimizer]} "
+                             f"(MNIST, {budget_text(normalised)})",
+                "recommendation": v.recommendation, "category": v.category, "numbers": v.numbers,
+                "optimizer": optimizer, "seeds": v.seeds, "section": SECTION, "studies": study_paths(optimizer),
+                "evidence": f"{v.evidence} Without BatchNorm, the same seeds: ReLU failed in {relu.plain_failed} of "
+                            f"{relu.plain_runs} runs, verdict “{plain}”."})
+    return rows

@@ -1,0 +1,88 @@
+"""Chapter 8's BatchNorm grid: the seed CNN without and with BatchNorm at Chapter 5's learning rates, side by side."""
+
+from __future__ import annotations
+
+import pytest
+
+from rectifiers.experiments import batchnorm_grid
+
+
+def record(model: str, lr: float, setting: str, seed: int, accuracy: float, dead: float = 0.5) -> dict:
+    """A minimal stored run of the learning-rate grid (Adam, 20 epochs of 5,000 images)."""
+    activation, alpha = ("relu", 0.01) if setting == "ReLU" else ("leaky_relu", float(setting.split("=")[1]))
+    final = {"train_accuracy": accuracy, "test_accuracy": accuracy}
+    return {"key": f"{model}-{lr}-{setting}-{seed}", "status": "complete",
+            "experiment": {"n_train": 5000, "n_test": 2000},
+            "config": {"model": model, "optimizer": "adam", "learning_rate": lr, "activation": activation,
+                       "alpha": alpha, "seed": seed, "epochs": [20], "batch_size": 32, "test_every": 1},
+            "snapshots": [final], "segments": [{"wall_s": 1.0}],
+            "probes": {"dead_units": [{"epoch": 20, "dead_fraction": [dead], "dead_masks": [[1, 0]] if dead else [[0, 0]]}]}}
+
+
+def grid() -> list[dict]:
+    """Ten seeds per cell. Plain CNN at 0.05: ReLU fails in 7 (training accuracy 0.1), Leaky ReLU α=0.1 in none. With
+    BatchNorm nothing fails. At 0.01 everything trains."""
+    out = []
+    for seed in range(10):
+        jitter = 0.001 * seed
+        for model in ("seed_cnn", "seed_cnn_bn"):
+            out.append(record(model, 0.01, "ReLU", seed, 0.96 + jitter))
+            out.append(record(model, 0.01, "Leaky ReLU α=0.1", seed, 0.961 + jitter))
+        out.append(record("seed_cnn", 0.05, "ReLU", seed, 0.1 if seed < 7 else 0.9 + jitter))
+        out.append(record("seed_cnn", 0.05, "Leaky ReLU α=0.1", seed, 0.93 + jitter))
+        out.append(record("seed_cnn_bn", 0.05, "ReLU", seed, 0.97 + jitter, dead=0.0))
+        out.append(record("seed_cnn_bn", 0.05, "Leaky ReLU α=0.1", seed, 0.971 - jitter, dead=0.0))
+    return out
+
+
+def test_the_two_models_are_set_side_by_side_seed_by_seed():
+    runs = batchnorm_grid.frame(grid())
+    side = batchnorm_grid.side_by_side(runs)
+    assert list(zip(side.learning_rate, side.setting))[:2] == [(0.05, "ReLU"), (0.05, "Leaky ReLU α=0.1")]
+    relu = side.iloc[0]
+    assert (relu.plain_failed, relu.plain_runs, relu.bn_failed, relu.bn_runs) == (7, 10, 0, 10)
+    assert relu.paired_seeds == 10
+    plain = (7 * 0.1 + sum(0.9 + 0.001 * s for s in range(7, 10))) / 10
+    assert relu.plain_accuracy == pytest.approx(plain)
+    assert relu.gain == pytest.approx(sum(0.97 + 0.001 * s for s in range(10)) / 10 - plain)
+    assert relu.gain_low > 0 and relu.plain_dead == pytest.approx(0.5) and relu.bn_dead == 0
+    shown = batchnorm_grid.reader_table(side)
+    plain_cell, bn_cell = (shown.iloc[0][c].replace("\u2060", "").replace("\xa0", " ")
+                           for c in ("failed, plain", "failed, BatchNorm"))
+    assert plain_cell == "7 of 10 [40–89 %]" and bn_cell == "0 of 10 [0–28 %]" and shown.iloc[1].setting == "α=0.1"
+
+
+def test_the_story_gives_relus_failures_and_the_verdict_without_and_with_batchnorm():
+    runs = batchnorm_grid.frame(grid())
+    judged = batchnorm_grid.verdicts(runs)
+    text = batchnorm_grid.story(batchnorm_grid.side_by_side(runs), judged)
+    high = text.split(". ")[0]
+    assert high.startswith("Adam at 0.05: without BatchNorm ReLU failed in 7 of 10 runs")
+    plain = judged[(judged.model == "seed_cnn") & (judged.learning_rate == 0.05)].recommendation.iloc[0]
+    assert plain.startswith("prefer Leaky ReLU") and f"“{plain}”" in high
+    assert "with BatchNorm ReLU failed in 0 of 10 runs" in high and "no setting failed" in high
+
+
+def test_the_figure_draws_both_models_per_learning_rate():
+    from rectifiers.figures.batchnorm import side_by_side_figure
+
+    side = batchnorm_grid.side_by_side(batchnorm_grid.frame(grid()))
+    figure = side_by_side_figure(side, "adam")
+    assert [a.text for a in figure.layout.annotations][:2] == ["Adam 0.05", "Adam 0.01"]
+    assert len(figure.data) == 8  # two models × (failures, accuracy) × two rates
+    assert [t.name for t in figure.data if t.showlegend] == ["without BatchNorm", "with BatchNorm"]
+    assert list(figure.layout.xaxis.ticktext) == ["ReLU", "α=0.1"]
+    with pytest.raises(ValueError, match="optimizer 'sgd'"):
+        side_by_side_figure(side, "sgd")
+
+
+def test_an_unknown_optimiser_is_named_and_an_empty_store_says_what_to_train(tmp_path):
+    from rectifiers.engine import ResultsStore
+
+    with pytest.raises(ValueError, match="optimizer must be one of adam, sgd, not 'rmsprop'"):
+        batchnorm_grid.study_paths("rmsprop")
+    store = ResultsStore(tmp_path)
+    assert batchnorm_grid.stored(store) == {}
+    assert "studies/ch8_lr_bncnn_adam.yaml" in batchnorm_grid.missing(store)
+    with pytest.raises(FileNotFoundError, match="python -m rectifiers study studies/ch8_lr_bncnn_adam.yaml"):
+        batchnorm_grid.guide_evidence(store)
