@@ -116,11 +116,12 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
 def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
     """Test accuracy after every epoch (`learning_rates.curve_summary`): per setting the median over the runs that
     did not fail (line; their range in the hover, no band: the page carries seven cells); the slider picks the cell
-    (optimiser and learning rate)."""
+    (model, optimiser and learning rate) from a menu: the cells have no order a slider could follow."""
+    short = {"mlp": "MLP", "seed_cnn": "CNN", "seed_cnn_bn": "BN-CNN"}
     return _curve_figure(curve, ("model", "optimizer", "learning_rate"),
-                         lambda _, o, lr: f"{OPTIMIZER_NAMES[o].replace('plain ', '')} {lr:g}",
-                         "optimiser, learning rate: ", "Test accuracy per epoch, runs that did not fail (median)",
-                         bands=False)
+                         lambda m, o, lr: f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')} {lr:g}",
+                         "cell: ", "Test accuracy per epoch, runs that did not fail (median)",
+                         bands=False, menu=True)
 
 
 def deep_curve_figure(curve: pd.DataFrame) -> go.Figure:
@@ -131,9 +132,11 @@ def deep_curve_figure(curve: pd.DataFrame) -> go.Figure:
                          "Test accuracy per epoch, networks that learned (median)", bands=False)
 
 
-def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str, bands: bool = True) -> go.Figure:
+def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str, bands: bool = True,
+                  menu: bool = False) -> go.Figure:
     """One median line per setting and cell, with the range as a band when `bands` (without: a third of the traces,
-    for a page that carries many cells), medians and bands in float32 (three decimals are shown)."""
+    for a page that carries many cells), medians and bands in float32 (three decimals are shown); a slider picks the
+    cell, or a menu when `menu` (cells without an order)."""
     cells = list(dict.fromkeys(zip(*(curve[c] for c in by))))
     fig, visibility = go.Figure(), []
     for k, cell in enumerate(cells):
@@ -159,8 +162,18 @@ def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str, bands
                 line=dict(color=colour), marker=dict(size=4), name=f"{name} ({healthy})", legendgroup=name,
                 visible=k == 0, **hover))
             visibility.append(k)
-    fig.update_layout(sliders=_slider([label(*cell) for cell in cells], visibility, prefix))
+    labels = [label(*cell) for cell in cells]
     fig = finish(fig, title=title, x="epoch", y="test accuracy", height=560)
+    if menu and len(labels) > 1:
+        buttons = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}])
+                   for k, text in enumerate(labels)]
+        fig.update_layout(margin=dict(t=110), updatemenus=[dict(
+            type="dropdown", active=0, buttons=buttons, x=0, xanchor="left", y=1.02, yanchor="bottom",
+            showactive=True)])
+        fig.add_annotation(text=prefix.rstrip(": "), xref="paper", yref="paper", x=0, xanchor="right", y=1.04,
+                           yanchor="bottom", showarrow=False, xshift=-4)
+    else:
+        fig.update_layout(sliders=_slider(labels, visibility, prefix))
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
     return fig
 
