@@ -63,17 +63,22 @@ def test_the_story_gives_relus_failures_and_the_verdict_without_and_with_batchno
     assert "with BatchNorm ReLU failed in 0 of 10 runs" in high and "no setting failed" in high
 
 
-def test_the_figure_draws_both_models_per_learning_rate():
+def test_the_figure_draws_both_models_per_cell_and_its_slider_picks_the_cell():
     from rectifiers.figures.batchnorm import side_by_side_figure
 
     side = batchnorm_grid.side_by_side(batchnorm_grid.frame(grid()))
-    figure = side_by_side_figure(side, "adam")
-    assert [a.text for a in figure.layout.annotations][:2] == ["Adam 0.05", "Adam 0.01"]
-    assert len(figure.data) == 8  # two models × (failures, accuracy) × two rates
+    figure = side_by_side_figure(side)
+    assert len(figure.data) == 8  # two cells × two models × (failures, accuracy)
     assert [t.name for t in figure.data if t.showlegend] == ["without BatchNorm", "with BatchNorm"]
-    assert list(figure.layout.xaxis.ticktext) == ["ReLU", "α=0.1"]
-    with pytest.raises(ValueError, match="optimizer 'sgd'"):
-        side_by_side_figure(side, "sgd")
+    assert [t.visible for t in figure.data] == [True] * 4 + [False] * 4
+    steps = figure.layout.sliders[0].steps
+    assert [s.label for s in steps] == ["Adam 0.05", "Adam 0.01"]
+    assert steps[1].args[0]["visible"] == [False] * 4 + [True] * 4
+    assert list(figure.layout.xaxis2.ticktext) == ["ReLU", "α=0.1"]
+    relu_failed = figure.data[0]
+    assert relu_failed.y[0] == pytest.approx(0.7) and "7 of 10 failed" in relu_failed.text[0]
+    with pytest.raises(ValueError, match="no optimiser has both"):
+        side_by_side_figure(side.iloc[0:0])
 
 
 def test_an_unknown_optimiser_is_named_and_an_empty_store_says_what_to_train(tmp_path):
