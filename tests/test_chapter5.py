@@ -173,6 +173,11 @@ def test_relu_with_rai_is_its_own_setting_in_tables_verdicts_and_figures():
         == ["MLP 20×4"]
     names = [t.name for t in collapse_figure(table).data]
     assert "ReLU, RAI init: collapsed after training" in names and "ReLU, RAI init: collapsed at initialisation" in names
+    from rectifiers.figures.where_leaky import spread_figure
+
+    spread = spread_figure(runs).data[0]  # each network named in its hover by (width, depth, seed) numbers
+    assert spread.customdata.shape == (20, 3) and tuple(spread.customdata[0]) == (4, 20, 0)
+    assert spread.hovertemplate.startswith("width %{customdata[0]}, depth %{customdata[1]}, seed %{customdata[2]}")
     assert "RAI" in deep_narrow.setup_text(runs, {"n_seeds": 20, "epochs": [2], "n_train": [1000], "n_test": [500],
                                                   "runs": 60, "train_minutes": 1.0})
 

@@ -231,11 +231,13 @@ def spread_figure(runs: pd.DataFrame) -> go.Figure:
     names = sorted(finite.setting.unique(), key=setting_rank)
     for name in names:
         cells = finite[finite.setting == name]
-        y = np.maximum(cells.spread_end.to_numpy(), SPREAD_FLOOR)
+        y = np.maximum(cells.spread_end.to_numpy(), SPREAD_FLOOR).astype(np.float32)  # three digits are shown
         fig.add_trace(go.Box(y=y, name=name, boxpoints="all", jitter=0.5, pointpos=0, marker=dict(size=4),
                              line=dict(color=setting_colour(name)), fillcolor="rgba(0,0,0,0)",
-                             text=[f"width {r.width}, depth {r.depth}, seed {r.seed}" for r in cells.itertuples()],
-                             hovertemplate="%{text}: %{y:.3g}<extra></extra>"))
+                             # (width, depth, seed) as small integers, not a sentence per point: page weight
+                             customdata=cells[["width", "depth", "seed"]].to_numpy(dtype=np.int16),
+                             hovertemplate="width %{customdata[0]}, depth %{customdata[1]}, seed %{customdata[2]}: "
+                                           "%{y:.3g}<extra></extra>"))
     fig.add_hline(y=COLLAPSE_SPREAD, line=dict(color="black", dash="dash"),
                   annotation_text=f"collapse threshold {COLLAPSE_SPREAD:g}", annotation_position="top left")
     fig.update_yaxes(type="log")
