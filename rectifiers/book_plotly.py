@@ -67,7 +67,8 @@ _NARROW = (
     # A long title on two lines instead of cut off at the right edge.
     "var t=((gd.layout.title||{}).text||'');if(t.length>40&&t.indexOf('<br>')<0){"
     "var k=t.lastIndexOf(' ',Math.ceil(t.length/2)+4);if(k>0){u['title.text']=t.slice(0,k)+'<br>'+t.slice(k+1);"
-    "u['margin.t']=80;}}"
+    # One more line of title: a menu above the plot (updatemenus) keeps its room below the title.
+    "u['margin.t']=Math.max(80,((gd.layout.margin||{}).t||60)+30);}}"
     "p=Plotly.relayout(gd,u);}"
 )
 """Relayout for a phone-sized figure: horizontal legend under the plot, smaller titles, a taller figure."""
