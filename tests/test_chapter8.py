@@ -41,6 +41,10 @@ def test_the_chapter_s_studies_and_an_empty_store_s_guide_rows(tmp_path):
         assert row["seeds"] is None and "python -m rectifiers study studies/ch8_mnist1d_" in row["evidence"]
     text = modern.unmeasured_markdown(ResultsStore(tmp_path))
     assert text.count("- ") == len(modern.UNMEASURED) and "ch8_deep_narrow_blocks.yaml" in text
+    # With the real store, a topic names only its studies not stored yet (the plain CNN's grid of Chapter 5 is stored).
+    for topic, paths in modern.unmeasured():
+        assert paths and all(modern._records(p, ResultsStore()) is None for p in paths), topic
+    assert not any("ch5_lr_cnn_adam_long.yaml" in paths for _, paths in modern.unmeasured())
 
 
 @pytest.mark.slow

@@ -200,9 +200,10 @@ def _store(store):
 
 
 def unmeasured(store=None) -> list[tuple[str, tuple[str, ...]]]:
-    """The topics of `UNMEASURED` whose studies are not all stored, each with its study files."""
+    """The topics of `UNMEASURED` whose studies are not all stored, each with its study files not stored yet."""
     store = _store(store)
-    return [(topic, paths) for topic, paths in UNMEASURED if any(_records(p, store) is None for p in paths)]
+    still = [(topic, tuple(p for p in paths if _records(p, store) is None)) for topic, paths in UNMEASURED]
+    return [(topic, paths) for topic, paths in still if paths]
 
 
 def unmeasured_markdown(store=None, extra=()) -> str:
