@@ -490,3 +490,17 @@ def test_the_closing_note_sets_the_early_verdicts_against_those_trained_to_the_e
     assert list(row) == ["either (2,000 images, 2 epochs, 126 steps)", "avoid PReLU, slope starting at 0.25"]
     assert table.set_index("situation").loc["seed CNN, Adam, lr 0.05", "before"].endswith(
         "(2,000 images, 1 epoch, 63 steps)")
+
+def test_grids_text_says_which_grids_are_trained_to_the_end_and_what_an_early_verdict_is_about(monkeypatch):
+    from rectifiers.experiments import learning_rates
+
+    runs = pd.DataFrame([{"model": m, "optimizer": o, "n_train": n, "epochs": e, "steps": n // 32 * e}
+                         for m, o, n, e in (("mlp", "adam", 5000, 20), ("seed_cnn", "sgd", 2000, 1))])
+    monkeypatch.setitem(learning_rates.TRAINED_TO_THE_END, ("seed_cnn", "sgd"), False)
+    text = learning_rates.grids_text(runs)
+    assert text.startswith("trained to the end: MLP 4×32 with Adam (5,000 images, 20 epochs, 3,120 steps); early "
+                           "training: seed CNN with plain SGD (2,000 images, 1 epoch, 62 steps). A verdict on an "
+                           "early-training grid is about the first few dozen steps")
+    monkeypatch.setitem(learning_rates.TRAINED_TO_THE_END, ("seed_cnn", "sgd"), True)
+    assert learning_rates.grids_text(runs) == ("trained to the end: MLP 4×32 with Adam (5,000 images, 20 epochs, 3,120 "
+                                               "steps), seed CNN with plain SGD (2,000 images, 1 epoch, 62 steps)")

@@ -71,7 +71,8 @@ def budget_text(runs: pd.DataFrame) -> str:
 def grids_text(runs: pd.DataFrame) -> str:
     """Which of `runs`' grids are trained to the end and which are still early training, with each one's budget
     read from its records: "trained to the end: MLP 4×32 with Adam and plain SGD (5,000 images, 20 epochs, 3,140
-    steps), seed CNN with Adam (...); early training: seed CNN with plain SGD (2,000 images, 2 epochs, 126 steps)"."""
+    steps), seed CNN with Adam (...); early training: seed CNN with plain SGD (2,000 images, 2 epochs, 126 steps)",
+    followed, where a grid is early training, by what such a verdict is about."""
     parts = {}
     for model in MODELS:
         for done in (True, False):
@@ -83,7 +84,9 @@ def grids_text(runs: pd.DataFrame) -> str:
                     f"{MODELS[model]} with {' and '.join(OPTIMIZER_NAMES[o] for o in blocks)} ({budget_text(chosen)})")
     said = [f"{'trained to the end' if done else EARLY}: {', '.join(parts[done])}" for done in (True, False)
             if done in parts]
-    return "; ".join(said) if said else "no grid stored"
+    caveat = (". A verdict on an early-training grid is about the first few dozen steps, not about where training "
+              "ends, and is labelled so in every table and in the guide") if False in parts else ""
+    return "; ".join(said) + caveat if said else "no grid stored"
 
 
 def setting(activation: str, alpha) -> str:
