@@ -199,7 +199,8 @@ def test_guide_evidence_from_the_stored_study():
         pytest.fail(f"the GAN study is not stored: {error}")
     (entry,) = gan.guide_evidence()
     assert set(entry) >= {"situation", "recommendation", "evidence", "seeds", "section", "studies"}
-    assert entry["situation"] == "GAN discriminator" and entry["section"] == "ch5-gan"
+    assert entry["situation"].startswith("GAN discriminator (DCGAN's Adam 2e-4, β1 0.5, BatchNorm; early training: ")
+    assert entry["section"] == "ch5-gan"
     assert entry["studies"] == [gan.STUDY] and entry["seeds"] >= 5
     expected, _ = gan.recommendation(records)
     assert entry["recommendation"] == expected

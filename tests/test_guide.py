@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import re
 from html import escape as html_escape
 
 import nbformat
+
 import pytest
 
 from conftest import NOTEBOOKS, ROOT
@@ -189,6 +191,10 @@ def test_the_rule_never_says_more_than_the_rows():
     sgd = _row("learning_rate_7", "avoid Leaky ReLU α=0.3", relu_fails, optimizer="sgd", worse=("Leaky ReLU α=0.3",))
     assert short_answer.lines([sgd])[0].key == "plain_sgd" and short_answer.lines([sgd])[0].gist == \
         "avoid Leaky ReLU α=0.3"
+    early = dataclasses.replace(either, situation="situation (early training: 2,000 images, 1 epoch, 63 steps)")
+    assert short_answer.lines([early])[0].gist == \
+        "it does not matter, after early training only (2,000 images, 1 epoch, 63 steps)"  # its budget said
+    assert short_answer.lines([early, either])[0].gist == "it does not matter"  # one row trained to the end
     pages = {"ch5-learning-rate": "05_x"}
     assert short_answer.pasted([either], pages)["gan"].markdown.endswith("not measured (no stored runs)")
     assert 'href="../notebooks/05_x.html#ch5-learning-rate">Chapter 5</a>' in short_answer.pasted([either], pages)[

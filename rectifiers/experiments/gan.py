@@ -281,8 +281,11 @@ def guide_evidence(store=None) -> list[dict]:
     records = load_records(study(), store)
     values = verdict_values(records)
     judged = gan_decision(records)
+    spent = outcomes.budget(records[0])
     return [{
-        "situation": "GAN discriminator",
+        # DCGAN's one stable setting, 10 epochs: the Fréchet distance was still falling (early training)
+        "situation": (f"GAN discriminator (DCGAN's Adam 2e-4, β1 0.5, BatchNorm; early training: {spent['n_train']:,} "
+                      f"images, {spent['epochs']} epochs, {spent['steps']:,} updates)"),
         "recommendation": values["gan_recommendation"],
         "rule": values["gan_rule"],
         "category": judged.category,

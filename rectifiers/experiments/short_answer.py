@@ -140,6 +140,9 @@ def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
         gist = "no setting is shown to help" + (f"; {remedy}" if remedy else "")
         number = deciding_number(row)
     situation = row.situation.split(" (")[0]
+    if all("early training" in r.situation for r in rows):  # a verdict about the first epochs only says so
+        spent = row.situation[row.situation.index("early training"):].rstrip(")").partition(": ")[2]
+        gist += f", after early training only ({spent})" if spent else ", after early training only"
     return AnswerLine(key, topic, gist, counts, ids, row.id, f"{situation}: {number}" if len(rows) > 1 else number,
                       row.section)
 
