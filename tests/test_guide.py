@@ -8,7 +8,6 @@ import re
 from html import escape as html_escape
 
 import nbformat
-
 import pytest
 
 from conftest import NOTEBOOKS, ROOT
