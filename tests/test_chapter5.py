@@ -245,7 +245,7 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
     glued = notebook_runner(CHAPTER, mode="train", runs_dir=str(store), lr_blocks=["mlp_adam"], prelu_blocks=["mlp_adam"],
                             lr_settings=TINY_LR,
                             deep_settings=TINY_DEEP, explorer_images=100)
-    assert glued["lr_seeds"] == 2 and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
+    assert glued["lr_seeds"] == "2 seeds" and glued["lr_runs"] == 2 * 4 + 2  # ReLU, three slopes, PReLU; two seeds
     assert glued["lr_situations"] >= 1 and "lr_prefer" in glued
     # the long MLP study, its budget read from its records
     assert glued["lr_grids"] == "trained to the end: MLP 4×32 with Adam (200 images, 20 epochs, 140 steps)"
@@ -318,18 +318,15 @@ def test_guide_evidence_of_the_stored_studies():
         assert item["recommendation"].split(" ")[0].rstrip(":") in ("prefer", "avoid", "either", "neither", "unclear")
         assert "Holm" in item["evidence"]  # the numbers behind the verdict: paired tests, corrected
     by_situation = {item["situation"].split(" (")[0]: item["recommendation"] for item in evidence}
-    # The MLP rows and the seed CNN's Adam rows are trained to the end (20 epochs on 5,000 images, the budget read
-    # from the records); the seed CNN's SGD rows are still its short grid, labelled "early training" in the situation.
+    # Every learning-rate row is trained to the end (20 epochs on 5,000 images, the budget read from the records).
     for item in evidence:
-        if "MLP 4×32" in item["situation"] or "Adam, seed CNN" in item["situation"]:
+        if "learning rate" in item["situation"]:
             assert item["situation"].endswith("(MNIST, 5,000 images, 20 epochs, 3,140 steps)")
-            assert all(p.endswith("_long.yaml") for p in item["studies"])
-        elif "seed CNN" in item["situation"]:
-            assert "plain SGD, seed CNN, early training (MNIST, 2,000 images, 1 epoch, 63 steps)" in item["situation"]
-    # The cases, from the stored runs: every setting fails -> neither; large slopes diverge -> avoid (or
-    # unclear where the failure bar decides); no single alternative named where the data do not separate it.
-    assert by_situation["learning rate 1, plain SGD, seed CNN, early training"].startswith("neither")
-    assert by_situation["learning rate 0.3, plain SGD, seed CNN, early training"] == "either"  # nothing survives Holm
+            assert all(p.endswith("_long.yaml") for p in item["studies"]) and "early" not in item["situation"]
+    # The seed CNN with plain SGD: at 0.3 every setting trains and nothing survives Holm; at 1.0 ReLU's runs all end
+    # near chance (their channels dead), α = 0.1 and 0.3 diverge in every seed in their first epoch: avoid them.
+    assert by_situation["learning rate 0.3, plain SGD, seed CNN"] == "either"
+    assert by_situation["learning rate 1, plain SGD, seed CNN"].startswith("avoid Leaky ReLU α=0.1 and 0.3")
     # The seed CNN with Adam 0.05 trained for 20 epochs: ReLU fails in 7 of 10 seeds, every slope and PReLU in none.
     assert by_situation["learning rate 0.05, Adam, seed CNN"] == \
         "prefer Leaky ReLU α=0.01 or 0.1 or 0.3 or PReLU, slope starting at 0.25"
@@ -422,17 +419,19 @@ def test_convergence_is_measured_on_the_runs_that_did_not_fail():
     assert all("range" in t.hovertemplate and t.y.dtype == "float32" for t in figure.data)
 
 
-def test_the_mlp_and_cnn_adam_read_their_long_studies_and_cnn_sgd_is_labelled_early_training():
+def test_every_learning_rate_grid_reads_its_study_trained_to_the_end(monkeypatch):
     from rectifiers.experiments import learning_rates
 
     assert learning_rates.STUDIES["mlp", "adam"] == "studies/ch5_lr_mlp_adam_long.yaml"
     assert learning_rates.PRELU_STUDIES["mlp", "sgd"] == "studies/ch5_lr_prelu_mlp_sgd_long.yaml"
-    assert learning_rates.STUDIES["seed_cnn", "sgd"] == "studies/ch5_lr_cnn_sgd.yaml"
+    assert learning_rates.STUDIES["seed_cnn", "sgd"] == "studies/ch5_lr_cnn_sgd_long.yaml"
+    assert learning_rates.PRELU_STUDIES["seed_cnn", "sgd"] == "studies/ch5_lr_prelu_cnn_sgd_long.yaml"
     assert learning_rates.STUDIES["seed_cnn", "adam"] == "studies/ch5_lr_cnn_adam_long.yaml"
     assert all((ROOT / p).is_file() for p in [*learning_rates.STUDIES.values(), *learning_rates.PRELU_STUDIES.values()])
-    assert learning_rates.model_name("seed_cnn", "sgd") == "seed CNN, early training"
-    assert learning_rates.model_name("seed_cnn", "adam") == "seed CNN"
+    assert learning_rates.model_name("seed_cnn", "sgd") == "seed CNN" == learning_rates.model_name("seed_cnn", "adam")
     assert learning_rates.model_name("mlp", "sgd") == "MLP 4×32"
+    monkeypatch.setitem(learning_rates.TRAINED_TO_THE_END, ("seed_cnn", "sgd"), False)  # a grid still early: labelled
+    assert learning_rates.model_name("seed_cnn", "sgd") == "seed CNN, early training"
 
 
 def test_seeds_explorer_offers_each_optimisers_rates_and_refuses_others():
@@ -484,8 +483,7 @@ def test_the_closing_note_sets_the_early_verdicts_against_those_trained_to_the_e
         pytest.skip(str(error).splitlines()[0])
     # The grids trained to the end share one budget (in the header); the early ones differ (in each cell).
     assert list(table.columns) == ["situation", "before", "after (5,000 images, 20 epochs, 3,140 steps)"]
-    assert len(table) == 7 and not table.situation.str.contains("plain SGD").where(
-        table.situation.str.startswith("seed CNN"), False).any()  # the CNN's SGD grid is still early training
+    assert len(table) == 9 and table.situation.str.startswith("seed CNN, plain SGD").sum() == 2  # every grid
     row = table.set_index("situation").loc["MLP 4×32, plain SGD, lr 0.3"]
     assert list(row) == ["either (2,000 images, 2 epochs, 126 steps)", "avoid PReLU, slope starting at 0.25"]
     assert table.set_index("situation").loc["seed CNN, Adam, lr 0.05", "before"].endswith(
@@ -504,3 +502,22 @@ def test_grids_text_says_which_grids_are_trained_to_the_end_and_what_an_early_ve
     monkeypatch.setitem(learning_rates.TRAINED_TO_THE_END, ("seed_cnn", "sgd"), True)
     assert learning_rates.grids_text(runs) == ("trained to the end: MLP 4×32 with Adam (5,000 images, 20 epochs, 3,120 "
                                                "steps), seed CNN with plain SGD (2,000 images, 1 epoch, 62 steps)")
+
+
+def test_a_close_cell_reads_its_ten_more_seeds_as_stored_but_never_in_a_chapters_own_grid():
+    from rectifiers.experiments import learning_rates, where_leaky
+
+    stored = [one.source for one in where_leaky.lr_studies(["seed_cnn_sgd"], prelu_blocks=["seed_cnn_sgd"])]
+    assert stored == ["studies/ch5_lr_cnn_sgd_long.yaml", "studies/ch5_lr_cnn_sgd_long_seeds_10_19.yaml",
+                      "studies/ch5_lr_prelu_cnn_sgd_long.yaml", "studies/ch5_lr_prelu_cnn_sgd_long_seeds_10_19.yaml"]
+    more = where_leaky.study(learning_rates.MORE_SEEDS["seed_cnn", "sgd"][0]).configs()
+    own = where_leaky.study(learning_rates.STUDIES["seed_cnn", "sgd"]).configs()
+    assert {c.seed for c in more} == set(range(10, 20)) and {c.learning_rate for c in more} == {1.0}
+    differs = {k for c in own[:1] for k, v in vars(c).items() if v != vars(more[0]).get(k)}
+    assert differs <= {"seed", "learning_rate", "activation", "alpha"}  # the same data, budget and probes
+    mine = where_leaky.lr_studies(["seed_cnn_sgd"], {"seeds": [0]})  # a chapter's grid of its own: no extra study
+    assert [one.source.split(" ")[0] for one in mine] == ["studies/ch5_lr_cnn_sgd_long.yaml"]
+    runs = pd.DataFrame([{"model": "seed_cnn", "optimizer": "sgd", "learning_rate": lr, "setting": "ReLU", "seed": s}
+                         for lr, seeds in ((0.3, 10), (1.0, 20)) for s in range(seeds)])
+    assert learning_rates.seeds_text(runs) == "10 seeds (20 in seed CNN, plain SGD 1)"
+    assert learning_rates.seeds_text(runs[runs.learning_rate == 0.3]) == "10 seeds"

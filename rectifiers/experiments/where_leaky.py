@@ -50,12 +50,21 @@ def study(path: str, overrides: dict | None = None) -> Study:
 
 
 def lr_studies(blocks, overrides: dict | None = None, prelu_blocks=()) -> list[Study]:
-    """The learning-rate studies of the named blocks, and the PReLU study of each block in `prelu_blocks`."""
+    """The learning-rate studies of the named blocks, and the PReLU study of each block in `prelu_blocks`; as
+    stored (no `overrides`), a block's studies of more seeds (`learning_rates.MORE_SEEDS`) follow its own."""
     for name in [*blocks, *prelu_blocks]:
         if name not in LR_BLOCKS:
             raise ValueError(f"learning-rate block {name!r} is not one of {', '.join(LR_BLOCKS)}")
-    return [study(learning_rates.STUDIES[LR_BLOCKS[name]], overrides) for name in blocks] + \
-        [study(learning_rates.PRELU_STUDIES[LR_BLOCKS[name]], overrides) for name in prelu_blocks]
+    return [study(path, overrides) for name in blocks for path in block_paths(LR_BLOCKS[name], 0, overrides)] + \
+        [study(path, overrides) for name in prelu_blocks for path in block_paths(LR_BLOCKS[name], 1, overrides)]
+
+
+def block_paths(key, which: int, overrides: dict | None = None) -> list[str]:
+    """A block's study files: its study (`which` 0) or its PReLU study (1), then, as stored (no `overrides`: a
+    chapter's own smaller grid would train them anew), its study of more seeds where it has one."""
+    own = (learning_rates.STUDIES, learning_rates.PRELU_STUDIES)[which][key]
+    more = learning_rates.MORE_SEEDS.get(key) if learning_rates.TRAINED_TO_THE_END[key] and not overrides else None
+    return [own] + ([more[which]] if more else [])
 
 
 def train_missing(studies, store: ResultsStore) -> None:
@@ -251,7 +260,7 @@ def before_after(blocks, store, overrides: dict | None = None) -> "pd.DataFrame"
             continue
         verdicts = {}
         for when, paths in (("before", EARLY_STUDIES[key]),
-                            ("after", (learning_rates.STUDIES[key], learning_rates.PRELU_STUDIES[key]))):
+                            ("after", (*block_paths(key, 0, overrides), *block_paths(key, 1, overrides)))):
             runs = learning_rates.frame([r for p in paths for r in study_records(study(p, overrides), store)])
             verdicts[when] = (learning_rates.budget_text(runs), learning_rates.verdicts(runs).set_index("learning_rate"))
         for lr in verdicts["after"][1].index:

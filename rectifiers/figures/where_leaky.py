@@ -104,7 +104,7 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=2)
-    seeds = int(summary.runs.max())
+    seeds = "–".join(str(n) for n in sorted({int(summary.runs.min()), int(summary.runs.max())}))
     fig = finish(fig, title=f"Failures, dead units, accuracy ({seeds} seeds per point)",
                  x="", y="share of runs; accuracy (95 % CI)", height=600)
     fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
