@@ -88,6 +88,9 @@ def test_an_unknown_optimiser_is_named_and_an_empty_store_says_what_to_train(tmp
         batchnorm_grid.study_paths("rmsprop")
     store = ResultsStore(tmp_path)
     assert batchnorm_grid.stored(store) == {}
-    assert "studies/ch8_lr_bncnn_adam.yaml" in batchnorm_grid.missing(store)
+    text = batchnorm_grid.open_text({}, store)
+    assert text.startswith("The grid with Adam is not stored yet (train studies/ch5_lr_cnn_adam_long.yaml, ")
+    assert "; the grid with plain SGD is not stored yet" in text and text.endswith("python -m rectifiers study FILE).")
+    assert batchnorm_grid.open_text({"adam": [], "sgd": []}, store) == ""
     with pytest.raises(FileNotFoundError, match="python -m rectifiers study studies/ch8_lr_bncnn_adam.yaml"):
         batchnorm_grid.guide_evidence(store)

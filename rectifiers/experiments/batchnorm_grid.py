@@ -56,10 +56,25 @@ def stored(store=None, optimizers=OPTIMIZERS) -> dict[str, list[dict]]:
     return out
 
 
-def missing(store=None, optimizers=OPTIMIZERS) -> list[str]:
-    """The study files of the optimisers `stored` leaves out."""
-    have = stored(store, optimizers)
-    return [path for optimizer in optimizers if optimizer not in have for path in study_paths(optimizer)]
+def open_text(have: dict, store=None) -> str:
+    """What of the grid is not shown yet, given `stored`'s result: per optimiser left out, its studies not stored and
+    the command that trains them; "" when every optimiser is shown."""
+    from ..engine.stored_studies import study_records
+
+    parts = []
+    for optimizer in OPTIMIZERS:
+        if optimizer in have:
+            continue
+        waiting = []
+        for path in study_paths(optimizer):
+            try:
+                study_records(path, store)
+            except FileNotFoundError:
+                waiting.append(path)
+        parts.append(f"the grid with {learning_rates.OPTIMIZER_NAMES[optimizer]} is not stored yet (train "
+                     + ", ".join(waiting) + " with python -m rectifiers study FILE)")
+    text = "; ".join(parts)
+    return f"{text[:1].upper()}{text[1:]}." if parts else ""
 
 
 def frame(records) -> pd.DataFrame:
