@@ -91,6 +91,10 @@ def test_an_unknown_optimiser_is_named_and_an_empty_store_says_what_to_train(tmp
     text = batchnorm_grid.open_text({}, store)
     assert text.startswith("The grid with Adam is not stored yet (train studies/ch5_lr_cnn_adam_long.yaml, ")
     assert "; the grid with plain SGD is not stored yet" in text and text.endswith("python -m rectifiers study FILE).")
-    assert batchnorm_grid.open_text({"adam": [], "sgd": []}, store) == ""
+    shown = {o: [{"config": {"model": "seed_cnn_bn", "activation": "prelu"}}] for o in ("adam", "sgd")}
+    assert batchnorm_grid.open_text(shown, store) == ""
+    partly = {"adam": [{"config": {"model": "seed_cnn_bn", "activation": "relu"}}]}  # without PReLU with BatchNorm
+    assert batchnorm_grid.open_text(partly, store).startswith(
+        "PReLU with BatchNorm and Adam is not stored yet (train studies/ch8_lr_bncnn_prelu_adam.yaml with ")
     with pytest.raises(FileNotFoundError, match="python -m rectifiers study studies/ch8_lr_bncnn_adam.yaml"):
         batchnorm_grid.guide_evidence(store)

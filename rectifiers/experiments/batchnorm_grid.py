@@ -41,40 +41,54 @@ def study_paths(optimizer: str) -> list[str]:
 
 
 def stored(store=None, optimizers=OPTIMIZERS) -> dict[str, list[dict]]:
-    """optimiser → the records of its four studies, for every optimiser whose four studies are all stored to their
-    last epoch (an optimiser with any run missing is left out: the chapter says which studies to train)."""
+    """optimiser → the records of its studies, for every optimiser whose plain grid (both studies) and BatchNorm grid
+    of ReLU and Leaky ReLU are stored to their last epoch; the BatchNorm PReLU study joins once it is stored too (the
+    plain CNN's PReLU runs are Chapter 5's, read either way). An optimiser with any other run missing is left out:
+    the chapter says which studies to train (`open_text`)."""
     from ..engine import ResultsStore
     from ..engine.stored_studies import study_records
 
     store = store if store is not None else ResultsStore()
     out = {}
     for optimizer in optimizers:
+        *required, optional = study_paths(optimizer)
         try:
-            out[optimizer] = [r for path in study_paths(optimizer) for r in study_records(path, store)]
+            out[optimizer] = [r for path in required for r in study_records(path, store)]
         except FileNotFoundError:
             continue
+        try:
+            out[optimizer] += study_records(optional, store)
+        except FileNotFoundError:
+            pass
     return out
 
 
 def open_text(have: dict, store=None) -> str:
-    """What of the grid is not shown yet, given `stored`'s result: per optimiser left out, its studies not stored and
-    the command that trains them; "" when every optimiser is shown."""
-    from ..engine.stored_studies import study_records
-
+    """What of the grid is not shown yet, given `stored`'s result: per optimiser left out (or shown without PReLU
+    with BatchNorm), its studies not stored and the command that trains them; "" when everything is shown."""
     parts = []
     for optimizer in OPTIMIZERS:
-        if optimizer in have:
+        shown = {r["config"]["model"] + r["config"]["activation"] for r in have.get(optimizer, [])}
+        if NORMALISED + "prelu" in shown:
             continue
-        waiting = []
-        for path in study_paths(optimizer):
-            try:
-                study_records(path, store)
-            except FileNotFoundError:
-                waiting.append(path)
-        parts.append(f"the grid with {learning_rates.OPTIMIZER_NAMES[optimizer]} is not stored yet (train "
-                     + ", ".join(waiting) + " with python -m rectifiers study FILE)")
+        name = learning_rates.OPTIMIZER_NAMES[optimizer]
+        if optimizer in have:  # its required studies are stored: only PReLU with BatchNorm is not
+            what, waiting = f"PReLU with BatchNorm and {name}", study_paths(optimizer)[-1:]
+        else:
+            what, waiting = f"the grid with {name}", [p for p in study_paths(optimizer) if not _is_stored(p, store)]
+        parts.append(f"{what} is not stored yet (train {', '.join(waiting)} with python -m rectifiers study FILE)")
     text = "; ".join(parts)
     return f"{text[:1].upper()}{text[1:]}." if parts else ""
+
+
+def _is_stored(path: str, store) -> bool:
+    from ..engine.stored_studies import study_records
+
+    try:
+        study_records(path, store)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def frame(records) -> pd.DataFrame:
