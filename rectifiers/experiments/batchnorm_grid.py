@@ -105,8 +105,8 @@ def _every_seed(runs: pd.DataFrame) -> pd.Series:
 
 def side_by_side(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per (optimiser, learning rate, setting): failures of the plain and the BatchNorm CNN with Wilson
-    intervals, their dead shares, their mean test accuracy over every seed (95 % t interval), and the paired difference BatchNorm minus
-    plain over the seeds both have (mean and 95 % t interval)."""
+    intervals, their dead shares, their mean test accuracy over every seed (95 % t interval), and the paired
+    difference BatchNorm minus plain over the seeds both have (mean and 95 % t interval)."""
     runs = runs.assign(every_seed=_every_seed(runs))
     rows = []
     for (optimizer, lr, name), cell in runs.groupby(["optimizer", "learning_rate", "setting"]):
@@ -157,9 +157,9 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def story(side: pd.DataFrame, judged: pd.DataFrame) -> str:
-    """Per (optimiser, learning rate): ReLU's failures and the verdict without and with BatchNorm, in one sentence
-    each, e.g. "Adam 0.05: without BatchNorm ReLU failed in 7 of 10 runs and the verdict is "prefer …"; with
-    BatchNorm, 0 of 10 and "either"."."""
+    """Per (optimiser, learning rate), one sentence: ReLU's failures and the verdict without and with BatchNorm, e.g.
+    "Adam at 0.05: without BatchNorm ReLU failed in 7 of 10 runs (…) and the verdict is “prefer …”; with BatchNorm
+    ReLU failed in 0 of 10 runs (…), no setting failed, and the verdict is “either”."."""
     if side.empty:
         return "No optimiser has both its plain and its BatchNorm grid stored."
     parts = []
@@ -179,15 +179,10 @@ def story(side: pd.DataFrame, judged: pd.DataFrame) -> str:
     return ". ".join(parts) + "."
 
 
-def budget_text(runs: pd.DataFrame) -> str:
-    """Both models' budget, read from the records (`learning_rates.budget_text`)."""
-    return learning_rates.budget_text(runs)
-
-
 def guide_evidence(store=None) -> list[dict]:
-    """The guide's BatchNorm rows: one per (optimiser, learning rate) whose four studies are stored, the verdict of the
-    decision procedure over the BatchNorm CNN's activations, with the plain CNN's failures of the same cell as context.
-    FileNotFoundError naming the studies to train when no optimiser is stored."""
+    """The guide's BatchNorm rows: one per (optimiser, learning rate) that `stored` reads, the verdict of the decision
+    procedure over the BatchNorm CNN's activations, with the plain CNN's failures of the same cell as context; each
+    row names the studies it read. FileNotFoundError naming the studies to train when no optimiser is stored."""
     have = stored(store)
     if not have:
         raise FileNotFoundError(
@@ -205,9 +200,10 @@ def guide_evidence(store=None) -> list[dict]:
             plain = judged[(judged.model == PLAIN) & (judged.learning_rate == v.learning_rate)].recommendation.iloc[0]
             rows.append({
                 "situation": f"{SITUATION}, learning rate {v.learning_rate:g}, {learning_rates.OPTIMIZER_NAMES[optimizer]} "
-                             f"(MNIST, {budget_text(normalised)})",
+                             f"(MNIST, {learning_rates.budget_text(normalised)})",
                 "recommendation": v.recommendation, "category": v.category, "numbers": v.numbers,
-                "optimizer": optimizer, "seeds": v.seeds, "section": SECTION, "studies": study_paths(optimizer),
+                "optimizer": optimizer, "seeds": v.seeds, "section": SECTION,
+                "studies": [p for p in study_paths(optimizer) if _is_stored(p, store)],
                 "evidence": f"{v.evidence} Without BatchNorm, the same seeds: ReLU failed in {relu.plain_failed} of "
                             f"{relu.plain_runs} runs, verdict “{plain}”."})
     return rows
