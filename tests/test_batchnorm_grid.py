@@ -98,3 +98,22 @@ def test_an_unknown_optimiser_is_named_and_an_empty_store_says_what_to_train(tmp
         "PReLU with BatchNorm and Adam is not stored yet (train studies/ch8_lr_bncnn_prelu_adam.yaml with ")
     with pytest.raises(FileNotFoundError, match="python -m rectifiers study studies/ch8_lr_bncnn_adam.yaml"):
         batchnorm_grid.guide_evidence(store)
+
+
+def test_the_stored_adam_grid_batchnorm_removes_relus_failures_at_a_high_learning_rate():
+    have = batchnorm_grid.stored(optimizers=("adam",))
+    if "adam" not in have:
+        pytest.skip("the BatchNorm grid with Adam is not stored in this checkout")
+    runs = batchnorm_grid.frame(have["adam"])
+    side = batchnorm_grid.side_by_side(runs).set_index(["learning_rate", "setting"])
+    relu = side.loc[(0.05, "ReLU")]
+    assert (relu.plain_failed, relu.bn_failed, relu.plain_runs, relu.bn_runs) == (7, 0, 10, 10)
+    assert relu.gain_low > 0.3  # every seed counted: BatchNorm's ReLU ends far above the plain one's
+    judged = batchnorm_grid.verdicts(runs).set_index(["model", "learning_rate"]).recommendation
+    assert judged["seed_cnn", 0.05].startswith("prefer Leaky ReLU") and judged["seed_cnn_bn", 0.05] == "either"
+    rows = batchnorm_grid.guide_evidence()
+    assert [r["situation"].split(" (")[0] for r in rows] == ["a CNN with BatchNorm, learning rate 0.05, Adam",
+                                                             "a CNN with BatchNorm, learning rate 0.01, Adam"]
+    assert rows[0]["situation"].endswith("(MNIST, 5,000 images, 20 epochs, 3,140 steps)")
+    assert "Without BatchNorm, the same seeds: ReLU failed in 7 of 10 runs" in rows[0]["evidence"]
+    assert "studies/ch8_lr_bncnn_adam.yaml" in rows[0]["studies"]
