@@ -323,10 +323,11 @@ def test_guide_evidence_of_the_stored_studies():
         if "learning rate" in item["situation"]:
             assert item["situation"].endswith("(MNIST, 5,000 images, 20 epochs, 3,140 steps)")
             assert all(p.endswith("_long.yaml") for p in item["studies"]) and "early" not in item["situation"]
-    # The seed CNN with plain SGD: at 0.3 every setting trains and nothing survives Holm; at 1.0 ReLU's runs all end
-    # near chance (their channels dead), α = 0.1 and 0.3 diverge in every seed in their first epoch: avoid them.
+    # The seed CNN with plain SGD: at 0.3 every setting trains and nothing survives Holm; at 1.0, over 20 seeds, ReLU's
+    # runs all end near chance (their channels dead), α = 0.1, 0.3 and PReLU diverge in every seed, and α = 0.01 fails
+    # in 11 of 20: better than ReLU (Holm p < .01), yet failing in most runs, so no setting is one to use there.
     assert by_situation["learning rate 0.3, plain SGD, seed CNN"] == "either"
-    assert by_situation["learning rate 1, plain SGD, seed CNN"].startswith("avoid Leaky ReLU α=0.1 and 0.3")
+    assert by_situation["learning rate 1, plain SGD, seed CNN"].startswith("neither")
     # The seed CNN with Adam 0.05 trained for 20 epochs: ReLU fails in 7 of 10 seeds, every slope and PReLU in none.
     assert by_situation["learning rate 0.05, Adam, seed CNN"] == \
         "prefer Leaky ReLU α=0.01 or 0.1 or 0.3 or PReLU, slope starting at 0.25"
