@@ -67,6 +67,8 @@ def seeds_text(runs: pd.DataFrame) -> str:
 
 
 MODELS = {"mlp": "MLP 4×32", "seed_cnn": "seed CNN", "seed_cnn_bn": "seed CNN with BatchNorm"}
+SHORT_MODELS = {"mlp": "MLP", "seed_cnn": "CNN", "seed_cnn_bn": "BN-CNN"}
+"""The models as narrow tables and a figure's slider or menu name them ("CNN SGD 1" must fit a phone)."""
 OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "plain SGD"}
 SECTION = "ch5-learning-rate"
 
@@ -165,6 +167,11 @@ def frame(records) -> pd.DataFrame:
 
 
 SETTING_ORDER = ["ReLU", "Leaky ReLU α=0.01", "Leaky ReLU α=0.1", "Leaky ReLU α=0.3", "PReLU"]
+
+
+def short_setting(name: str) -> str:
+    """A setting as a phone-width table or axis names it: "ReLU", "α=0.1", "PReLU"."""
+    return "ReLU" if name == "ReLU" else "PReLU" if name.startswith("PReLU") else name.replace("Leaky ReLU ", "")
 
 
 def setting_rank(name: str) -> int:
@@ -430,11 +437,10 @@ def endpoints(runs: pd.DataFrame) -> pd.DataFrame:
 
 def endpoint_table(table: pd.DataFrame) -> pd.DataFrame:
     """`endpoints` as the chapter shows it, narrow enough for a phone: counts in cells, short setting names."""
-    short = lambda s: "ReLU" if s == "ReLU" else "PReLU" if s.startswith("PReLU") else s.replace("Leaky ReLU ", "")  # noqa: E731
-    cell = lambda r: (f"{'MLP' if r.model == 'mlp' else 'CNN'} {OPTIMIZER_NAMES[r.optimizer].replace('plain ', '')} "  # noqa: E731
+    cell = lambda r: (f"{SHORT_MODELS[r.model]} {OPTIMIZER_NAMES[r.optimizer].replace('plain ', '')} "  # noqa: E731
                       f"{r.learning_rate:g}" + ("" if TRAINED_TO_THE_END.get((r.model, r.optimizer), True) else f" ({EARLY})"))
     return pd.DataFrame([{
-        "cell": cell(r), "setting": short(r.setting), "diverged": r.diverged, "below bar": r.below_bar,
+        "cell": cell(r), "setting": short_setting(r.setting), "diverged": r.diverged, "below bar": r.below_bar,
         "trained": r.trained, "test acc. (every seed)": f"{r.itt:.3f} [{r.itt_low:.2f}, {r.itt_high:.2f}]",
         "diverged at epoch": ", ".join(map(str, r.diverged_at)) or "—", "dead": r.dead}
         for r in table.itertuples()])

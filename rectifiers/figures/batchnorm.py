@@ -8,17 +8,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..experiments.learning_rates import OPTIMIZER_NAMES, setting_rank
+from ..experiments.learning_rates import OPTIMIZER_NAMES, setting_rank, short_setting
 from .common import finish
 from .where_leaky import _slider
 
 SIDES = (("plain", "without BatchNorm", "#9e9e9e", "circle-open"), ("bn", "with BatchNorm", "#1f3a93", "circle"))
 """(column prefix of `batchnorm_grid.side_by_side`, legend name, colour, marker)."""
-
-
-def short_setting(name: str) -> str:
-    """A setting as a phone-width axis names it: "ReLU", "α=0.1", "PReLU"."""
-    return "ReLU" if name == "ReLU" else "PReLU" if name.startswith("PReLU") else name.replace("Leaky ReLU ", "")
 
 
 def side_by_side_figure(side: pd.DataFrame) -> go.Figure:

@@ -110,6 +110,17 @@ COINCIDING_DASH = "dot"
 so the one below shows between its dots."""
 
 
+def dropdown_menu(fig: go.Figure, labels, shown_for, name: str) -> None:
+    """A menu above the plot, named `name`, whose item k shows the traces whose `shown_for` entry is k: for choices
+    without an order (a slider suggests one), or with labels too long for a slider on a phone."""
+    buttons = [dict(method="update", label=text, args=[{"visible": [v == k for v in shown_for]}])
+               for k, text in enumerate(labels)]
+    fig.update_layout(margin=dict(t=110), updatemenus=[dict(
+        type="dropdown", active=0, buttons=buttons, x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True)])
+    fig.add_annotation(text=f"{name}:", xref="paper", yref="paper", x=0, xanchor="right", y=1.04, yanchor="bottom",
+                       showarrow=False, xshift=-4)
+
+
 def epoch_slider(fig: go.Figure, epochs, shown_for, title, *, pad: int) -> None:
     """A slider over `epochs` that shows the traces whose `shown_for` entry is that epoch's index and retitles the
     figure `title(epoch)`; it starts at the last epoch (whose traces the caller made visible)."""

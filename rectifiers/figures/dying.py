@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..experiments.dying import BornDead, DyingRun, born_dead_monte_carlo, born_dead_theory, two_sided_bounds, wilson_interval
-from .common import finish, layer_words, setting_colour, table  # noqa: F401 - table: the chapter's tables
+from .common import dropdown_menu, finish, layer_words, setting_colour, table  # noqa: F401 - table: the chapter's tables
 
 DASHES = {0.0: "solid", 0.01: "solid", 0.1: "dash", 0.3: "dot"}
 """Line style per slope: ReLU blue and Leaky ReLU red everywhere; the slope of a leaky unit sets the dash."""
@@ -129,16 +129,9 @@ def born_dead_heatmap(records: list[BornDead], domain: str = "[-1,1]") -> go.Fig
                 ),
             )
         )
-    buttons = [
-        dict(method="update", label=setting_label(*s), args=[{"visible": [i == k for i in range(len(settings))]}])
-        for k, s in enumerate(settings)
-    ]
     finish(fig, title=f"Born dead on {domain}: share of {chosen[0].n_networks:,} random networks whose output is "
            "constant", x="depth (hidden layers)", y="width (units per layer)", height=580)
-    fig.update_layout(margin=dict(t=110), updatemenus=[dict(
-        type="dropdown", active=0, buttons=buttons, x=0, xanchor="left", y=1.02, yanchor="bottom", showactive=True)])
-    fig.add_annotation(text="network:", xref="paper", yref="paper", x=0, xanchor="right", y=1.04, yanchor="bottom",
-                       showarrow=False, xshift=-4)
+    dropdown_menu(fig, [setting_label(*s) for s in settings], range(len(settings)), "network")
     return fig
 
 

@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..experiments.deep_narrow import COLLAPSE_SPREAD, RAI, setting_rank
-from ..experiments.learning_rates import OPTIMIZER_NAMES, SETTING_ORDER, TRAINED_TO_THE_END, model_name
-from .common import COLOURS, RAI_COLOUR, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
+from ..experiments.learning_rates import OPTIMIZER_NAMES, SETTING_ORDER, SHORT_MODELS, TRAINED_TO_THE_END, model_name
+from .common import COLOURS, RAI_COLOUR, dropdown_menu, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
 
 
 
@@ -93,8 +93,7 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                 error_y=dict(type="data", symmetric=False, array=cells.accuracy_high - cells.accuracy,
                              arrayminus=cells.accuracy - cells.accuracy_low)), row=1, col=3)
             visibility += [k, k, k]
-    short = {"mlp": "MLP", "seed_cnn": "CNN"}  # slider labels must fit at both ends on a phone: "CNN SGD"
-    labels = [f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')}" + ("" if TRAINED_TO_THE_END.get((m, o), True)
+    labels = [f"{SHORT_MODELS[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')}" + ("" if TRAINED_TO_THE_END.get((m, o), True)
                                                                         else ", early") for m, o in blocks]
     axes = [_rate_axes(sorted(summary[(summary.model == m) & (summary.optimizer == o)].learning_rate.unique()))
             for m, o in blocks]
@@ -117,9 +116,8 @@ def learning_curve_figure(curve: pd.DataFrame) -> go.Figure:
     """Test accuracy after every epoch (`learning_rates.curve_summary`): per setting the median over the runs that
     did not fail (line; their range in the hover, no band: the page carries seven cells); the slider picks the cell
     (model, optimiser and learning rate) from a menu: the cells have no order a slider could follow."""
-    short = {"mlp": "MLP", "seed_cnn": "CNN", "seed_cnn_bn": "BN-CNN"}
     return _curve_figure(curve, ("model", "optimizer", "learning_rate"),
-                         lambda m, o, lr: f"{short[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')} {lr:g}",
+                         lambda m, o, lr: f"{SHORT_MODELS[m]} {OPTIMIZER_NAMES[o].replace('plain ', '')} {lr:g}",
                          "cell: ", "Test accuracy per epoch, runs that did not fail (median)",
                          bands=False, menu=True)
 
@@ -165,13 +163,7 @@ def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str, bands
     labels = [label(*cell) for cell in cells]
     fig = finish(fig, title=title, x="epoch", y="test accuracy", height=560)
     if menu and len(labels) > 1:
-        buttons = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}])
-                   for k, text in enumerate(labels)]
-        fig.update_layout(margin=dict(t=110), updatemenus=[dict(
-            type="dropdown", active=0, buttons=buttons, x=0, xanchor="left", y=1.02, yanchor="bottom",
-            showactive=True)])
-        fig.add_annotation(text=prefix.rstrip(": "), xref="paper", yref="paper", x=0, xanchor="right", y=1.04,
-                           yanchor="bottom", showarrow=False, xshift=-4)
+        dropdown_menu(fig, labels, visibility, prefix.rstrip(": "))
     else:
         fig.update_layout(sliders=_slider(labels, visibility, prefix))
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
