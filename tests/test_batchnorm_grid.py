@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rectifiers.experiments import batchnorm_grid
+from rectifiers.experiments import batchnorm_grid, learning_rates
 
 
 def record(model: str, lr: float, setting: str, seed: int, accuracy: float, dead: float = 0.5) -> dict:
@@ -36,7 +36,7 @@ def grid() -> list[dict]:
 
 
 def test_the_two_models_are_set_side_by_side_seed_by_seed():
-    runs = batchnorm_grid.frame(grid())
+    runs = learning_rates.frame(grid())
     side = batchnorm_grid.side_by_side(runs)
     assert list(zip(side.learning_rate, side.setting))[:2] == [(0.05, "ReLU"), (0.05, "Leaky ReLU α=0.1")]
     relu = side.iloc[0]
@@ -53,8 +53,8 @@ def test_the_two_models_are_set_side_by_side_seed_by_seed():
 
 
 def test_the_story_gives_relus_failures_and_the_verdict_without_and_with_batchnorm():
-    runs = batchnorm_grid.frame(grid())
-    judged = batchnorm_grid.verdicts(runs)
+    runs = learning_rates.frame(grid())
+    judged = learning_rates.verdicts(runs)
     text = batchnorm_grid.story(batchnorm_grid.side_by_side(runs), judged)
     high = text.split(". ")[0]
     assert high.startswith("Adam at 0.05: without BatchNorm ReLU failed in 7 of 10 runs")
@@ -66,7 +66,7 @@ def test_the_story_gives_relus_failures_and_the_verdict_without_and_with_batchno
 def test_the_figure_draws_both_models_per_cell_and_its_slider_picks_the_cell():
     from rectifiers.figures.batchnorm import side_by_side_figure
 
-    side = batchnorm_grid.side_by_side(batchnorm_grid.frame(grid()))
+    side = batchnorm_grid.side_by_side(learning_rates.frame(grid()))
     figure = side_by_side_figure(side)
     assert len(figure.data) == 8  # two cells × two models × (failures, accuracy)
     assert [t.name for t in figure.data if t.showlegend] == ["without BatchNorm", "with BatchNorm"]
@@ -104,12 +104,12 @@ def test_the_stored_adam_grid_batchnorm_removes_relus_failures_at_a_high_learnin
     have = batchnorm_grid.stored(optimizers=("adam",))
     if "adam" not in have:
         pytest.skip("the BatchNorm grid with Adam is not stored in this checkout")
-    runs = batchnorm_grid.frame(have["adam"])
+    runs = learning_rates.frame(have["adam"])
     side = batchnorm_grid.side_by_side(runs).set_index(["learning_rate", "setting"])
     relu = side.loc[(0.05, "ReLU")]
     assert (relu.plain_failed, relu.bn_failed, relu.plain_runs, relu.bn_runs) == (7, 0, 10, 10)
     assert relu.gain_low > 0.3  # every seed counted: BatchNorm's ReLU ends far above the plain one's
-    judged = batchnorm_grid.verdicts(runs).set_index(["model", "learning_rate"]).recommendation
+    judged = learning_rates.verdicts(runs).set_index(["model", "learning_rate"]).recommendation
     assert judged["seed_cnn", 0.05].startswith("prefer Leaky ReLU") and judged["seed_cnn_bn", 0.05] == "either"
     rows = batchnorm_grid.guide_evidence()
     assert [r["situation"].split(" (")[0] for r in rows] == ["a CNN with BatchNorm, learning rate 0.05, Adam",

@@ -68,8 +68,7 @@ def open_text(have: dict, store=None) -> str:
     with BatchNorm), its studies not stored and the command that trains them; "" when everything is shown."""
     parts = []
     for optimizer in OPTIMIZERS:
-        shown = {r["config"]["model"] + r["config"]["activation"] for r in have.get(optimizer, [])}
-        if NORMALISED + "prelu" in shown:
+        if optimizer in have and _with_normalised_prelu(have[optimizer]):
             continue
         name = learning_rates.OPTIMIZER_NAMES[optimizer]
         if optimizer in have:  # its required studies are stored: only PReLU with BatchNorm is not
@@ -81,6 +80,17 @@ def open_text(have: dict, store=None) -> str:
     return f"{text[:1].upper()}{text[1:]}." if parts else ""
 
 
+def read_studies(optimizer: str, records) -> list[str]:
+    """The study files behind `stored`'s records of one optimiser: its three required ones, and PReLU with BatchNorm
+    when its runs are among them."""
+    paths = study_paths(optimizer)
+    return paths if _with_normalised_prelu(records) else paths[:-1]
+
+
+def _with_normalised_prelu(records) -> bool:
+    return any(r["config"]["model"] == NORMALISED and r["config"]["activation"] == "prelu" for r in records)
+
+
 def _is_stored(path: str, store) -> bool:
     from ..engine.stored_studies import study_records
 
@@ -89,11 +99,6 @@ def _is_stored(path: str, store) -> bool:
     except FileNotFoundError:
         return False
     return True
-
-
-def frame(records) -> pd.DataFrame:
-    """The runs of both models as Chapter 5 reads them (`learning_rates.frame`): one bar per (model, optimiser)."""
-    return learning_rates.frame(records)
 
 
 def _every_seed(runs: pd.DataFrame) -> pd.Series:
@@ -138,10 +143,9 @@ def side_by_side(runs: pd.DataFrame) -> pd.DataFrame:
 
 def reader_table(side: pd.DataFrame) -> pd.DataFrame:
     """`side_by_side` as the chapter shows it, narrow enough for a phone."""
-    short = lambda s: "ReLU" if s == "ReLU" else "PReLU" if s.startswith("PReLU") else s.replace("Leaky ReLU ", "")  # noqa: E731
     return pd.DataFrame([{
         "cell": f"{learning_rates.OPTIMIZER_NAMES[r.optimizer].replace('plain ', '')} {r.learning_rate:g}",
-        "setting": short(r.setting),
+        "setting": learning_rates.short_setting(r.setting),
         "failed, plain": f"{r.plain_failed} of {r.plain_runs} [{percent_interval(r.plain_low, r.plain_high)}]",
         "failed, BatchNorm": f"{r.bn_failed} of {r.bn_runs} [{percent_interval(r.bn_low, r.bn_high)}]",
         "test acc. plain → BN": f"{r.plain_accuracy:.3f} → {r.bn_accuracy:.3f}",
@@ -149,11 +153,6 @@ def reader_table(side: pd.DataFrame) -> pd.DataFrame:
                                if r.paired_seeds >= 2 else "—"),
         "dead plain → BN": f"{r.plain_dead:.0%} → {r.bn_dead:.0%}" if np.isfinite(r.bn_dead) else "—"}
         for r in side.itertuples()])
-
-
-def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
-    """The decision procedure's verdict per (model, optimiser, learning rate), both models (`learning_rates.verdicts`)."""
-    return learning_rates.verdicts(runs)
 
 
 def story(side: pd.DataFrame, judged: pd.DataFrame) -> str:
@@ -190,8 +189,8 @@ def guide_evidence(store=None) -> list[dict]:
             f"train it with: python -m rectifiers study {STUDIES['adam'][NORMALISED][0]}")
     rows = []
     for optimizer, records in have.items():
-        runs = frame(records)
-        judged = verdicts(runs)
+        runs = learning_rates.frame(records)
+        judged = learning_rates.verdicts(runs)
         side = side_by_side(runs)
         normalised = runs[runs.model == NORMALISED]
         for v in judged[judged.model == NORMALISED].itertuples():
@@ -203,7 +202,7 @@ def guide_evidence(store=None) -> list[dict]:
                              f"(MNIST, {learning_rates.budget_text(normalised)})",
                 "recommendation": v.recommendation, "category": v.category, "numbers": v.numbers,
                 "optimizer": optimizer, "seeds": v.seeds, "section": SECTION,
-                "studies": [p for p in study_paths(optimizer) if _is_stored(p, store)],
+                "studies": read_studies(optimizer, records),
                 "evidence": f"{v.evidence} Without BatchNorm, the same seeds: ReLU failed in {relu.plain_failed} of "
                             f"{relu.plain_runs} runs, verdict “{plain}”."})
     return rows
