@@ -116,10 +116,8 @@ WHERE_LEAKY = {
 GAN_DISCRIMINATORS = {
     "mode": OneOf(("stored", "train")),
     "results_dir": Folder("a results store, or empty for the repository's results/", ("mode", "train")),
-    "seeds": Range(0, None, unique=True, min_items=2),
-    "epochs": Range(1, None, increasing=True),
-    "n_train": Range(0, 60_000, note="0: every training image available"),
-    "n_test": Range(0, 10_000, note="0: the whole test set"),
+    "regimes": OneOf(("standard", "stressed")),
+    "settings": KeywordsOf("rectifiers.experiments.gan:overrides"),
     "live_n_train": Range(64, 60_000, note="at least one batch of 64"),
     "live_epochs": Range(1, 20),
 }

@@ -192,19 +192,22 @@ def test_figures_draw_every_run_and_their_sliders_agree(tiny_runs):
 # --- the decision guide ---------------------------------------------------------------------------------------------
 
 
-def test_guide_evidence_from_the_stored_study():
-    try:
-        records = gan.load_records(gan.study())
-    except FileNotFoundError as error:
-        pytest.fail(f"the GAN study is not stored: {error}")
-    (entry,) = gan.guide_evidence()
-    assert set(entry) >= {"situation", "recommendation", "evidence", "seeds", "section", "studies"}
-    assert entry["situation"].startswith("GAN discriminator (DCGAN's Adam 2e-4, β1 0.5, BatchNorm; early training: ")
-    assert entry["section"] == "ch5-gan"
-    assert entry["studies"] == [gan.STUDY] and entry["seeds"] >= 5
-    expected, _ = gan.recommendation(records)
-    assert entry["recommendation"] == expected
-    assert "Fréchet distance" in entry["evidence"] and "95 % CI" in entry["evidence"] and "Holm" in entry["evidence"]
+def test_guide_evidence_from_the_stored_studies():
+    rows = gan.guide_evidence()
+    stored = [name for name in gan.REGIMES if gan.REGIMES[name].section in {r["section"] for r in rows}]
+    assert "standard" in stored, "the standard regime's study is not stored"
+    assert [paths for _, paths in gan.unmeasured()] == [(gan.REGIMES[r].study,) for r in gan.REGIMES if r not in stored]
+    for name, entry in zip(stored, rows):
+        regime = gan.REGIMES[name]
+        records = gan.load_records(gan.study(name))
+        assert set(entry) >= {"situation", "recommendation", "evidence", "seeds", "section", "studies"}
+        assert entry["situation"] == f"GAN discriminator, {regime.training}, BatchNorm ({gan.budget_text(records)})"
+        assert entry["section"] == regime.section and entry["studies"] == [regime.study]
+        assert entry["seeds"] >= 8 and gan.budget(records)["epochs"] >= 30
+        assert entry["recommendation"] == gan.recommendation(records)[0]
+        assert all(words in entry["evidence"] for words in ("Fréchet distance", "95 % CI", "Holm"))
+    assert rows[0]["situation"].startswith("GAN discriminator, DCGAN's Adam 2e-4, β1 0.5, BatchNorm (5,000 images, 60 "
+                                           "epochs, 4,680 updates)")
 
 
 def test_the_fresh_pair_explorer_trains_only_when_asked():
@@ -220,4 +223,90 @@ def test_the_fresh_pair_explorer_trains_only_when_asked():
     assert any((Path(box.store.root) / "runs").glob("*.json"))  # trained into the scratch store, not results/
     assert box.training.progress.value == box.training.progress.max == 1 and box.busy.value.startswith("Done: ReLU")
     box.children[0].children[1].value = 3  # another seed: the figure says it is out of date until Train
-    assert box.busy.value.startswith("Out of date: the figure shows ReLU, seed 0; press Train for ReLU, seed 3")
+    assert box.busy.value.startswith("Out of date: the figure shows ReLU, seed 0, DCGAN's settings; press Train for "
+                                     "ReLU, seed 3, DCGAN's settings")
+    box.children[0].children[2].value = "stressed"  # the other regime: its learning rate
+    assert box.busy.value.endswith("press Train for ReLU, seed 3, ten times DCGAN's learning rate.")
+
+
+# --- two regimes: studies, every seed counted, the chapter's sentences ----------------------------------------------
+
+
+def test_each_regime_is_a_study_and_settings_are_checked_before_any_work():
+    assert [gan.study(r).source for r in gan.REGIMES] == ["studies/ch5_gan_long.yaml", "studies/ch5_gan_stressed.yaml"]
+    standard, stressed = gan.study("standard"), gan.study("stressed")
+    assert standard.settings["learning_rate"] == pytest.approx(2e-4)
+    assert stressed.settings["learning_rate"] == pytest.approx(10 * standard.settings["learning_rate"])
+    assert len(standard.seeds) >= 8 and len(stressed.seeds) >= 10
+    assert standard.settings["epochs"][-1] >= 30 and stressed.settings["epochs"][-1] >= 30
+    custom = gan.study("stressed", {"seeds": [0, 1], "n_train": 0})
+    assert custom.name == "ch5_gan_stressed_custom" and custom.seeds == (0, 1) and custom.settings["n_train"] is None
+    with pytest.raises(ValueError, match="GAN regime 'calm' is not one of 'standard', 'stressed'"):
+        gan.study("calm")
+    with pytest.raises(ValueError, match="parameter 'settings': 'seeds' must list at least 2 distinct seeds"):
+        gan.study("standard", {"seeds": [3, 3]})
+    with pytest.raises(ValueError, match="parameter 'settings': 'n_test' must be an integer ≥ 0"):
+        gan.study("standard", {"n_test": -1})
+
+
+def test_a_diverged_seed_counts_with_the_regimes_worst_distance(tiny_runs):
+    relu, *_ = tiny_runs
+    runs = _fake_study(relu, {"ReLU": [30, 32, 35], "Leaky ReLU (α=0.2)": [20, 21, 26]})
+    runs[1]["status"] = "diverged"  # ReLU, seed 1: no final distance
+    final = gan.final_values(runs)
+    assert final.loc[1, "ReLU"] == 35  # the worst final distance of the regime
+    row = gan.paired_differences(runs).iloc[0]
+    assert row.seeds == 3 and row["mean difference"] == pytest.approx(((20 - 30) + (21 - 35) + (26 - 35)) / 3)
+
+
+def test_convergence_reads_the_last_two_intervals_of_the_runs_that_did_not_fail(tiny_runs):
+    relu, *_ = tiny_runs
+    runs = _fake_study(relu, {"ReLU": [2.0, 2.2], "Leaky ReLU (α=0.2)": [1.8, 2.4]})
+    for r in runs:
+        last = r["snapshots"][-1]
+        r["snapshots"] = [{**last, "epoch": 10, "test_frechet": last["test_frechet"] + 3.0},
+                          {**last, "epoch": 20, "test_frechet": last["test_frechet"] + 0.2}, last]
+    numbers = gan.convergence(runs)
+    assert numbers["runs"] == 4 and numbers["epochs"] == (10, 20, 2)
+    assert numbers["median_before"] == pytest.approx(-2.8) and numbers["median_last"] == pytest.approx(-0.2)
+    assert numbers["still_falling"] == 1.0
+    text = gan.convergence_text(numbers)
+    assert "changed by −2.80 from epoch 10 to 20 and by −0.20" in text and "levelled off" in text  # 0.2 of 2.1
+    assert "still improving" in gan.convergence_text({**numbers, "median_last": -0.3})  # more than a tenth of 2.1
+    assert "getting worse" in gan.convergence_text({**numbers, "median_last": 0.3})
+
+
+def test_a_regime_without_its_runs_says_how_far_training_got(tmp_path):
+    values = gan.chapter_values("stressed", None, store=ResultsStore(tmp_path))
+    assert values["gan_stressed_setup"].startswith("The runs of this regime are not all stored yet (0 of 30)")
+    assert "`python -m rectifiers study studies/ch5_gan_stressed.yaml`" in values["gan_stressed_setup"]
+    assert values["gan_stressed_verdict"] == values["gan_stressed_convergence"] == ""
+    assert [paths for _, paths in gan.unmeasured(ResultsStore(tmp_path))] == [
+        ("studies/ch5_gan_long.yaml",), ("studies/ch5_gan_stressed.yaml",)]
+
+
+def test_a_regimes_sentences_carry_its_budget_and_verdict(tiny_runs):
+    relu, *_ = tiny_runs
+    runs = _fake_study(relu, {"ReLU": [30, 32, 35, 31, 33], "Leaky ReLU (α=0.2)": [20, 21, 26, 22, 23]})
+    values = gan.chapter_values("standard", runs)
+    assert values["gan_standard_setup"].startswith("DCGAN's Adam 2e-4, β1 0.5: 5 paired seeds per discriminator, "
+                                                   "128 images, 2 epochs, 4 updates of each network")
+    assert values["gan_standard_conclusion"].endswith("gives: prefer Leaky ReLU (α=0.2).")
+    assert "the data support the DCGAN habit" in values["gan_standard_conclusion"]
+    table = gan.summary_table({"standard": runs})
+    assert list(table.regime.unique()) == ["DCGAN's settings"] and table.iloc[0, -1] == "prefer Leaky ReLU (α=0.2)"
+
+
+def test_the_training_figures_keep_the_page_light(tiny_runs):
+    from rectifiers.figures import gan as plots
+
+    relu, leaky, _ = tiny_runs
+    runs = []
+    for seed in range(6):
+        for r in (relu, leaky):
+            runs.append(copy.deepcopy(r))
+            runs[-1]["config"]["seed"] = seed
+    grid, strip, quality, losses = plots.training_figures(runs, regime="DCGAN's settings")
+    assert len(grid.data) == 2 * plots.GRID_SEEDS  # not every seed's grid: the explorer has them
+    assert grid.layout.title.text.startswith("DCGAN's settings: generated digits at epoch 2")
+    assert quality.layout.title.text.startswith("DCGAN's settings: sample quality")

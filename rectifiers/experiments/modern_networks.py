@@ -206,11 +206,12 @@ def unmeasured(store=None) -> list[tuple[str, tuple[str, ...]]]:
     return [(topic, paths) for topic, paths in still if paths]
 
 
-def unmeasured_markdown(store=None, extra=()) -> str:
-    """Chapter 7's list of what the guide has no evidence for: `extra` lines, then every open topic of Chapter 8 with
-    the command that trains it."""
+def unmeasured_markdown(store=None, extra=(), more=()) -> str:
+    """Chapter 7's list of what the guide has no evidence for: `extra` lines, then the open topics `more` of other
+    chapters ((topic, study files not stored), e.g. `gan.unmeasured`) and every open topic of Chapter 8, each with the
+    command that trains it."""
     lines = [f"- {line}" for line in extra]
-    still = unmeasured(store)
+    still = [*more, *unmeasured(store)]
     for topic, paths in still:
         lines.append(f"- {topic}: its runs are not stored yet ({', '.join(paths)});")
     if still:

@@ -13,6 +13,9 @@ from ..experiments import gan
 from .common import finish, slope_colour
 
 MEANS_WIDTH = 4
+GRID_SEEDS = 4
+"""Seeds drawn in a regime's grid of last-epoch digits: every grid is a picture in the page, and a regime has 8–10
+seeds; the live explorer shows any run."""
 
 
 def setting_colour(name: str, names) -> str:
@@ -24,19 +27,30 @@ def _alpha(name: str) -> float:
     return 0.0 if name == "ReLU" else float(name.split("=")[1].rstrip(")"))
 
 
-def sample_grid_figure(records, *, epoch: int | None = None, seeds=None) -> go.Figure:
+def training_figures(records, *, regime: str = "") -> list[go.Figure]:
+    """A regime's figures of training, in the chapter's order: the digits at the last epoch (the first `GRID_SEEDS`
+    seeds), the first seed's digits in between, sample quality over training, and the losses."""
+    seeds = sorted({r["config"]["seed"] for r in records})
+    return [sample_grid_figure(records, seeds=seeds[:GRID_SEEDS], regime=regime),
+            sample_epochs_figure(records, seed=seeds[0], regime=regime),
+            quality_figure(records, regime=regime), loss_figure(records, regime=regime)]
+
+
+def sample_grid_figure(records, *, epoch: int | None = None, seeds=None, regime: str = "") -> go.Figure:
     """The 5 × 5 grids of generated digits at one epoch (default: the last): one column per setting, one row per
     seed. The same noise everywhere, so a column compares seeds and a row compares settings. No slider: every grid
-    is a picture, and a slider over epochs would carry all of them into the page (the live explorer has them)."""
+    is a picture, and a slider over epochs would carry all of them into the page (the live explorer has them).
+    `regime`, when given, starts the title."""
     grids = gan.sample_grids(records)
     names = gan.settings(records)
     epoch = max(e for *_, e in grids) if epoch is None else epoch
     seeds = sorted({seed for _, seed, _ in grids}) if seeds is None else list(seeds)
     return _grid_figure(grids, [(s, n, epoch) for s in seeds for n in names], [_short(n) for n in names],
-                        [f"seed {s}" for s in seeds], f"Generated digits at epoch {epoch} (same noise in every panel)")
+                        [f"seed {s}" for s in seeds],
+                        _titled(f"Generated digits at epoch {epoch} (same noise in every panel)", regime))
 
 
-def sample_epochs_figure(records, seed: int) -> go.Figure:
+def sample_epochs_figure(records, seed: int, *, regime: str = "") -> go.Figure:
     """One seed's grids during training: one row per setting, one column per stored epoch between the first and
     the last (the untrained noise and the last epoch's grids, shown by `sample_grid_figure`, would only add weight
     to the page)."""
@@ -45,7 +59,7 @@ def sample_epochs_figure(records, seed: int) -> go.Figure:
     stored = sorted({e for n, s, e in grids if s == seed})
     epochs = [e for e in stored if 0 < e < stored[-1]] or stored
     return _grid_figure(grids, [(seed, n, e) for n in names for e in epochs], [f"epoch {e}" for e in epochs],
-                        [_short(n) for n in names], f"Seed {seed}'s generated digits during training")
+                        [_short(n) for n in names], _titled(f"Seed {seed}'s generated digits during training", regime))
 
 
 def _grid_figure(grids, cells, column_titles, row_titles, title) -> go.Figure:
@@ -66,11 +80,15 @@ def _grid_figure(grids, cells, column_titles, row_titles, title) -> go.Figure:
     return fig
 
 
+def _titled(title: str, regime: str) -> str:
+    return f"{regime}: {title[0].lower()}{title[1:]}" if regime else title
+
+
 def _short(name: str) -> str:
     return name.replace("Leaky ReLU ", "Leaky ")
 
 
-def quality_figure(records) -> go.Figure:
+def quality_figure(records, *, regime: str = "") -> go.Figure:
     """Fréchet distance, digits covered and label entropy over the snapshot epochs: one thin line per seed, a thick
     one for the mean of each setting; the slider picks the measure."""
     frame = gan.snapshots(records)
@@ -99,14 +117,15 @@ def quality_figure(records) -> go.Figure:
                         {"yaxis.title.text": label, "yaxis.type": "log" if m == 0 else "linear"}])
              for m, (_, label) in enumerate(measures)]
     fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="measure: "), pad=dict(t=50))])
-    finish(fig, title="Sample quality over training (1,000 generated digits, judged by the seed CNN)", x="epoch",
+    finish(fig, title=_titled("Sample quality over training (1,000 generated digits, judged by the seed CNN)", regime),
+           x="epoch",
            y=measures[0][1], height=500)
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
     fig.update_yaxes(type="log")
     return fig
 
 
-def loss_figure(records) -> go.Figure:
+def loss_figure(records, *, regime: str = "") -> go.Figure:
     """Discriminator and generator losses per epoch (means over the epoch's batches), one panel each; the slider
     picks the seed, the three settings drawn together."""
     frame = gan.losses(records)
@@ -126,7 +145,7 @@ def loss_figure(records) -> go.Figure:
     steps = [dict(method="update", label=str(seed), args=[{"visible": [o == k for o in owner]}])
              for k, seed in enumerate(seeds)]
     fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="seed: "), pad=dict(t=50))])
-    finish(fig, title="Losses over training", x="", y="", height=600)
+    finish(fig, title=_titled("Losses over training", regime), x="", y="", height=600)
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     fig.update_yaxes(title_text="loss (nats)", row=1, col=1)
     fig.update_yaxes(title_text="loss (nats)", row=2, col=1)
@@ -134,24 +153,26 @@ def loss_figure(records) -> go.Figure:
     return fig
 
 
-def paired_figure(records) -> go.Figure:
-    """Fréchet distance at the last epoch, one line per seed across the settings (paired), failed runs as crosses."""
+def paired_figure(records, *, regime: str = "") -> go.Figure:
+    """Fréchet distance at the end of training, one line per seed across the settings (paired), failed runs as
+    crosses; a diverged run, which has no final distance, is drawn at the regime's worst one, as the verdict counts
+    it (`gan.final_values`)."""
     names = gan.settings(records)
-    final = gan._final(records)
+    final = gan.final_values(records)
     failed = {(gan.setting(r), r["config"]["seed"]) for r in records if gan.failed(r)}
+    diverged = {(gan.setting(r), r["config"]["seed"]) for r in records if r["status"] == "diverged"}
     fig = go.Figure()
-    for seed, run in final.groupby("seed"):
-        run = run.set_index("setting").reindex(names)
-        fig.add_trace(go.Scatter(x=[_short(n) for n in names], y=run.test_frechet, mode="lines", showlegend=False,
+    for seed, run in final.iterrows():
+        fig.add_trace(go.Scatter(x=[_short(n) for n in names], y=run.reindex(names), mode="lines", showlegend=False,
                                  line=dict(color="#999", width=1), hoverinfo="skip"))
     for name in names:
-        part = final[final.setting == name]
-        symbols = ["x" if (name, s) in failed else "circle" for s in part.seed]
-        fig.add_trace(go.Scatter(x=[_short(name)] * len(part), y=part.test_frechet, mode="markers", name=name,
+        part = final[name]
+        symbols = ["x" if (name, s) in failed else "circle" for s in part.index]
+        text = [f"seed {s}" + (" (diverged: the worst distance)" if (name, s) in diverged else "") for s in part.index]
+        fig.add_trace(go.Scatter(x=[_short(name)] * len(part), y=part.values, mode="markers", name=name,
                                  marker=dict(color=setting_colour(name, names), size=11, symbol=symbols),
-                                 text=[f"seed {s}" for s in part.seed],
-                                 hovertemplate="%{text}: %{y:.1f}<extra>" + name + "</extra>"))
-    finish(fig, title="Fréchet distance at the last epoch, paired by seed (× = failed run)",
+                                 text=text, hovertemplate="%{text}: %{y:.1f}<extra>" + name + "</extra>"))
+    finish(fig, title=_titled("Fréchet distance at the last epoch, paired by seed (× = failed run)", regime),
            x="discriminator activation", y="Fréchet distance (judge features; lower is better)", height=430)
     return fig
 

@@ -59,31 +59,33 @@ def stored_run_explorer(records) -> W.VBox:
 
 
 def fresh_pair_explorer(data, *, epochs=(1, 2), seed: int = 0, setting: str = "Leaky ReLU (α=0.2)",
-                        settings=("ReLU", "Leaky ReLU (α=0.01)", "Leaky ReLU (α=0.2)")) -> W.VBox:
-    """Train a new pair (on `data`) for the chosen activation and seed when Train is pressed, with a progress bar
-    and Stop, through the live pair-training loop every Train explorer shares (`common.PairTraining`), and draw
-    it. Nothing trains before that, so a book build costs nothing. Runs go to a temporary store, never to
-    results/."""
-    from ..engine import RunConfig, load_study
-    from ..engine.study import REPOSITORY
+                        settings=("ReLU", "Leaky ReLU (α=0.01)", "Leaky ReLU (α=0.2)"),
+                        regime: str = "standard") -> W.VBox:
+    """Train a new pair (on `data`) for the chosen activation, seed and regime (`gan.REGIMES`: its optimiser and
+    learning rate) when Train is pressed, with a progress bar and Stop, through the live pair-training loop every
+    Train explorer shares (`common.PairTraining`), and draw it. Nothing trains before that, so a book build costs
+    nothing. Runs go to a temporary store, never to results/."""
+    from ..engine import RunConfig
 
-    study = load_study(REPOSITORY / gan.STUDY)
-    shared = {k: v for k, v in study.settings.items() if k not in ("epochs", "n_train", "n_test", "keep_weights")}
+    shared = {name: {k: v for k, v in gan.study(name).settings.items()
+                     if k not in ("epochs", "n_train", "n_test", "keep_weights")} for name in gan.REGIMES}
     controls = {"name": W.Dropdown(options=list(settings), value=setting, description="discriminator", **STYLE),
-                "seed": W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", **STYLE)}
+                "seed": W.BoundedIntText(value=seed, min=0, max=10_000, description="seed", **STYLE),
+                "regime": W.Dropdown(options=[(r.name, k) for k, r in gan.REGIMES.items()], value=regime,
+                                     description="regime", **STYLE)}
     output = W.Output()
     last = epochs[-1]
 
     def chosen():
-        return controls["name"].value, int(controls["seed"].value)
+        return controls["name"].value, int(controls["seed"].value), controls["regime"].value
 
     def plan(request):
-        name, seed = request
+        name, seed, regime = request
         activation, alpha = ("relu", 0.01) if name == "ReLU" else ("leaky_relu", float(name.split("=")[1][:-1]))
         config = RunConfig(activation=activation, alpha=alpha, seed=seed, epochs=tuple(epochs),
                            n_train=len(data.y_train), n_test=len(data.y_test), data_seed=data.seed,
-                           keep_weights="none", **{**shared, "probe_every": last})
-        return [(f"{name}, seed {seed}", config, data)]
+                           keep_weights="none", **{**shared[regime], "probe_every": last})
+        return [(f"{name}, seed {seed}, {gan.REGIMES[regime].name}", config, data)]
 
     def draw(note=""):
         for record in training.records.values():
@@ -91,7 +93,9 @@ def fresh_pair_explorer(data, *, epochs=(1, 2), seed: int = 0, setting: str = "L
                 output.outputs = (figure_output(run_figure(record, last, list(settings))),)
         if training.stale() and not training.busy():
             (shown,) = training.records
-            note = f"Out of date: the figure shows {shown}; press Train for {'{}, seed {}'.format(*chosen())}."
+            name, seed, regime = chosen()
+            note = (f"Out of date: the figure shows {shown}; press Train for {name}, seed {seed}, "
+                    f"{gan.REGIMES[regime].name}.")
         return note
 
     def summary(records, n_epochs):
