@@ -25,7 +25,7 @@ def test_an_empty_store_completes_and_each_regime_says_how_far_its_training_got(
 @pytest.mark.slow
 def test_train_mode_glues_what_the_stored_runs_say(notebook_runner, tmp_path):
     from rectifiers.engine import ResultsStore
-    from rectifiers.experiments import gan
+    from rectifiers.experiments import gan, gan_text
 
     root = tmp_path / "store"
     root.mkdir()  # a store parameter must name an existing folder
@@ -34,7 +34,7 @@ def test_train_mode_glues_what_the_stored_runs_say(notebook_runner, tmp_path):
     assert the_study.name == "ch5_gan_long_custom"  # never mixed with the stored study's runs
     records = gan.load_records(the_study, ResultsStore(root))
     assert len(records) == 6
-    expected = gan.chapter_values("standard", records)
+    expected = gan_text.chapter_values("standard", records)
     for name in ("setup", "convergence", "verdict", "conclusion"):
         assert glued[f"gan_standard_{name}"] == expected[f"gan_standard_{name}"]
     assert "2 paired seeds per discriminator, 128 images, 2 epochs, 4 updates" in glued["gan_standard_setup"]

@@ -12,7 +12,7 @@ import pytest
 from rectifiers import gan_metrics
 from rectifiers.engine import ResultsStore, RunConfig, train
 from rectifiers.engine import gan as engine_gan
-from rectifiers.experiments import gan
+from rectifiers.experiments import gan, gan_text
 
 TINY = dict(model="dcgan", epochs=(1, 2), n_train=128, n_test=100, batch_size=64, learning_rate=2e-4,
             probes=("generated_digits",), probe_every=2, test_every=0, keep_weights="none")
@@ -160,7 +160,7 @@ def test_paired_differences_and_the_recommendation_follow_the_data(tiny_runs):
     worse = _fake_study(relu, {"ReLU": [20, 21, 22, 23, 24], "Leaky ReLU (α=0.01)": [30, 31, 33, 34, 35],
                                "Leaky ReLU (α=0.2)": [25, 27, 26, 28, 30]})
     assert gan.recommendation(worse)[0].startswith("prefer ReLU")
-    values = gan.verdict_values(worse)
+    values = gan_text.verdict_values(worse)
     assert values["gan_recommendation"].startswith("prefer ReLU") and "prefer ReLU" in values["gan_verdict"]
     assert "go against the DCGAN habit" in values["gan_folk_wisdom"]
     # A collapsed run keeps its Fréchet distance (intention to treat) and counts as a failure for McNemar.
@@ -270,14 +270,14 @@ def test_convergence_reads_the_last_two_intervals_of_the_runs_that_did_not_fail(
     assert numbers["runs"] == 4 and numbers["epochs"] == (10, 20, 2)
     assert numbers["median_before"] == pytest.approx(-2.8) and numbers["median_last"] == pytest.approx(-0.2)
     assert numbers["still_falling"] == 1.0
-    text = gan.convergence_text(numbers)
+    text = gan_text.convergence_text(numbers)
     assert "changed by −2.80 from epoch 10 to 20 and by −0.20" in text and "levelled off" in text  # 0.2 of 2.1
-    assert "still improving" in gan.convergence_text({**numbers, "median_last": -0.3})  # more than a tenth of 2.1
-    assert "getting worse" in gan.convergence_text({**numbers, "median_last": 0.3})
+    assert "still improving" in gan_text.convergence_text({**numbers, "median_last": -0.3})  # over a tenth of 2.1
+    assert "getting worse" in gan_text.convergence_text({**numbers, "median_last": 0.3})
 
 
 def test_a_regime_without_its_runs_says_how_far_training_got(tmp_path):
-    values = gan.chapter_values("stressed", None, store=ResultsStore(tmp_path))
+    values = gan_text.chapter_values("stressed", None, store=ResultsStore(tmp_path))
     assert values["gan_stressed_setup"].startswith("The runs of this regime are not all stored yet (0 of 30)")
     assert "`python -m rectifiers study studies/ch5_gan_stressed.yaml`" in values["gan_stressed_setup"]
     assert values["gan_stressed_verdict"] == values["gan_stressed_convergence"] == ""
@@ -288,12 +288,12 @@ def test_a_regime_without_its_runs_says_how_far_training_got(tmp_path):
 def test_a_regimes_sentences_carry_its_budget_and_verdict(tiny_runs):
     relu, *_ = tiny_runs
     runs = _fake_study(relu, {"ReLU": [30, 32, 35, 31, 33], "Leaky ReLU (α=0.2)": [20, 21, 26, 22, 23]})
-    values = gan.chapter_values("standard", runs)
+    values = gan_text.chapter_values("standard", runs)
     assert values["gan_standard_setup"].startswith("DCGAN's Adam 2e-4, β1 0.5: 5 paired seeds per discriminator, "
                                                    "128 images, 2 epochs, 4 updates of each network")
     assert values["gan_standard_conclusion"].endswith("gives: prefer Leaky ReLU (α=0.2).")
     assert "the data support the DCGAN habit" in values["gan_standard_conclusion"]
-    table = gan.summary_table({"standard": runs})
+    table = gan_text.summary_table({"standard": runs})
     assert list(table.regime.unique()) == ["DCGAN's settings"] and table.iloc[0, -1] == "prefer Leaky ReLU (α=0.2)"
 
 

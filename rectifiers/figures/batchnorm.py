@@ -9,8 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..experiments.learning_rates import OPTIMIZER_NAMES, setting_rank, short_setting
-from .common import finish
-from .where_leaky import _slider
+from .common import finish, steps_slider
 
 SIDES = (("plain", "without BatchNorm", "#9e9e9e", "circle-open"), ("bn", "with BatchNorm", "#1f3a93", "circle"))
 """(column prefix of `batchnorm_grid.side_by_side`, legend name, colour, marker)."""
@@ -56,6 +55,6 @@ def side_by_side_figure(side: pd.DataFrame) -> go.Figure:
                  height=560)
     fig.update_yaxes(title_text="failed (share, 95 % CI)", range=[-0.05, 1.05], row=1, col=1)
     fig.update_yaxes(title_text="test accuracy", range=[0, 1.02], row=2, col=1)
-    fig.update_layout(sliders=_slider(labels, visibility, "optimiser, learning rate: "),
+    fig.update_layout(sliders=steps_slider(labels, visibility, "optimiser, learning rate: "),
                       legend=dict(orientation="h", yanchor="top", y=-0.08, x=0), margin=dict(b=160))
     return fig

@@ -110,6 +110,21 @@ COINCIDING_DASH = "dot"
 so the one below shows between its dots."""
 
 
+def steps_slider(labels, visibility, prefix, layouts=None) -> list[dict]:
+    """A slider under the plot whose step k shows the traces with visibility k (and applies `layouts[k]`, e.g. that
+    step's axis range); none when there is one step (nothing to move)."""
+    if len(labels) < 2:
+        return []
+    layouts = layouts or [{} for _ in labels]
+    steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}, layouts[k]])
+             for k, text in enumerate(labels)]
+    # Below the legend (which sits under the axes), so that neither hides the other.
+    # Inset from both edges, so that the first and last labels are not cut off; the book moves the slider below
+    # the legend once both are drawn (rectifiers.book_plotly).
+    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0),
+                 x=0.06, len=0.88)]
+
+
 def dropdown_menu(fig: go.Figure, labels, shown_for, name: str) -> None:
     """A menu above the plot, named `name`, whose item k shows the traces whose `shown_for` entry is k: for choices
     without an order (a slider suggests one), or with labels too long for a slider on a phone."""

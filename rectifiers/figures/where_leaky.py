@@ -16,7 +16,8 @@ from plotly.subplots import make_subplots
 
 from ..experiments.deep_narrow import COLLAPSE_SPREAD, RAI, setting_rank
 from ..experiments.learning_rates import OPTIMIZER_NAMES, SETTING_ORDER, SHORT_MODELS, TRAINED_TO_THE_END, model_name
-from .common import COLOURS, RAI_COLOUR, dropdown_menu, finish, slope_colour, table  # noqa: F401 - table: the chapter's tables
+from .common import COLOURS, RAI_COLOUR, dropdown_menu, finish, slope_colour, steps_slider
+from .common import table  # noqa: F401 - the chapter's tables
 
 
 
@@ -34,21 +35,6 @@ def setting_colour(name: str) -> str:
 def _ordered(names) -> list[str]:
     rank = {s: i for i, s in enumerate(SETTING_ORDER)}
     return sorted(set(names), key=lambda s: rank.get(s, len(rank)))
-
-
-def _slider(labels, visibility, prefix, layouts=None) -> list[dict]:
-    """A slider whose step k shows the traces with visibility k (and applies `layouts[k]`, e.g. that step's axis
-    range); none when there is one step (nothing to move)."""
-    if len(labels) < 2:
-        return []
-    layouts = layouts or [{} for _ in labels]
-    steps = [dict(method="update", label=text, args=[{"visible": [v == k for v in visibility]}, layouts[k]])
-             for k, text in enumerate(labels)]
-    # Below the legend (which sits under the axes), so that neither hides the other.
-    # Inset from both edges, so that the first and last labels are not cut off; the book moves the slider below
-    # the legend once both are drawn (rectifiers.book_plotly).
-    return [dict(active=0, steps=steps, currentvalue=dict(prefix=prefix), y=-0.42, yanchor="top", pad=dict(t=0),
-                 x=0.06, len=0.88)]
 
 
 def _offset(i: int, n: int) -> float:
@@ -97,7 +83,7 @@ def learning_rate_figure(summary: pd.DataFrame) -> go.Figure:
                                                                         else ", early") for m, o in blocks]
     axes = [_rate_axes(sorted(summary[(summary.model == m) & (summary.optimizer == o)].learning_rate.unique()))
             for m, o in blocks]
-    fig.update_layout(sliders=_slider(labels, visibility, "model, optimiser: ", axes))
+    fig.update_layout(sliders=steps_slider(labels, visibility, "model, optimiser: ", axes))
     fig.update_xaxes(type="log")
     fig.update_layout(axes[0])
     fig.update_xaxes(title_text="learning rate (log scale)", row=1, col=2)
@@ -165,7 +151,7 @@ def _curve_figure(curve: pd.DataFrame, by, label, prefix: str, title: str, bands
     if menu and len(labels) > 1:
         dropdown_menu(fig, labels, visibility, prefix.rstrip(": "))
     else:
-        fig.update_layout(sliders=_slider(labels, visibility, prefix))
+        fig.update_layout(sliders=steps_slider(labels, visibility, prefix))
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), margin=dict(b=190))
     return fig
 
@@ -201,7 +187,7 @@ def collapse_figure(summary: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(x=depths, y=1 - (1 - 2.0 ** -width) ** depths, mode="lines", visible=k == 0,
                                  name="theory: ReLU dead at one input (Chapter 3)", line=dict(color="black", dash="dash")))
         visibility += [k] * (len(born) + 1)
-    fig.update_layout(sliders=_slider([f"{w}" for w in widths], visibility, "units per layer: "))
+    fig.update_layout(sliders=steps_slider([f"{w}" for w in widths], visibility, "units per layer: "))
     fig.update_xaxes(type="log", tickvals=sorted(summary.depth.unique()))
     fig.update_yaxes(range=[-0.05, 1.05])
     seeds = int(summary.runs.max())

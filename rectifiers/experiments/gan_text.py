@@ -1,0 +1,162 @@
+"""Chapter 5.1's words: the sentences and glued numbers of each GAN regime, computed from its records by
+`rectifiers.experiments.gan` (the studies, the failure rule, the tables and the decision)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..stats import wilson_interval
+from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, final_table, final_table_for_reading,
+                  paired_differences, fmt, recommendation, settings, stored_count, study)
+
+
+def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
+    """What the chapter glues for one regime (`gan_<regime>_...`): `verdict_values`, and the section's sentences
+    (`setup`, `convergence`, `verdict`, `conclusion`). Without records (`None`: the regime's runs are not all
+    stored), the setup says how far its training has got and how to finish it, and the other sentences are empty, so
+    the section reads as "not trained yet", never as a number."""
+    prefix, words = f"gan_{regime}", REGIMES[regime]
+    if records is None:
+        the_study = the_study if the_study is not None else study(regime)
+        done, total = stored_count(the_study, store)
+        how = (f"`python -m rectifiers study {words.study}` (it resumes where training stopped)"
+               if the_study.source == words.study else "this chapter's train mode (`mode=\"train\"`)")
+        return {f"{prefix}_setup": f"The runs of this regime are not all stored yet ({done} of {total}), so it has no "
+                                   f"verdict; train them with {how}.",
+                **{f"{prefix}_{k}": "" for k in ("convergence", "verdict", "conclusion")}}
+    values = verdict_values(records, prefix)
+    v = lambda name: values[f"{prefix}_{name}"]  # noqa: E731
+    values.update({
+        f"{prefix}_setup": (f"{words.training[0].upper()}{words.training[1:]}: {v('seeds')} paired seeds per "
+                            f"discriminator, {v('budget')} of each network in batches of {v('batch')}; the Fréchet "
+                            f"distance compares with {v('n_test'):,} real test digits."),
+        f"{prefix}_convergence": f"Did the samples level off? {v('convergence')}",
+        f"{prefix}_verdict": " ".join(x for x in (v("verdict"), v("directions"), v("slope")) if x),
+        f"{prefix}_conclusion": (f"{v('folk_wisdom')} For the decision guide, the book's decision procedure gives: "
+                                 f"{v('recommendation')}."),
+    })
+    return values
+
+
+def summary_table(found: dict) -> pd.DataFrame:
+    """Every stored regime's `final_table_for_reading`, one block of rows per regime, with its verdict."""
+    frames = []
+    for regime, records in found.items():
+        frame = final_table_for_reading(records)
+        frame.insert(0, "regime", REGIMES[regime].name)
+        frame["verdict (decision procedure)"] = [recommendation(records)[0]] + [""] * (len(frame) - 1)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def convergence_text(numbers: dict) -> str:
+    """`convergence` in a sentence."""
+    if not numbers:
+        return "These runs have fewer than three snapshot epochs: the book cannot say whether they levelled off."
+    a, b, c = numbers["epochs"]
+    share = numbers["still_falling"]
+    return (f"Of the {numbers['runs']} runs that did not fail, the median Fréchet distance changed by "
+            f"{fmt(numbers['median_before'], '+.2f')} from epoch {a} to {b} and by "
+            f"{fmt(numbers['median_last'], '+.2f')} from epoch {b} to {c} (median at epoch {c}: "
+            f"{numbers['median_final']:.2f}); it still fell over the last {c - b} epochs in {100 * share:.0f} % of "
+            "them. "
+            + ("The samples had levelled off: the last change is within a tenth of the distance."
+               if abs(numbers["median_last"]) <= LEVELLED * numbers["median_final"] else
+               "The samples were still improving: a final distance is a point on a falling curve, and the verdict "
+               "compares the settings at the same point." if numbers["median_last"] < 0 else
+               "The samples were getting worse at the end: the late instability GANs are known for."))
+
+
+def verdict_values(records, prefix: str = "gan") -> dict:
+    """The numbers the chapter glues for one regime, by name (`<prefix>_...`)."""
+    table = final_table(records).set_index("setting")
+    diffs = paired_differences(records)
+    names = settings(records)
+    spent = budget(records)
+    values = {"runs": len(records), "seeds": int(table.seeds.min()), "epochs": spent["epochs"],
+              "n_train": spent["n_train"], "n_test": records[0]["experiment"]["n_test"], "batch": spent["batch"],
+              "steps": spent["steps"], "lr": spent["learning_rate"], "budget": budget_text(records),
+              "train_min": sum(s["wall_s"] for r in records for s in r["segments"]) / 60,
+              "convergence": convergence_text(convergence(records))}
+    for name in names:
+        tag = _tag(name)
+        row = table.loc[name]
+        fails = wilson_interval(int(row.failed), int(row.seeds))
+        values.update({f"{tag}_fd": row["Fréchet distance"], f"{tag}_fd_low": row["FD low"],
+                       f"{tag}_fd_high": row["FD high"], f"{tag}_coverage": row["digits covered"],
+                       f"{tag}_entropy": row["label entropy (bits)"], f"{tag}_failed": fails.text()})
+    for _, d in diffs.iterrows():
+        tag = f"{_tag(d.a)}_vs_{_tag(d.b)}"
+        values.update({f"diff_{tag}": d["mean difference"], f"diff_{tag}_low": d.low,
+                       f"diff_{tag}_high": d.high, f"diff_{tag}_p": d.p,
+                       f"diff_{tag}_a_lower": d["a lower"], f"diff_{tag}_b_lower": d["b lower"]})
+    values["directions"] = direction_sentence(diffs)
+    values["slope"] = slope_sentence(diffs)
+    choice, rule = recommendation(records)
+    values["recommendation"], values["rule"] = choice, rule
+    values["verdict"] = verdict_sentence(records, diffs, table, choice)
+    values["folk_wisdom"] = folk_wisdom_sentence(choice)
+    # Python numbers, so that glued text reads 3.9, not np.float64(3.9).
+    return {f"{prefix}_{k}": v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
+
+
+def direction_sentence(differences: pd.DataFrame) -> str:
+    """Seed by seed, which setting had the lower Fréchet distance, for each comparison with ReLU."""
+    return " ".join(f"{d.a} had the lower Fréchet distance in {d['a lower']} of {d.seeds} seeds, ReLU in "
+                    f"{d['b lower']} (paired t-test p = {d.p:.2f}, before correction)."
+                    for _, d in differences[differences.b == "ReLU"].iterrows())
+
+
+def slope_sentence(differences: pd.DataFrame) -> str:
+    """The larger slope against the smaller, paired by seed, and what the interval allows one to say."""
+    rows = differences[differences.b != "ReLU"]
+    if rows.empty:
+        return ""
+    d = rows.iloc[0]
+    said = (f"Paired by seed, {d.a} minus {d.b} differs in Fréchet distance by {fmt(d['mean difference'], '+.2f')} "
+            f"(95 % CI {fmt(d.low, '+.2f')} to {fmt(d.high, '+.2f')}; the larger slope lower in {d['a lower']} of "
+            f"{d.seeds} seeds). ")
+    if d.high < 0:
+        return said + "The larger slope gave the lower distance here."
+    if d.low > 0:
+        return said + "The larger slope gave the higher distance here."
+    return said + "The interval includes zero: the data do not separate the two slopes."
+
+
+def folk_wisdom_sentence(choice: str) -> str:
+    """What the recommendation says about DCGAN's Leaky ReLU (0.2) in the discriminator."""
+    if choice == "either" or choice.startswith("unclear"):
+        return ("So in this experiment DCGAN's Leaky ReLU in the discriminator, the choice practitioners repeat, "
+                "brought no measurable advantage over ReLU: an advantage, if there is one, is smaller than what "
+                "the differences between seeds let us see.")
+    if choice.startswith("neither"):
+        return ("So in this experiment no discriminator activation rescued the training: the fix is in the GAN's "
+                "training, not in the activation.")
+    if choice.startswith("prefer ReLU") or choice.startswith("avoid"):
+        return ("So in this experiment the data go against the DCGAN habit: ReLU in the discriminator did better "
+                "than Leaky ReLU.")
+    return (f"So in this experiment the data support the DCGAN habit: {choice} in the discriminator did better than "
+            "ReLU.")
+
+
+def verdict_sentence(records, diffs, table, choice: str) -> str:
+    """One sentence with the numbers: Fréchet distances, the paired differences, coverage and failures."""
+    seeds = int(table.seeds.min())
+    parts = [f"{name}: Fréchet distance {table.loc[name, 'Fréchet distance']:.2f}, "
+             f"{table.loc[name, 'digits covered']:.1f} digits covered, failed "
+             f"{wilson_interval(int(table.loc[name, 'failed']), int(table.loc[name, 'seeds'])).text()}"
+             for name in table.index]
+    against = [f"{d.a} − ReLU {fmt(d['mean difference'], '+.2f')} (95 % CI {fmt(d.low, '+.2f')} to "
+               f"{fmt(d.high, '+.2f')})"
+               for _, d in diffs[diffs.b == "ReLU"].iterrows()]
+    outcome = {"either": "no activation is distinguishable from the others in sample quality or failures"}.get(
+        choice, f"the book's decision procedure says: {choice}")
+    return (f"Over {seeds} seeds per setting, {outcome}. " + "; ".join(parts) + ". Paired by seed, every seed "
+            "counted, the differences in Fréchet distance at the last epoch are " + "; ".join(against) + ".")
+
+def _tag(name: str) -> str:
+    """'ReLU' -> 'relu', 'Leaky ReLU (α=0.2)' -> 'leaky02' (glue names)."""
+    if name == "ReLU":
+        return "relu"
+    return "leaky" + name.split("=")[1].rstrip(")").replace(".", "")
