@@ -310,3 +310,8 @@ def test_the_training_figures_keep_the_page_light(tiny_runs):
     assert len(grid.data) == 2 * plots.GRID_SEEDS  # not every seed's grid: the explorer has them
     assert grid.layout.title.text.startswith("DCGAN's settings: generated digits at epoch 2")
     assert quality.layout.title.text.startswith("DCGAN's settings: sample quality")
+
+
+def test_without_any_stored_regime_the_guide_is_told_which_runs_are_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m rectifiers study studies/ch5_gan_long.yaml"):
+        gan.guide_evidence(ResultsStore(tmp_path))

@@ -323,12 +323,14 @@ def convergence(records) -> dict:
 
 def guide_evidence(store=None) -> list[dict]:
     """The GAN discriminator's entries of the book's decision guide, one per regime whose runs are all stored (the
-    others are listed among the open questions, `unmeasured`)."""
-    rows = []
+    others are listed among the open questions, `unmeasured`); FileNotFoundError, naming the first regime's missing
+    runs and the command that trains them, when no regime is stored."""
+    rows, missing = [], []
     for name, regime in REGIMES.items():
         try:
             records = load_records(study(name), store)
-        except FileNotFoundError:
+        except FileNotFoundError as error:
+            missing.append(error)
             continue
         judged, (choice, rule) = gan_decision(records), recommendation(records)
         seeds = int(final_table(records).seeds.min())
@@ -344,6 +346,8 @@ def guide_evidence(store=None) -> list[dict]:
             "section": regime.section,
             "studies": [regime.study],
         })
+    if not rows:
+        raise missing[0]
     return rows
 
 
