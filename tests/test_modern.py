@@ -121,6 +121,15 @@ def test_each_family_trains_one_tiny_epoch_with_paired_initial_weights(model, tm
     assert record["key"].startswith(f"{settings['dataset']}-{FAMILIES[model].key_part(RunConfig(**settings))}-gelu-s1-")
 
 
+def test_the_transformers_tokens_are_windows_of_the_signal_and_its_key_says_so():
+    from rectifiers.modern_models import EMBED_KERNEL, transformer1d
+
+    embed = transformer1d(layers=1, width=8, heads=2).get_layer("embed")
+    assert type(embed).__name__ == "Conv1D" and embed.kernel_size == (EMBED_KERNEL,) and embed.strides == (1,)
+    assert embed.output.shape[1] == 40  # one token per position ("same" padding)
+    assert FAMILIES["transformer1d"].constants["embedding"] == f"conv1d, kernel {EMBED_KERNEL}, stride 1"
+
+
 def test_the_reference_networks_have_the_authors_sizes():
     from rectifiers.models import parameter_count
     from rectifiers.modern_models import mnist1d_cnn, mnist1d_mlp

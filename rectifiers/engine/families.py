@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..modern_models import FEED_FORWARD_MULTIPLIER, MLP_BLOCKS  # constants only: Keras is imported when building
+from ..modern_models import EMBED_KERNEL, FEED_FORWARD_MULTIPLIER, MLP_BLOCKS  # constants: Keras loads when building
 from ..validation import check_choice, check_finite, check_int
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist")
@@ -160,9 +160,10 @@ FAMILIES: dict[str, Family] = {
                             title="transformer, {depth} pre-LN layers, width {width}, {heads} heads",
                             datasets=SIGNAL_DATASETS, check_shape=_heads_divide_width,
                             constants={"feed_forward_multiplier": FEED_FORWARD_MULTIPLIER, "normalisation": "pre-layer",
-                                       "positions": "learned", "pooling": "mean", "prelu_slopes": "one per channel"},
-                            summary="a pre-LayerNorm transformer encoder over the 40 positions; activation in its "
-                                    "feed-forward block"),
+                                       "positions": "learned", "pooling": "mean", "prelu_slopes": "one per channel",
+                                       "embedding": f"conv1d, kernel {EMBED_KERNEL}, stride 1"},
+                            summary="a pre-LayerNorm transformer encoder over the 40 positions (a convolutional "
+                                    "embedding); activation in its feed-forward block"),
 }
 """Model families by name (`RunConfig.model`); plug-ins such as the GAN (`gan.py`) add theirs."""
 
