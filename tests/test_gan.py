@@ -315,3 +315,15 @@ def test_the_training_figures_keep_the_page_light(tiny_runs):
 def test_without_any_stored_regime_the_guide_is_told_which_runs_are_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m rectifiers study studies/ch5_gan_long.yaml"):
         gan.guide_evidence(ResultsStore(tmp_path))
+
+
+def test_the_final_table_counts_every_seed_and_says_what_diverged(tiny_runs):
+    relu, *_ = tiny_runs
+    runs = _fake_study(relu, {"ReLU": [30, 32, 35], "Leaky ReLU (α=0.2)": [20, 21, 26]})
+    runs[1]["status"] = "diverged"  # ReLU, seed 1
+    table = gan.final_table(runs).set_index("setting")
+    assert table.loc["ReLU", "Fréchet distance"] == pytest.approx((30 + 35 + 35) / 3)  # the diverged seed at the worst
+    assert table.loc["ReLU", "ended"] == 2 and table.loc["ReLU", "failed"] == 1
+    reading = gan.final_table_for_reading(runs).set_index("discriminator")
+    assert reading.loc["ReLU", "digits covered (mean, fewest)"] == "10.0, 10 (2 not diverged)"
+    assert reading.loc["Leaky ReLU (α=0.2)", "label entropy (bits)"].endswith(")") is False

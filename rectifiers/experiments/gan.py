@@ -193,33 +193,39 @@ def sample_grids(records) -> dict[tuple[str, int, int], str]:
 
 
 def final_table(records) -> pd.DataFrame:
-    """Per setting at the last snapshot: seeds, mean Fréchet distance with its 95 % t interval, coverage, entropy,
-    failed runs (count, Wilson interval)."""
-    final = _final(records)
+    """Per setting at the end of training: seeds, the mean Fréchet distance of every seed with its 95 % t interval (a
+    diverged run at the regime's worst, `final_values`, as the verdict counts it), coverage and label entropy of the
+    runs that did not diverge (`ended`), failed runs (count, Wilson interval)."""
+    frechet_by_seed = final_values(records)
+    ended = _final([r for r in records if r["status"] != "diverged"])
     rows = []
     for name in settings(records):
         runs = [r for r in records if setting(r) == name]
-        part = final[final.setting == name]
-        frechet = mean_ci(part.test_frechet)
+        part = ended[ended.setting == name]
+        frechet = mean_ci(frechet_by_seed[name].dropna())
         fails = wilson_interval(sum(failed(r) for r in runs), len(runs))
-        rows.append({"setting": name, "seeds": len(runs),
+        rows.append({"setting": name, "seeds": len(runs), "ended": len(part),
                      "Fréchet distance": frechet.mean, "FD low": frechet.low, "FD high": frechet.high,
-                     "digits covered": part.test_coverage.mean(), "fewest digits": int(part.test_coverage.min()),
-                     "label entropy (bits)": part.test_label_entropy.mean(),
+                     "digits covered": part.test_coverage.mean() if len(part) else math.nan,
+                     "fewest digits": int(part.test_coverage.min()) if len(part) else 0,
+                     "label entropy (bits)": part.test_label_entropy.mean() if len(part) else math.nan,
                      "failed": fails.k, "failed low": fails.low, "failed high": fails.high})
     return pd.DataFrame(rows)
 
 
 def final_table_for_reading(records) -> pd.DataFrame:
-    """`final_table` in readers' words: intervals as text, failures as "k of n (rate, 95 % CI)"."""
+    """`final_table` in readers' words: intervals as text, failures as "k of n (rate, 95 % CI)"; coverage and entropy
+    say over how many runs they are when some diverged ("—" when all did)."""
     rows = []
     for _, row in final_table(records).iterrows():
         fails = wilson_interval(int(row.failed), int(row.seeds))
+        over = f" ({row.ended} not diverged)" if 0 < row.ended < row.seeds else ""
         rows.append({"discriminator": row.setting, "seeds": int(row.seeds),
                      "Fréchet distance (95 % CI)": f"{fmt(row['Fréchet distance'])} ({fmt(row['FD low'])} to "
                                                    f"{fmt(row['FD high'])})",
-                     "digits covered (mean, fewest)": f"{row['digits covered']:.1f}, {row['fewest digits']}",
-                     "label entropy (bits)": f"{row['label entropy (bits)']:.2f}",
+                     "digits covered (mean, fewest)": (f"{row['digits covered']:.1f}, {row['fewest digits']}{over}"
+                                                       if row.ended else "—"),
+                     "label entropy (bits)": f"{row['label entropy (bits)']:.2f}{over}" if row.ended else "—",
                      "failed runs": fails.text()})
     return pd.DataFrame(rows)
 

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ..stats import wilson_interval
-from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, final_table, final_table_for_reading,
-                  paired_differences, fmt, recommendation, settings, stored_count, study)
+from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, final_table, final_table_for_reading, fmt,
+                  paired_differences, recommendation, settings, stored_count, study)
 
 
 def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
