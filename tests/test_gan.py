@@ -326,4 +326,4 @@ def test_the_final_table_counts_every_seed_and_says_what_diverged(tiny_runs):
     assert table.loc["ReLU", "ended"] == 2 and table.loc["ReLU", "failed"] == 1
     reading = gan.final_table_for_reading(runs).set_index("discriminator")
     assert reading.loc["ReLU", "digits covered (mean, fewest)"] == "10.0, 10 (2 not diverged)"
-    assert reading.loc["Leaky ReLU (α=0.2)", "label entropy (bits)"].endswith(")") is False
+    assert "not diverged" not in reading.loc["Leaky ReLU (α=0.2)", "label entropy (bits)"]  # none diverged
