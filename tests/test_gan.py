@@ -327,3 +327,23 @@ def test_the_final_table_counts_every_seed_and_says_what_diverged(tiny_runs):
     reading = gan.final_table_for_reading(runs).set_index("discriminator")
     assert reading.loc["ReLU", "digits covered (mean, fewest)"] == "10.0, 10 (2 not diverged)"
     assert "not diverged" not in reading.loc["Leaky ReLU (α=0.2)", "label entropy (bits)"]  # none diverged
+
+
+def test_the_page_draws_grids_with_fewer_greys_and_at_most_three_epochs_in_a_strip(tiny_runs):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from rectifiers.figures import gan as plots
+
+    relu, leaky, _ = tiny_runs
+    stored = relu["probes"]["generated_digits"][-1]["png"]
+    page = np.asarray(Image.open(io.BytesIO(base64.b64decode(plots.page_png(stored)))).convert("L")).astype(int)
+    full = plots.decode_grid(stored).astype(int)
+    assert len(np.unique(page)) <= plots.PAGE_GREYS and np.abs(page - full).max() <= 255 / (plots.PAGE_GREYS - 1) / 2 + 1
+    runs = [copy.deepcopy(r) for r in (relu, leaky)]
+    for r in runs:  # grids at epochs 0, 1, ..., 9: eight epochs between the untrained and the last
+        r["probes"]["generated_digits"] = [{"epoch": e, "png": stored} for e in range(10)]
+    strip = plots.sample_epochs_figure(runs, seed=0)
+    assert [a.text for a in strip.layout.annotations[:3]] == ["epoch 1", "epoch 5", "epoch 8"]
