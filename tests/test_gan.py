@@ -348,3 +348,17 @@ def test_the_page_draws_grids_with_fewer_greys_and_at_most_three_epochs_in_a_str
         r["probes"]["generated_digits"] = [{"epoch": e, "png": stored} for e in range(10)]
     strip = plots.sample_epochs_figure(runs, seed=0)
     assert [a.text for a in strip.layout.annotations[:3]] == ["epoch 1", "epoch 5", "epoch 8"]
+
+
+def test_the_gap_to_relu_is_read_at_every_snapshot_epoch(tiny_runs):
+    relu, *_ = tiny_runs
+    runs = _fake_study(relu, {"ReLU": [2.0, 2.0], "Leaky ReLU (α=0.2)": [2.5, 2.7]})
+    for r in runs:
+        last = r["snapshots"][-1]
+        r["snapshots"] = [{**last, "epoch": 10, "test_frechet": last["test_frechet"] * 2}, {**last, "epoch": 20}]
+    gaps = gan.gaps_over_training(runs)
+    assert gaps.to_dict("records") == [{"setting": "Leaky ReLU (α=0.2)", "epoch": 10, "gap": pytest.approx(1.2),
+                                        "seeds": 2},
+                                       {"setting": "Leaky ReLU (α=0.2)", "epoch": 20, "gap": pytest.approx(0.6),
+                                        "seeds": 2}]
+    assert gan_text.gaps_sentence(gaps).endswith("Leaky ReLU (α=0.2) − ReLU +1.20 at 10, +0.60 at 20.")

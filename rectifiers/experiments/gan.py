@@ -269,6 +269,23 @@ def paired_differences(records, metric: str = "test_frechet") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def gaps_over_training(records) -> pd.DataFrame:
+    """Each Leaky ReLU setting minus ReLU in Fréchet distance at every snapshot epoch, the mean over the seeds that
+    have both runs there (a diverged run has no later snapshots): setting, epoch, gap, seeds."""
+    frame = snapshots(records)
+    rows = []
+    for epoch, at in frame.groupby("epoch"):
+        by_seed = at.pivot(index="seed", columns="setting", values="test_frechet")
+        for name in settings(records)[1:]:
+            if name in by_seed and "ReLU" in by_seed:
+                d = (by_seed[name] - by_seed["ReLU"]).dropna()
+                rows.append({"setting": name, "epoch": int(epoch), "gap": float(d.mean()) if len(d) else math.nan,
+                             "seeds": len(d)})
+    frame = pd.DataFrame(rows, columns=["setting", "epoch", "gap", "seeds"])
+    return frame.sort_values(["setting", "epoch"], key=lambda c: c.map(settings(records).index)
+                             if c.name == "setting" else c).reset_index(drop=True)
+
+
 def _final(records) -> pd.DataFrame:
     """The last snapshot of every run that has one (a diverged run at epoch 1 has none)."""
     frame = snapshots(records)

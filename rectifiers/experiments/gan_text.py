@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..stats import wilson_interval
 from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, final_table, final_table_for_reading, fmt,
-                  paired_differences, recommendation, settings, stored_count, study)
+                  gan_decision, gaps_over_training, paired_differences, recommendation, settings, stored_count, study)
 
 
 def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
@@ -32,7 +32,7 @@ def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
                             f"discriminator, {v('budget')} of each network in batches of {v('batch')}; the Fréchet "
                             f"distance compares with {v('n_test'):,} real test digits."),
         f"{prefix}_convergence": f"Did the samples level off? {v('convergence')}",
-        f"{prefix}_verdict": " ".join(x for x in (v("verdict"), v("directions"), v("slope")) if x),
+        f"{prefix}_verdict": " ".join(x for x in (v("verdict"), v("gaps"), v("slope")) if x),
         f"{prefix}_conclusion": (f"{v('folk_wisdom')} For the decision guide, the book's decision procedure gives: "
                                  f"{v('recommendation')}."),
     })
@@ -91,8 +91,8 @@ def verdict_values(records, prefix: str = "gan") -> dict:
         values.update({f"diff_{tag}": d["mean difference"], f"diff_{tag}_low": d.low,
                        f"diff_{tag}_high": d.high, f"diff_{tag}_p": d.p,
                        f"diff_{tag}_a_lower": d["a lower"], f"diff_{tag}_b_lower": d["b lower"]})
-    values["directions"] = direction_sentence(diffs)
     values["slope"] = slope_sentence(diffs)
+    values["gaps"] = gaps_sentence(gaps_over_training(records))
     choice, rule = recommendation(records)
     values["recommendation"], values["rule"] = choice, rule
     values["verdict"] = verdict_sentence(records, diffs, table, choice)
@@ -101,22 +101,15 @@ def verdict_values(records, prefix: str = "gan") -> dict:
     return {f"{prefix}_{k}": v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
 
 
-def direction_sentence(differences: pd.DataFrame) -> str:
-    """Seed by seed, which setting had the lower Fréchet distance, for each comparison with ReLU."""
-    return " ".join(f"{d.a} had the lower Fréchet distance in {d['a lower']} of {d.seeds} seeds, ReLU in "
-                    f"{d['b lower']} (paired t-test p = {d.p:.2f}, before correction)."
-                    for _, d in differences[differences.b == "ReLU"].iterrows())
-
-
 def slope_sentence(differences: pd.DataFrame) -> str:
     """The larger slope against the smaller, paired by seed, and what the interval allows one to say."""
     rows = differences[differences.b != "ReLU"]
     if rows.empty:
         return ""
     d = rows.iloc[0]
-    said = (f"Paired by seed, {d.a} minus {d.b} differs in Fréchet distance by {fmt(d['mean difference'], '+.2f')} "
-            f"(95 % CI {fmt(d.low, '+.2f')} to {fmt(d.high, '+.2f')}; the larger slope lower in {d['a lower']} of "
-            f"{d.seeds} seeds). ")
+    said = (f"Between the slopes (outside the verdict, which compares each with ReLU), paired by seed: {d.a} minus "
+            f"{d.b} {fmt(d['mean difference'], '+.2f')} (95 % CI {fmt(d.low, '+.2f')} to {fmt(d.high, '+.2f')}; the "
+            f"larger slope lower in {d['a lower']} of {d.seeds} seeds). ")
     if d.high < 0:
         return said + "The larger slope gave the lower distance here."
     if d.low > 0:
@@ -134,26 +127,40 @@ def folk_wisdom_sentence(choice: str) -> str:
         return ("So in this experiment no discriminator activation rescued the training: the fix is in the GAN's "
                 "training, not in the activation.")
     if choice.startswith("prefer ReLU") or choice.startswith("avoid"):
-        return ("So in this experiment the data go against the DCGAN habit: ReLU in the discriminator did better "
-                "than Leaky ReLU.")
+        what = choice.split(";")[0].split(" — ")[0].removeprefix("avoid ") if choice.startswith("avoid") else \
+            "Leaky ReLU"
+        return (f"So in this experiment the data go against the DCGAN habit: trained against a discriminator with "
+                f"{what}, the generator did worse than against one with ReLU.")
     return (f"So in this experiment the data support the DCGAN habit: {choice} in the discriminator did better than "
             "ReLU.")
 
 
+def gaps_sentence(gaps: pd.DataFrame) -> str:
+    """Each Leaky ReLU setting's mean paired gap to ReLU at every snapshot epoch from the tenth on: does a difference
+    at the end close, hold or open as training goes on?"""
+    if gaps.empty:
+        return ""
+    later = gaps[gaps.epoch >= min(10, gaps.epoch.max())]
+    parts = []
+    for name, rows in later.groupby("setting", sort=False):
+        shown = ", ".join(f"{fmt(g, '+.2f')} at {e}" for e, g in zip(rows.epoch, rows.gap))
+        parts.append(f"{name} − ReLU {shown}")
+    return ("The paired gap in Fréchet distance over training (mean over seeds, by epoch): " + "; ".join(parts) + ".")
+
+
 def verdict_sentence(records, diffs, table, choice: str) -> str:
-    """One sentence with the numbers: Fréchet distances, the paired differences, coverage and failures."""
+    """The verdict with the numbers behind it (the table above it has each setting's own): each Leaky ReLU setting's
+    paired difference from ReLU, every seed counted, with its Holm-corrected p from the decision procedure."""
     seeds = int(table.seeds.min())
-    parts = [f"{name}: Fréchet distance {table.loc[name, 'Fréchet distance']:.2f}, "
-             f"{table.loc[name, 'digits covered']:.1f} digits covered, failed "
-             f"{wilson_interval(int(table.loc[name, 'failed']), int(table.loc[name, 'seeds'])).text()}"
-             for name in table.index]
+    holm = gan_decision(records).comparisons.set_index("alternative").p_metric_holm
     against = [f"{d.a} − ReLU {fmt(d['mean difference'], '+.2f')} (95 % CI {fmt(d.low, '+.2f')} to "
-               f"{fmt(d.high, '+.2f')})"
+               f"{fmt(d.high, '+.2f')}, Holm p = {holm[d.a]:.2f}; lower than ReLU in {d['a lower']} of {d.seeds} seeds)"
                for _, d in diffs[diffs.b == "ReLU"].iterrows()]
     outcome = {"either": "no activation is distinguishable from the others in sample quality or failures"}.get(
         choice, f"the book's decision procedure says: {choice}")
-    return (f"Over {seeds} seeds per setting, {outcome}. " + "; ".join(parts) + ". Paired by seed, every seed "
-            "counted, the differences in Fréchet distance at the last epoch are " + "; ".join(against) + ".")
+    return (f"Over {seeds} seeds per setting, {outcome}. Paired by seed, every seed counted, the differences in "
+            "Fréchet distance at the last epoch are " + "; ".join(against) + ".")
+
 
 def _tag(name: str) -> str:
     """'ReLU' -> 'relu', 'Leaky ReLU (α=0.2)' -> 'leaky02' (glue names)."""
