@@ -347,7 +347,7 @@ def test_the_page_draws_grids_with_fewer_greys_and_at_most_three_epochs_in_a_str
     for r in runs:  # grids at epochs 0, 1, ..., 9: eight epochs between the untrained and the last
         r["probes"]["generated_digits"] = [{"epoch": e, "png": stored} for e in range(10)]
     strip = plots.sample_epochs_figure(runs, seed=0)
-    assert [a.text for a in strip.layout.annotations[:3]] == ["epoch 1", "epoch 5", "epoch 8"]
+    assert [a.text for a in strip.layout.annotations[:3]] == ["epoch 2", "epoch 5", "epoch 8"]
 
 
 def test_the_gap_to_relu_is_read_at_every_snapshot_epoch(tiny_runs):
@@ -362,3 +362,9 @@ def test_the_gap_to_relu_is_read_at_every_snapshot_epoch(tiny_runs):
                                        {"setting": "Leaky ReLU (α=0.2)", "epoch": 20, "gap": pytest.approx(0.6),
                                         "seeds": 2}]
     assert gan_text.gaps_sentence(gaps).endswith("Leaky ReLU (α=0.2) − ReLU +1.20 at 10, +0.60 at 20.")
+
+
+def test_figure_values_keep_four_significant_digits():
+    from rectifiers.figures.gan import _rounded
+
+    np.testing.assert_array_equal(_rounded([198.4127, 1.186543, 0.0012345, 0.0, np.nan])[:4], [198.4, 1.187, 0.001234, 0])

@@ -56,13 +56,14 @@ def sample_grid_figure(records, *, epoch: int | None = None, seeds=None, regime:
 
 def sample_epochs_figure(records, seed: int, *, regime: str = "") -> go.Figure:
     """One seed's grids during training: one row per setting, one column per stored epoch between the first and
-    the last, at most `STRIP_EPOCHS` of them spread over training (the untrained noise and the last epoch's grids,
-    shown by `sample_grid_figure`, would only add weight to the page)."""
+    the last, at most `STRIP_EPOCHS` of them, spread over training past the first epoch's noise (the untrained
+    noise and the last epoch's grids, shown by `sample_grid_figure`, would only add weight to the page)."""
     grids = gan.sample_grids(records)
     names = gan.settings(records)
     stored = sorted({e for n, s, e in grids if s == seed})
     epochs = [e for e in stored if 0 < e < stored[-1]] or stored
-    if len(epochs) > STRIP_EPOCHS:  # the first, the middle and the last of them: each column is three pictures
+    if len(epochs) > STRIP_EPOCHS:  # spread over training, past the first epoch's noise: a column is three pictures
+        epochs = epochs[1:]
         epochs = [epochs[round(i)] for i in np.linspace(0, len(epochs) - 1, STRIP_EPOCHS)]
     return _grid_figure(grids, [(seed, n, e) for n in names for e in epochs], [f"epoch {e}" for e in epochs],
                         [_short(n) for n in names], _titled(f"Seed {seed}'s generated digits during training", regime))
@@ -84,6 +85,15 @@ def _grid_figure(grids, cells, column_titles, row_titles, title) -> go.Figure:
     finish(fig, title=title, x="", y="", height=170 * rows + 110)
     fig.update_layout(margin=dict(l=10, r=30, t=70, b=10))
     return fig
+
+
+def _rounded(values) -> np.ndarray:
+    """Values to 4 significant digits: what a reader can see in a line or a hover label, at about half the bytes a
+    float64 takes in the page's JSON."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(np.isfinite(values) & (values != 0), 10.0 ** (3 - np.floor(np.log10(np.abs(values)))), 1.0)
+    return np.round(values * scale) / scale
 
 
 def _titled(title: str, regime: str) -> str:
@@ -109,12 +119,13 @@ def quality_figure(records, *, regime: str = "") -> go.Figure:
             part = frame[frame.setting == name]
             colour = setting_colour(name, names)
             for seed, run in part.groupby("seed"):
-                fig.add_trace(go.Scatter(x=run.epoch, y=run[column], mode="lines", line=dict(color=colour, width=1),
+                fig.add_trace(go.Scatter(x=run.epoch, y=_rounded(run[column]), mode="lines",
+                                         line=dict(color=colour, width=1),
                                          opacity=0.45, name=f"{name}, seed {seed}", legendgroup=name,
                                          showlegend=False, visible=m == 0))
                 owner.append(m)
             mean = part.groupby("epoch")[column].mean()
-            fig.add_trace(go.Scatter(x=mean.index, y=mean.values, mode="lines+markers", name=f"{name} (mean)",
+            fig.add_trace(go.Scatter(x=mean.index, y=_rounded(mean.values), mode="lines+markers", name=f"{name} (mean)",
                                      legendgroup=name, line=dict(color=colour, width=MEANS_WIDTH), visible=m == 0))
             owner.append(m)
     # The Fréchet distance falls by orders of magnitude in the first epochs: a log axis shows the later epochs.
@@ -144,7 +155,8 @@ def loss_figure(records, *, regime: str = "") -> go.Figure:
         for name in names:
             run = frame[(frame.seed == seed) & (frame.setting == name)]
             for row, column in ((1, "d_loss"), (2, "g_loss")):
-                fig.add_trace(go.Scatter(x=run.epoch, y=run[column], mode="lines", name=name, legendgroup=name,
+                fig.add_trace(go.Scatter(x=run.epoch, y=_rounded(run[column]), mode="lines", name=name,
+                                         legendgroup=name,
                                          showlegend=row == 1, visible=k == 0,
                                          line=dict(color=setting_colour(name, names), width=2)), row=row, col=1)
                 owner.append(k)
