@@ -310,6 +310,8 @@ def test_the_training_figures_keep_the_page_light(tiny_runs):
     assert len(grid.data) == 2 * plots.GRID_SEEDS  # not every seed's grid: the explorer has them
     assert grid.layout.title.text.startswith("DCGAN's settings: generated digits at epoch 2")
     assert quality.layout.title.text.startswith("DCGAN's settings: sample quality")
+    assert len(quality.data) == 3 * (2 * 6 + 2)  # every seed's line and each setting's mean, per measure
+    assert [s.label for s in losses.layout.sliders[0].steps] == [str(s) for s in range(plots.GRID_SEEDS)]
 
 
 def test_without_any_stored_regime_the_guide_is_told_which_runs_are_missing(tmp_path):
@@ -364,7 +366,9 @@ def test_the_gap_to_relu_is_read_at_every_snapshot_epoch(tiny_runs):
     assert gan_text.gaps_sentence(gaps).endswith("Leaky ReLU (α=0.2) − ReLU +1.20 at 10, +0.60 at 20.")
 
 
-def test_figure_values_keep_four_significant_digits():
-    from rectifiers.figures.gan import _rounded
+def test_figure_values_go_into_the_page_as_float32(tiny_runs):
+    from rectifiers.figures import gan as plots
 
-    np.testing.assert_array_equal(_rounded([198.4127, 1.186543, 0.0012345, 0.0, np.nan])[:4], [198.4, 1.187, 0.001234, 0])
+    relu, leaky, _ = tiny_runs
+    for figure in (plots.quality_figure([relu, leaky]), plots.loss_figure([relu, leaky])):
+        assert {np.asarray(trace.y).dtype for trace in figure.data} == {np.dtype("float32")}

@@ -17,9 +17,9 @@ STRIP_EPOCHS = 3
 """Epochs drawn in a seed's strip of grids during training."""
 PAGE_GREYS = 16
 """Grey levels of a grid as the page draws it (`page_png`): the stored grids have 256."""
-GRID_SEEDS = 4
-"""Seeds drawn in a regime's grid of last-epoch digits: every grid is a picture in the page, and a regime has 8–10
-seeds; the live explorer shows any run."""
+GRID_SEEDS = 3
+"""Seeds drawn in a regime's grid of last-epoch digits, and whose losses its loss figure offers: every grid is a
+picture in the page, and a regime has 8–10 seeds; the explorer at the end of the chapter shows any run."""
 
 
 def setting_colour(name: str, names) -> str:
@@ -33,11 +33,12 @@ def _alpha(name: str) -> float:
 
 def training_figures(records, *, regime: str = "") -> list[go.Figure]:
     """A regime's figures of training, in the chapter's order: the digits at the last epoch (the first `GRID_SEEDS`
-    seeds), the first seed's digits in between, sample quality over training, and the losses."""
+    seeds), the first seed's digits in between, sample quality over training (every seed), and the losses (the first
+    `GRID_SEEDS` seeds)."""
     seeds = sorted({r["config"]["seed"] for r in records})
     return [sample_grid_figure(records, seeds=seeds[:GRID_SEEDS], regime=regime),
             sample_epochs_figure(records, seed=seeds[0], regime=regime),
-            quality_figure(records, regime=regime), loss_figure(records, regime=regime)]
+            quality_figure(records, regime=regime), loss_figure(records, regime=regime, seeds=seeds[:GRID_SEEDS])]
 
 
 def sample_grid_figure(records, *, epoch: int | None = None, seeds=None, regime: str = "") -> go.Figure:
@@ -87,13 +88,10 @@ def _grid_figure(grids, cells, column_titles, row_titles, title) -> go.Figure:
     return fig
 
 
-def _rounded(values) -> np.ndarray:
-    """Values to 4 significant digits: what a reader can see in a line or a hover label, at about half the bytes a
-    float64 takes in the page's JSON."""
-    values = np.asarray(values, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(np.isfinite(values) & (values != 0), 10.0 ** (3 - np.floor(np.log10(np.abs(values)))), 1.0)
-    return np.round(values * scale) / scale
+def _single(values) -> np.ndarray:
+    """Values as float32: plotly writes a numpy array into the page as binary, and float32 takes half the bytes of
+    float64 with seven significant digits, more than a line or a hover label shows."""
+    return np.asarray(values, dtype=np.float32)
 
 
 def _titled(title: str, regime: str) -> str:
@@ -119,13 +117,13 @@ def quality_figure(records, *, regime: str = "") -> go.Figure:
             part = frame[frame.setting == name]
             colour = setting_colour(name, names)
             for seed, run in part.groupby("seed"):
-                fig.add_trace(go.Scatter(x=run.epoch, y=_rounded(run[column]), mode="lines",
+                fig.add_trace(go.Scatter(x=run.epoch, y=_single(run[column]), mode="lines",
                                          line=dict(color=colour, width=1),
                                          opacity=0.45, name=f"{name}, seed {seed}", legendgroup=name,
                                          showlegend=False, visible=m == 0))
                 owner.append(m)
             mean = part.groupby("epoch")[column].mean()
-            fig.add_trace(go.Scatter(x=mean.index, y=_rounded(mean.values), mode="lines+markers", name=f"{name} (mean)",
+            fig.add_trace(go.Scatter(x=mean.index, y=_single(mean.values), mode="lines+markers", name=f"{name} (mean)",
                                      legendgroup=name, line=dict(color=colour, width=MEANS_WIDTH), visible=m == 0))
             owner.append(m)
     # The Fréchet distance falls by orders of magnitude in the first epochs: a log axis shows the later epochs.
@@ -142,12 +140,12 @@ def quality_figure(records, *, regime: str = "") -> go.Figure:
     return fig
 
 
-def loss_figure(records, *, regime: str = "") -> go.Figure:
+def loss_figure(records, *, regime: str = "", seeds=None) -> go.Figure:
     """Discriminator and generator losses per epoch (means over the epoch's batches), one panel each; the slider
-    picks the seed, the three settings drawn together."""
+    picks the seed (of `seeds`; default every seed), the three settings drawn together."""
     frame = gan.losses(records)
     names = gan.settings(records)
-    seeds = sorted(frame.seed.unique())
+    seeds = sorted(frame.seed.unique()) if seeds is None else list(seeds)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=("discriminator loss (real + generated)", "generator loss (non-saturating)"))
     owner = []
@@ -155,7 +153,7 @@ def loss_figure(records, *, regime: str = "") -> go.Figure:
         for name in names:
             run = frame[(frame.seed == seed) & (frame.setting == name)]
             for row, column in ((1, "d_loss"), (2, "g_loss")):
-                fig.add_trace(go.Scatter(x=run.epoch, y=_rounded(run[column]), mode="lines", name=name,
+                fig.add_trace(go.Scatter(x=run.epoch, y=_single(run[column]), mode="lines", name=name,
                                          legendgroup=name,
                                          showlegend=row == 1, visible=k == 0,
                                          line=dict(color=setting_colour(name, names), width=2)), row=row, col=1)
