@@ -13,7 +13,7 @@ from ..experiments import gan
 from .common import finish, slope_colour
 
 MEANS_WIDTH = 4
-STRIP_EPOCHS = 3
+STRIP_EPOCHS = 2
 """Epochs drawn in a seed's strip of grids during training."""
 PAGE_GREYS = 16
 """Grey levels of a grid as the page draws it (`page_png`): the stored grids have 256."""
@@ -57,15 +57,16 @@ def sample_grid_figure(records, *, epoch: int | None = None, seeds=None, regime:
 
 def sample_epochs_figure(records, seed: int, *, regime: str = "") -> go.Figure:
     """One seed's grids during training: one row per setting, one column per stored epoch between the first and
-    the last, at most `STRIP_EPOCHS` of them, spread over training past the first epoch's noise (the untrained
-    noise and the last epoch's grids, shown by `sample_grid_figure`, would only add weight to the page)."""
+    the last, at most `STRIP_EPOCHS` of them, spread over the first half of training past the first epoch's noise
+    (the untrained noise and the last epoch's grids, shown by `sample_grid_figure`, would only add weight to the
+    page)."""
     grids = gan.sample_grids(records)
     names = gan.settings(records)
     stored = sorted({e for n, s, e in grids if s == seed})
     epochs = [e for e in stored if 0 < e < stored[-1]] or stored
-    if len(epochs) > STRIP_EPOCHS:  # spread over training, past the first epoch's noise: a column is three pictures
+    if len(epochs) > STRIP_EPOCHS:  # past the first epoch's noise, over the first half, where the digits change most
         epochs = epochs[1:]
-        epochs = [epochs[round(i)] for i in np.linspace(0, len(epochs) - 1, STRIP_EPOCHS)]
+        epochs = [epochs[round(i)] for i in np.linspace(0, len(epochs) // 2, STRIP_EPOCHS)]
     return _grid_figure(grids, [(seed, n, e) for n in names for e in epochs], [f"epoch {e}" for e in epochs],
                         [_short(n) for n in names], _titled(f"Seed {seed}'s generated digits during training", regime))
 

@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 
 from ..experiments import gan
 from ..figures.common import finish
-from ..figures.gan import setting_colour
+from ..figures.gan import page_png, setting_colour
 from .common import PairTraining, choice_slider, figure_output, live_figure, static_book, static_notice
 
 STYLE = dict(style={"description_width": "initial"})
@@ -27,7 +27,7 @@ def run_figure(record: dict, epoch: int, names=None) -> go.Figure:
               else "before training")
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], subplot_titles=(f"epoch {epoch}: {detail}",
                                                                                   "losses per epoch"))
-    fig.add_trace(go.Image(source=f"data:image/png;base64,{grids[epoch]}", hoverinfo="skip"), row=1, col=1)
+    fig.add_trace(go.Image(source=f"data:image/png;base64,{page_png(grids[epoch])}", hoverinfo="skip"), row=1, col=1)
     colour = setting_colour(name, names)
     for column, dash in (("train_d_loss", "solid"), ("train_g_loss", "dot")):
         fig.add_trace(go.Scatter(x=history["epoch"], y=history[column], mode="lines+markers", line=dict(color=colour,
