@@ -35,7 +35,7 @@ def test_train_mode_glues_what_the_stored_runs_say(notebook_runner, tmp_path):
     records = gan.load_records(the_study, ResultsStore(root))
     assert len(records) == 6
     expected = gan_text.chapter_values("standard", records)
-    for name in ("setup", "convergence", "verdict", "conclusion"):
+    for name in ("setup", "convergence", "verdict", "dynamics", "conclusion"):
         assert glued[f"gan_standard_{name}"] == expected[f"gan_standard_{name}"]
     assert "2 paired seeds per discriminator, 128 images, 2 epochs, 4 updates" in glued["gan_standard_setup"]
     assert "Over 2 seeds per setting" in glued["gan_standard_verdict"]

@@ -372,3 +372,14 @@ def test_figure_values_go_into_the_page_as_float32(tiny_runs):
     relu, leaky, _ = tiny_runs
     for figure in (plots.quality_figure([relu, leaky]), plots.loss_figure([relu, leaky])):
         assert {np.asarray(trace.y).dtype for trace in figure.data} == {np.dtype("float32")}
+
+
+def test_the_discriminators_strength_is_read_from_runs_that_did_not_diverge(tiny_runs):
+    relu, *_ = tiny_runs
+    runs = _fake_study(relu, {"ReLU": [30, 32], "Leaky ReLU (α=0.2)": [20, 21]})
+    runs[0]["status"] = "diverged"
+    strength = gan.discriminator_strength(runs).set_index("setting")
+    assert strength.loc["ReLU", "runs"] == 1 and strength.loc["ReLU", "d_accuracy"] == pytest.approx(0.8)
+    assert strength.loc["ReLU", "d_loss"] == pytest.approx(relu["history"]["train_d_loss"][-1])
+    text = gan_text.strength_sentence(strength.reset_index())
+    assert "balanced accuracy of 0.80, 0.80" in text and "not something these runs test" in text

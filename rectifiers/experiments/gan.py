@@ -269,6 +269,20 @@ def paired_differences(records, metric: str = "test_frechet") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def discriminator_strength(records) -> pd.DataFrame:
+    """Per setting, over the runs that did not diverge: the discriminator's training loss in its last epoch (mean over
+    the epoch's batches; 2 ln 2 ≈ 1.39 when it cannot tell real from generated) and its balanced accuracy telling
+    the test digits from generated ones at the last snapshot, each the mean over runs."""
+    rows = []
+    for name in settings(records):
+        ended = [r for r in records if setting(r) == name and r["status"] != "diverged"]
+        rows.append({"setting": name, "runs": len(ended),
+                     "d_loss": float(np.mean([r["history"]["train_d_loss"][-1] for r in ended])) if ended else math.nan,
+                     "d_accuracy": float(np.mean([r["snapshots"][-1]["test_d_accuracy"] for r in ended]))
+                     if ended else math.nan})
+    return pd.DataFrame(rows)
+
+
 def gaps_over_training(records) -> pd.DataFrame:
     """Each Leaky ReLU setting minus ReLU in Fréchet distance at every snapshot epoch, the mean over the seeds that
     have both runs there (a diverged run has no later snapshots): setting, epoch, gap, seeds."""

@@ -7,14 +7,15 @@ import numpy as np
 import pandas as pd
 
 from ..stats import wilson_interval
-from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, final_table, final_table_for_reading, fmt,
-                  gan_decision, gaps_over_training, paired_differences, recommendation, settings, stored_count, study)
+from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, discriminator_strength, final_table,
+                  final_table_for_reading, fmt, gan_decision, gaps_over_training, paired_differences, recommendation,
+                  settings, stored_count, study)
 
 
 def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
     """What the chapter glues for one regime (`gan_<regime>_...`): `verdict_values`, and the section's sentences
-    (`setup`, `convergence`, `verdict`, `conclusion`). Without records (`None`: the regime's runs are not all
-    stored), the setup says how far its training has got and how to finish it, and the other sentences are empty, so
+    (`setup`, `convergence`, `verdict`, `dynamics`, `conclusion`). Without records (`None`: the regime's runs are
+    not all stored), the setup says how far its training has got and how to finish it, and the others are empty, so
     the section reads as "not trained yet", never as a number."""
     prefix, words = f"gan_{regime}", REGIMES[regime]
     if records is None:
@@ -24,7 +25,7 @@ def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
                if the_study.source == words.study else "this chapter's train mode (`mode=\"train\"`)")
         return {f"{prefix}_setup": f"The runs of this regime are not all stored yet ({done} of {total}), so it has no "
                                    f"verdict; train them with {how}.",
-                **{f"{prefix}_{k}": "" for k in ("convergence", "verdict", "conclusion")}}
+                **{f"{prefix}_{k}": "" for k in ("convergence", "verdict", "dynamics", "conclusion")}}
     values = verdict_values(records, prefix)
     v = lambda name: values[f"{prefix}_{name}"]  # noqa: E731
     values.update({
@@ -32,7 +33,8 @@ def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
                             f"discriminator, {v('budget')} of each network in batches of {v('batch')}; the Fréchet "
                             f"distance compares with {v('n_test'):,} real test digits."),
         f"{prefix}_convergence": f"Did the samples level off? {v('convergence')}",
-        f"{prefix}_verdict": " ".join(x for x in (v("verdict"), v("gaps"), v("slope")) if x),
+        f"{prefix}_verdict": " ".join(x for x in (v("verdict"), v("slope")) if x),
+        f"{prefix}_dynamics": " ".join(x for x in (v("gaps"), v("strength")) if x),
         f"{prefix}_conclusion": (f"{v('folk_wisdom')} For the decision guide, the book's decision procedure gives: "
                                  f"{v('recommendation')}."),
     })
@@ -93,6 +95,7 @@ def verdict_values(records, prefix: str = "gan") -> dict:
                        f"diff_{tag}_a_lower": d["a lower"], f"diff_{tag}_b_lower": d["b lower"]})
     values["slope"] = slope_sentence(diffs)
     values["gaps"] = gaps_sentence(gaps_over_training(records))
+    values["strength"] = strength_sentence(discriminator_strength(records))
     choice, rule = recommendation(records)
     values["recommendation"], values["rule"] = choice, rule
     values["verdict"] = verdict_sentence(records, diffs, table, choice)
@@ -133,6 +136,20 @@ def folk_wisdom_sentence(choice: str) -> str:
                 f"{what}, the generator did worse than against one with ReLU.")
     return (f"So in this experiment the data support the DCGAN habit: {choice} in the discriminator did better than "
             "ReLU.")
+
+
+def strength_sentence(strength: pd.DataFrame) -> str:
+    """How strong each setting's discriminator ended: its last epoch's loss and its balanced accuracy on test digits
+    against generated ones. What it shows, not why: these runs do not test a mechanism."""
+    shown = strength.dropna()
+    if len(shown) < 2:
+        return ""
+    names = ", ".join(shown.setting)
+    return (f"At the end, the discriminator's loss in its last epoch averaged "
+            + ", ".join(f"{v:.2f}" for v in shown.d_loss) + f" ({names}; 2 ln 2 ≈ 1.39 for one that cannot tell real "
+            f"from generated), and it told the test digits from generated ones with a balanced accuracy of "
+            + ", ".join(f"{v:.2f}" for v in shown.d_accuracy) + ". These numbers describe the critics; whether they "
+            "explain the samples is not something these runs test.")
 
 
 def gaps_sentence(gaps: pd.DataFrame) -> str:

@@ -95,8 +95,15 @@ def _single(values) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
+PROPER = ("Fréchet",)
+"""First words of a title that keep their capital after a regime's name."""
+
+
 def _titled(title: str, regime: str) -> str:
-    return f"{regime}: {title[0].lower()}{title[1:]}" if regime else title
+    if not regime:
+        return title
+    first = title.split(" ")[0]
+    return f"{regime}: {title if first in PROPER else title[0].lower() + title[1:]}"
 
 
 def _short(name: str) -> str:
@@ -133,9 +140,7 @@ def quality_figure(records, *, regime: str = "") -> go.Figure:
                         {"yaxis.title.text": label, "yaxis.type": "log" if m == 0 else "linear"}])
              for m, (_, label) in enumerate(measures)]
     fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="measure: "), pad=dict(t=50))])
-    finish(fig, title=_titled("Sample quality over training (1,000 generated digits, judged by the seed CNN)", regime),
-           x="epoch",
-           y=measures[0][1], height=500)
+    finish(fig, title=_titled("Sample quality over training", regime), x="epoch", y=measures[0][1], height=500)
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
     fig.update_yaxes(type="log")
     return fig
