@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats import wilson_interval
-from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, discriminator_strength, final_table,
+from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, discriminator_strength, failed, final_table,
                   final_table_for_reading, fmt, gan_decision, gaps_over_training, paired_differences, recommendation,
                   settings, stored_count, study)
 
@@ -35,10 +35,19 @@ def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
         f"{prefix}_convergence": f"Did the samples level off? {v('convergence')}",
         f"{prefix}_verdict": " ".join(x for x in (v("verdict"), v("slope")) if x),
         f"{prefix}_dynamics": " ".join(x for x in (v("gaps"), v("strength")) if x),
-        f"{prefix}_conclusion": (f"{v('folk_wisdom')} For the decision guide, the book's decision procedure gives: "
-                                 f"{v('recommendation')}."),
+        f"{prefix}_conclusion": (none_failed_sentence(records) + f"{v('folk_wisdom')} For the decision guide, the "
+                                 f"book's decision procedure gives: {v('recommendation')}."),
     })
     return values
+
+
+def none_failed_sentence(records) -> str:
+    """When no run of a regime failed, that the failure counts could not separate the activations (with a space after
+    it); '' otherwise."""
+    if any(failed(r) for r in records):
+        return ""
+    return (f"No run of this regime failed (0 of {len(records)}): the failure counts cannot tell the activations "
+            "apart, and the verdict rests on the Fréchet distance. ")
 
 
 def summary_table(found: dict) -> pd.DataFrame:
