@@ -24,7 +24,7 @@ TOPICS = (
     ("ordinary", "At ordinary settings (ReLU trained in every run)"),
     ("units_die", "Where ReLU's units die (Adam at a high learning rate; deep and narrow networks)"),
     ("plain_sgd", "With plain SGD at a learning rate where ReLU fails"),
-    ("gan", "In a GAN's discriminator"),
+    ("gan", "In a GAN's discriminator (a small DCGAN on MNIST)"),
     ("defaults", "Writing LeakyReLU() without a slope"),
 )
 """The lines, in the order the reader gets them: (key, the situation in the reader's words)."""
