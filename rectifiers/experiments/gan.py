@@ -235,7 +235,7 @@ def paired_differences_for_reading(records) -> pd.DataFrame:
     return pd.DataFrame([{
         "difference in Fréchet distance": d.comparison, "seeds": int(d.seeds),
         "mean (95 % CI)": f"{fmt(d['mean difference'], '+.2f')} ({fmt(d.low, '+.2f')} to {fmt(d.high, '+.2f')})",
-        "paired t-test p": f"{d.p:.2f}", "seeds where the first is lower": f"{d['a lower']} of {d.seeds}",
+        "paired t p (uncorrected)": f"{d.p:.2f}", "seeds where the first is lower": f"{d['a lower']} of {d.seeds}",
     } for _, d in paired_differences(records).iterrows()])
 
 
