@@ -313,6 +313,8 @@ def test_the_training_figures_keep_the_page_light(tiny_runs):
     assert len(grid.data) == 2 * plots.GRID_SEEDS  # not every seed's grid: the explorer has them
     assert grid.layout.title.text.startswith("DCGAN's settings: generated digits at epoch 2")
     assert quality.layout.title.text.startswith("DCGAN's settings: sample quality")
+    assert plots.paired_figure(runs, regime="ten times DCGAN's learning rate").layout.title.text.startswith(
+        "Ten times DCGAN's learning rate: Fréchet distance")
     assert len(quality.data) == 3 * (2 * 6 + 2)  # every seed's line and each setting's mean, per measure
     assert [s.label for s in losses.layout.sliders[0].steps] == [str(s) for s in range(plots.GRID_SEEDS)]
 

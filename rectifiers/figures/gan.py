@@ -103,7 +103,7 @@ def _titled(title: str, regime: str) -> str:
     if not regime:
         return title
     first = title.split(" ")[0]
-    return f"{regime}: {title if first in PROPER else title[0].lower() + title[1:]}"
+    return f"{regime[0].upper()}{regime[1:]}: {title if first in PROPER else title[0].lower() + title[1:]}"
 
 
 def _short(name: str) -> str:
