@@ -52,7 +52,7 @@ def sample_grid_figure(records, *, epoch: int | None = None, seeds=None, regime:
     seeds = sorted({seed for _, seed, _ in grids}) if seeds is None else list(seeds)
     return _grid_figure(grids, [(s, n, epoch) for s in seeds for n in names], [_short(n) for n in names],
                         [f"seed {s}" for s in seeds],
-                        _titled(f"Generated digits at epoch {epoch} (same noise in every panel)", regime))
+                        _titled(f"Generated digits at epoch {epoch}", regime))
 
 
 def sample_epochs_figure(records, seed: int, *, regime: str = "") -> go.Figure:
@@ -68,7 +68,7 @@ def sample_epochs_figure(records, seed: int, *, regime: str = "") -> go.Figure:
         epochs = epochs[1:]
         epochs = [epochs[round(i)] for i in np.linspace(0, len(epochs) // 2, STRIP_EPOCHS)]
     return _grid_figure(grids, [(seed, n, e) for n in names for e in epochs], [f"epoch {e}" for e in epochs],
-                        [_short(n) for n in names], _titled(f"Seed {seed}'s generated digits during training", regime))
+                        [_short(n) for n in names], _titled(f"Seed {seed}'s digits during training", regime))
 
 
 def _grid_figure(grids, cells, column_titles, row_titles, title) -> go.Figure:
