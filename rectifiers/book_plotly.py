@@ -76,7 +76,7 @@ _NARROW = (
 _FIT = (
     # Once drawn at this width: a slider that the legend (or the x-axis title) overlaps moves below it, and the
     # figure grows by what that needs, so that neither hides the other at 1280 px or on a phone.
-    "var fit=function(){var s=gd.querySelector('g.slider-container'),z=gd._fullLayout._size;if(!s){return;}"
+    "var fit=function(n){var s=gd.querySelector('g.slider-container'),z=gd._fullLayout._size;if(!s){return;}"
     "var top=gd.getBoundingClientRect().top,sb=s.getBoundingClientRect(),low=z.t+z.h+30;"
     "gd.querySelectorAll('g.legend, g.g-xtitle, g.g-x2title, g.g-x3title').forEach(function(e){"
     "var b=e.getBoundingClientRect();if(b.height){low=Math.max(low,b.bottom-top+8);}});"
@@ -85,8 +85,9 @@ _FIT = (
     "(gd.layout.sliders||[]).forEach(function(x,i){v['sliders['+i+'].y']=1-(low-z.t)/z.h;"
     "v['sliders['+i+'].yanchor']='top';v['sliders['+i+'].pad.t']=0;});"
     "if(need>0){v.height=gd._fullLayout.height+need;v['margin.b']=z.b+need;}"
-    "Plotly.relayout(gd,v);};"
-    "p.then(fit);"
+    # The relayout redraws the legend, with the web font if it arrived meanwhile: measure again, a few times at most.
+    "Plotly.relayout(gd,v).then(function(){if(n<3){fit(n+1);}});};"
+    "p.then(function(){fit(0);});"
 )
 """Move each slider below whatever the legend and axis titles occupy under the plot, measured once drawn."""
 
