@@ -286,18 +286,13 @@ def discriminator_strength(records) -> pd.DataFrame:
 def gaps_over_training(records) -> pd.DataFrame:
     """Each Leaky ReLU setting minus ReLU in Fréchet distance at every snapshot epoch, the mean over the seeds that
     have both runs there (a diverged run has no later snapshots): setting, epoch, gap, seeds."""
-    frame = snapshots(records)
+    wide = snapshots(records).pivot_table(index="epoch", columns=["setting", "seed"], values="test_frechet")
     rows = []
-    for epoch, at in frame.groupby("epoch"):
-        by_seed = at.pivot(index="seed", columns="setting", values="test_frechet")
-        for name in settings(records)[1:]:
-            if name in by_seed and "ReLU" in by_seed:
-                d = (by_seed[name] - by_seed["ReLU"]).dropna()
-                rows.append({"setting": name, "epoch": int(epoch), "gap": float(d.mean()) if len(d) else math.nan,
-                             "seeds": len(d)})
-    frame = pd.DataFrame(rows, columns=["setting", "epoch", "gap", "seeds"])
-    return frame.sort_values(["setting", "epoch"], key=lambda c: c.map(settings(records).index)
-                             if c.name == "setting" else c).reset_index(drop=True)
+    for name in settings(records)[1:]:  # in the settings' order, each over its epochs
+        gaps = (wide[name] - wide["ReLU"]) if "ReLU" in wide else pd.DataFrame()
+        rows += [{"setting": name, "epoch": int(epoch), "gap": float(d.mean()) if d.count() else math.nan,
+                  "seeds": int(d.count())} for epoch, d in gaps.iterrows()]
+    return pd.DataFrame(rows, columns=["setting", "epoch", "gap", "seeds"])
 
 
 def _final(records) -> pd.DataFrame:
@@ -317,9 +312,13 @@ def gan_decision(records) -> decision.Decision:
                            band={f"{c} digits, {w:g}": f"failed_{i}" for i, (c, w) in enumerate(BAND)})
 
 
+RULE = "the book's decision procedure (How the book decides)"
+"""The rule behind every GAN verdict, as the guide names it."""
+
+
 def recommendation(records) -> tuple[str, str]:
     """(verdict, the rule that gave it): the book's decision procedure (`gan_decision`)."""
-    return gan_decision(records).verdict, "the book's decision procedure (How the book decides)"
+    return gan_decision(records).verdict, RULE
 
 
 def budget(records) -> dict:

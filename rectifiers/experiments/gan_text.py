@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ..stats import wilson_interval
-from .gan import (LEVELLED, REGIMES, budget, budget_text, convergence, discriminator_strength, failed, final_table,
-                  final_table_for_reading, fmt, gan_decision, gaps_over_training, paired_differences, recommendation,
-                  settings, stored_count, study)
+from .gan import (LEVELLED, REGIMES, RULE, budget, budget_text, convergence, discriminator_strength, failed,
+                  final_table, final_table_for_reading, fmt, gan_decision, gaps_over_training, paired_differences,
+                  recommendation, settings, stored_count, study)
 
 
 def chapter_values(regime: str, records, the_study=None, store=None) -> dict:
@@ -105,9 +105,10 @@ def verdict_values(records, prefix: str = "gan") -> dict:
     values["slope"] = slope_sentence(diffs)
     values["gaps"] = gaps_sentence(gaps_over_training(records))
     values["strength"] = strength_sentence(discriminator_strength(records))
-    choice, rule = recommendation(records)
+    judged = gan_decision(records)  # once: the verdict and the sentence's corrected p come from it
+    choice, rule = judged.verdict, RULE
     values["recommendation"], values["rule"] = choice, rule
-    values["verdict"] = verdict_sentence(records, diffs, table, choice)
+    values["verdict"] = verdict_sentence(judged, diffs, table)
     values["folk_wisdom"] = folk_wisdom_sentence(choice)
     # Python numbers, so that glued text reads 3.9, not np.float64(3.9).
     return {f"{prefix}_{k}": v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
@@ -174,11 +175,12 @@ def gaps_sentence(gaps: pd.DataFrame) -> str:
     return ("The paired gap in Fréchet distance over training (mean over seeds, by epoch): " + "; ".join(parts) + ".")
 
 
-def verdict_sentence(records, diffs, table, choice: str) -> str:
+def verdict_sentence(judged, diffs, table) -> str:
     """The verdict with the numbers behind it (the table above it has each setting's own): each Leaky ReLU setting's
     paired difference from ReLU, every seed counted, with its Holm-corrected p from the decision procedure."""
     seeds = int(table.seeds.min())
-    holm = gan_decision(records).comparisons.set_index("alternative").p_metric_holm
+    choice = judged.verdict
+    holm = judged.comparisons.set_index("alternative").p_metric_holm
     against = [f"{d.a} − ReLU {fmt(d['mean difference'], '+.2f')} (95 % CI {fmt(d.low, '+.2f')} to "
                f"{fmt(d.high, '+.2f')}, Holm p = {holm[d.a]:.2f}; lower than ReLU in {d['a lower']} of {d.seeds} seeds)"
                for _, d in diffs[diffs.b == "ReLU"].iterrows()]
