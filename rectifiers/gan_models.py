@@ -15,12 +15,12 @@ INIT_STDDEV = 0.02  # DCGAN's N(0, 0.02) initial weights
 # Keras is imported by the functions that build, as in `models`.
 
 
-def build_dcgan(activation: str, alpha: float, seed: int):
+def build_dcgan(activation: str, alpha: float, seed: int, discriminator_batch_norm: bool = True):
     """The pair as one Keras model noise → D(G(noise)), with sub-models "generator" and "discriminator"."""
     import keras
 
     generator = build_generator(seed)
-    discriminator = build_discriminator(activation, alpha, seed)
+    discriminator = build_discriminator(activation, alpha, seed, batch_norm=discriminator_batch_norm)
     noise = keras.Input((LATENT_DIM,), name="noise")
     return keras.Model(noise, discriminator(generator(noise)), name="dcgan")
 
@@ -46,9 +46,10 @@ def build_generator(seed: int):
     ], name="generator")
 
 
-def build_discriminator(activation: str, alpha: float, seed: int):
+def build_discriminator(activation: str, alpha: float, seed: int, batch_norm: bool = True):
     """Image → Conv 32 stride 2 → act → Conv 64 stride 2 → BN → act → Dense logit (no batch norm on the input
-    layer, as in DCGAN). The initial weights do not depend on the activation."""
+    layer, as in DCGAN). The initial weights do not depend on the activation. Without `batch_norm` the second
+    convolution has a bias (initially zero) instead of the normalisation, and its kernel starts the same."""
     import keras
     from keras import layers
 
@@ -59,8 +60,9 @@ def build_discriminator(activation: str, alpha: float, seed: int):
         keras.Input((28, 28, 1)),
         layers.Conv2D(32, 4, strides=2, padding="same", kernel_initializer=init(1), name="conv1"),
         activation_layer(activation, alpha, layer_name="act1"),
-        layers.Conv2D(64, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init(2), name="conv2"),
-        layers.BatchNormalization(name="bn2"),
+        layers.Conv2D(64, 4, strides=2, padding="same", use_bias=not batch_norm, kernel_initializer=init(2),
+                      name="conv2"),
+        *([layers.BatchNormalization(name="bn2")] if batch_norm else []),
         activation_layer(activation, alpha, layer_name="act2"),
         layers.Flatten(),
         layers.Dense(1, kernel_initializer=init(3), name="logit"),

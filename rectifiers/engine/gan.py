@@ -9,6 +9,10 @@ Pairing: both networks' initial weights depend only on the seed, never on the di
 engine orders the training images by (seed, epoch), and the generator's noise at step t is drawn from a
 stateless RNG keyed by (seed, t): a ReLU and a Leaky ReLU run of one seed see the same images in the same
 batches, the same noise and start from the same weights. Adam uses DCGAN's β1 = 0.5.
+
+A second family, `dcgan_plain`, is the same pair as a reader might train it without DCGAN's care: no batch
+normalisation in the discriminator, and Adam's own β1 = 0.9 (Chapter 5.1's third regime). Its own family, so the
+runs of `dcgan` keep their keys.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ CONSTANTS = {"latent_dim": LATENT_DIM, "generator_activation": "relu", "adam_bet
              "init_stddev": INIT_STDDEV, "n_generated": N_GENERATED, "eval_noise_seed": EVAL_NOISE_SEED,
              "coverage_min_share": COVERAGE_MIN_SHARE, "judge": {**JUDGE, "features": JUDGE_FEATURES}}
 """What else defines a run of the `dcgan` family: part of its experiment, hence of its key."""
+PLAIN_CONSTANTS = {**CONSTANTS, "adam_beta_1": 0.9, "discriminator_normalisation": "none"}
+"""...and of the `dcgan_plain` family: Adam's default momentum, and no batch normalisation in the discriminator."""
 
 
 class GANTrainer(Trainer):
@@ -59,7 +65,8 @@ class GANTrainer(Trainer):
         import keras
 
         if self.config.optimizer == "adam":
-            return keras.optimizers.Adam(self.config.learning_rate, beta_1=ADAM_BETA_1)
+            return keras.optimizers.Adam(self.config.learning_rate,
+                                         beta_1=family(self.config.model).constants["adam_beta_1"])
         return {"sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[self.config.optimizer](
             self.config.learning_rate)
 
@@ -158,7 +165,15 @@ def _build_dcgan(config):
     return build_dcgan(config.activation, config.alpha, config.seed)
 
 
+def _build_dcgan_plain(config):
+    return build_dcgan(config.activation, config.alpha, config.seed, discriminator_batch_norm=False)
+
+
 FAMILIES["dcgan"] = Family("dcgan", trainer="gan", build=_build_dcgan, tag="dcgan", constants=CONSTANTS,
                            summary="a small DCGAN pair (Chapter 5): ReLU generator; the run's activation in the "
                                    "discriminator")
+FAMILIES["dcgan_plain"] = Family("dcgan_plain", trainer="gan", build=_build_dcgan_plain, tag="dcganplain",
+                                 constants=PLAIN_CONSTANTS,
+                                 summary="the DCGAN pair without batch normalisation in the discriminator, trained "
+                                         "with Adam's β1 = 0.9 (Chapter 5.1's third regime)")
 TRAINERS["gan"] = GANTrainer
