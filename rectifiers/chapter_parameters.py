@@ -116,7 +116,7 @@ WHERE_LEAKY = {
 GAN_DISCRIMINATORS = {
     "mode": OneOf(("stored", "train")),
     "results_dir": Folder("a results store, or empty for the repository's results/", ("mode", "train")),
-    "regimes": OneOf(("standard", "stressed")),
+    "regimes": OneOf(("standard", "stressed", "unnormalised")),
     "settings": KeywordsOf("rectifiers.experiments.gan:overrides"),
     "live_n_train": Range(64, 60_000, note="at least one batch of 64"),
     "live_epochs": Range(1, 20),

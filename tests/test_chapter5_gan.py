@@ -18,6 +18,7 @@ def test_an_empty_store_completes_and_each_regime_says_how_far_its_training_got(
     assert "not all stored yet (0 of 24)" in glued["gan_standard_setup"]  # no traceback: Run All completes
     assert "not all stored yet (0 of 30)" in glued["gan_stressed_setup"]
     assert "python -m rectifiers study studies/ch5_gan_stressed.yaml" in glued["gan_stressed_setup"]
+    assert "not all stored yet (0 of 30)" in glued["gan_unnormalised_setup"]
     assert glued["gan_standard_verdict"] == glued["gan_stressed_conclusion"] == ""  # no number without its runs
     assert glued["live_epochs"] == 1  # what does not need the runs is still computed
 
@@ -63,7 +64,7 @@ def test_stored_mode_names_what_is_missing(notebook_runner, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("parameters, message", [
     (dict(mode="fast"), "parameter 'mode' must be one of 'stored', 'train'"),
-    (dict(regimes=["calm"]), "parameter 'regimes' must list at least 1 of 'standard', 'stressed'"),
+    (dict(regimes=["calm"]), "parameter 'regimes' must list at least 1 of 'standard', 'stressed', 'unnormalised'"),
     (dict(settings={"seed": [0]}), "parameter 'settings' has unknown key(s) 'seed'"),
     (dict(settings={"seeds": [0]}), "parameter 'settings': 'seeds' must list at least 2 distinct seeds"),
     (dict(settings={"epochs": [5, 1]}), "parameter 'settings': 'epochs' must be a list of strictly increasing"),

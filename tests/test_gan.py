@@ -72,6 +72,22 @@ def test_paired_runs_start_from_the_same_weights_and_differ_only_in_the_activati
     assert relu.generator.get_layer("relu1") is not None  # the generator is ReLU in every run
 
 
+def test_the_plain_family_drops_the_discriminators_batch_norm_and_uses_adams_own_momentum():
+    from rectifiers.engine.trainers import make_trainer
+
+    plain = make_trainer(RunConfig(activation="leaky_relu", alpha=0.2, seed=3, **{**TINY, "model": "dcgan_plain"}))
+    dcgan = make_trainer(RunConfig(activation="leaky_relu", alpha=0.2, seed=3, **TINY))
+    layers = lambda t: [layer.name for layer in t.discriminator.layers]  # noqa: E731
+    assert "bn2" in layers(dcgan) and "bn2" not in layers(plain)
+    assert plain.discriminator.get_layer("conv2").use_bias and not dcgan.discriminator.get_layer("conv2").use_bias
+    for name in ("conv1", "conv2", "logit"):  # the same seed starts from the same kernels in both families
+        np.testing.assert_array_equal(plain.discriminator.get_layer(name).kernel.numpy(),
+                                      dcgan.discriminator.get_layer(name).kernel.numpy())
+    for a, b in zip(plain.generator.variables, dcgan.generator.variables):  # the generator is the same
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert plain.d_optimizer.beta_1 == plain.g_optimizer.beta_1 == 0.9 and dcgan.d_optimizer.beta_1 == 0.5
+
+
 @pytest.fixture(scope="module")
 def tiny_runs(tmp_path_factory):
     """A ReLU and a Leaky ReLU (0.2) run of seed 0, and the ReLU run trained again in two sessions."""
@@ -201,7 +217,8 @@ def test_guide_evidence_from_the_stored_studies():
         regime = gan.REGIMES[name]
         records = gan.load_records(gan.study(name))
         assert set(entry) >= {"situation", "recommendation", "evidence", "seeds", "section", "studies"}
-        assert entry["situation"] == f"GAN discriminator, {regime.training}, BatchNorm ({gan.budget_text(records)})"
+        assert entry["situation"] == (f"GAN discriminator, {regime.training}, {regime.normalisation} "
+                                      f"({gan.budget_text(records)})")
         assert entry["section"] == regime.section and entry["studies"] == [regime.study]
         assert entry["seeds"] >= 8 and gan.budget(records)["epochs"] >= 30
         assert entry["recommendation"] == gan.recommendation(records)[0]
@@ -229,19 +246,23 @@ def test_the_fresh_pair_explorer_trains_only_when_asked():
     assert box.busy.value.endswith("press Train for ReLU, seed 3, ten times DCGAN's learning rate.")
 
 
-# --- two regimes: studies, every seed counted, the chapter's sentences ----------------------------------------------
+# --- three regimes: studies, every seed counted, the chapter's sentences ----------------------------------------------
 
 
 def test_each_regime_is_a_study_and_settings_are_checked_before_any_work():
-    assert [gan.study(r).source for r in gan.REGIMES] == ["studies/ch5_gan_long.yaml", "studies/ch5_gan_stressed.yaml"]
-    standard, stressed = gan.study("standard"), gan.study("stressed")
+    assert [gan.study(r).source for r in gan.REGIMES] == ["studies/ch5_gan_long.yaml", "studies/ch5_gan_stressed.yaml",
+                                                           "studies/ch5_gan_unnormalised.yaml"]
+    standard, stressed, plain = gan.study("standard"), gan.study("stressed"), gan.study("unnormalised")
     assert standard.settings["learning_rate"] == pytest.approx(2e-4)
     assert stressed.settings["learning_rate"] == pytest.approx(10 * standard.settings["learning_rate"])
-    assert len(standard.seeds) >= 8 and len(stressed.seeds) >= 10
-    assert standard.settings["epochs"][-1] >= 30 and stressed.settings["epochs"][-1] >= 30
+    assert plain.settings["learning_rate"] == pytest.approx(15 * standard.settings["learning_rate"])
+    assert (standard.settings["model"], stressed.settings["model"], plain.settings["model"]) == (
+        "dcgan", "dcgan", "dcgan_plain")
+    assert len(standard.seeds) >= 8 and len(stressed.seeds) >= 10 and len(plain.seeds) >= 10
+    assert min(s.settings["epochs"][-1] for s in (standard, stressed, plain)) >= 30
     custom = gan.study("stressed", {"seeds": [0, 1], "n_train": 0})
     assert custom.name == "ch5_gan_stressed_custom" and custom.seeds == (0, 1) and custom.settings["n_train"] is None
-    with pytest.raises(ValueError, match="GAN regime 'calm' is not one of 'standard', 'stressed'"):
+    with pytest.raises(ValueError, match="GAN regime 'calm' is not one of 'standard', 'stressed', 'unnormalised'"):
         gan.study("calm")
     with pytest.raises(ValueError, match="parameter 'settings': 'seeds' must list at least 2 distinct seeds"):
         gan.study("standard", {"seeds": [3, 3]})
@@ -282,7 +303,7 @@ def test_a_regime_without_its_runs_says_how_far_training_got(tmp_path):
     assert "`python -m rectifiers study studies/ch5_gan_stressed.yaml`" in values["gan_stressed_setup"]
     assert values["gan_stressed_verdict"] == values["gan_stressed_convergence"] == ""
     assert [paths for _, paths in gan.unmeasured(ResultsStore(tmp_path))] == [
-        ("studies/ch5_gan_long.yaml",), ("studies/ch5_gan_stressed.yaml",)]
+        ("studies/ch5_gan_long.yaml",), ("studies/ch5_gan_stressed.yaml",), ("studies/ch5_gan_unnormalised.yaml",)]
 
 
 def test_a_regimes_sentences_carry_its_budget_and_verdict(tiny_runs):
