@@ -113,3 +113,62 @@ def test_live_explorer_trains_a_pair_of_the_network_picked():
     box.network.value = "ResNet-1D"  # the curves are now of another network: said
     assert "on the reference MLP" in box.status.value and "on the ResNet-1D" in box.status.value
     assert (NOTEBOOKS / f"{NOTEBOOK}.ipynb").is_file()
+
+
+# --- AdamW with warm-up and cosine decay beside constant-rate Adam ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_trainings(tmp_path_factory):
+    """Tiny MNIST-1D MLPs, ReLU and Leaky ReLU (0.1) over three seeds, with constant-rate Adam and with AdamW on the
+    warm-up + cosine schedule."""
+    from rectifiers.engine import RunConfig, train
+
+    store = ResultsStore(tmp_path_factory.mktemp("schedules"))
+    base = dict(model="mnist1d_mlp", dataset="mnist1d", width=16, n_train=300, n_test=100, epochs=(1, 3),
+                batch_size=50, learning_rate=0.01, test_every=1)
+    adamw = dict(optimizer="adamw", weight_decay=0.01, schedule="warmup_cosine", warmup_epochs=1)
+    runs = {"constant": [], "scheduled": []}
+    for seed in (0, 1, 2):
+        for activation, alpha in (("relu", 0.01), ("leaky_relu", 0.1)):
+            for name, more in (("constant", {}), ("scheduled", adamw)):
+                config = RunConfig(activation=activation, alpha=alpha, seed=seed, **base, **more)
+                runs[name].append(train(config, store=store, progress=False))
+    return runs["constant"], runs["scheduled"]
+
+
+def test_the_schedule_is_judged_beside_constant_adam_and_paired_by_seed(two_trainings):
+    from rectifiers.experiments import schedules
+
+    constant, scheduled = two_trainings
+    compared = schedules.compare(constant, scheduled)
+    assert list(compared["diffs"]) == list(schedules.OPTIMISERS)
+    for name, runs in zip(schedules.OPTIMISERS, (constant, scheduled)):  # each training judged on its own runs
+        final = rectifier_family.at_epoch(rectifier_family.family_snapshots(runs), 3)
+        assert compared["diffs"][name].acc_gap_pp.tolist() == pytest.approx(
+            rectifier_family.differences_from_relu(final).acc_gap_pp.tolist())
+
+    def accuracy(runs, activation, seed):
+        return next(r["snapshots"][-1]["test_accuracy"] for r in runs
+                    if (r["config"]["activation"], r["config"]["seed"]) == (activation, seed))
+
+    effect = compared["effect"].set_index("variant")
+    assert list(effect.index) == ["ReLU", "Leaky ReLU (α=0.1)"] and set(effect.seeds) == {3}
+    assert effect.loc["Leaky ReLU (α=0.1)", "change_pp"] == pytest.approx(
+        np.mean([100 * (accuracy(scheduled, "leaky_relu", s) - accuracy(constant, "leaky_relu", s)) for s in range(3)]))
+    assert schedules.verdict_sentence(compared).startswith(
+        "Over 3 paired seeds, after Holm's correction within each training: with constant-rate Adam, ")
+    assert schedules.setup_text(scheduled).startswith(
+        "AdamW with weight decay 0.01, the learning rate rising linearly from 0 to 0.01 over the first 1 epoch and "
+        "falling along a half cosine to 0 at epoch 3; batch 50, 300 training signals, 3 epochs = 18 steps, 3 paired")
+    assert "across the activations" in schedules.effect_sentence(compared["effect"])
+
+
+def test_without_the_adamw_runs_the_guide_rows_say_what_to_train(tmp_path):
+    from rectifiers.experiments import schedules
+
+    rows = schedules.guide_evidence(ResultsStore(tmp_path))
+    assert [r["situation"] for r in rows] == list(schedules.SITUATIONS.values())
+    for row, path in zip(rows, schedules.SCHEDULED.values()):
+        assert row["seeds"] is None and f"python -m rectifiers study {path}" in row["evidence"]
+    assert len(schedules.open_studies(ResultsStore(tmp_path))) == len(schedules.SCHEDULED)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..engine.study import REPOSITORY
 from ..prose import MISSING  # what a number reads when its runs are not stored, book-wide
-from . import batchnorm_grid, comparison, comparison_cost, family_guide, gan, modern_networks, where_leaky  # the chapters that feed it
+from . import (batchnorm_grid, comparison, comparison_cost, family_guide, gan, modern_networks,  # the chapters that
+               schedules, where_leaky)  # feed it
 
 SOURCES = (
     ("standard", comparison.guide_evidence, "a standard CNN"),
@@ -30,6 +31,8 @@ SOURCES = (
     ("modern_cnn", modern_networks.guide_evidence, modern_networks.SITUATIONS["cnn"].split(" (")[0]),
     ("modern_mlp", modern_networks.guide_evidence, modern_networks.SITUATIONS["mlp"].split(" (")[0]),
     ("modern_transformer", modern_networks.guide_evidence, modern_networks.SITUATIONS["transformer"].split(" (")[0]),
+    ("schedule_resnet", schedules.guide_evidence, schedules.SITUATIONS["resnet"].split(" (")[0]),
+    ("schedule_transformer", schedules.guide_evidence, schedules.SITUATIONS["transformer"].split(" (")[0]),
     ("batchnorm", batchnorm_grid.guide_evidence, batchnorm_grid.SITUATION),
     ("cost", comparison_cost.guide_evidence, "cost in training"),
 )
@@ -41,6 +44,7 @@ MISSING_SECTIONS = {"standard": "ch4-seeds", "learning_rate": "ch5-learning-rate
                     "gan": "ch5-gan", "harder_data": "ch6-fashion", "easy_data": "ch6-mnist", "family": "ch6-family",
                     "cost": "ch6-cost", "modern_resnet": modern_networks.SECTION, "modern_cnn": modern_networks.SECTION,
                     "modern_mlp": modern_networks.SECTION, "modern_transformer": modern_networks.MISSING_SECTION,
+                    "schedule_resnet": schedules.SECTION, "schedule_transformer": modern_networks.MISSING_SECTION,
                     "batchnorm": batchnorm_grid.SECTION}
 """Where each group's evidence would be, for the row that says its runs are missing."""
 

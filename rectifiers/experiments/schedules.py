@@ -1,0 +1,182 @@
+"""Chapter 8, "Optimiser and schedule": does AdamW with a linear warm-up and a cosine decay change the activation
+verdict a network got with constant-rate Adam?
+
+Each network of `SCHEDULED` was trained with constant-rate Adam (its first study in `modern_networks.NETWORKS`) and
+again with AdamW (decoupled weight decay), the rate rising linearly from 0 to the same peak over the first epochs and
+falling along a half cosine to 0 at the last (`engine.optimizers`). A seed fixes the initial weights and the order of
+the signals in both, so every AdamW run pairs with the Adam run of its seed and activation. The two optimisers are
+judged apart, each by the book's one decision procedure over the same variants (Holm within each), and set side by
+side; the schedule's own effect is the paired AdamW − Adam difference per activation.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import decision_numbers
+from ..prose import MISSING as NOT_STORED
+from ..stats import mean_ci
+from . import family_guide, family_report, modern_networks
+from .outcomes import budget
+from .rectifier_family import ENDPOINTS, _with_variant, at_epoch, differences_from_relu, family_snapshots, variant_order
+
+SCHEDULED = {"resnet": "studies/ch8_adamw_resnet.yaml", "transformer": "studies/ch8_adamw_transformer.yaml"}
+"""Each network's AdamW study; its constant-rate Adam study is `modern_networks.NETWORKS[network][0]`."""
+
+OPTIMISERS = ("constant-rate Adam", "AdamW, warm-up and cosine")
+"""The two trainings in the chapter's words, constant first."""
+
+SITUATIONS = {
+    "resnet": "a residual network with BatchNorm trained with AdamW, warm-up and cosine decay (ResNet-1D, MNIST-1D)",
+    "transformer": "a transformer with LayerNorm trained with AdamW, warm-up and cosine decay (pre-LN, MNIST-1D)",
+}
+"""The decision guide's situation per network."""
+
+SECTION = "ch8-schedule"
+
+
+def stored(store=None) -> dict[str, tuple[list[dict], list[dict]]]:
+    """network → (its constant-rate Adam runs, its AdamW runs), for every network of `SCHEDULED` whose two studies
+    are stored to their last epoch."""
+    store = modern_networks._store(store)
+    out = {}
+    for network, path in SCHEDULED.items():
+        scheduled = modern_networks._records(path, store)
+        constant = modern_networks._records(modern_networks.NETWORKS[network][0], store) if scheduled else None
+        if scheduled and constant:
+            out[network] = (constant, scheduled)
+    return out
+
+
+def open_studies(store=None) -> list[str]:
+    """The AdamW study files not stored yet, with the command that trains each (a line per study)."""
+    store = modern_networks._store(store)
+    return [f"{path}: not all stored yet; train it with `python -m rectifiers study {path}`"
+            for path in SCHEDULED.values() if modern_networks._records(path, store) is None]
+
+
+def final(records: list[dict], among=None) -> pd.DataFrame:
+    """Every run at its study's last snapshot epoch (`rectifier_family.at_epoch`), only the variants `among` if given."""
+    snapshots = family_snapshots(records)
+    out = at_epoch(snapshots, int(snapshots.epoch.max()))
+    return out[out.variant.isin(among)].reset_index(drop=True) if among is not None else out
+
+
+def compare(constant: list[dict], scheduled: list[dict]) -> dict:
+    """Both trainings of one network over the variants they share: their runs at the last epoch (`finals`), each
+    one's differences from ReLU judged by the decision procedure (`diffs`, keyed by `OPTIMISERS`), and the
+    schedule's own paired effect per variant (`effect`)."""
+    shared = set(final(scheduled).variant) & set(final(constant).variant)
+    finals = {OPTIMISERS[0]: final(constant, shared), OPTIMISERS[1]: final(scheduled, shared)}
+    return {"finals": finals, "diffs": {name: differences_from_relu(f) for name, f in finals.items()},
+            "effect": schedule_effect(*finals.values())}
+
+
+def schedule_effect(constant: pd.DataFrame, scheduled: pd.DataFrame) -> pd.DataFrame:
+    """Per variant: the mean test accuracy under each training and the paired difference AdamW − Adam (percentage
+    points, 95 % t interval) over the seeds that have both runs."""
+    rows = []
+    for name in variant_order(scheduled):
+        a = constant[constant.variant == name].set_index("seed").test_accuracy.astype(float)
+        b = scheduled[scheduled.variant == name].set_index("seed").test_accuracy.astype(float)
+        seeds = sorted(set(a.index) & set(b.index))
+        if len(seeds) < 2:
+            continue
+        gap = mean_ci(100 * (b.loc[seeds] - a.loc[seeds]))
+        rows.append(dict(variant=name, seeds=len(seeds), constant=float(a.loc[seeds].mean()),
+                         scheduled=float(b.loc[seeds].mean()), change_pp=gap.mean, low=gap.low, high=gap.high))
+    return pd.DataFrame(rows)
+
+
+def effect_for_reading(effect: pd.DataFrame) -> pd.DataFrame:
+    """`schedule_effect` in readers' words."""
+    pp = family_report._pp
+    return pd.DataFrame({
+        "activation": effect.variant, "seeds": effect.seeds,
+        f"{OPTIMISERS[0]}: test accuracy": [f"{v:.4f}" for v in effect.constant],
+        f"{OPTIMISERS[1]}: test accuracy": [f"{v:.4f}" for v in effect.scheduled],
+        "change (pp, 95 % CI)": [f"{pp(m)} ({pp(lo)} to {pp(hi)})" for m, lo, hi in
+                                 zip(effect.change_pp, effect.low, effect.high)],
+    })
+
+
+def setup_text(scheduled: list[dict]) -> str:
+    """The AdamW training of a network, read from its first record: decay, peak rate, warm-up, budget, seeds."""
+    config = scheduled[0]["config"]
+    spent = budget(scheduled[0])
+    seeds = len({r["config"]["seed"] for r in scheduled})
+    return (f"AdamW with weight decay {config['weight_decay']:g}, the learning rate rising linearly from 0 to "
+            f"{config['learning_rate']:g} over the first {config['warmup_epochs']} epoch"
+            f"{'s' * (config['warmup_epochs'] != 1)} and falling along a half "
+            f"cosine to 0 at epoch {spent['epochs']}; batch {config['batch_size']}, {spent['n_train']:,} training "
+            f"signals, {spent['epochs']} epochs = {spent['steps']:,} steps, {seeds} paired seeds per activation")
+
+
+def _verdict(diffs: pd.DataFrame) -> str:
+    c = {v: list(diffs[diffs.verdict == v].variant) for v in ("better than ReLU", "worse than ReLU")}
+    parts = [f"{', '.join(names)} {verdict}" for verdict, names in c.items() if names]
+    return "; ".join(parts) if parts else "every variant within seed noise of ReLU"
+
+
+def verdict_sentence(comparison: dict) -> str:
+    """Each training's verdict after Holm's correction, and whether any variant's verdict changes between them."""
+    diffs = comparison["diffs"]
+    n = min(int(d.n_seeds.min()) for d in diffs.values())
+    said = "; ".join(f"with {name}, {_verdict(d)}" for name, d in diffs.items())
+    changed = family_report.change_sentence(diffs)
+    changed = ("so the schedule changes no activation's verdict" if changed.startswith("no variant")
+               else f"the verdicts that change: {changed}")
+    return f"Over {n} paired seeds, after Holm's correction within each training: {said}; {changed}"
+
+
+def effect_sentence(effect: pd.DataFrame) -> str:
+    """What the schedule did to each activation's test accuracy, with the largest change."""
+    if effect.empty:
+        return NOT_STORED
+    clear = effect[(effect.low > 0) | (effect.high < 0)]
+    biggest = effect.loc[effect.change_pp.abs().idxmax()]
+    pp = family_report._pp
+    return (f"The schedule moved the test accuracy by {pp(effect.change_pp.min())} to {pp(effect.change_pp.max())} pp "
+            f"across the activations (largest: {biggest.variant}, {pp(biggest.change_pp)} pp, 95 % CI "
+            f"{pp(biggest.low)} to {pp(biggest.high)}); its 95 % interval excludes no change for "
+            f"{len(clear)} of {len(effect)} activations (uncorrected)")
+
+
+def plateau_sentence(network: str, scheduled: list[dict]) -> str:
+    """Whether the AdamW runs levelled off, by Chapter 8's stated measure (`modern_networks.plateau`)."""
+    from ..engine import history_frame
+
+    return modern_networks.plateau_sentence({network: modern_networks.plateau(_with_variant(history_frame(scheduled)))})
+
+
+def _missing_row(network: str) -> dict:
+    path = SCHEDULED[network]
+    return dict(situation=SITUATIONS[network], recommendation=NOT_STORED,
+                evidence=f"the runs of {path} (or of its constant-rate study) are not all stored yet; train them with: "
+                         f"python -m rectifiers study {path}", seeds=None, section=modern_networks.MISSING_SECTION,
+                studies=[])
+
+
+def guide_evidence(store=None) -> list[dict]:
+    """One row per network of `SITUATIONS`: the decision procedure's verdict over every variant of its AdamW study
+    against ReLU, or a row that says which study to train."""
+    both = stored(store)
+    rows = []
+    for network in SITUATIONS:
+        if network not in both:
+            rows.append(_missing_row(network))
+            continue
+        constant, scheduled = both[network]
+        finals = final(scheduled)
+        diffs = differences_from_relu(finals)
+        judged = family_guide.judge(finals, set(finals.activation) - {"relu"})
+        before = differences_from_relu(final(constant, set(finals.variant)))
+        evidence = (f"MNIST-1D, {modern_networks.NETWORK_NAMES[network]}, {setup_text(scheduled)}; test accuracy "
+                    "minus ReLU's: "
+                    + "; ".join(f"{family_report.gap_text(r)}, Holm p = {r.p_holm:.2f}" for r in diffs.itertuples())
+                    + f". With constant-rate Adam: {_verdict(before)}.")
+        rows.append(dict(situation=SITUATIONS[network], recommendation=judged.verdict, evidence=evidence,
+                         seeds=int(diffs.n_seeds.min()), section=SECTION,
+                         studies=[SCHEDULED[network], modern_networks.NETWORKS[network][0]],
+                         rule=family_guide.RULE, numbers=decision_numbers.numbers(judged, ENDPOINTS)))
+    return rows
