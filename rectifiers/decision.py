@@ -336,7 +336,10 @@ def decide(runs: pd.DataFrame, endpoints: Endpoints, baseline: str = "ReLU", ord
         bars: dict[str, list] = {verdict: ["its chosen value"]}
         for bar, v in sorted(at_band.items()):
             bars.setdefault(v, []).append(bar)
-        shown = "; ".join(f"{v} with the bar at {' and '.join(b if isinstance(b, str) else f'{b:.2g}' for b in at) or 'its chosen value'}"
+        # A verdict's remedy ("neither: ...; lower the learning rate") is left out here: its "; " would read as the
+        # next end of the band.
+        shown = "; ".join(f"{v.split('; ')[0]} with the bar at "
+                          f"{' and '.join(b if isinstance(b, str) else f'{b:.2g}' for b in at) or 'its chosen value'}"
                           for v, at in bars.items())
         verdict, category = f"unclear ({shown})", "unclear"
     return Decision(verdict, category, comparisons, failures, counts, at_band, family)

@@ -39,8 +39,8 @@ REGIMES = {
     "stressed": Regime("studies/ch5_gan_stressed.yaml", "ten times DCGAN's learning rate",
                        "Adam 2e-3, ten times DCGAN's rate, β1 0.5", "ch5-gan-stressed"),
     "unnormalised": Regime("studies/ch5_gan_unnormalised.yaml", "an unnormalised discriminator",
-                           "no batch normalisation in the discriminator, Adam 3e-3 (15 times DCGAN's rate) with "
-                           "Adam's own β1 0.9", "ch5-gan-unnormalised", normalisation="no BatchNorm"),
+                           "Adam 3e-3, 15 times DCGAN's rate, Adam's own β1 0.9", "ch5-gan-unnormalised",
+                           normalisation="no BatchNorm"),
 }
 """The chapter's regimes, in its order. The stressed one was chosen before training: DCGAN's authors found Adam's
 suggested 0.001 "too high" for their GANs, and it doubles that. None of its runs failed, so the third was chosen

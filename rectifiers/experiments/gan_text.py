@@ -132,6 +132,13 @@ def slope_sentence(differences: pd.DataFrame) -> str:
 
 def folk_wisdom_sentence(choice: str) -> str:
     """What the recommendation says about DCGAN's Leaky ReLU (0.2) in the discriminator."""
+    if choice.startswith("unclear") and "prefer Leaky ReLU" in choice:
+        return ("So in this experiment the data support the DCGAN habit at one end of the failure bar's band only: "
+                "where the bar sits decides it.")
+    if choice.startswith("unclear") and "neither" in choice:
+        return ("So in this experiment no discriminator activation rescued the training, and none did better than "
+                "ReLU: the verdict is unclear only because how many runs count as failed changes with the bar. The "
+                "fix is in the GAN's training, not in the activation.")
     if choice == "either" or choice.startswith("unclear"):
         return ("So in this experiment DCGAN's Leaky ReLU in the discriminator, the choice practitioners repeat, "
                 "brought no measurable advantage over ReLU: an advantage, if there is one, is smaller than what "
