@@ -48,15 +48,15 @@ def quoted_names(chapter: str, root: Path = REPOSITORY) -> frozenset[str]:
     return frozenset(names)
 
 
-def glue_quoted(numbers: Mapping[str, object], chapter: str) -> dict:
-    """Glue (not displayed) each of `numbers` that the book's text quotes from `chapter`; return those glued."""
+def glue_quoted(numbers: Mapping[str, object], chapter: str) -> None:
+    """Glue (not displayed) each of `numbers` that the book's text quotes from `chapter`. It returns nothing, so a cell
+    that ends with it shows nothing to the reader."""
     from myst_nb import glue
 
     quoted = quoted_names(chapter)
-    kept = {name: value for name, value in numbers.items() if name in quoted}
-    for name, value in kept.items():
-        glue(name, value, display=False)
-    return kept
+    for name, value in numbers.items():
+        if name in quoted:
+            glue(name, value, display=False)
 
 
 def runs_missing(chapter: str) -> dict[str, str]:

@@ -155,3 +155,13 @@ def test_chapter_pages_are_light():
     """plotly.js is shared: a chapter page weighs under 500 KB without the shared assets."""
     heavy = {p: (HTML / p).stat().st_size for p in PAGES if (HTML / p).stat().st_size > 500_000}
     assert heavy == {}, f"pages over 500 KB: {heavy}"
+
+
+def test_no_chapter_shows_a_python_dict_to_the_reader():
+    """A cell that ends with a call returning a dict (a glue helper, say) prints it into the page: a wall of repr."""
+    import re
+
+    dumps = {p: m.group(1)[:80] for p in PAGES for m in [re.search(
+        r'class="output text_plain[^"]*"><div class="highlight"><pre><span></span>(\{&#39;|\{\')', (HTML / p).read_text())]
+        if m}
+    assert dumps == {}, f"pages showing a dict's repr: {dumps}"

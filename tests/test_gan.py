@@ -335,8 +335,11 @@ def test_the_training_figures_keep_the_page_light(tiny_runs):
     assert grid.layout.title.text == "DCGAN's settings: generated digits at epoch 2"
     assert quality.layout.title.text.startswith("DCGAN's settings: sample quality")
     assert plots.paired_figure(runs, regime="ten times DCGAN's learning rate").layout.title.text.startswith(
-        "Ten times DCGAN's learning rate: Fréchet distance")
-    assert len(quality.data) == 3 * (2 * 6 + 2)  # every seed's line and each setting's mean, per measure
+        "Ten times DCGAN's learning rate: final Fréchet distance")
+    assert len(quality.data) == 3 * (2 + 2)  # per measure and setting: its seeds' lines in one trace, and its mean
+    relu_runs = quality.data[0]  # the Fréchet distance of every ReLU seed, runs apart by a gap
+    assert np.isnan(relu_runs.y).sum() == 6 and len(relu_runs.y) == 6 * (len(relu["snapshots"]) + 1)
+    assert relu_runs.text[:len(relu["snapshots"])] == ("seed 0",) * len(relu["snapshots"])
     assert [s.label for s in losses.layout.sliders[0].steps] == [str(s) for s in range(plots.GRID_SEEDS)]
 
 
@@ -375,7 +378,8 @@ def test_the_page_draws_grids_with_fewer_greys_and_few_epochs_in_a_strip(tiny_ru
     for r in runs:  # grids at epochs 0, 1, ..., 9: eight epochs between the untrained and the last
         r["probes"]["generated_digits"] = [{"epoch": e, "png": stored} for e in range(10)]
     strip = plots.sample_epochs_figure(runs, seed=0)
-    assert [a.text for a in strip.layout.annotations[:2]] == ["epoch 2", "epoch 5"]  # 2..8: its first half
+    assert [a.text for a in strip.layout.annotations[:plots.STRIP_EPOCHS]] == ["epoch 2", "epoch 5"][
+        :plots.STRIP_EPOCHS]  # 2..8: spread over its first half
 
 
 def test_the_gap_to_relu_is_read_at_every_snapshot_epoch(tiny_runs):

@@ -27,5 +27,6 @@ def test_quoted_names_are_the_chapters_own_roles_and_other_pages_references_to_i
 def test_glue_quoted_glues_only_what_the_prose_quotes(monkeypatch):
     glued = []
     monkeypatch.setattr("myst_nb.glue", lambda name, value, display=True: glued.append((name, value, display)))
-    kept = prose.glue_quoted({"lr_runs": 10, "mlp_adam_lr03_relu_failed": 2}, "05_where_leaky_relu_wins")
-    assert kept == {"lr_runs": 10} and glued == [("lr_runs", 10, False)]
+    shown = prose.glue_quoted({"lr_runs": 10, "mlp_adam_lr03_relu_failed": 2}, "05_where_leaky_relu_wins")
+    assert glued == [("lr_runs", 10, False)]
+    assert shown is None  # a cell that ends with it shows the reader nothing (it once showed a dict of every value)

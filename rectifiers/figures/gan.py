@@ -13,8 +13,8 @@ from ..experiments import gan
 from .common import finish, slope_colour
 
 MEANS_WIDTH = 4
-STRIP_EPOCHS = 2
-"""Epochs drawn in a seed's strip of grids during training."""
+STRIP_EPOCHS = 1
+"""Epochs drawn in a seed's strip of grids during training (each grid weighs on the page; three regimes share it)."""
 PAGE_GREYS = 16
 """Grey levels of a grid as the page draws it (`page_png`): the stored grids have 256."""
 GRID_SEEDS = 3
@@ -124,12 +124,13 @@ def quality_figure(records, *, regime: str = "") -> go.Figure:
         for name in names:
             part = frame[frame.setting == name]
             colour = setting_colour(name, names)
-            for seed, run in part.groupby("seed"):
-                fig.add_trace(go.Scatter(x=run.epoch, y=_single(run[column]), mode="lines",
-                                         line=dict(color=colour, width=1),
-                                         opacity=0.45, name=f"{name}, seed {seed}", legendgroup=name,
-                                         showlegend=False, visible=m == 0))
-                owner.append(m)
+            # Every seed's thin line in one trace, runs apart by a gap: one trace per run would weigh a page down.
+            x, y, seeds = _runs_apart(part, column)
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=colour, width=1), opacity=0.45,
+                                     name=f"{name}, each seed", legendgroup=name, showlegend=False, visible=m == 0,
+                                     text=seeds, hovertemplate="%{text}: %{y:.3g} at epoch %{x}<extra>" + name
+                                     + "</extra>"))
+            owner.append(m)
             mean = part.groupby("epoch")[column].mean()
             fig.add_trace(go.Scatter(x=mean.index, y=_single(mean.values), mode="lines+markers", name=f"{name} (mean)",
                                      legendgroup=name, line=dict(color=colour, width=MEANS_WIDTH), visible=m == 0))
@@ -144,6 +145,16 @@ def quality_figure(records, *, regime: str = "") -> go.Figure:
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(t=100))
     fig.update_yaxes(type="log")
     return fig
+
+
+def _runs_apart(part, column: str) -> tuple[np.ndarray, np.ndarray, list]:
+    """x, y and a label per point of every seed's run of `part` in one line, a gap (NaN) between runs."""
+    x, y, seeds = [], [], []
+    for seed, run in part.groupby("seed"):
+        x += [*run.epoch, np.nan]
+        y += [*run[column], np.nan]
+        seeds += [f"seed {seed}"] * len(run) + [""]
+    return _single(x), _single(y), seeds
 
 
 def loss_figure(records, *, regime: str = "", seeds=None) -> go.Figure:
@@ -194,8 +205,9 @@ def paired_figure(records, *, regime: str = "") -> go.Figure:
         fig.add_trace(go.Scatter(x=[_short(name)] * len(part), y=part.values, mode="markers", name=name,
                                  marker=dict(color=setting_colour(name, names), size=11, symbol=symbols),
                                  text=text, hovertemplate="%{text}: %{y:.1f}<extra>" + name + "</extra>"))
-    finish(fig, title=_titled("Fréchet distance at the last epoch, paired by seed (× = failed run)", regime),
-           x="discriminator activation", y="Fréchet distance (judge features; lower is better)", height=430)
+    finish(fig, title=_titled("Final Fréchet distance, paired by seed", regime),
+           x="discriminator activation (× = failed run)", y="Fréchet distance (judge features; lower is better)",
+           height=430)
     return fig
 
 
