@@ -37,3 +37,23 @@ def test_a_figure_the_page_s_plotly_bundle_cannot_draw_is_refused():
         plotly_figure_html(go.Figure([go.Scatter(y=[1]), go.Scatter3d(x=[1], y=[1], z=[1])]).to_dict())
     with pytest.raises(UnsupportedTrace, match="parcoords"):
         check_trace_types({"data": [], "frames": [{"data": [{"type": "parcoords"}]}]})
+
+
+def test_a_figures_template_keeps_only_what_its_traces_and_axes_use():
+    import json
+
+    from rectifiers.book_plotly import slim_template
+
+    full = go.Figure([go.Scatter(y=[1])], frames=[go.Frame(data=[go.Heatmap(z=[[1]])])],
+                     layout=dict(template="plotly_white")).to_plotly_json()
+    slim = slim_template(full)
+    template, before = slim["layout"]["template"], full["layout"]["template"]
+    assert set(template["data"]) == {"scatter", "heatmap"}  # a frame's traces count too
+    assert template["data"]["scatter"] == before["data"]["scatter"]
+    assert {"polar", "scene", "geo", "ternary"} & set(template["layout"]) == set()
+    kept = {k: v for k, v in before["layout"].items() if k not in {"polar", "scene", "geo", "ternary", "mapbox"}}
+    assert template["layout"] == kept  # fonts, colours, axes, hover: what a cartesian figure draws with
+    assert slim["data"] == full["data"] and full["layout"]["template"] is before  # the figure itself is left as it was
+    assert len(json.dumps(template)) < len(json.dumps(before)) / 2
+    assert slim_template({"data": [], "layout": {}}) == {"data": [], "layout": {}}  # no template: nothing to cut
+    assert '"bar":' not in plotly_figure_html(full)  # the page gets the slim one

@@ -38,8 +38,11 @@ def figure_output(fig) -> dict:
     has no HTML (the book's `plotly_mimetype` renderer), an HTML drawing that uses the page's shared plotly.js
     is added, because the static widget manager renders HTML inside an `Output` but not plotly's JSON.
     """
+    from ..book_plotly import slim_template
+
     bundle = dict(fig._repr_mimebundle_())
-    bundle.setdefault(PLOTLY_MIME, json.loads(pio.to_json(fig, validate=False)))
+    # Its template cut to what it uses: the widget state of a static page carries the figure twice (JSON and HTML).
+    bundle[PLOTLY_MIME] = slim_template(bundle.get(PLOTLY_MIME) or json.loads(pio.to_json(fig, validate=False)))
     if "text/html" not in bundle:
         bundle["text/html"] = _html_with_page_plotly(bundle[PLOTLY_MIME])
     bundle.setdefault("text/plain", f"<plotly figure: {fig.layout.title.text or 'untitled'}>")
