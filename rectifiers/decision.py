@@ -352,10 +352,17 @@ def comparison_text(r) -> str:
     text = (f"{r.alternative} failed {r.alternative_failed} of {r.seeds} against {r.baseline}'s "
             f"{r.baseline_failed} (McNemar p = {p(r.p_failures)}, Holm {p(r.p_failures_holm)})")
     if hasattr(r, "difference") and isinstance(r.difference, float) and not math.isnan(r.difference):
-        sign = lambda v: f"{v + 0.0:+.3f}".replace("-", "−")  # noqa: E731
+        sign = lambda v: signed(v, 3)  # noqa: E731
         text += (f", final metric {sign(r.difference)} (95 % CI {sign(r.difference_low)} to "
                  f"{sign(r.difference_high)}, {r.metric_test} p = {p(r.p_metric)}, Holm {p(r.p_metric_holm)})")
     return text
+
+
+def signed(value: float, decimals: int, digits: int = 4) -> str:
+    """A difference with its sign and a real minus, at `decimals` decimals but never more than `digits` significant
+    digits in all (+0.300, +51.92, +116.8: a Fréchet distance's hundreds do not carry thousandths)."""
+    whole = len(str(int(abs(value)))) if math.isfinite(value) else 1
+    return f"{value + 0.0:+.{max(0, min(decimals, digits - whole))}f}".replace("-", "−")
 
 
 def failed_below(score, diverged, bar: float) -> np.ndarray:

@@ -70,7 +70,7 @@ def convergence_text(numbers: dict) -> str:
     return (f"Of the {numbers['runs']} runs that did not fail, the median Fréchet distance changed by "
             f"{fmt(numbers['median_before'], '+.2f')} from epoch {a} to {b} and by "
             f"{fmt(numbers['median_last'], '+.2f')} from epoch {b} to {c} (median at epoch {c}: "
-            f"{numbers['median_final']:.2f}); it still fell over the last {c - b} epochs in {100 * share:.0f} % of "
+            f"{fmt(numbers['median_final'])}); it still fell over the last {c - b} epochs in {100 * share:.0f} % of "
             "them. "
             + ("The samples had levelled off: the last change is within a tenth of the distance."
                if abs(numbers["median_last"]) <= LEVELLED * numbers["median_final"] else
