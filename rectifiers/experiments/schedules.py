@@ -126,7 +126,9 @@ def verdict_sentence(comparison: dict) -> str:
     changed = family_report.change_sentence(diffs)
     changed = ("so the schedule changes no activation's verdict" if changed.startswith("no variant")
                else f"the verdicts that change: {changed}")
-    return f"Over {n} paired seeds, after Holm's correction within each training: {said}; {changed}"
+    widths = " and ".join(f"{(d.acc_high - d.acc_low).mean():.2f} pp wide with {name}" for name, d in diffs.items())
+    return (f"Over {n} paired seeds, after Holm's correction within each training: {said}; {changed}. The 95 % "
+            f"intervals of the gaps to ReLU are on average {widths}")
 
 
 def effect_sentence(effect: pd.DataFrame) -> str:
@@ -138,8 +140,8 @@ def effect_sentence(effect: pd.DataFrame) -> str:
     pp = family_report._pp
     return (f"The schedule moved the test accuracy by {pp(effect.change_pp.min())} to {pp(effect.change_pp.max())} pp "
             f"across the activations (largest: {biggest.variant}, {pp(biggest.change_pp)} pp, 95 % CI "
-            f"{pp(biggest.low)} to {pp(biggest.high)}); its 95 % interval excludes no change for "
-            f"{len(clear)} of {len(effect)} activations (uncorrected)")
+            f"{pp(biggest.low)} to {pp(biggest.high)}); {len(clear)} of the {len(effect)} intervals exclude zero "
+            "(95 %, uncorrected)")
 
 
 def plateau_sentence(network: str, scheduled: list[dict]) -> str:
