@@ -162,6 +162,11 @@ def test_the_schedule_is_judged_beside_constant_adam_and_paired_by_seed(two_trai
         "AdamW with weight decay 0.01, the learning rate rising linearly from 0 to 0.01 over the first 1 epoch and "
         "falling along a half cosine to 0 at epoch 3; batch 50, 300 training signals, 3 epochs = 18 steps, 3 paired")
     assert "across the activations" in schedules.effect_sentence(compared["effect"])
+    from rectifiers.figures.family import datasets_side_by_side
+
+    figure = datasets_side_by_side(compared["diffs"], title="t", same_scale=True)
+    assert figure.layout.xaxis2.matches == "x"  # one scale: how wide each training's intervals are is the point
+    assert datasets_side_by_side(compared["diffs"], title="t").layout.xaxis2.matches is None
 
 
 def test_without_the_adamw_runs_the_guide_rows_say_what_to_train(tmp_path):

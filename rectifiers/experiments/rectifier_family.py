@@ -250,9 +250,10 @@ def side_by_side(by_dataset: dict[str, pd.DataFrame]) -> pd.DataFrame:
     parts = {}
     for dataset, diffs in by_dataset.items():
         d = diffs.set_index("variant")
+        sign = lambda v: f"{v + 0.0:+.2f}".replace("-", "−")  # noqa: E731
         parts[DATASET_NAMES.get(dataset, dataset)] = pd.DataFrame({
-            "gap (pp)": d.acc_gap_pp,
-            "95 % CI": [f"{lo:+.2f} to {hi:+.2f}" for lo, hi in zip(d.acc_low, d.acc_high)],
+            "gap (pp)": [sign(v) for v in d.acc_gap_pp],
+            "95 % CI": [f"{sign(lo)} to {sign(hi)}" for lo, hi in zip(d.acc_low, d.acc_high)],
             "verdict (Holm)": d.verdict,
         }, index=d.index)
     order = list(dict.fromkeys(v for d in by_dataset.values() for v in d.variant))

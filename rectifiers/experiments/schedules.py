@@ -49,9 +49,9 @@ def stored(store=None) -> dict[str, tuple[list[dict], list[dict]]]:
 
 
 def open_studies(store=None) -> list[str]:
-    """The AdamW study files not stored yet, with the command that trains each (a line per study)."""
+    """The AdamW study files not stored yet, each with the command that trains it."""
     store = modern_networks._store(store)
-    return [f"{path}: not all stored yet; train it with `python -m rectifiers study {path}`"
+    return [f"{path} (train it with: python -m rectifiers study {path})"
             for path in SCHEDULED.values() if modern_networks._records(path, store) is None]
 
 

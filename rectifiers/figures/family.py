@@ -99,12 +99,14 @@ def ranking(diffs: pd.DataFrame, *, title: str) -> go.Figure:
     return fig
 
 
-def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str) -> go.Figure:
-    """The ranking of both datasets in two panels with the same rows: does the verdict change on harder data?"""
+def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str, same_scale: bool = False) -> go.Figure:
+    """The ranking of both datasets in two panels with the same rows: does the verdict change on harder data?
+    `same_scale`: one x scale for every panel (the same network trained two ways: how wide the intervals are is the
+    point), else each panel its own."""
     names = list(by_dataset)
     order = list(dict.fromkeys(v for d in by_dataset.values() for v in d.variant))  # each in the book's order
-    fig = make_subplots(rows=1, cols=len(names), shared_yaxes=True, horizontal_spacing=0.05,
-                        subplot_titles=[DATASET_NAMES.get(n, n) for n in names])
+    fig = make_subplots(rows=1, cols=len(names), shared_yaxes=True, shared_xaxes="all" if same_scale else False,
+                        horizontal_spacing=0.05, subplot_titles=[DATASET_NAMES.get(n, n) for n in names])
     for col, name in enumerate(names, start=1):
         d = by_dataset[name].set_index("variant").reindex(order).dropna(subset=["acc_gap_pp"]).reset_index()
         for verdict, colour in VERDICT_COLOURS.items():
