@@ -157,7 +157,7 @@ def test_the_schedule_is_judged_beside_constant_adam_and_paired_by_seed(two_trai
     assert effect.loc["Leaky ReLU (α=0.1)", "change_pp"] == pytest.approx(
         np.mean([100 * (accuracy(scheduled, "leaky_relu", s) - accuracy(constant, "leaky_relu", s)) for s in range(3)]))
     assert schedules.verdict_sentence(compared).startswith(
-        "Over 3 paired seeds, after Holm's correction within each training: with constant-rate Adam, ")
+        "Over 3 paired seeds, after Holm's correction within each training: with constant Adam, ")
     assert schedules.setup_text(scheduled).startswith(
         "AdamW with weight decay 0.01, the learning rate rising linearly from 0 to 0.01 over the first 1 epoch and "
         "falling along a half cosine to 0 at epoch 3; batch 50, 300 training signals, 3 epochs = 18 steps, 3 paired")

@@ -23,8 +23,8 @@ from .rectifier_family import ENDPOINTS, _with_variant, at_epoch, differences_fr
 SCHEDULED = {"resnet": "studies/ch8_adamw_resnet.yaml", "transformer": "studies/ch8_adamw_transformer.yaml"}
 """Each network's AdamW study; its constant-rate Adam study is `modern_networks.NETWORKS[network][0]`."""
 
-OPTIMISERS = ("constant-rate Adam", "AdamW, warm-up and cosine")
-"""The two trainings in the chapter's words, constant first."""
+OPTIMISERS = ("constant Adam", "AdamW + cosine")
+"""The two trainings in the chapter's words, constant first: short, as panel titles side by side on a phone."""
 
 SITUATIONS = {
     "resnet": "a residual network with BatchNorm trained with AdamW, warm-up and cosine decay (ResNet-1D, MNIST-1D)",
