@@ -358,11 +358,16 @@ def comparison_text(r) -> str:
     return text
 
 
+def capped_decimals(value: float, decimals: int, digits: int = 4) -> int:
+    """`decimals`, or fewer where the number would show more than `digits` significant digits (0.300, 51.92, 116.8:
+    a Fréchet distance's hundreds do not carry thousandths)."""
+    return max(0, min(decimals, digits - len(str(int(abs(value)))))) if math.isfinite(value) else decimals
+
+
 def signed(value: float, decimals: int, digits: int = 4) -> str:
     """A difference with its sign and a real minus, at `decimals` decimals but never more than `digits` significant
-    digits in all (+0.300, +51.92, +116.8: a Fréchet distance's hundreds do not carry thousandths)."""
-    whole = len(str(int(abs(value)))) if math.isfinite(value) else 1
-    return f"{value + 0.0:+.{max(0, min(decimals, digits - whole))}f}".replace("-", "−")
+    digits in all (`capped_decimals`)."""
+    return f"{value + 0.0:+.{capped_decimals(value, decimals, digits)}f}".replace("-", "−")
 
 
 def failed_below(score, diverged, bar: float) -> np.ndarray:

@@ -397,8 +397,5 @@ def guide_evidence(store=None) -> list[dict]:
 def fmt(value: float, spec: str = ".2f") -> str:
     """A number for readers: a real minus sign, no "−0.00", and at most four significant digits (a Fréchet distance
     of 176.31 reads 176.3)."""
-    if spec.endswith("f") and "." in spec and math.isfinite(value):
-        decimals = int(spec[spec.index(".") + 1:-1])
-        whole = len(str(int(abs(value))))
-        spec = f"{spec[:spec.index('.')]}.{max(0, min(decimals, 4 - whole))}f"
-    return format(value + 0.0, spec).replace("-", "−")
+    sign, _, decimals = spec.removesuffix("f").partition(".")  # "+.2f" -> "+", "2"
+    return format(value + 0.0, f"{sign}.{decision.capped_decimals(value, int(decimals))}f").replace("-", "−")

@@ -192,8 +192,10 @@ def deciding_comparison(row: GuideRow) -> dict | None:
 
 
 def _signed(value: float, decimals: int) -> str:
-    """At `decimals` decimals, at most four significant digits (a Fréchet distance of 116.83 reads +116.8)."""
-    decimals = max(0, min(decimals, 4 - len(str(int(abs(value)))))) if math.isfinite(value) else decimals
+    """At `decimals` decimals, at most four significant digits (`decision.capped_decimals`: +116.8, not +116.83)."""
+    from ..decision import capped_decimals
+
+    decimals = capped_decimals(value, decimals)
     return format(round(value, decimals) + 0.0, f"+.{decimals}f").replace("-", "−")  # never "−0.0"
 
 
