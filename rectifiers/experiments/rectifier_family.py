@@ -94,7 +94,7 @@ class FamilyResults:
         return family_snapshots(self.records)
 
     def history(self) -> pd.DataFrame:
-        return _with_variant(history_frame(self.records))
+        return family_history(self.records)
 
     def missing_message(self) -> str:
         """What is missing or unusable, and the command per study that trains it ('' when complete)."""
@@ -119,6 +119,11 @@ def gather_family(dataset: str, store=None, *, train: bool = False, studies=None
 def family_snapshots(records: list[dict]) -> pd.DataFrame:
     """The snapshots of `records`, each row named by its variant (`variant`)."""
     return _with_variant(snapshots_frame(records))
+
+
+def family_history(records: list[dict]) -> pd.DataFrame:
+    """The per-epoch history of `records`, each row named by its variant (`variant`)."""
+    return _with_variant(history_frame(records))
 
 
 def _with_variant(frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,8 @@ from ..prose import MISSING as NOT_STORED
 from ..stats import mean_ci
 from . import family_guide, family_report, modern_networks
 from .outcomes import budget
-from .rectifier_family import ENDPOINTS, _with_variant, at_epoch, differences_from_relu, family_snapshots, variant_order
+from .rectifier_family import (ENDPOINTS, at_epoch, differences_from_relu, family_history, family_snapshots,
+                               variant_order)
 
 SCHEDULED = {"resnet": "studies/ch8_adamw_resnet.yaml", "transformer": "studies/ch8_adamw_transformer.yaml"}
 """Each network's AdamW study; its constant-rate Adam study is `modern_networks.NETWORKS[network][0]`."""
@@ -55,19 +56,19 @@ def open_studies(store=None) -> list[str]:
             for path in SCHEDULED.values() if modern_networks._records(path, store) is None]
 
 
-def final(records: list[dict], among=None) -> pd.DataFrame:
-    """Every run at its study's last snapshot epoch (`rectifier_family.at_epoch`), only the variants `among` if given."""
+def final(records: list[dict]) -> pd.DataFrame:
+    """Every run at its study's last snapshot epoch (`rectifier_family.at_epoch`)."""
     snapshots = family_snapshots(records)
-    out = at_epoch(snapshots, int(snapshots.epoch.max()))
-    return out[out.variant.isin(among)].reset_index(drop=True) if among is not None else out
+    return at_epoch(snapshots, int(snapshots.epoch.max()))
 
 
 def compare(constant: list[dict], scheduled: list[dict]) -> dict:
     """Both trainings of one network over the variants they share: their runs at the last epoch (`finals`), each
     one's differences from ReLU judged by the decision procedure (`diffs`, keyed by `OPTIMISERS`), and the
     schedule's own paired effect per variant (`effect`)."""
-    shared = set(final(scheduled).variant) & set(final(constant).variant)
-    finals = {OPTIMISERS[0]: final(constant, shared), OPTIMISERS[1]: final(scheduled, shared)}
+    a, b = final(constant), final(scheduled)
+    shared = set(a.variant) & set(b.variant)
+    finals = {name: f[f.variant.isin(shared)].reset_index(drop=True) for name, f in zip(OPTIMISERS, (a, b))}
     return {"finals": finals, "diffs": {name: differences_from_relu(f) for name, f in finals.items()},
             "effect": schedule_effect(*finals.values())}
 
@@ -146,9 +147,7 @@ def effect_sentence(effect: pd.DataFrame) -> str:
 
 def plateau_sentence(network: str, scheduled: list[dict]) -> str:
     """Whether the AdamW runs levelled off, by Chapter 8's stated measure (`modern_networks.plateau`)."""
-    from ..engine import history_frame
-
-    return modern_networks.plateau_sentence({network: modern_networks.plateau(_with_variant(history_frame(scheduled)))})
+    return modern_networks.plateau_sentence({network: modern_networks.plateau(family_history(scheduled))})
 
 
 def _missing_row(network: str) -> dict:
@@ -169,10 +168,9 @@ def guide_evidence(store=None) -> list[dict]:
             rows.append(_missing_row(network))
             continue
         constant, scheduled = both[network]
-        finals = final(scheduled)
-        diffs = differences_from_relu(finals)
+        compared = compare(constant, scheduled)
+        finals, (before, diffs) = compared["finals"][OPTIMISERS[1]], compared["diffs"].values()
         judged = family_guide.judge(finals, set(finals.activation) - {"relu"})
-        before = differences_from_relu(final(constant, set(finals.variant)))
         evidence = (f"MNIST-1D, {modern_networks.NETWORK_NAMES[network]}, {setup_text(scheduled)}; test accuracy "
                     "minus ReLU's: "
                     + "; ".join(f"{family_report.gap_text(r)}, Holm p = {r.p_holm:.2f}" for r in diffs.itertuples())
