@@ -10,7 +10,7 @@ import pytest
 
 from rectifiers.engine import ResultsStore
 from rectifiers.experiments import modern_networks as modern
-from rectifiers.experiments import rectifier_family
+from rectifiers.experiments import family_report, rectifier_family
 from tests.conftest import NOTEBOOKS
 
 NOTEBOOK = "08_modern_networks"
@@ -177,3 +177,42 @@ def test_without_the_adamw_runs_the_guide_rows_say_what_to_train(tmp_path):
     for row, path in zip(rows, schedules.SCHEDULED.values()):
         assert row["seeds"] is None and f"python -m rectifiers study {path}" in row["evidence"]
     assert len(schedules.open_studies(ResultsStore(tmp_path))) == len(schedules.SCHEDULED)
+
+
+def _fashion_finals(shift: float, gelu_gain: float) -> pd.DataFrame:
+    """Five seeds of ReLU, Leaky ReLU (α=0.1) and GELU; GELU `gelu_gain` above ReLU on every seed, all `shift` up."""
+    rng = np.random.default_rng(0)
+    base = 0.88 + 0.004 * rng.standard_normal(5)
+    rows = []
+    for activation, alpha, gain in (("relu", None, 0.0), ("leaky_relu", 0.1, 0.0), ("gelu", None, gelu_gain)):
+        for seed, acc in enumerate(base):
+            noise = 0.001 * ((seed * 7 + len(activation)) % 3 - 1) if activation != "relu" else 0.0
+            rows.append(dict(variant=rectifier_family.variant(activation, alpha), activation=activation, alpha=alpha,
+                             seed=seed, test_accuracy=acc + shift + gain + noise, test_loss=0.3, train_accuracy=0.9,
+                             train_loss=0.3))
+    return pd.DataFrame(rows)
+
+
+def test_batchnorm_on_fashion_pairs_each_activation_with_the_plain_cnn_and_says_which_verdict_changes():
+    from rectifiers.experiments import normalised_fashion as nf
+
+    finals = {nf.PLAIN: _fashion_finals(0.0, 0.0), nf.KEY: _fashion_finals(0.01, 0.02)}
+    diffs = {k: rectifier_family.differences_from_relu(f) for k, f in finals.items()}
+    effect = nf.batchnorm_effect(finals).set_index("variant")
+    assert effect.loc["ReLU", "gain_pp"] == pytest.approx(1.0) and effect.loc["GELU", "gain_pp"] > 2.5
+    assert list(nf.shared_variants(diffs)) == ["plain CNN (Chapter 6)", "CNN with BatchNorm"]
+    change = nf.change_sentence(diffs)
+    assert change.startswith("GELU: within seed noise without BatchNorm") and "better than ReLU with it" in change
+    assert "Leaky ReLU" not in change
+    assert "from 0." in nf.effect_sentence(effect.reset_index()) and "+1.00 pp" in nf.effect_sentence(effect.reset_index())
+    # Not stored: every sentence says so, and the guide's row names the study to train.
+    assert nf.change_sentence({nf.PLAIN: diffs[nf.PLAIN], nf.KEY: None}) == family_report.MISSING
+    assert nf.effect_sentence(nf.batchnorm_effect({nf.PLAIN: finals[nf.PLAIN]})) == family_report.MISSING
+
+
+def test_an_empty_store_s_guide_says_to_train_the_batchnorm_fashion_study(tmp_path):
+    from rectifiers.experiments import guide, normalised_fashion as nf
+
+    rows = [r for r in guide.guide_rows(ResultsStore(tmp_path)) if r.id == "fashion_batchnorm"]
+    assert len(rows) == 1 and rows[0].seeds is None and rows[0].section == nf.SECTION
+    assert "python -m rectifiers study studies/ch8_fashion_bncnn.yaml" in rows[0].evidence

@@ -237,3 +237,15 @@ def test_the_guide_over_an_empty_store_says_which_runs_are_missing_and_how_to_tr
     assert all(f"answer_{key}" in glued for key, _ in short_answer.TOPICS)
     assert "no stored snapshots" not in rows["standard"].evidence
     assert "decision-guide" in guide.guide_html(list(rows.values()))
+
+
+def test_a_line_counts_the_verdicts_of_the_networks_people_train_today_apart():
+    failed = {"ReLU": 0, "Leaky ReLU α=0.01": 0, "Leaky ReLU α=0.3": 0}
+    plain = [_row("standard", "either", failed), _row("learning_rate_6", "either", failed)]
+    modern = [_row("modern_resnet", "either", failed), _row("batchnorm_2", "avoid Leaky ReLU α=0.3", failed,
+                                                          p=(1.0, 0.01), worse=("Leaky ReLU α=0.3",))]
+    line = short_answer.lines(plain + modern)[0]
+    assert line.key == "ordinary" and line.modern == {"either": 1, "avoid": 1}
+    text = line.markdown(pages={"ch5-learning-rate": "05_x", "ch4-seeds": "04_x"})
+    assert f"(*avoid* in 1; of the 2 {short_answer.MODERN_WORDS}: *avoid* in 1, *either* in 1)" in text
+    assert short_answer.lines(plain)[0].modern == {} and "of the" not in short_answer.lines(plain)[0].counted()

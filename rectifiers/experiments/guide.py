@@ -17,7 +17,7 @@ from pathlib import Path
 from ..engine.study import REPOSITORY
 from ..prose import MISSING  # what a number reads when its runs are not stored, book-wide
 from . import (batchnorm_grid, comparison, comparison_cost, family_guide, gan, modern_networks,  # the chapters that
-               schedules, where_leaky)  # feed it
+               normalised_fashion, schedules, where_leaky)  # feed it
 
 SOURCES = (
     ("standard", comparison.guide_evidence, "a standard CNN"),
@@ -33,6 +33,7 @@ SOURCES = (
     ("modern_transformer", modern_networks.guide_evidence, modern_networks.SITUATIONS["transformer"].split(" (")[0]),
     ("schedule_resnet", schedules.guide_evidence, schedules.SITUATIONS["resnet"].split(" (")[0]),
     ("schedule_transformer", schedules.guide_evidence, schedules.SITUATIONS["transformer"].split(" (")[0]),
+    ("fashion_batchnorm", normalised_fashion.guide_evidence, normalised_fashion.SITUATION),
     ("batchnorm", batchnorm_grid.guide_evidence, batchnorm_grid.SITUATION),
     ("cost", comparison_cost.guide_evidence, "cost in training"),
 )
@@ -45,6 +46,7 @@ MISSING_SECTIONS = {"standard": "ch4-seeds", "learning_rate": "ch5-learning-rate
                     "cost": "ch6-cost", "modern_resnet": modern_networks.SECTION, "modern_cnn": modern_networks.SECTION,
                     "modern_mlp": modern_networks.SECTION, "modern_transformer": modern_networks.MISSING_SECTION,
                     "schedule_resnet": schedules.SECTION, "schedule_transformer": modern_networks.MISSING_SECTION,
+                    "fashion_batchnorm": normalised_fashion.SECTION,
                     "batchnorm": batchnorm_grid.SECTION}
 """Where each group's evidence would be, for the row that says its runs are missing."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+import dataclasses
 from dataclasses import dataclass
 from html import escape
 
@@ -21,13 +22,20 @@ from .guide import GuideRow, _chapter_name, _p, deciding_number, group_of, numbe
 MAX_LINES = 5
 
 TOPICS = (
-    ("ordinary", "At ordinary settings (ReLU trained in every run)"),
+    ("ordinary", "At ordinary settings, on plain and on normalised networks (ReLU trained in every run)"),
     ("units_die", "Where ReLU's units die (Adam at a high learning rate; deep and narrow networks)"),
     ("plain_sgd", "With plain SGD at a learning rate where ReLU fails"),
     ("gan", "In a GAN's discriminator (a small DCGAN on MNIST)"),
     ("defaults", "Writing LeakyReLU() without a slope"),
 )
 """The lines, in the order the reader gets them: (key, the situation in the reader's words)."""
+
+MODERN = ("modern_resnet", "modern_transformer", "schedule_resnet", "schedule_transformer", "fashion_batchnorm",
+          "batchnorm")
+"""The guide's groups of networks with normalisation or skip connections, or trained with AdamW and a schedule
+(Chapter 8): a line that covers some of them counts their verdicts apart too, so the reader sees that the line speaks
+for the networks people train today and what it says of them."""
+MODERN_WORDS = "networks with BatchNorm, skip connections or LayerNorm, or trained with AdamW and a schedule"
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class AnswerLine:
     deciding_row: str  # id of the row whose number decided the line
     number: str  # that number, as `guide.number_text` or `guide.deciding_number` writes it
     section: str  # MyST label of the evidence
+    modern: dict = dataclasses.field(default_factory=dict)  # category -> rows of `MODERN` groups among `rows`
 
     def markdown(self, pages: dict[str, str] | None = None) -> str:
         """The line in MyST Markdown, its link a `{ref}` that works on any page of the book."""
@@ -71,7 +80,12 @@ class AnswerLine:
         others = [f"*{c}* in {n}" for c, n in sorted(self.counts.items(), key=lambda kv: -kv[1]) if c != main]
         head = f"*{main}* in {self.counts[main]} of {len(self.rows)} situations" if main else \
             f"{len(self.rows)} situations"
-        return f", {head}" + (f" ({', '.join(others)})" if others else "")
+        modern = ""
+        if self.modern:
+            n = sum(self.modern.values())
+            parts = [f"*{c}* in {k}" for c, k in sorted(self.modern.items(), key=lambda kv: (-kv[1], kv[0]))]
+            modern = f"; of the {n} {MODERN_WORDS}: {', '.join(parts)}"
+        return f", {head}" + (f" ({', '.join(others)}{modern})" if others or modern else "")
 
 
 def topic_of(row: GuideRow) -> str | None:
@@ -143,8 +157,9 @@ def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
     if all("early training" in r.situation for r in rows):  # a verdict about the first epochs only says so
         spent = row.situation[row.situation.index("early training"):].rstrip(")").partition(": ")[2]
         gist += f", after early training only ({spent})" if spent else ", after early training only"
+    modern = dict(Counter(r.category for r in rows if group_of(r) in MODERN))
     return AnswerLine(key, topic, gist, counts, ids, row.id, f"{situation}: {number}" if len(rows) > 1 else number,
-                      row.section)
+                      row.section, modern if len(rows) > 1 else {})
 
 
 @dataclass(frozen=True)
