@@ -147,6 +147,7 @@ MODERN_NETWORKS = {
     "activations": OneOf(("relu", "leaky_relu", "gelu", "prelu"), min_items=2),
     "leaky_alphas": Range(0.0, 1.0, unique=True, note="0 is ReLU, 1 the identity"),
     "epochs": Range(1, None, increasing=True),
+    "transformer_epochs": Range(1, None, increasing=True),
     "n_train": Range(0, 4_000, note="0: all 4,000 training signals"),
     "n_test": Range(0, 1_000, note="0: all 1,000 test signals"),
     "results_dir": Folder("a results store, or empty for the repository's results/", ("mode", "train")),

@@ -61,10 +61,11 @@ UNMEASURED = (
 )
 """The questions Chapter 8's study files ask that stay open until their runs are stored: (the topic, its studies)."""
 
-PLATEAU_WINDOW = 50
+PLATEAU_SHARE = 4
 PLATEAU_PP = 0.5
-"""A variant has reached its plateau when the seed median's mean over the last `PLATEAU_WINDOW` epochs differs from
-its mean over the window before by less than `PLATEAU_PP` percentage points."""
+"""A variant has reached its plateau when the seed median's mean over the last quarter (1 / `PLATEAU_SHARE`) of its
+epochs differs from its mean over the quarter before by less than `PLATEAU_PP` percentage points: epochs 151–200
+against 101–150 for a 200-epoch run, 76–100 against 51–75 for a 100-epoch one."""
 
 
 def chapter_studies(network: str, **overrides) -> list:
@@ -141,12 +142,13 @@ def setup_sentence(records: list[dict]) -> str:
             f"{spent['steps']:,} steps")
 
 
-def plateau(history: pd.DataFrame, window: int = PLATEAU_WINDOW) -> pd.DataFrame:
-    """Per variant: the seed median of the test accuracy averaged over the last `window` epochs and over the window
-    before, their difference in percentage points, and whether it is below `PLATEAU_PP` (converged)."""
+def plateau(history: pd.DataFrame, window: int | None = None) -> pd.DataFrame:
+    """Per variant: the seed median of the test accuracy averaged over the last `window` epochs (default: the last
+    quarter, `PLATEAU_SHARE`) and over the window before, their difference in percentage points, and whether it is
+    below `PLATEAU_PP` (converged)."""
     rows = []
     last = int(history.epoch.max())
-    window = min(window, last // 2)  # a short run (train mode) compares its two halves
+    window = min(window or max(1, last // PLATEAU_SHARE), last // 2)  # a short run (train mode): its two halves
     if window < 1:
         return pd.DataFrame(columns=["variant", "late", "before", "change_pp", "converged"])
     for name in rectifier_family.variant_order(history):
@@ -157,7 +159,7 @@ def plateau(history: pd.DataFrame, window: int = PLATEAU_WINDOW) -> pd.DataFrame
         rows.append(dict(variant=name, late=late, before=before, change_pp=change,
                          converged=bool(abs(change) < PLATEAU_PP)))
     out = pd.DataFrame(rows)
-    out.attrs["window"] = window
+    out.attrs.update(window=window, last=last)
     return out
 
 
@@ -173,7 +175,9 @@ def plateau_sentence(by_network: dict[str, pd.DataFrame]) -> str:
                  f"{PLATEAU_PP:g} pp" if moving.empty else
                  f"{len(moving)} of {len(table)} still moved by {PLATEAU_PP:g} pp or more ({', '.join(moving.variant)})")
         change = f"{worst.change_pp:+.2f}".replace("-", "−")
-        parts.append(f"{NETWORK_NAMES[network]}: {state}; the largest change, {worst.variant}, {change} pp")
+        window, last = table.attrs["window"], table.attrs["last"]
+        parts.append(f"{NETWORK_NAMES[network]} (epochs {last - window + 1}–{last} against {last - 2 * window + 1}–"
+                     f"{last - window}): {state}; the largest change, {worst.variant}, {change} pp")
     return "; ".join(parts) if parts else family_report.MISSING
 
 
