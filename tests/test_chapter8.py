@@ -216,3 +216,44 @@ def test_an_empty_store_s_guide_says_to_train_the_batchnorm_fashion_study(tmp_pa
     rows = [r for r in guide.guide_rows(ResultsStore(tmp_path)) if r.id == "fashion_batchnorm"]
     assert len(rows) == 1 and rows[0].seeds is None and rows[0].section == nf.SECTION
     assert "python -m rectifiers study studies/ch8_fashion_bncnn.yaml" in rows[0].evidence
+
+
+def test_deep_narrow_blocks_pair_with_chapter_5_and_are_judged_per_block_and_shape(monkeypatch, tmp_path):
+    """Chapter 5's stored 20×2 networks, relabelled as residual ones whose output still depends on the input: the
+    residual block's verdict is "either", the plain network's stays Chapter 5's, and the guide names both."""
+    import copy
+
+    from rectifiers.engine.stored_studies import study_records
+    from rectifiers.experiments import deep_narrow, deep_narrow_blocks as dnb, guide
+
+    plain = [r for path in deep_narrow.STUDIES for r in study_records(path, ResultsStore())]
+    blocks = []
+    for record in plain:
+        config = record["config"]
+        if (config["width"], config["depth"]) == (2, 20) and config.get("initializer") != "rai":
+            record = copy.deepcopy(record)
+            record["config"]["block"] = "residual"
+            record["status"] = "complete"
+            record["probes"]["output_spread"][-1]["logit_spread"] = 0.5
+            blocks.append(record)
+    runs = dnb.frame(blocks, plain)
+    assert runs.groupby("block").size().to_dict() == {"plain": 60, "residual": 60}
+    table, judged = dnb.summary(runs), dnb.verdicts(runs)
+    chapter5 = deep_narrow.verdicts(deep_narrow.frame(plain)).set_index(["width", "depth"]).recommendation
+    assert judged.set_index("block").recommendation.to_dict() == {"plain": chapter5[2, 20], "residual": "either"}
+    assert "with residual connections, no network collapsed at any shape" in dnb.story(table, judged)
+    assert list(dnb.verdict_table(judged).columns) == ["depth × width", "plain", "residual"]
+    assert dnb.collapse_table(table).shape == (3, 4)  # three settings; shape, setting and two blocks
+    assert "60 runs" in dnb.setup_text(runs) and "20 seeds each" in dnb.setup_text(runs)
+    from rectifiers.figures.blocks import blocks_figure
+
+    figure = blocks_figure(table)  # one shape: no slider; per setting a trace of each panel, one point per block
+    assert len(figure.data) == 6 and not figure.layout.sliders and all(len(t.x) == 2 for t in figure.data)
+    monkeypatch.setattr(dnb, "stored", lambda store=None: (blocks, plain))
+    rows = dnb.guide_evidence()
+    assert len(rows) == 1 and rows[0]["situation"].startswith(f"{dnb.SITUATION} residual connections, 20×2")
+    assert rows[0]["recommendation"] == "either" and f"“{chapter5[2, 20]}”" in rows[0]["evidence"]
+    assert "born-dead" not in rows[0]["evidence"]  # Chapter 3's bound is for plain networks
+    monkeypatch.undo()
+    missing = [r for r in guide.guide_rows(ResultsStore(tmp_path)) if r.id == "deep_narrow_blocks"]
+    assert len(missing) == 1 and "python -m rectifiers study studies/ch8_deep_narrow_blocks.yaml" in missing[0].evidence

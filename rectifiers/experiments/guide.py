@@ -17,7 +17,7 @@ from pathlib import Path
 from ..engine.study import REPOSITORY
 from ..prose import MISSING  # what a number reads when its runs are not stored, book-wide
 from . import (batchnorm_grid, comparison, comparison_cost, family_guide, gan, modern_networks,  # the chapters that
-               normalised_fashion, schedules, where_leaky)  # feed it
+               deep_narrow_blocks, normalised_fashion, schedules, where_leaky)  # feed it
 
 SOURCES = (
     ("standard", comparison.guide_evidence, "a standard CNN"),
@@ -35,6 +35,7 @@ SOURCES = (
     ("schedule_transformer", schedules.guide_evidence, schedules.SITUATIONS["transformer"].split(" (")[0]),
     ("fashion_batchnorm", normalised_fashion.guide_evidence, normalised_fashion.SITUATION),
     ("batchnorm", batchnorm_grid.guide_evidence, batchnorm_grid.SITUATION),
+    ("deep_narrow_blocks", deep_narrow_blocks.guide_evidence, deep_narrow_blocks.SITUATION),
     ("cost", comparison_cost.guide_evidence, "cost in training"),
 )
 """The guide's measured rows, in the order it shows them: (group, the chapter's `guide_evidence`, the start of the
@@ -46,7 +47,7 @@ MISSING_SECTIONS = {"standard": "ch4-seeds", "learning_rate": "ch5-learning-rate
                     "cost": "ch6-cost", "modern_resnet": modern_networks.SECTION, "modern_cnn": modern_networks.SECTION,
                     "modern_mlp": modern_networks.SECTION, "modern_transformer": modern_networks.MISSING_SECTION,
                     "schedule_resnet": schedules.SECTION, "schedule_transformer": modern_networks.MISSING_SECTION,
-                    "fashion_batchnorm": normalised_fashion.SECTION,
+                    "fashion_batchnorm": normalised_fashion.SECTION, "deep_narrow_blocks": deep_narrow_blocks.SECTION,
                     "batchnorm": batchnorm_grid.SECTION}
 """Where each group's evidence would be, for the row that says its runs are missing."""
 

@@ -31,11 +31,11 @@ TOPICS = (
 """The lines, in the order the reader gets them: (key, the situation in the reader's words)."""
 
 MODERN = ("modern_resnet", "modern_transformer", "schedule_resnet", "schedule_transformer", "fashion_batchnorm",
-          "batchnorm")
+          "batchnorm", "deep_narrow_blocks")
 """The guide's groups of networks with normalisation or skip connections, or trained with AdamW and a schedule
 (Chapter 8): a line that covers some of them counts their verdicts apart too, so the reader sees that the line speaks
 for the networks people train today and what it says of them."""
-MODERN_WORDS = "networks with BatchNorm, skip connections or LayerNorm, or trained with AdamW and a schedule"
+MODERN_WORDS = "with BatchNorm, skip connections or LayerNorm, or trained with AdamW and a schedule"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,185 @@
+"""Chapter 8, "do residual connections or normalisation remove deep-and-narrow collapse?": Chapter 5's deep, narrow
+MLPs at its narrowest widths (2, 4) and deepest depths (20, 50), rebuilt with a residual connection around every
+hidden layer after the first, LayerNorm before every activation, or both (`modern_models.mlp_blocks`).
+
+The blocks study (`STUDY`) keeps everything else of Chapter 5's (`deep_narrow.STUDY`): data, optimiser, budget,
+settings and seeds, and a seed draws the same kernels, so every run pairs with the plain run of its shape, setting and
+seed. Each network is judged as Chapter 5 judges it: *collapsed* when its output no longer depends on its input
+(`deep_narrow.collapsed`, with the same threshold band), and the book's one decision procedure per (block, shape);
+where each network ended (learned, near chance, collapsed) is shown beside it, with Chapter 5's near-chance bar.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .. import decision
+from ..stats import percent_interval, wilson_interval
+from . import deep_narrow
+from .deep_narrow_trained import endpoint
+
+STUDY = "studies/ch8_deep_narrow_blocks.yaml"
+PLAIN = "plain"
+BLOCKS = (PLAIN, "residual", "layernorm", "residual_layernorm")
+BLOCK_NAMES = {PLAIN: "plain", "residual": "residual", "layernorm": "LayerNorm", "residual_layernorm": "residual + LN"}
+"""Short names, for a figure's axis and a table's columns on a phone."""
+BLOCK_WORDS = {PLAIN: "no blocks (Chapter 5)", "residual": "residual connections", "layernorm": "LayerNorm",
+               "residual_layernorm": "residual connections and LayerNorm"}
+SECTION = "ch8-deep-narrow"
+SITUATION = "a deep, narrow MLP with"
+"""The start of the guide's rows (`guide.SOURCES`): "a deep, narrow MLP with residual connections, depth 50, …"."""
+
+
+def stored(store=None) -> tuple[list[dict], list[dict]]:
+    """(the blocks study's records, Chapter 5's deep-and-narrow records of both its studies); FileNotFoundError naming
+    the study to train while any run of the blocks study is not stored to its last epoch."""
+    from ..engine import ResultsStore
+    from ..engine.stored_studies import study_records
+
+    store = store if store is not None else ResultsStore()
+    blocks = study_records(STUDY, store)
+    return blocks, [r for path in deep_narrow.STUDIES for r in study_records(path, store)]
+
+
+def frame(blocks: list[dict], plain: list[dict]) -> pd.DataFrame:
+    """One row per run (`deep_narrow.run_row`) with its `block` and `endpoint`: the blocks study's runs and Chapter 5's
+    He-initialised runs of the same shapes and settings. `failed` (ended near chance or diverged) uses Chapter 5's bar,
+    set by its own widest, shallowest networks, for every block."""
+    chapter5 = deep_narrow.frame(plain)
+    bar = deep_narrow.near_chance_bar(chapter5)
+    runs = pd.DataFrame([{**deep_narrow.run_row(r), "block": r["config"]["block"], "optimizer": r["config"]["optimizer"],
+                          "learning_rate": r["config"]["learning_rate"]} for r in blocks])
+    runs = runs.assign(failed=decision.failed_below(runs.train_accuracy, runs.status == "diverged", bar.value))
+    shapes = set(zip(runs.width, runs.depth))
+    same = [(w, d) in shapes and s in set(runs.setting) for w, d, s in zip(chapter5.width, chapter5.depth,
+                                                                          chapter5.setting)]
+    both = pd.concat([chapter5[same].assign(block=PLAIN), runs], ignore_index=True)
+    return both.assign(endpoint=endpoint(both))
+
+
+def setup_text(runs: pd.DataFrame) -> str:
+    """The blocks study's shapes, settings, seeds and budget, from its runs (`frame`)."""
+    blocks = runs[runs.block != PLAIN]
+    widths = " and ".join(map(str, sorted(blocks.width.unique())))
+    depths = " and ".join(map(str, sorted(blocks.depth.unique())))
+    alphas = ", ".join(f"{a:g}" for a in sorted(blocks.alpha.dropna().unique()))
+    kinds = ", ".join(BLOCK_WORDS[b] for b in _blocks_in(blocks))
+    first = blocks.iloc[0]
+    return (f"MLPs {widths} units wide and {depths} hidden layers deep, built with {kinds}; ReLU and Leaky ReLU with "
+            f"α = {alphas} (He-normal weights, zero biases), {blocks.seed.nunique()} seeds each, "
+            f"{first.optimizer.capitalize()} at learning rate {first.learning_rate:g} for {int(first.epochs)} epochs on {int(first.n_train):,} MNIST images ({int(first.steps):,} "
+            f"steps): {len(blocks)} runs.")
+
+
+def _blocks_in(runs: pd.DataFrame) -> list[str]:
+    return [b for b in BLOCKS if (runs.block == b).any()]
+
+
+def summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """`deep_narrow.summary` per block (Chapter 3's born-dead theory only for the plain ReLU networks), with the
+    networks that learned and ended near chance."""
+    parts = []
+    for block in _blocks_in(runs):
+        cell = runs[runs.block == block]
+        table = deep_narrow.summary(cell)
+        ends = cell.groupby(["width", "depth", "setting"]).endpoint.value_counts().unstack(fill_value=0)
+        table = table.join(ends.reindex(columns=["learned", "near chance"], fill_value=0)
+                           .rename(columns={"near chance": "near_chance"}), on=["width", "depth", "setting"])
+        if block != PLAIN:
+            table["theory"] = float("nan")
+        parts.append(table.assign(block=block))
+    return pd.concat(parts, ignore_index=True)
+
+
+def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
+    """`deep_narrow.verdicts` per block: one row per (block, width, depth), the decision procedure's verdict on
+    collapse over the settings, its category, numbers and evidence."""
+    parts = []
+    for block in _blocks_in(runs):
+        table = deep_narrow.verdicts(runs[runs.block == block]).assign(block=block)
+        if block != PLAIN:  # Chapter 3's born-dead bound is for plain networks
+            table["evidence"] = [re.sub(r" \(born-dead theory for ReLU: [^)]*\)", "", e).replace(
+                f"MLP {d}×{w} on MNIST", f"MLP {d}×{w} with {BLOCK_WORDS[block]} on MNIST", 1)
+                for e, w, d in zip(table.evidence, table.width, table.depth)]
+        parts.append(table.sort_values(["width", "depth"], kind="stable"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def collapse_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The chapter's table: one row per (shape, setting), one column per block, each cell "k of n collapsed
+    [Wilson 95 %]"."""
+    shown = table.assign(shape=[f"{r.depth}×{r.width}" for r in table.itertuples()],
+                         cell=[f"{r.collapsed} of {r.runs} [{percent_interval(r.collapse_low, r.collapse_high)}]"
+                               for r in table.itertuples()])
+    pivot = shown.pivot_table(index=["width", "depth", "shape", "setting"], columns="block", values="cell",
+                              aggfunc="first")
+    pivot = pivot[[b for b in BLOCKS if b in pivot.columns]].rename(columns=BLOCK_NAMES)
+    pivot = pivot.reset_index().sort_values(["width", "depth", "setting"], key=lambda c: c.map(deep_narrow.setting_rank)
+                                            if c.name == "setting" else c, kind="stable")
+    return pivot.drop(columns=["width", "depth"]).rename(columns={"shape": "depth × width"}).reset_index(drop=True)
+
+
+def verdict_table(judged: pd.DataFrame) -> pd.DataFrame:
+    """One row per shape, one column per block: the decision procedure's verdict on collapse."""
+    shown = judged.assign(shape=[f"{d}×{w}" for w, d in zip(judged.width, judged.depth)])
+    pivot = shown.pivot_table(index=["width", "depth", "shape"], columns="block", values="recommendation",
+                              aggfunc="first")
+    pivot = pivot[[b for b in BLOCKS if b in pivot.columns]].rename(columns=BLOCK_NAMES)
+    return pivot.reset_index().drop(columns=["width", "depth"]).rename(columns={"shape": "depth × width"})
+
+
+def story(table: pd.DataFrame, judged: pd.DataFrame) -> str:
+    """Per block: the most ReLU networks collapsed at any shape, the most of any setting, and the verdicts counted."""
+    parts = []
+    for block in _blocks_in(table):
+        cells, verdicts_ = table[table.block == block], judged[judged.block == block]
+        relu = cells[cells.setting == "ReLU"]
+        worst_relu = relu.loc[relu.collapsed.idxmax()]
+        worst = cells.loc[cells.collapse_rate.idxmax()]
+        counts = verdicts_.category.value_counts()
+        said = ", ".join(f"“{c}” at {n}" for c, n in counts.items())
+        if worst.collapsed == 0:
+            collapse = "no network collapsed at any shape"
+        else:
+            collapse = (f"ReLU collapsed in at most {wilson_interval(int(worst_relu.collapsed), int(worst_relu.runs)).text()} "
+                        f"runs ({worst_relu.depth}×{worst_relu.width}), and the most of any setting was "
+                        f"{worst.collapsed} of {worst.runs} ({worst.setting}, {worst.depth}×{worst.width})")
+        parts.append(f"with {BLOCK_WORDS[block]}, {collapse}; the verdict is {said} of the "
+                     f"{len(verdicts_)} shapes")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def learned_sentence(table: pd.DataFrame) -> str:
+    """Per block, over every shape and setting: how many networks learned (not collapsed, above Chapter 5's
+    near-chance bar), ended near chance, or collapsed."""
+    parts = []
+    for block in _blocks_in(table):
+        cells = table[table.block == block]
+        parts.append(f"{BLOCK_WORDS[block]}: {int(cells.learned.sum())} of {int(cells.runs.sum())} learned, "
+                     f"{int(cells.near_chance.sum())} ended near chance, {int(cells.collapsed.sum())} collapsed")
+    return "; ".join(parts)
+
+
+def guide_evidence(store=None) -> list[dict]:
+    """One row per (block, shape) of the blocks study: the decision procedure's verdict on collapse over ReLU and
+    Leaky ReLU's slopes, with the plain network's verdict of the same shape as context. FileNotFoundError naming the
+    study to train while its runs are not all stored."""
+    from .outcomes import budget
+
+    blocks, plain = stored(store)
+    runs = frame(blocks, plain)
+    judged = verdicts(runs)
+    spent = budget(blocks[0])
+    rows = []
+    for v in judged[judged.block != PLAIN].itertuples():
+        before = judged[(judged.block == PLAIN) & (judged.width == v.width) & (judged.depth == v.depth)]
+        context = f" Without blocks (Chapter 5), the same shape: “{before.recommendation.iloc[0]}”." if len(before) else ""
+        rows.append({
+            "situation": f"{SITUATION} {BLOCK_WORDS[v.block]}, {v.depth}×{v.width} (depth × width, MNIST, "
+                         f"{spent['n_train']:,} images, {spent['epochs']} epochs, {spent['steps']:,} steps)",
+            "recommendation": v.recommendation, "category": v.category, "numbers": v.numbers, "seeds": v.seeds,
+            "section": SECTION, "studies": [STUDY, deep_narrow.STUDY], "evidence": v.evidence + context})
+    return rows
