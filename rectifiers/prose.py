@@ -62,3 +62,18 @@ def glue_quoted(numbers: Mapping[str, object], chapter: str) -> None:
 def runs_missing(chapter: str) -> dict[str, str]:
     """Every number the book quotes from `chapter`, as `MISSING`: the prose of a chapter whose runs are not stored."""
     return {name: MISSING for name in sorted(quoted_names(chapter))}
+
+
+class Paragraph:
+    """Markdown that a chapter composes from computed sentences (e.g. what a section found, or that its runs are not
+    stored yet): `{glue:md}` pastes it into the built book; a live session's prose shows its plain text, emphasis and
+    code marks dropped (`rectifiers.lab` pastes a glued value's text/plain)."""
+
+    def __init__(self, markdown: str):
+        self.markdown = markdown
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def __repr__(self) -> str:
+        return self.markdown.replace("**", "").replace("`", "")

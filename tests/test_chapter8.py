@@ -63,6 +63,23 @@ def test_stored_mode_numbers_equal_a_recomputation_from_the_records(notebook_run
     assert glued["ch8_reference"] == modern.reference_sentence(modern.reference_table(finals))
     assert "published 0.68" in glued["ch8_reference"] and "published 0.94" in glued["ch8_reference"]
     assert "5,000 signals of length 40 (seed 42" in glued["ch8_setup"] and "8,000 steps" in glued["ch8_setup"]
+    # The sections that read other studies: their numbers once stored, else a paragraph naming the command.
+    from rectifiers.experiments import deep_narrow_blocks as dnb, normalised_fashion as nf
+
+    fashion = nf.finals_and_differences(nf.gather())[1][nf.KEY]
+    if fashion is None:
+        assert glued["ch8_fashion_found"].startswith("Not trained yet.") and nf.STUDIES[nf.KEY][0] in glued[
+            "ch8_fashion_found"] and "not trained yet" in glued["ch8_fashion_setup"]
+    else:
+        shown = pd.DataFrame(json.loads(glued["ch8_fashion_differences"]))
+        np.testing.assert_allclose(shown.acc_gap_pp, fashion.acc_gap_pp, atol=1e-9)
+        assert glued["ch8_fashion_verdicts"] in glued["ch8_fashion_found"]
+    try:
+        runs = dnb.frame(*dnb.stored())
+    except FileNotFoundError:
+        assert glued["ch8_blocks_found"].startswith("Not trained yet.") and dnb.STUDY in glued["ch8_blocks_found"]
+    else:
+        assert dnb.story(dnb.summary(runs), dnb.verdicts(runs)) in glued["ch8_blocks_found"]
 
 
 TINY = dict(mode="train", networks=["resnet"], seeds=[0, 1], activations=["relu", "leaky_relu", "prelu"],

@@ -277,9 +277,10 @@ def live_networks(networks) -> dict[str, dict]:
     return out
 
 
-def stored_note(network: str, results) -> str:
+def stored_note(network: str, results, title: str | None = None) -> str:
     """What of the network's studies is stored, in a line per study: complete, or how many runs are missing and the
-    command that trains them; every stored file that could not be used is named."""
+    command that trains them; every stored file that could not be used is named. `title`: the first line (default:
+    the network's name)."""
     lines = []
     for part in results.parts:
         where = part.plan.study.source or part.plan.study.name
@@ -290,4 +291,4 @@ def stored_note(network: str, results) -> str:
                          f"{results.epoch} yet\n    train them with: python -m rectifiers study {where}")
         elif not part.unusable:
             lines.append(f"{where}: all {len(part.plan.runs)} runs stored up to epoch {results.epoch}")
-    return f"The {NETWORK_NAMES[network]}:\n" + "\n".join(f"  {line}" for line in lines)
+    return f"{title or 'The ' + NETWORK_NAMES[network]}:\n" + "\n".join(f"  {line}" for line in lines)

@@ -112,8 +112,12 @@ def effect_sentence(effect: pd.DataFrame) -> str:
 def setup_sentence(results) -> str:
     """The BatchNorm CNN's data and budget as its stored records say: images, seeds, optimiser, epochs and steps."""
     records = results.records
-    if not records:
-        return family_report.MISSING
+    if not records:  # not trained yet: what its study file asks
+        configs = results.parts[0].plan.study.configs()
+        c = configs[0]
+        return (f"{c.n_train:,} training images, {c.n_test:,} test images, {len({x.seed for x in configs})} seeds, "
+                f"{c.optimizer.capitalize()} at learning rate {c.learning_rate:g}, batch {c.batch_size}, "
+                f"{c.last_epoch} epochs, as its study file {STUDIES[KEY][0]} asks (not trained yet)")
     config, spent = records[0]["config"], budget(records[0])
     return (f"{family_report.scale_sentence(results)}; {config['optimizer'].capitalize()} at learning rate "
             f"{config['learning_rate']:g}, batch {config['batch_size']}, {spent['epochs']} epochs = {spent['steps']:,} "
