@@ -51,7 +51,7 @@ def test_the_chapter_s_studies_and_an_empty_store_s_guide_rows(tmp_path):
 def test_stored_mode_numbers_equal_a_recomputation_from_the_records(notebook_runner):
     glued = notebook_runner(NOTEBOOK)
     finals = {}
-    for network in ("mlp", "cnn", "resnet"):
+    for network in modern.NETWORKS:
         results = modern.gather_network(network)
         finals[network], diffs = modern.final_and_differences(results)
         if diffs is None:
@@ -64,6 +64,18 @@ def test_stored_mode_numbers_equal_a_recomputation_from_the_records(notebook_run
     assert "published 0.68" in glued["ch8_reference"] and "published 0.94" in glued["ch8_reference"]
     assert "5,000 signals of length 40 (seed 42" in glued["ch8_setup"] and "8,000 steps" in glued["ch8_setup"]
     # The sections that read other studies: their numbers once stored, else a paragraph naming the command.
+    if finals["transformer"] is None:
+        assert glued["ch8_transformer_found"].startswith("Not trained yet.")
+        assert "ch8_mnist1d_transformer.yaml" in glued["ch8_transformer_found"]
+    else:
+        assert glued["ch8_transformer_verdicts"] in glued["ch8_transformer_found"]
+    assert glued["ch8_transformer_budget"] == "100 epochs of 4,000 signals, batch 100 = 4,000 steps"
+    from rectifiers.experiments import schedules
+
+    for network in schedules.SCHEDULED:
+        found = glued[f"ch8_schedule_{network}_found"]
+        assert (found.startswith("Not trained yet.") and schedules.SCHEDULED[network] in found) if network not in \
+            schedules.stored() else found.startswith(glued[f"ch8_schedule_{network}_verdict"]) or "The training: " in found
     from rectifiers.experiments import deep_narrow_blocks as dnb, normalised_fashion as nf
 
     fashion = nf.finals_and_differences(nf.gather())[1][nf.KEY]

@@ -39,7 +39,11 @@ def stored(store=None) -> tuple[list[dict], list[dict]]:
     from ..engine.stored_studies import study_records
 
     store = store if store is not None else ResultsStore()
-    blocks = study_records(STUDY, store)
+    try:
+        blocks = study_records(STUDY, store)
+    except FileNotFoundError:  # the command without the store's path: the guide's text names no folder of this machine
+        raise FileNotFoundError(f"the runs of {STUDY} are not all stored yet;\n"
+                                f"train them with: python -m rectifiers study {STUDY}") from None
     return blocks, [r for path in deep_narrow.STUDIES for r in study_records(path, store)]
 
 

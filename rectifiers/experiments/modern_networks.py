@@ -142,6 +142,17 @@ def setup_sentence(records: list[dict]) -> str:
             f"{spent['steps']:,} steps")
 
 
+def budget_text(results) -> str:
+    """A network's training budget as its study plans it (stored or not): "100 epochs of 4,000 signals, batch 100 =
+    4,000 steps"."""
+    plan = results.parts[0].plan
+    config = plan.study.configs()[0]
+    n = len(plan.data_for(config).y_train)
+    epochs = results.epoch
+    return (f"{epochs} epochs of {n:,} signals, batch {config.batch_size} = "
+            f"{-(-n // config.batch_size) * epochs:,} steps")
+
+
 def plateau(history: pd.DataFrame, window: int | None = None) -> pd.DataFrame:
     """Per variant: the seed median of the test accuracy averaged over the last `window` epochs (default: the last
     quarter, `PLATEAU_SHARE`) and over the window before, their difference in percentage points, and whether it is

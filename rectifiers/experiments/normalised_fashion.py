@@ -160,7 +160,11 @@ def _records(store):
     from ..engine.stored_studies import study_records
 
     main, prelu = STUDIES[KEY]
-    records = study_records(main, store)
+    try:
+        records = study_records(main, store)
+    except FileNotFoundError:  # the command without the store's path: the guide's text names no folder of this machine
+        raise FileNotFoundError(f"the runs of {main} are not all stored yet;\n"
+                                f"train them with: python -m rectifiers study {main}") from None
     try:
         return records + study_records(prelu, store), [main, prelu]
     except FileNotFoundError:
