@@ -23,7 +23,7 @@ def study_records(study: Study | str | Path, store=None, *, file: str | None = N
 
     Keys are computed directly: the engine's `plan`, which also times the store, is asked only to say what is missing."""
     from . import ResultsStore, load_run_data, load_study, plan, run_key
-    from .store import StoreError
+    from .store import StoreError, default_root
 
     store = store if store is not None else ResultsStore()
     if isinstance(study, Study):
@@ -48,7 +48,10 @@ def study_records(study: Study | str | Path, store=None, *, file: str | None = N
     else:
         return records
     planned = plan(study, store)
-    message = unusable_message(planned, f"python -m rectifiers study {file} --results {store.root}")
+    # The store's folder only where it is not the default: a page that quotes the command names no folder of the
+    # machine that built it.
+    elsewhere = "" if store.root.resolve() == default_root().resolve() else f" --results {store.root}"
+    message = unusable_message(planned, f"python -m rectifiers study {file}{elsewhere}")
     if message:
         raise FileNotFoundError(f"{shown}: {message}")
     return [store.get(r.key) for r in planned.runs]  # stored meanwhile by another command

@@ -177,9 +177,11 @@ def decisions(runs: pd.DataFrame) -> dict:
     return out
 
 
-def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
+def verdicts(runs: pd.DataFrame, blocks: str = "") -> pd.DataFrame:
     """Per (width, depth): the decision procedure's verdict on collapse (unclear where it changes at the band's ends,
-    `threshold_sensitivity`), its category, and the numbers."""
+    `threshold_sensitivity`), its category, and the numbers. `blocks`: what the MLPs are built with, in words
+    (Chapter 8's residual connections or LayerNorm), named in the evidence, which then leaves out Chapter 3's
+    born-dead bound (a bound for plain networks)."""
     table = summary(runs)
     rows = []
     for (width, depth), judged in decisions(runs).items():
@@ -190,7 +192,8 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
         row = {"width": width, "depth": depth, "recommendation": judged.verdict, "category": judged.category,
                "numbers": decision_numbers.numbers(judged, ENDPOINTS),
                "seeds": int(cells.runs.max()),
-               "evidence": f"MLP {depth}×{width} on MNIST: {parts} (born-dead theory for ReLU: {relu.theory:.2f}). "
+               "evidence": f"MLP {depth}×{width}{f' with {blocks}' if blocks else ''} on MNIST: {parts}"
+                           f"{'' if blocks else f' (born-dead theory for ReLU: {relu.theory:.2f})'}. "
                            f"Paired by seed at {depth}×{width}: {judged.sentence()}."}
         rows.append(row)
     return pd.DataFrame(rows)

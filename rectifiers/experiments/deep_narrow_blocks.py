@@ -11,8 +11,6 @@ where each network ended (learned, near chance, collapsed) is shown beside it, w
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from .. import decision
@@ -39,12 +37,7 @@ def stored(store=None) -> tuple[list[dict], list[dict]]:
     from ..engine.stored_studies import study_records
 
     store = store if store is not None else ResultsStore()
-    try:
-        blocks = study_records(STUDY, store)
-    except FileNotFoundError:  # the command without the store's path: the guide's text names no folder of this machine
-        raise FileNotFoundError(f"the runs of {STUDY} are not all stored yet;\n"
-                                f"train them with: python -m rectifiers study {STUDY}") from None
-    return blocks, [r for path in deep_narrow.STUDIES for r in study_records(path, store)]
+    return study_records(STUDY, store), [r for path in deep_narrow.STUDIES for r in study_records(path, store)]
 
 
 def frame(blocks: list[dict], plain: list[dict]) -> pd.DataFrame:
@@ -102,11 +95,8 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
     collapse over the settings, its category, numbers and evidence."""
     parts = []
     for block in _blocks_in(runs):
-        table = deep_narrow.verdicts(runs[runs.block == block]).assign(block=block)
-        if block != PLAIN:  # Chapter 3's born-dead bound is for plain networks
-            table["evidence"] = [re.sub(r" \(born-dead theory for ReLU: [^)]*\)", "", e).replace(
-                f"MLP {d}×{w} on MNIST", f"MLP {d}×{w} with {BLOCK_WORDS[block]} on MNIST", 1)
-                for e, w, d in zip(table.evidence, table.width, table.depth)]
+        words = "" if block == PLAIN else BLOCK_WORDS[block]
+        table = deep_narrow.verdicts(runs[runs.block == block], blocks=words).assign(block=block)
         parts.append(table.sort_values(["width", "depth"], kind="stable"))
     return pd.concat(parts, ignore_index=True)
 

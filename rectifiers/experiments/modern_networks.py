@@ -18,7 +18,7 @@ from ..prose import MISSING as NOT_STORED
 from ..engine.study import REPOSITORY
 from . import batchnorm_grid, family_guide, family_report, rectifier_family
 from .outcomes import budget
-from .rectifier_family import ENDPOINTS, at_epoch, differences_from_relu, family_snapshots
+from .rectifier_family import ENDPOINTS, at_epoch, at_last_epoch, differences_from_relu
 
 NETWORKS = {
     "mlp": ("studies/ch8_mnist1d_mlp.yaml", "studies/ch8_mnist1d_mlp_prelu.yaml"),
@@ -180,16 +180,20 @@ def plateau_sentence(by_network: dict[str, pd.DataFrame]) -> str:
     for network, table in by_network.items():
         if table is None or table.empty:
             continue
-        worst = table.loc[table.change_pp.abs().idxmax()]
-        moving = table[~table.converged]
-        state = ("every activation's median changed by less than "
-                 f"{PLATEAU_PP:g} pp" if moving.empty else
-                 f"{len(moving)} of {len(table)} still moved by {PLATEAU_PP:g} pp or more ({', '.join(moving.variant)})")
-        change = f"{worst.change_pp:+.2f}".replace("-", "−")
         window, last = table.attrs["window"], table.attrs["last"]
         parts.append(f"{NETWORK_NAMES[network]} (epochs {last - window + 1}–{last} against {last - 2 * window + 1}–"
-                     f"{last - window}): {state}; the largest change, {worst.variant}, {change} pp")
+                     f"{last - window}): {plateau_state(table)}")
     return "; ".join(parts) if parts else family_report.MISSING
+
+
+def plateau_state(table: pd.DataFrame) -> str:
+    """One `plateau` table in words: whether every variant levelled off (else which did not), and the largest
+    change."""
+    worst = table.loc[table.change_pp.abs().idxmax()]
+    moving = table[~table.converged]
+    state = (f"every activation's median changed by less than {PLATEAU_PP:g} pp" if moving.empty else
+             f"{len(moving)} of {len(table)} still moved by {PLATEAU_PP:g} pp or more ({', '.join(moving.variant)})")
+    return f"{state}; the largest change, {worst.variant}, {family_report._pp(worst.change_pp)} pp"
 
 
 def _records(path: str, store) -> list[dict] | None:
@@ -256,8 +260,7 @@ def guide_evidence(store=None) -> list[dict]:
         more = _records(prelu, store)
         if more is not None:
             records, studies = records + more, studies + [prelu]
-        snapshots = family_snapshots(records)
-        final = at_epoch(snapshots, int(snapshots.epoch.max()))
+        final = at_last_epoch(records)
         diffs = differences_from_relu(final)
         judged = family_guide.judge(final, set(final.activation) - {"relu"})
         spent = budget(records[0])

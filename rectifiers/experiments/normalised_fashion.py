@@ -15,9 +15,9 @@ import pandas as pd
 
 from .. import decision_numbers
 from ..stats import mean_ci
-from . import family_guide, family_report, rectifier_family
+from . import family_guide, family_report, modern_networks, rectifier_family
 from .outcomes import budget
-from .rectifier_family import ENDPOINTS, at_epoch, differences_from_relu
+from .rectifier_family import ENDPOINTS, differences_from_relu
 
 KEY = "fashion_bncnn"
 STUDIES = {KEY: ("studies/ch8_fashion_bncnn.yaml", "studies/ch8_fashion_bncnn_prelu.yaml")}
@@ -44,14 +44,8 @@ def gather(store=None, *, train: bool = False, **overrides) -> dict:
 
 def finals_and_differences(results: dict) -> tuple[dict, dict]:
     """Per network: its runs at the epoch read and their paired differences from ReLU (None where not stored)."""
-    finals, diffs = {}, {}
-    for name, r in results.items():
-        try:
-            finals[name] = at_epoch(r.snapshots(), r.epoch)
-            diffs[name] = differences_from_relu(finals[name])
-        except (ValueError, AttributeError):  # nothing, or no pair, stored yet
-            finals[name], diffs[name] = finals.get(name), None
-    return finals, diffs
+    both = {name: modern_networks.final_and_differences(r) for name, r in results.items()}
+    return {name: f for name, (f, _) in both.items()}, {name: d for name, (_, d) in both.items()}
 
 
 def shared_variants(diffs: dict) -> dict:
@@ -139,20 +133,14 @@ def change_sentence(diffs: dict) -> str:
 
 def plateau_sentence(history: pd.DataFrame) -> str:
     """Whether the BatchNorm CNN's seed medians levelled off over its last epochs (`modern_networks.plateau`)."""
-    from .modern_networks import PLATEAU_PP, plateau
-
     if history is None or history.empty:
         return family_report.MISSING
-    table = plateau(history, window=PLATEAU_WINDOW)
+    table = modern_networks.plateau(history, window=PLATEAU_WINDOW)
     if table.empty:
         return family_report.MISSING
-    window, last = table.attrs["window"], int(history.epoch.max())
-    worst = table.loc[table.change_pp.abs().idxmax()]
-    moving = table[~table.converged]
-    state = (f"every activation's median changed by less than {PLATEAU_PP:g} pp" if moving.empty else
-             f"{len(moving)} of {len(table)} still moved by {PLATEAU_PP:g} pp or more ({', '.join(moving.variant)})")
-    return (f"from epochs {last - 2 * window + 1}–{last - window} to epochs {last - window + 1}–{last}, {state}; "
-            f"the largest change, {worst.variant}, {family_report._pp(worst.change_pp)} pp")
+    window, last = table.attrs["window"], table.attrs["last"]
+    return (f"from epochs {last - 2 * window + 1}–{last - window} to epochs {last - window + 1}–{last}, "
+            f"{modern_networks.plateau_state(table)}")
 
 
 def _records(store):
@@ -160,11 +148,7 @@ def _records(store):
     from ..engine.stored_studies import study_records
 
     main, prelu = STUDIES[KEY]
-    try:
-        records = study_records(main, store)
-    except FileNotFoundError:  # the command without the store's path: the guide's text names no folder of this machine
-        raise FileNotFoundError(f"the runs of {main} are not all stored yet;\n"
-                                f"train them with: python -m rectifiers study {main}") from None
+    records = study_records(main, store)
     try:
         return records + study_records(prelu, store), [main, prelu]
     except FileNotFoundError:
@@ -179,8 +163,7 @@ def guide_evidence(store=None) -> list[dict]:
 
     store = store if store is not None else ResultsStore()
     records, studies = _records(store)
-    snapshots = rectifier_family.family_snapshots(records)
-    final = at_epoch(snapshots, int(snapshots.epoch.max()))
+    final = rectifier_family.at_last_epoch(records)
     diffs = differences_from_relu(final)
     judged = family_guide.judge(final, set(final.activation) - {"relu"})
     spent = budget(records[0])

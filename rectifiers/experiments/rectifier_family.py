@@ -121,6 +121,12 @@ def family_snapshots(records: list[dict]) -> pd.DataFrame:
     return _with_variant(snapshots_frame(records))
 
 
+def at_last_epoch(records: list[dict]) -> pd.DataFrame:
+    """Every run of `records` at their last snapshot epoch (`at_epoch`), each row named by its variant."""
+    snapshots = family_snapshots(records)
+    return at_epoch(snapshots, int(snapshots.epoch.max()))
+
+
 def family_history(records: list[dict]) -> pd.DataFrame:
     """The per-epoch history of `records`, each row named by its variant (`variant`)."""
     return _with_variant(history_frame(records))

@@ -18,8 +18,7 @@ from ..prose import MISSING as NOT_STORED
 from ..stats import mean_ci
 from . import family_guide, family_report, modern_networks
 from .outcomes import budget
-from .rectifier_family import (ENDPOINTS, at_epoch, differences_from_relu, family_history, family_snapshots,
-                               variant_order)
+from .rectifier_family import (ENDPOINTS, at_last_epoch, differences_from_relu, family_history, variant_order)
 
 SCHEDULED = {"resnet": "studies/ch8_adamw_resnet.yaml", "transformer": "studies/ch8_adamw_transformer.yaml"}
 """Each network's AdamW study; its constant-rate Adam study is `modern_networks.NETWORKS[network][0]`."""
@@ -56,17 +55,11 @@ def open_studies(store=None) -> list[str]:
             for path in SCHEDULED.values() if modern_networks._records(path, store) is None]
 
 
-def final(records: list[dict]) -> pd.DataFrame:
-    """Every run at its study's last snapshot epoch (`rectifier_family.at_epoch`)."""
-    snapshots = family_snapshots(records)
-    return at_epoch(snapshots, int(snapshots.epoch.max()))
-
-
 def compare(constant: list[dict], scheduled: list[dict]) -> dict:
     """Both trainings of one network over the variants they share: their runs at the last epoch (`finals`), each
     one's differences from ReLU judged by the decision procedure (`diffs`, keyed by `OPTIMISERS`), and the
     schedule's own paired effect per variant (`effect`)."""
-    a, b = final(constant), final(scheduled)
+    a, b = at_last_epoch(constant), at_last_epoch(scheduled)
     shared = set(a.variant) & set(b.variant)
     finals = {name: f[f.variant.isin(shared)].reset_index(drop=True) for name, f in zip(OPTIMISERS, (a, b))}
     return {"finals": finals, "diffs": {name: differences_from_relu(f) for name, f in finals.items()},
