@@ -21,16 +21,21 @@ BOOK_INPUTS := _config.yml _toc.yml $(wildcard book/*.md book/*.bib book/_ext/*.
 
 book: $(HTML)
 
+# Tests run in TEST_WORKERS processes (pytest-xdist), a test file per process at a time: a file's fixtures (a
+# JupyterLab, a Dask cluster, a trained store) are made once.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+
 test: env
 	rm -rf _build
 	$(MAKE) --no-print-directory book
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=30 tests
+	$(PYTEST) --durations=30 tests
 
 test-unit: env
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not book" tests
+	$(PYTEST) -m "not book" tests
 
 test-book: $(HTML)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m book tests
+	$(PYTEST) -m book tests
 
 # Live sessions work on copies in lab/ (ignored by git): notebooks/ is never written. Kernels are the venv's
 # (its kernelspec runs `python`) with book/ipython's settings: TensorFlow's C++ log stays in this terminal, and
