@@ -178,6 +178,43 @@ def story(side: pd.DataFrame, judged: pd.DataFrame) -> str:
     return ". ".join(parts) + "."
 
 
+def answer(side: pd.DataFrame, judged: pd.DataFrame) -> str:
+    """The section's question answered from the grid, before the cell-by-cell `story`: in each cell where ReLU failed
+    in some run (with or without BatchNorm), whether BatchNorm removed those failures and how the verdict moved; the
+    cells where no ReLU run failed either way are named together. Its first words say "yes", "no" or "not always"
+    from those cells alone."""
+    if side.empty:
+        return ""
+    removed, kept, calm = [], [], []
+    for (optimizer, lr), cell in side.groupby(["optimizer", "learning_rate"], sort=False):
+        where = f"with {learning_rates.OPTIMIZER_NAMES[optimizer]} at {lr:g}"
+        relu = cell[cell.setting == "ReLU"].iloc[0]
+        if relu.plain_failed == 0 and relu.bn_failed == 0:
+            calm.append(where)
+            continue
+        verdict = {m: judged[(judged.model == m) & (judged.optimizer == optimizer)
+                             & (judged.learning_rate == lr)].recommendation.iloc[0] for m in (PLAIN, NORMALISED)}
+        moved = (f"the verdict stayed “{verdict[PLAIN]}”" if verdict[PLAIN] == verdict[NORMALISED] else
+                 f"the verdict went from “{verdict[PLAIN]}” to “{verdict[NORMALISED]}”")
+        relu_counts = (f"ReLU failed in {relu.plain_failed} of {relu.plain_runs} runs without BatchNorm and "
+                       f"{relu.bn_failed} of {relu.bn_runs} with it")
+        if relu.bn_failed == 0:
+            removed.append(f"{where} it did ({relu_counts}), and {moved}")
+            continue
+        others = cell[cell.setting != "ReLU"]
+        best = others.loc[others.bn_rate.idxmin()] if len(others) else None
+        spared = (f"; {best.setting} failed in {best.bn_failed} of {best.bn_runs} with BatchNorm "
+                  f"and {best.plain_failed} of {best.plain_runs} without" if best is not None else "")
+        kept.append(f"{where} it did not ({relu_counts}{spared}), and {moved}")
+    if not removed and not kept:
+        return f"No ReLU run failed with or without BatchNorm ({', '.join(calm)}): there was nothing to remove."
+    opening = "Yes" if not kept else "No" if not removed else "Not always"
+    told = "; ".join(removed + kept)
+    calm_text = " and ".join(calm)
+    rest = f" {calm_text[:1].upper()}{calm_text[1:]} no ReLU run failed with or without BatchNorm." if calm else ""
+    return f"{opening}. {told[:1].upper()}{told[1:]}.{rest}"
+
+
 def guide_evidence(store=None) -> list[dict]:
     """The guide's BatchNorm rows: one per (optimiser, learning rate) that `stored` reads, the verdict of the decision
     procedure over the BatchNorm CNN's activations, with the plain CNN's failures of the same cell as context; each
