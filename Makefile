@@ -14,8 +14,9 @@ ifneq ($(wildcard ../shared/data/mnist),)
 export RECTIFIERS_MNIST_DIR ?= $(abspath ../shared/data/mnist)
 endif
 
+# A study's checkpoints are not read by the book, and come and go while it trains (a build beside it must not stop).
 BOOK_INPUTS := _config.yml _toc.yml $(wildcard book/*.md book/*.bib book/_ext/*.py book/_static/* notebooks/*.ipynb) \
-	$(shell find rectifiers results -type f -not -name '*.pyc' 2>/dev/null)
+	$(shell find rectifiers results -type f -not -name '*.pyc' -not -path 'results/checkpoints/*' 2>/dev/null)
 
 .PHONY: book test test-unit test-book lab bench env clean
 
