@@ -170,12 +170,17 @@ def story(side: pd.DataFrame, judged: pd.DataFrame) -> str:
         others = ("no setting failed" if worst.bn_failed == 0 else
                   f"at most {worst.bn_failed} of {worst.bn_runs} failed ({worst.setting})")
         parts.append(
-            f"{learning_rates.OPTIMIZER_NAMES[optimizer]} at {lr:g}: without BatchNorm ReLU failed in "
+            f"{_capital(learning_rates.OPTIMIZER_NAMES[optimizer])} at {lr:g}: without BatchNorm ReLU failed in "
             f"{wilson_interval(int(relu.plain_failed), int(relu.plain_runs)).text().replace(' (', ' runs (', 1)} and the "
             f"verdict is “{verdict[PLAIN]}”; with BatchNorm ReLU failed in "
             f"{wilson_interval(int(relu.bn_failed), int(relu.bn_runs)).text().replace(' (', ' runs (', 1)}, {others}, "
             f"and the verdict is “{verdict[NORMALISED]}”")
     return ". ".join(parts) + "."
+
+
+def _capital(words: str) -> str:
+    """A name at the start of a sentence ("plain SGD" -> "Plain SGD")."""
+    return words[:1].upper() + words[1:]
 
 
 def answer(side: pd.DataFrame, judged: pd.DataFrame) -> str:
@@ -211,8 +216,8 @@ def answer(side: pd.DataFrame, judged: pd.DataFrame) -> str:
     opening = "Yes" if not kept else "No" if not removed else "Not always"
     told = "; ".join(removed + kept)
     calm_text = " and ".join(calm)
-    rest = f" {calm_text[:1].upper()}{calm_text[1:]} no ReLU run failed with or without BatchNorm." if calm else ""
-    return f"{opening}. {told[:1].upper()}{told[1:]}.{rest}"
+    rest = f" {_capital(calm_text)} no ReLU run failed with or without BatchNorm." if calm else ""
+    return f"{opening}. {_capital(told)}.{rest}"
 
 
 def guide_evidence(store=None) -> list[dict]:
