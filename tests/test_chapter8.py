@@ -248,8 +248,9 @@ def test_an_empty_store_s_guide_says_to_train_the_batchnorm_fashion_study(tmp_pa
 
 
 def test_deep_narrow_blocks_pair_with_chapter_5_and_are_judged_per_block_and_shape(monkeypatch, tmp_path):
-    """Chapter 5's stored 20×2 networks, relabelled as residual ones whose output still depends on the input: the
-    residual block's verdict is "either", the plain network's stays Chapter 5's, and the guide names both."""
+    """Chapter 5's stored 20×2 networks, relabelled as residual ones whose output still depends on the input: on
+    collapse the residual block's verdict is "either" and the plain network's stays Chapter 5's; on learning, their
+    accuracies unchanged, the residual networks get the plain ones' verdict, and the guide takes that one."""
     import copy
 
     from rectifiers.engine.stored_studies import study_records
@@ -279,9 +280,15 @@ def test_deep_narrow_blocks_pair_with_chapter_5_and_are_judged_per_block_and_sha
     figure = blocks_figure(table)  # one shape: no slider; per setting a trace of each panel, one point per block
     assert len(figure.data) == 6 and not figure.layout.sliders and all(len(t.x) == 2 for t in figure.data)
     monkeypatch.setattr(dnb, "stored", lambda store=None: (blocks, plain))
+    learning = dnb.learning_verdicts(runs).set_index("block")
+    assert learning.recommendation["residual"] == learning.recommendation["plain"] != "either"
+    assert learning.category["residual"] in ("prefer", "unclear")  # ReLU near chance in 20 of 20, α=0.3 in 5
+    assert "ReLU learned in 0 of 20 (near chance 20, collapsed 0)" in learning.evidence["residual"]
+    assert "with residual connections, ReLU learned in at most 0 of 20" in dnb.learning_story(runs, learning.reset_index())
     rows = dnb.guide_evidence()
     assert len(rows) == 1 and rows[0]["situation"].startswith(f"{dnb.SITUATION} residual connections, 20×2")
-    assert rows[0]["recommendation"] == "either" and f"“{chapter5[2, 20]}”" in rows[0]["evidence"]
+    assert rows[0]["recommendation"] == learning.recommendation["residual"]
+    assert "Judged on collapse alone (as Chapter 5 judges it): “either”." in rows[0]["evidence"]
     assert "born-dead" not in rows[0]["evidence"]  # Chapter 3's bound is for plain networks
     monkeypatch.undo()
     missing = [r for r in guide.guide_rows(ResultsStore(tmp_path)) if r.id == "deep_narrow_blocks"]

@@ -5,8 +5,10 @@ hidden layer after the first, LayerNorm before every activation, or both (`moder
 The blocks study (`STUDY`) keeps everything else of Chapter 5's (`deep_narrow.STUDY`): data, optimiser, budget,
 settings and seeds, and a seed draws the same kernels, so every run pairs with the plain run of its shape, setting and
 seed. Each network is judged as Chapter 5 judges it: *collapsed* when its output no longer depends on its input
-(`deep_narrow.collapsed`, with the same threshold band), and the book's one decision procedure per (block, shape);
-where each network ended (learned, near chance, collapsed) is shown beside it, with Chapter 5's near-chance bar.
+(`deep_narrow.collapsed`, with the same threshold band), and the book's one decision procedure per (block, shape).
+It is judged a second time on *learning* (`learning_verdicts`): collapsed, below Chapter 5's near-chance bar or
+diverged is a failure. The guide takes that verdict: a residual connection keeps the output from collapsing in
+networks that still end near chance, where collapse alone would say "either".
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def frame(blocks: list[dict], plain: list[dict]) -> pd.DataFrame:
     same = [(w, d) in shapes and s in set(runs.setting) for w, d, s in zip(chapter5.width, chapter5.depth,
                                                                           chapter5.setting)]
     both = pd.concat([chapter5[same].assign(block=PLAIN), runs], ignore_index=True)
-    return both.assign(endpoint=endpoint(both))
+    both = both.assign(endpoint=endpoint(both))
+    both.attrs["near_chance_bar"] = bar  # the learning verdicts' second bar (`learning_verdicts`)
+    return both
 
 
 def setup_text(runs: pd.DataFrame) -> str:
@@ -99,6 +103,92 @@ def verdicts(runs: pd.DataFrame) -> pd.DataFrame:
         table = deep_narrow.verdicts(runs[runs.block == block], blocks=words).assign(block=block)
         parts.append(table.sort_values(["width", "depth"], kind="stable"))
     return pd.concat(parts, ignore_index=True)
+
+
+def learning_endpoints(bar: decision.FailureBar) -> decision.Endpoints:
+    """What the learning verdicts judge: a network *did not learn* when it collapsed (Chapter 5's bar), ended near
+    chance (Chapter 5's near-chance bar, `bar`) or diverged."""
+    return decision.Endpoints(
+        failure=f"did not learn: collapsed ({deep_narrow.COLLAPSE_BAR.words.split(';')[0]}), or final training "
+                f"accuracy below {bar.value:.2f} (Chapter 5's near-chance bar)",
+        metric=None, remedy="make the network wider or shallower")
+
+
+def learning_decisions(runs: pd.DataFrame) -> dict:
+    """(block, width, depth) → the decision procedure's verdict on *learning* over the settings: failed = collapsed
+    or near chance or diverged (`learning_endpoints`). The verdict is recomputed at each end of both bars (the other
+    one at its chosen value): a verdict that changes there is "unclear". Residual connections can keep a network's
+    output alive (no collapse) while it still ends near chance, so collapse alone would call such a shape "either"
+    where no ReLU network learned."""
+    bar, spread_bar = runs.attrs["near_chance_bar"], deep_narrow.COLLAPSE_BAR
+    out = {}
+    for (block, width, depth), cell in runs.groupby(["block", "width", "depth"], sort=False):
+        diverged = cell.status == "diverged"
+        near = {end: decision.failed_below(cell.train_accuracy, diverged, end) for end in (bar.value, *bar.ends())}
+        flat = {end: decision.failed_below(cell.spread_end, diverged, end)
+                for end in (spread_bar.value, *spread_bar.ends())}
+        columns, band = {"failed": near[bar.value] | flat[spread_bar.value]}, {}
+        for end in bar.ends():
+            band[f"training accuracy {end:.2f}"] = f"failed_near_{end:g}"
+            columns[f"failed_near_{end:g}"] = near[end] | flat[spread_bar.value]
+        for end in spread_bar.ends():
+            band[f"logit spread {end:g}"] = f"failed_flat_{end:g}"
+            columns[f"failed_flat_{end:g}"] = near[bar.value] | flat[end]
+        order = sorted(cell.setting.unique(), key=deep_narrow.setting_rank)
+        out[block, width, depth] = decision.decide(cell.assign(**columns), learning_endpoints(bar), order=order,
+                                                   band=band)
+    return out
+
+
+def learning_verdicts(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (block, width, depth): the verdict on learning (`learning_decisions`), its category, numbers,
+    seeds and evidence (each setting's networks learned, near chance, collapsed)."""
+    from .. import decision_numbers
+
+    ends = endpoints_of(runs)
+    rows = []
+    for (block, width, depth), judged in learning_decisions(runs).items():
+        cells = ends[(ends.block == block) & (ends.width == width) & (ends.depth == depth)]
+        parts = "; ".join(f"{r.setting} learned in {r.learned} of {r.runs} (near chance {r.near_chance}, collapsed "
+                          f"{r.collapsed})" for r in cells.itertuples())
+        words = "" if block == PLAIN else f" with {BLOCK_WORDS[block]}"
+        rows.append({"block": block, "width": width, "depth": depth, "recommendation": judged.verdict,
+                     "category": judged.category,
+                     "numbers": decision_numbers.numbers(judged, learning_endpoints(runs.attrs["near_chance_bar"])),
+                     "seeds": int(cells.runs.max()),
+                     "evidence": f"MLP {depth}×{width}{words} on MNIST: {parts}. Paired by seed at {depth}×{width}, "
+                                 f"a network that did not learn counted as failed: {judged.sentence()}."})
+    return pd.DataFrame(rows)
+
+
+def endpoints_of(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (block, width, depth, setting): how many networks learned, ended near chance, collapsed."""
+    rows = []
+    for (block, width, depth, setting), cell in runs.groupby(["block", "width", "depth", "setting"], sort=False):
+        rows.append({"block": block, "width": width, "depth": depth, "setting": setting, "runs": len(cell),
+                     **{e.replace(" ", "_"): int((cell.endpoint == e).sum())
+                        for e in ("learned", "near chance", "collapsed")}})
+    out = pd.DataFrame(rows)
+    return out.sort_values(["block", "width", "depth", "setting"], key=lambda c: c.map(deep_narrow.setting_rank)
+                           if c.name == "setting" else c, kind="stable").reset_index(drop=True)
+
+
+def learning_story(runs: pd.DataFrame, judged: pd.DataFrame) -> str:
+    """Per block: the most ReLU networks that learned at any shape, the setting that learned most often, and the
+    verdicts on learning (`learning_verdicts`) counted."""
+    ends = endpoints_of(runs)
+    parts = []
+    for block in _blocks_in(runs):
+        cells, verdicts_ = ends[ends.block == block], judged[judged.block == block]
+        relu = cells[cells.setting == "ReLU"]
+        best_relu, best = relu.loc[relu.learned.idxmax()], cells.loc[cells.learned.idxmax()]
+        said = ", ".join(f"“{c}” at {n}" for c, n in verdicts_.category.value_counts().items())
+        parts.append(f"with {BLOCK_WORDS[block]}, ReLU learned in at most {best_relu.learned} of {best_relu.runs} "
+                     f"networks of a shape ({best_relu.depth}×{best_relu.width}), the most of any setting "
+                     f"{best.learned} of {best.runs} ({best.setting}, {best.depth}×{best.width}); the verdict is "
+                     f"{said} of the {len(verdicts_)} shapes")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
 
 
 def collapse_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -158,19 +248,22 @@ def learned_sentence(table: pd.DataFrame) -> str:
 
 
 def guide_evidence(store=None) -> list[dict]:
-    """One row per (block, shape) of the blocks study: the decision procedure's verdict on collapse over ReLU and
-    Leaky ReLU's slopes, with the plain network's verdict of the same shape as context. FileNotFoundError naming the
+    """One row per (block, shape) of the blocks study: the decision procedure's verdict on learning
+    (`learning_verdicts`: collapsed, near chance or diverged is a failure) over ReLU and Leaky ReLU's slopes, with the
+    verdict on collapse alone and the plain network's verdict of the same shape as context. FileNotFoundError naming the
     study to train while its runs are not all stored."""
     from .outcomes import budget
 
     blocks, plain = stored(store)
     runs = frame(blocks, plain)
-    judged = verdicts(runs)
+    judged, collapse = learning_verdicts(runs), verdicts(runs).set_index(["block", "width", "depth"]).recommendation
     spent = budget(blocks[0])
     rows = []
     for v in judged[judged.block != PLAIN].itertuples():
         before = judged[(judged.block == PLAIN) & (judged.width == v.width) & (judged.depth == v.depth)]
-        context = f" Without blocks (Chapter 5), the same shape: “{before.recommendation.iloc[0]}”." if len(before) else ""
+        context = (f" Judged on collapse alone (as Chapter 5 judges it): “{collapse[v.block, v.width, v.depth]}”."
+                   + (f" Without blocks (Chapter 5's runs), judged on learning: “{before.recommendation.iloc[0]}”."
+                      if len(before) else ""))
         rows.append({
             "situation": f"{SITUATION} {BLOCK_WORDS[v.block]}, {v.depth}×{v.width} (depth × width, MNIST, "
                          f"{spent['n_train']:,} images, {spent['epochs']} epochs, {spent['steps']:,} steps)",
