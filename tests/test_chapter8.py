@@ -293,3 +293,24 @@ def test_deep_narrow_blocks_pair_with_chapter_5_and_are_judged_per_block_and_sha
     monkeypatch.undo()
     missing = [r for r in guide.guide_rows(ResultsStore(tmp_path)) if r.id == "deep_narrow_blocks"]
     assert len(missing) == 1 and "python -m rectifiers study studies/ch8_deep_narrow_blocks.yaml" in missing[0].evidence
+
+
+def test_the_blocks_plateau_sentence_says_when_the_networks_were_still_learning():
+    """Training accuracy over the last 5 epochs: a learned network still climbing, a near-chance one rising out of
+    chance, and one that has levelled off."""
+    import pandas as pd
+
+    from rectifiers.experiments import deep_narrow_blocks as dnb
+
+    climbing = {"status": "complete", "history": {"train_accuracy": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]}}
+    assert dnb.late_change(climbing) == pytest.approx(0.5)
+    assert np.isnan(dnb.late_change({"status": "diverged", "history": {"train_accuracy": [0.1] * 7}}))
+    runs = pd.DataFrame({"block": ["plain", "residual", "residual", "residual"],
+                         "endpoint": ["collapsed", "learned", "learned", "near chance"],
+                         "late_change": [0.0, 0.07, 0.02, 0.015]})
+    text = dnb.plateau_sentence(runs)
+    assert text.startswith("Over the last 5 epochs, training accuracy: with residual connections, the 2 that learned "
+                           "changed by a median of +4.5 points (largest +7.0); 1 of the 1 near chance rose by 1 or more points")
+    assert text.endswith("the verdicts hold for Chapter 5's budget, not for training to the end.")
+    still = runs.assign(late_change=[0.0, 0.001, -0.002, 0.0])
+    assert dnb.plateau_sentence(still).endswith("The networks that learned had levelled off.")

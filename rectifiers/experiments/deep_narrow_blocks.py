@@ -49,7 +49,8 @@ def frame(blocks: list[dict], plain: list[dict]) -> pd.DataFrame:
     chapter5 = deep_narrow.frame(plain)
     bar = deep_narrow.near_chance_bar(chapter5)
     runs = pd.DataFrame([{**deep_narrow.run_row(r), "block": r["config"]["block"], "optimizer": r["config"]["optimizer"],
-                          "learning_rate": r["config"]["learning_rate"]} for r in blocks])
+                          "learning_rate": r["config"]["learning_rate"], "late_change": late_change(r)}
+                         for r in blocks])
     runs = runs.assign(failed=decision.failed_below(runs.train_accuracy, runs.status == "diverged", bar.value))
     shapes = set(zip(runs.width, runs.depth))
     same = [(w, d) in shapes and s in set(runs.setting) for w, d, s in zip(chapter5.width, chapter5.depth,
@@ -58,6 +59,42 @@ def frame(blocks: list[dict], plain: list[dict]) -> pd.DataFrame:
     both = both.assign(endpoint=endpoint(both))
     both.attrs["near_chance_bar"] = bar  # the learning verdicts' second bar (`learning_verdicts`)
     return both
+
+
+PLATEAU_EPOCHS = 5
+PLATEAU_CHANGE = 0.005
+"""The plateau check looks at the change of training accuracy over a run's last `PLATEAU_EPOCHS` epochs; a median
+change below `PLATEAU_CHANGE` (0.5 points, Chapter 8's bar) counts as levelled off."""
+
+
+def late_change(record: dict, epochs: int = PLATEAU_EPOCHS) -> float:
+    """The run's training accuracy at its last epoch minus `epochs` epochs before (NaN: diverged or too short)."""
+    values = record["history"].get("train_accuracy") or []
+    if record["status"] != "complete" or len(values) <= epochs:
+        return float("nan")
+    return float(values[-1] - values[-1 - epochs])
+
+
+def plateau_sentence(runs: pd.DataFrame, rise: float = 0.01) -> str:
+    """Per block of the blocks study: the networks that learned, the median and largest change of their training
+    accuracy over the last `PLATEAU_EPOCHS` epochs; and how many of those that ended near chance still rose by
+    `rise` or more (on their way out of it)."""
+    parts, still = [], False
+    for block in [b for b in _blocks_in(runs) if b != PLAIN]:
+        cells = runs[runs.block == block]
+        learned, near = cells[cells.endpoint == "learned"].late_change, cells[cells.endpoint == "near chance"]
+        rising = int((near.late_change >= rise).sum())
+        moved = (f"the {len(learned)} that learned changed by a median of {100 * learned.median():+.1f} points "
+                 f"(largest {100 * learned.loc[learned.abs().idxmax()]:+.1f})" if len(learned) else "none learned")
+        if len(near):
+            moved += f"; {rising} of the {len(near)} near chance rose by {100 * rise:g} or more points"
+        parts.append(f"with {BLOCK_WORDS[block]}, {moved}")
+        still = still or rising > 0 or (len(learned) > 0 and abs(learned.median()) >= PLATEAU_CHANGE)
+    text = "; ".join(parts)
+    end = (f" They had not levelled off (a median change of {100 * PLATEAU_CHANGE:g} points or more, or networks "
+           f"rising out of chance): the verdicts hold for Chapter 5's budget, not for training to the end."
+           if still else " The networks that learned had levelled off.")
+    return f"Over the last {PLATEAU_EPOCHS} epochs, training accuracy: {text}.{end}"
 
 
 def setup_text(runs: pd.DataFrame) -> str:
