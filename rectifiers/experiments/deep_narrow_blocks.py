@@ -195,7 +195,9 @@ def learning_verdicts(runs: pd.DataFrame) -> pd.DataFrame:
                      "seeds": int(cells.runs.max()),
                      "evidence": f"MLP {depth}×{width}{words} on MNIST: {parts}. Paired by seed at {depth}×{width}, "
                                  f"a network that did not learn counted as failed: {judged.sentence()}."})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    return out.sort_values(["block", "width", "depth"], key=lambda c: c.map(BLOCKS.index) if c.name == "block" else c,
+                           kind="stable").reset_index(drop=True)
 
 
 def endpoints_of(runs: pd.DataFrame) -> pd.DataFrame:
