@@ -182,7 +182,7 @@ def learning_verdicts(runs: pd.DataFrame) -> pd.DataFrame:
     seeds and evidence (each setting's networks learned, near chance, collapsed)."""
     from .. import decision_numbers
 
-    ends = endpoints_of(runs)
+    ends = summary(runs)  # per (block, shape, setting): runs, learned, near_chance, collapsed
     rows = []
     for (block, width, depth), judged in learning_decisions(runs).items():
         cells = ends[(ends.block == block) & (ends.width == width) & (ends.depth == depth)]
@@ -200,22 +200,10 @@ def learning_verdicts(runs: pd.DataFrame) -> pd.DataFrame:
                            kind="stable").reset_index(drop=True)
 
 
-def endpoints_of(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (block, width, depth, setting): how many networks learned, ended near chance, collapsed."""
-    rows = []
-    for (block, width, depth, setting), cell in runs.groupby(["block", "width", "depth", "setting"], sort=False):
-        rows.append({"block": block, "width": width, "depth": depth, "setting": setting, "runs": len(cell),
-                     **{e.replace(" ", "_"): int((cell.endpoint == e).sum())
-                        for e in ("learned", "near chance", "collapsed")}})
-    out = pd.DataFrame(rows)
-    return out.sort_values(["block", "width", "depth", "setting"], key=lambda c: c.map(deep_narrow.setting_rank)
-                           if c.name == "setting" else c, kind="stable").reset_index(drop=True)
-
-
 def learning_story(runs: pd.DataFrame, judged: pd.DataFrame) -> str:
     """Per block: the most ReLU networks that learned at any shape, the setting that learned most often, and the
     verdicts on learning (`learning_verdicts`) counted."""
-    ends = endpoints_of(runs)
+    ends = summary(runs)  # per (block, shape, setting): runs, learned, near_chance, collapsed
     parts = []
     for block in _blocks_in(runs):
         cells, verdicts_ = ends[ends.block == block], judged[judged.block == block]
