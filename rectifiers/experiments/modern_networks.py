@@ -143,8 +143,8 @@ def setup_sentence(records: list[dict]) -> str:
 
 
 def budget_text(results) -> str:
-    """A network's training budget as its study plans it (stored or not): "100 epochs of 4,000 signals, batch 100 =
-    4,000 steps"."""
+    """A network's training budget as its study plans it (stored or not): "50 epochs of 4,000 signals, batch 100 =
+    2,000 steps"."""
     plan = results.parts[0].plan
     config = plan.study.configs()[0]
     n = len(plan.data_for(config).y_train)
