@@ -45,6 +45,11 @@ def test_the_chapter_s_studies_and_an_empty_store_s_guide_rows(tmp_path):
     for topic, paths in modern.unmeasured():
         assert paths and all(modern._records(p, ResultsStore()) is None for p in paths), topic
     assert not any("ch5_lr_cnn_adam_long.yaml" in paths for _, paths in modern.unmeasured())
+    # A topic with some of its studies stored says it is answered in part and names only what is left to train.
+    text, planned = modern.unmeasured_markdown(), dict(modern.UNMEASURED)
+    for topic, paths in modern.unmeasured():
+        partly = f"- {topic}: measured in part; still to train: {', '.join(paths)};"
+        assert (partly in text) == (len(paths) < len(planned[topic])), topic
 
 
 @pytest.mark.slow

@@ -231,8 +231,12 @@ def unmeasured_markdown(store=None, extra=(), more=()) -> str:
     command that trains it."""
     lines = [f"- {line}" for line in extra]
     still = [*more, *unmeasured(store)]
+    planned = dict(UNMEASURED)
     for topic, paths in still:
-        lines.append(f"- {topic}: its runs are not stored yet ({', '.join(paths)});")
+        if len(paths) < len(planned.get(topic, paths)):  # some of the topic's studies are stored, and answer it in part
+            lines.append(f"- {topic}: measured in part; still to train: {', '.join(paths)};")
+        else:
+            lines.append(f"- {topic}: its runs are not stored yet ({', '.join(paths)});")
     if still:
         lines.append("\nEach study file named above trains with `python -m rectifiers study FILE`.")
     return "\n".join(lines)
