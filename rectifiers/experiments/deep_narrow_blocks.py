@@ -210,10 +210,13 @@ def learning_story(runs: pd.DataFrame, judged: pd.DataFrame) -> str:
         relu = cells[cells.setting == "ReLU"]
         best_relu, best = relu.loc[relu.learned.idxmax()], cells.loc[cells.learned.idxmax()]
         said = ", ".join(f"“{c}” at {n}" for c, n in verdicts_.category.value_counts().items())
-        parts.append(f"with {BLOCK_WORDS[block]}, ReLU learned in at most {best_relu.learned} of {best_relu.runs} "
-                     f"networks of a shape ({best_relu.depth}×{best_relu.width}), the most of any setting "
-                     f"{best.learned} of {best.runs} ({best.setting}, {best.depth}×{best.width}); the verdict is "
-                     f"{said} of the {len(verdicts_)} shapes")
+        relu_text = (f"no ReLU network learned at any shape" if best_relu.learned == 0 else
+                     f"ReLU learned in at most {best_relu.learned} of {best_relu.runs} networks of a shape "
+                     f"({best_relu.depth}×{best_relu.width})")
+        most = ("no network of any setting learned" if best.learned == 0 else
+                f"the most of any setting {best.learned} of {best.runs} ({best.setting}, {best.depth}×{best.width})")
+        parts.append(f"with {BLOCK_WORDS[block]}, {relu_text}, {most}; the verdict is {said} of the "
+                     f"{len(verdicts_)} shapes")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
 
