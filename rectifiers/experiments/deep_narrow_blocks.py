@@ -266,6 +266,44 @@ def story(table: pd.DataFrame, judged: pd.DataFrame) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def answer(table: pd.DataFrame, judged: pd.DataFrame) -> str:
+    """The section's answer in three sentences, from `summary` and `learning_verdicts`: the block with the fewest
+    collapsed networks, the block with the most that learned (and their width when they all share one), and the
+    verdicts on learning of every block and shape counted. Chapter 5's plain networks are the baseline of each
+    count."""
+    blocks = [b for b in _blocks_in(table) if b != PLAIN]
+    if not blocks:
+        raise ValueError("the answer needs runs with a block (residual, layernorm, residual_layernorm); got only "
+                         "Chapter 5's plain networks")
+    total = table.groupby("block")[["runs", "collapsed", "learned"]].sum()
+    plain = total.loc[PLAIN] if PLAIN in total.index else None
+
+    def against(column: str) -> str:
+        return "" if plain is None else f" (Chapter 5's plain networks: {int(plain[column])} of {int(plain.runs)})"
+
+    fewest = min(blocks, key=lambda b: (total.collapsed[b], BLOCKS.index(b)))
+    collapsed = int(total.collapsed[fewest])
+    said = (f"With {BLOCK_WORDS[fewest]}, " + ("no network collapsed" if collapsed == 0 else
+            f"{collapsed} networks collapsed, the fewest of any block") + f": {collapsed} of {int(total.runs[fewest])}"
+            + against("collapsed") + ".")
+    most = max(blocks, key=lambda b: (total.learned[b], -BLOCKS.index(b)))
+    cells = table[table.block == most]
+    learned = int(total.learned[most])
+    widths = sorted(cells[cells.learned > 0].width.unique())
+    relu = cells[cells.setting == "ReLU"]
+    where = f", all {int(widths[0])} units wide" if len(widths) == 1 and learned > 1 else ""
+    said += (f" The most networks learned with {BLOCK_WORDS[most]}: {learned} of {int(total.runs[most])}"
+             + against("learned") + f"{where}; ReLU learned in {int(relu.learned.sum())} of {int(relu.runs.sum())} "
+             f"of its networks.")
+    verdicts_ = judged[judged.block.isin(blocks)].category.value_counts()
+    meaning = {"neither": " (every setting failed in most runs)", "unclear": " (the verdict changes with the bar)"}
+    counted = ", ".join(f"“{c}”{meaning.get(c, '')} at {n}" for c, n in verdicts_.items())
+    winner = ("no block and shape separates ReLU from Leaky ReLU" if "prefer" not in verdicts_ and
+              "avoid" not in verdicts_ else "the verdicts name a choice at some shapes (below)")
+    return (said + f" Judged on learning, with a block the verdict is {counted} of the {int(verdicts_.sum())} block "
+            f"and shape pairs: {winner}.")
+
+
 def learned_sentence(table: pd.DataFrame) -> str:
     """Per block, over every shape and setting: how many networks learned (not collapsed, above Chapter 5's
     near-chance bar), ended near chance, or collapsed."""
