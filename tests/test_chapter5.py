@@ -265,6 +265,7 @@ def test_chapter_trains_a_tiny_grid_and_guide_evidence_reads_it(notebook_runner,
     assert "networks that learned" in glued["deep_convergence"] or "No network that learned" in glued["deep_convergence"]
     assert "collapse, had settled" in glued["deep_collapse_settled"] or "still moving" in glued["deep_collapse_settled"]
     assert glued["sensitivity_sentence"].startswith("With the threshold at 1e-06 as above, at 1e-08 it changes in")
+    assert glued["deep_learning_story"].startswith("Judged on learning, the verdict is “")
     assert "situations" in glued["alpha_verdict"] or "nothing for a slope" in glued["alpha_verdict"]
 
 
@@ -298,6 +299,19 @@ def test_the_chapter_shows_the_blocks_the_guide_reads():
     exec(cell.source, namespace)
     assert tuple(namespace["lr_blocks"]) == CHAPTER_BLOCKS
     assert tuple(namespace["prelu_blocks"]) == CHAPTER_PRELU_BLOCKS
+
+
+def test_the_deep_learning_story_names_shapes_where_collapse_and_learning_disagree():
+    from rectifiers.experiments.where_leaky import deep_learning_story
+
+    learning = pd.DataFrame({"width": [2, 2, 4], "depth": [20, 50, 2], "category": ["unclear", "neither", "either"]})
+    collapse = pd.DataFrame({"width": [2, 2, 4], "depth": [20, 50, 2], "category": ["prefer", "prefer", "either"]})
+    said = deep_learning_story(learning, collapse)
+    assert said.startswith("Judged on learning, the verdict is “unclear” at 1, “neither” at 1, “either” at 1 of the 3 ")
+    assert "At 20×2 the verdict on collapse names a setting to prefer and the verdict on learning is “unclear”" in said
+    assert "At 50×2 " in said and "“neither”: no setting learned in most of its runs." in said and "2×4" not in said
+    assert deep_learning_story(learning, learning) == "Judged on learning, the verdict is “unclear” at 1, “neither” " \
+                                                      "at 1, “either” at 1 of the 3 shapes."
 
 
 def test_guide_evidence_of_the_stored_studies():
@@ -345,6 +359,14 @@ def test_guide_evidence_of_the_stored_studies():
         assert all("0.1 or 0.3 or PReLU" in part for part in verdict.split("; "))
     assert by_situation["learning rate 0.3, plain SGD, MLP 4×32"] == "avoid PReLU, slope starting at 0.25"
     assert by_situation["learning rate 0.6, plain SGD, MLP 4×32"].startswith("unclear (neither")
+    # The deep and narrow MLPs are judged on learning (collapsed, near chance or diverged = failed), the verdict on
+    # collapse alone named beside it: at 20×2 α = 0.3 kept 19 of 20 networks from collapsing, but most ended below
+    # the top of the near-chance band, so the verdict changes with the bar.
+    deep = {item["situation"].split(" (")[0]: item for item in evidence if item["section"] == "ch5-deep-narrow"}
+    assert len(deep) == 12 and all("Judged on collapse alone: “" in item["evidence"] for item in deep.values())
+    assert deep["deep and narrow MLP 20×2"]["recommendation"].startswith("unclear (prefer Leaky ReLU α=0.3")
+    assert "Judged on collapse alone: “prefer Leaky ReLU α=0.3”." in deep["deep and narrow MLP 20×2"]["evidence"]
+    assert deep["deep and narrow MLP 50×2"]["category"] == "neither"
 
 
 def lr_record(setting: str, seed: int, accuracies, diverged_at=None, n_train=320, epochs=None) -> dict:

@@ -61,6 +61,17 @@ def frame(blocks: list[dict], plain: list[dict]) -> pd.DataFrame:
     return both
 
 
+def chapter5_frame(plain: list[dict]) -> pd.DataFrame:
+    """Chapter 5's deep-and-narrow runs alone, every shape and setting (its RAI initialisation included), shaped as
+    `frame` shapes them (block "plain", each run's endpoint, the near-chance bar in `attrs`): what `learning_verdicts`
+    judges for Chapter 5's rows of the decision guide."""
+    chapter5 = deep_narrow.frame(plain)
+    runs = chapter5.assign(block=PLAIN)
+    runs = runs.assign(endpoint=endpoint(runs))
+    runs.attrs["near_chance_bar"] = deep_narrow.near_chance_bar(chapter5)
+    return runs
+
+
 PLATEAU_EPOCHS = 5
 PLATEAU_CHANGE = 0.005
 """The plateau check looks at the change of training accuracy over a run's last `PLATEAU_EPOCHS` epochs; a median

@@ -6,8 +6,9 @@ The engine's `study_records` (`engine/stored_studies.py`) reads one study's runs
 part of a study.
 
 `guide_evidence(store)` gives the book's decision guide one dict per measured situation, its verdict computed from
-the stored data by the book's one decision procedure (`rectifiers.decision`, through `learning_rates.verdicts` and
-`deep_narrow.verdicts`), never typed.
+the stored data by the book's one decision procedure (`rectifiers.decision`, through `learning_rates.verdicts` and, for
+the deep and narrow networks, `deep_narrow_blocks.learning_verdicts`: a network that collapsed, ended near chance or
+diverged did not learn), never typed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..engine import ResultsStore, run_study, study_from_dict
 from ..engine.stored_studies import study_records
 from ..engine.study import REPOSITORY, Study
 from ..engine.yaml_files import read_yaml
-from . import deep_narrow, fading, learning_rates
+from . import deep_narrow, deep_narrow_blocks, fading, learning_rates
 
 LR_BLOCKS = {f"{model}_{optimizer}": key for key in learning_rates.STUDIES for model, optimizer in [key]}
 """The learning-rate blocks by name ("mlp_adam", "mlp_sgd", "seed_cnn_adam", "seed_cnn_sgd")."""
@@ -75,7 +76,8 @@ def train_missing(studies, store: ResultsStore) -> None:
 
 def guide_evidence(store=None) -> list[dict]:
     """One dict per situation Chapter 5 measured, for the book's decision guide: `situation`, `recommendation`
-    (the decision procedure's verdict, through `learning_rates.verdicts` or `deep_narrow.verdicts`),
+    (the decision procedure's verdict, through `learning_rates.verdicts`, or for the deep and narrow networks
+    `deep_narrow_blocks.learning_verdicts`, the verdict on collapse alone named in the evidence),
     `evidence` (a sentence with the numbers), `seeds` (per cell), `section` (MyST label), `studies` (YAML paths)."""
     store = store if store is not None else ResultsStore()
     out = []
@@ -90,14 +92,37 @@ def guide_evidence(store=None) -> list[dict]:
                         "recommendation": v.recommendation, "evidence": v.evidence, "category": v.category,
                         "numbers": v.numbers, "optimizer": v.optimizer, "seeds": v.seeds, "section": learning_rates.SECTION,
                         "studies": [one.source for one in studies]})
-    runs = deep_narrow.frame([r for path in deep_narrow.STUDIES for r in study_records(study(path), store)])
-    for v in deep_narrow.verdicts(runs).itertuples():
+    records = [r for path in deep_narrow.STUDIES for r in study_records(study(path), store)]
+    runs = deep_narrow.frame(records)
+    collapse = {(v.width, v.depth): v.recommendation for v in deep_narrow.verdicts(runs).itertuples()}
+    # Judged on learning (collapsed, near chance or diverged = failed), as Chapter 8 judges its blocks: a network that
+    # did not collapse can still end near chance, and a verdict on collapse alone would call that a win.
+    for v in deep_narrow_blocks.learning_verdicts(deep_narrow_blocks.chapter5_frame(records)).itertuples():
         out.append({"situation": f"deep and narrow MLP {v.depth}×{v.width} (depth × width, MNIST, "
                                  f"{learning_rates.budget_text(runs)})",
-                    "recommendation": v.recommendation, "evidence": v.evidence, "seeds": v.seeds,
-                    "category": v.category, "numbers": v.numbers,
-                    "section": deep_narrow.SECTION, "studies": list(deep_narrow.STUDIES)})
+                    "recommendation": v.recommendation, "seeds": v.seeds, "category": v.category,
+                    "numbers": v.numbers, "section": deep_narrow.SECTION, "studies": list(deep_narrow.STUDIES),
+                    "evidence": f"{v.evidence} Judged on collapse alone: “{collapse[v.width, v.depth]}”."})
     return out
+
+
+def deep_learning_story(learning: pd.DataFrame, collapse: pd.DataFrame) -> str:
+    """The deep-and-narrow verdicts on learning (`deep_narrow_blocks.learning_verdicts`) counted, and the shapes where
+    the verdict on collapse (`deep_narrow.verdicts`) names a preference that the verdict on learning does not."""
+    counted = ", ".join(f"“{c}” at {n}" for c, n in learning.category.value_counts().items())
+    on_collapse = collapse.set_index(["width", "depth"]).category
+    why = {"unclear": "it changes with where the bars are drawn within their bands (each row below says how)",
+           "neither": "no setting learned in most of its runs", "either": "the tests do not separate the settings",
+           "avoid": "it names only a setting to avoid"}
+    lost = {}
+    for r in learning.itertuples():
+        if on_collapse.get((r.width, r.depth)) == "prefer" and r.category != "prefer":
+            lost.setdefault(r.category, []).append(f"{r.depth}×{r.width}")
+    said = f"Judged on learning, the verdict is {counted} of the {len(learning)} shapes."
+    for category, shapes in lost.items():
+        said += (f" At {', '.join(shapes)} the verdict on collapse names a setting to prefer and the verdict on "
+                 f"learning is “{category}”: {why.get(category, category)}.")
+    return said
 
 
 def alpha_verdict(lr_verdicts: dict, deep_verdicts: dict) -> str:
