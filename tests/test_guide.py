@@ -126,9 +126,10 @@ def test_every_line_is_the_guide_rows_verdicts_with_their_deciding_number_and_a_
         assert decided.id in line.rows and line.section == decided.section and line.section in pages
         assert re.search(r"\d", line.number), f"{line.key}: no number"
         assert f"<{decided.section}>`)" in line.markdown(), f"{line.key}: no link to its evidence"
-        verb = line.gist.split(" ")[0]
+        said = re.sub(r"^where one (?:did|was), ", "", line.then) or line.gist  # a minority's verdict: "where one did"
+        verb = said.split(" ")[0]
         if verb in ("prefer", "avoid"):  # only what every row of that verdict names, nowhere told the opposite
-            settings = line.gist[len(verb) + 1:].split(" or ")
+            settings = said[len(verb) + 1:].split(" or ")
             judged = [r for r in behind if r.category == verb]
             assert all(s in short_answer.named(r, verb) for r in judged for s in settings), line
             candidates = [c for c in decided.numbers["comparisons"] if c["alternative"] in settings]
@@ -139,8 +140,12 @@ def test_every_line_is_the_guide_rows_verdicts_with_their_deciding_number_and_a_
             assert set(line.counts) == {"either"}, line
         if line.gist == "mostly, it does not matter":
             assert 2 * line.counts["either"] > len(line.rows) and decided.category == "either", line
-        if line.gist.startswith("no setting"):
+        if line.gist.startswith("no setting") and "in most situations" not in line.gist:
             assert not {"prefer", "avoid"} & set(line.counts), line
+        if "in most situations" in line.gist:  # the verdict that names a setting came from a minority of the rows
+            assert 2 * line.counts[verb] < len(line.rows), line
+        elif verb in ("prefer", "avoid"):
+            assert 2 * line.counts[verb] >= len(line.rows), line
     assert answer[-1].gist == "pass α explicitly" and "α = 0.3" in answer[-1].number  # Keras 3's default, measured
 
 
@@ -172,6 +177,15 @@ def test_the_rule_never_says_more_than_the_rows():
     prefer_03 = _row("learning_rate_4", "prefer Leaky ReLU α=0.3", relu_fails, p=(0.001, 1.0), better=("Leaky ReLU α=0.3",))
     line = short_answer.lines([unclear, prefer, prefer_03])[0]
     assert line.gist == "prefer Leaky ReLU α=0.3" and line.counts == {"unclear": 1, "prefer": 2}
+    few = short_answer.lines([unclear, neither, _row("learning_rate_11", neither.recommendation, neither.numbers["failed"]),
+                              prefer_03])[0]  # preferred in 1 of 4 situations: no answer for the other 3
+    assert few.gist == "no setting is shown to help in most situations" and few.then == \
+        "where one did, prefer Leaky ReLU α=0.3", few
+    assert "most situations, *neither* in 2 of 4 situations (*unclear* in 1, *prefer* in 1); where one did, prefer " \
+           "Leaky ReLU α=0.3 — situation learning_rate_4: Leaky ReLU α=0.3 failed 0 of 10" in few.markdown(
+        pages={"ch5-learning-rate": "05_x"}) and few.deciding_row == "learning_rate_4"
+    assert "(*unclear* in 1, *prefer* in 1); where one did" in few.html(pages={"ch5-learning-rate": "05_x"}).replace(
+        "<em>", "*").replace("</em>", "*")
     assert line.deciding_row == "learning_rate_4" and "failed 0 of 10 vs ReLU's 6 of 10 (Holm p = .001)" in line.number
     assert "*prefer* in 2 of 3 situations (*unclear* in 1)" in line.markdown(pages={"ch5-learning-rate": "05_x"})
     avoided = _row("learning_rate_5", "avoid Leaky ReLU α=0.3", relu_fails, p=(0.01, 1.0), worse=("Leaky ReLU α=0.3",))

@@ -5,7 +5,9 @@ in every run; where it failed in some (with Adam or a deep and narrow network; w
 slope. Its words come from the verdicts of the rows it covers, counted, so it never says more than they do: "does not
 matter" when every row says "either", "mostly, it does not matter" when more than half do (the others
 counted beside it); otherwise "prefer" only for what every *prefer* row names, "avoid" only for what every *avoid*
-row names; an *unclear* or *neither* row is counted as such. Each line carries the number that
+row names, and only when those rows are at least half of the line's: a setting preferred in 1 of 21 situations is no
+answer for the other 20, so then the line says that no setting is shown to help in most of them, names where one did,
+and counts the verdicts from the most common; an *unclear* or *neither* row is counted as such. Each line carries the number that
 decided it (`guide.number_text`) and a link to the section with its evidence.
 """
 
@@ -49,11 +51,17 @@ class AnswerLine:
     number: str  # that number, as `guide.number_text` or `guide.deciding_number` writes it
     section: str  # MyST label of the evidence
     modern: dict = dataclasses.field(default_factory=dict)  # category -> rows of `MODERN` groups among `rows`
+    main: str | None = None  # the verdict the counts start from, where the gist does not start with it
+    then: str = ""  # after the counts: where a minority of the rows named a setting ("where one did, prefer ...")
 
     def markdown(self, pages: dict[str, str] | None = None) -> str:
         """The line in MyST Markdown, its link a `{ref}` that works on any page of the book."""
         where = _chapter_name(self._page(pages))
-        return f"**{self.topic}:** {self.gist}{self.counted()} — {self.number} ({{ref}}`{where} <{self.section}>`)"
+        return (f"**{self.topic}:** {self.gist}{self.counted()}{self._then()} — {self.number} "
+                f"({{ref}}`{where} <{self.section}>`)")
+
+    def _then(self) -> str:
+        return f"; {self.then}" if self.then else ""
 
     def html(self, pages: dict[str, str] | None = None, chapters: str = "../notebooks/") -> str:
         """The line as inline HTML for a page outside the notebooks (the intro: another page's glue reaches it only
@@ -61,8 +69,8 @@ class AnswerLine:
         page = self._page(pages)
         counted = re.sub(r"\*(\w+)\*", r"<em>\1</em>", escape(self.counted()))
         link = f'<a href="{chapters}{page}.html#{self.section}">{_chapter_name(page)}</a>'
-        return (f"<strong>{escape(self.topic)}:</strong> {escape(self.gist)}{counted} — {escape(self.number)} "
-                f"({link})")
+        return (f"<strong>{escape(self.topic)}:</strong> {escape(self.gist)}{counted}{escape(self._then())} — "
+                f"{escape(self.number)} ({link})")
 
     def _page(self, pages: dict[str, str] | None) -> str:
         pages = section_pages() if pages is None else pages
@@ -75,8 +83,8 @@ class AnswerLine:
         """How many of the line's situations got each verdict, the line's own verdict first."""
         if len(self.rows) == 1:
             return ""
-        main = self.gist.split(" ")[0] if self.gist.split(" ")[0] in self.counts else \
-            "either" if self.gist.endswith("it does not matter") else None
+        main = self.main or (self.gist.split(" ")[0] if self.gist.split(" ")[0] in self.counts else
+                             "either" if self.gist.endswith("it does not matter") else None)
         others = [f"*{c}* in {n}" for c, n in sorted(self.counts.items(), key=lambda kv: -kv[1]) if c != main]
         head = f"*{main}* in {self.counts[main]} of {len(self.rows)} situations" if main else \
             f"{len(self.rows)} situations"
@@ -122,6 +130,7 @@ def named(row: GuideRow, verb: str) -> list[str]:
 def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
     counts = dict(Counter(r.category for r in rows))
     ids = tuple(r.id for r in rows)
+    main, then = None, ""
     if key == "defaults" or not rows[0].numbers:
         row = rows[0]
         return AnswerLine(key, topic, row.recommendation, counts, ids, row.id, deciding_number(row), row.section)
@@ -145,6 +154,11 @@ def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
             number = deciding_number(row)
         what = " or ".join(common) if common else "the setting each row names"  # a group the data do not separate
         gist = f"{verb} {what}"
+        if 2 * len(judged) < len(rows):  # a minority of the situations: no answer for the others
+            main = max(counts, key=lambda c: (counts[c], c == verb))
+            shown = "shown to help" if verb == "prefer" else "shown to do worse"
+            then = f"where one {'did' if verb == 'prefer' else 'was'}, {gist}"
+            gist = f"no setting is {shown} in most situations"
     elif set(counts) == {"either"}:
         row, gist = rows[0], "it does not matter"
         number = deciding_number(row)
@@ -159,7 +173,7 @@ def _line(key: str, topic: str, rows: list[GuideRow]) -> AnswerLine:
         gist += f", after early training only ({spent})" if spent else ", after early training only"
     modern = dict(Counter(r.category for r in rows if group_of(r) in MODERN))
     return AnswerLine(key, topic, gist, counts, ids, row.id, f"{situation}: {number}" if len(rows) > 1 else number,
-                      row.section, modern if len(rows) > 1 else {})
+                      row.section, modern if len(rows) > 1 else {}, main, then)
 
 
 @dataclass(frozen=True)
