@@ -50,6 +50,13 @@ def test_the_chapter_s_studies_and_an_empty_store_s_guide_rows(tmp_path):
     for topic, paths in modern.unmeasured():
         partly = f"- {topic}: measured in part; still to train: {', '.join(paths)};"
         assert (partly in text) == (len(paths) < len(planned[topic])), topic
+    # Chapter 7 names what is stored: a topic with every study stored as it is, one with some "(in part)".
+    assert modern.measured_text(ResultsStore(tmp_path)) == ""
+    measured, still = modern.measured_text(), dict(modern.unmeasured())
+    for topic, paths in modern.UNMEASURED:
+        stored = len(paths) - len(still.get(topic, ()))
+        assert (modern.in_part(topic) in measured) == (0 < stored < len(paths)), topic
+        assert (topic in measured or modern.in_part(topic) in measured) == (stored > 0), topic
 
 
 @pytest.mark.slow

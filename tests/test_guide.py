@@ -249,6 +249,7 @@ def test_the_guide_over_an_empty_store_says_which_runs_are_missing_and_how_to_tr
         assert rows[group].recommendation == guide.MISSING
         assert "python -m rectifiers study studies/" in rows[group].evidence, rows[group].evidence
     assert all(f"answer_{key}" in glued for key, _ in short_answer.TOPICS)
+    assert glued["ch7_modern_measured"] == "nothing else yet"  # "How far the evidence goes" claims no Chapter 8 study
     assert "no stored snapshots" not in rows["standard"].evidence
     assert "decision-guide" in guide.guide_html(list(rows.values()))
 

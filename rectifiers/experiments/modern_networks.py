@@ -225,6 +225,22 @@ def unmeasured(store=None) -> list[tuple[str, tuple[str, ...]]]:
     return [(topic, paths) for topic, paths in still if paths]
 
 
+def measured_text(store=None) -> str:
+    """The topics of `UNMEASURED` with at least one study stored, as Chapter 7's "How far the evidence goes" names
+    them ("…; in part" inside the topic's brackets, or "… (in part)", while some of its studies are not stored); ""
+    when none is."""
+    store = _store(store)
+    still = dict(unmeasured(store))
+    said = [(in_part(topic) if topic in still else topic) for topic, paths in UNMEASURED
+            if len(still.get(topic, ())) < len(paths)]
+    return "; ".join(said)
+
+
+def in_part(topic: str) -> str:
+    """"topic (what); in part)" or "topic (in part)": a topic of `UNMEASURED` answered by some of its studies."""
+    return f"{topic[:-1]}; in part)" if topic.endswith(")") else f"{topic} (in part)"
+
+
 def unmeasured_markdown(store=None, extra=(), more=()) -> str:
     """Chapter 7's list of what the guide has no evidence for: `extra` lines, then the open topics `more` of other
     chapters ((topic, study files not stored), e.g. `gan.unmeasured`) and every open topic of Chapter 8, each with the
