@@ -39,6 +39,8 @@ def test_the_chapter_s_studies_and_an_empty_store_s_guide_rows(tmp_path):
     assert [r["situation"] for r in rows] == list(modern.SITUATIONS.values())
     for row in rows:  # not measured: no seeds, and the command that trains the runs
         assert row["seeds"] is None and "python -m rectifiers study studies/ch8_mnist1d_" in row["evidence"]
+    for row in modern.guide_evidence():  # a stored network's row says whether its runs had levelled off
+        assert row["seeds"] is None or "Levelled off? Test accuracy's seed median over epochs " in row["evidence"]
     text = modern.unmeasured_markdown(ResultsStore(tmp_path))
     assert text.count("- ") == len(modern.UNMEASURED) and "ch8_deep_narrow_blocks.yaml" in text
     # With the real store, a topic names only its studies not stored yet (the plain CNN's grid of Chapter 5 is stored).

@@ -196,6 +196,17 @@ def plateau_state(table: pd.DataFrame) -> str:
     return f"{state}; the largest change, {worst.variant}, {family_report._pp(worst.change_pp)} pp"
 
 
+def plateau_evidence(records: list[dict]) -> str:
+    """Whether the runs had levelled off by the epoch the guide reads, for a row's evidence: "Levelled off? Over
+    epochs 39–50 against 27–38: …" (`plateau`, `plateau_state`)."""
+    table = plateau(rectifier_family.family_history(records))
+    if table.empty:
+        return ""
+    window, last = table.attrs["window"], table.attrs["last"]
+    return (f"Levelled off? Test accuracy's seed median over epochs {last - window + 1}–{last} against "
+            f"{last - 2 * window + 1}–{last - window}: {plateau_state(table)}.")
+
+
 def _records(path: str, store) -> list[dict] | None:
     """Every run of the study file, or None while any is not stored to its last epoch (cheap: one run first)."""
     from ..engine import load_run_data, load_study, run_key
@@ -288,7 +299,8 @@ def guide_evidence(store=None) -> list[dict]:
                     f"{spent['epochs']} ({spent['steps']:,} steps), test accuracy minus ReLU's over "
                     f"{int(diffs.n_seeds.min())} paired seeds: "
                     + "; ".join(f"{family_report.gap_text(r)}, Holm p = {r.p_holm:.2f}" for r in diffs.itertuples())
-                    + ("" if more is not None else f" (PReLU: {prelu} not stored yet)") + ".")
+                    + ("" if more is not None else f" (PReLU: {prelu} not stored yet)") + ". "
+                    + plateau_evidence(records))
         rows.append(dict(situation=situation, recommendation=judged.verdict, evidence=evidence,
                          seeds=int(diffs.n_seeds.min()), section=SECTION, studies=studies,
                          rule=family_guide.RULE, numbers=decision_numbers.numbers(judged, ENDPOINTS)))
