@@ -176,11 +176,11 @@ def learning_decisions(runs: pd.DataFrame) -> dict:
         flat = {end: decision.failed_below(cell.spread_end, diverged, end)
                 for end in (spread_bar.value, *spread_bar.ends())}
         columns, band = {"failed": near[bar.value] | flat[spread_bar.value]}, {}
-        for end in bar.ends():
-            band[f"training accuracy {end:.2f}"] = f"failed_near_{end:g}"
+        for end in bar.ends():  # short names: a verdict that changes names them all, and two shapes may share it
+            band[f"accuracy {end:.2f}"] = f"failed_near_{end:g}"
             columns[f"failed_near_{end:g}"] = near[end] | flat[spread_bar.value]
         for end in spread_bar.ends():
-            band[f"logit spread {end:g}"] = f"failed_flat_{end:g}"
+            band[f"spread {end:g}"] = f"failed_flat_{end:g}"
             columns[f"failed_flat_{end:g}"] = near[bar.value] | flat[end]
         order = sorted(cell.setting.unique(), key=deep_narrow.setting_rank)
         out[block, width, depth] = decision.decide(cell.assign(**columns), learning_endpoints(bar), order=order,
@@ -204,8 +204,8 @@ def learning_verdicts(runs: pd.DataFrame) -> pd.DataFrame:
                      "category": judged.category,
                      "numbers": decision_numbers.numbers(judged, learning_endpoints(runs.attrs["near_chance_bar"])),
                      "seeds": int(cells.runs.max()),
-                     "evidence": f"MLP {depth}×{width}{words} on MNIST: {parts}. Paired by seed at {depth}×{width}, "
-                                 f"a network that did not learn counted as failed: {judged.sentence()}."})
+                     "evidence": f"MLP {depth}×{width}{words} on MNIST: {parts}. Paired by seed at {depth}×{width}"
+                                 f"{words}, a network that did not learn counted as failed: {judged.sentence()}."})
     out = pd.DataFrame(rows)
     return out.sort_values(["block", "width", "depth"], key=lambda c: c.map(BLOCKS.index) if c.name == "block" else c,
                            kind="stable").reset_index(drop=True)
@@ -341,7 +341,7 @@ def guide_evidence(store=None) -> list[dict]:
     for v in judged[judged.block != PLAIN].itertuples():
         before = judged[(judged.block == PLAIN) & (judged.width == v.width) & (judged.depth == v.depth)]
         context = (f" Judged on collapse alone (as Chapter 5 judges it): “{collapse[v.block, v.width, v.depth]}”."
-                   + (f" Without blocks (Chapter 5's runs), judged on learning: “{before.recommendation.iloc[0]}”."
+                   + (f" Without blocks, Chapter 5's row of this shape: “{before.category.iloc[0]}”."
                       if len(before) else ""))
         rows.append({
             "situation": f"{SITUATION} {BLOCK_WORDS[v.block]}, {v.depth}×{v.width} (depth × width, MNIST, "

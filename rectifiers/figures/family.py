@@ -106,9 +106,15 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str, sa
     point), else each panel its own."""
     names = list(by_dataset)
     order = list(dict.fromkeys(v for d in by_dataset.values() for v in d.variant))  # each in the book's order
-    fig = make_subplots(rows=1, cols=len(names), shared_yaxes=True, shared_xaxes="all" if same_scale else False,
-                        horizontal_spacing=0.05, subplot_titles=[DATASET_NAMES.get(n, n) for n in names])
-    for col, name in enumerate(names, start=1):
+    # Up to three panels in a row; four or more in rows of two, so that their titles fit side by side on a phone.
+    cols = len(names) if len(names) <= 3 else 2
+    grid = -(-len(names) // cols)
+    fig = make_subplots(rows=grid, cols=cols, shared_yaxes=True, shared_xaxes="all" if same_scale else False,
+                        horizontal_spacing=0.05, subplot_titles=[DATASET_NAMES.get(n, n) for n in names],
+                        **(dict(vertical_spacing=0.12) if grid > 1 else {}))
+    for at, name in enumerate(names):
+        row, col = divmod(at, cols)
+        row, col = row + 1, col + 1
         d = by_dataset[name].set_index("variant").reindex(order).dropna(subset=["acc_gap_pp"]).reset_index()
         for verdict, colour in VERDICT_COLOURS.items():
             rows = d[d.verdict == verdict]
@@ -117,14 +123,14 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str, sa
                 showlegend=(col == 1), marker=dict(color=colour, size=10),
                 error_x=dict(type="data", symmetric=False, array=rows.acc_high - rows.acc_gap_pp,
                              arrayminus=rows.acc_gap_pp - rows.acc_low, thickness=3, width=0, color=colour),
-                hovertemplate="%{y}: %{x:+.2f} pp<extra>" + DATASET_NAMES.get(name, name) + "</extra>"), row=1, col=col)
-        fig.add_vline(x=0, line=dict(color="#1f77b4", dash="dash"), row=1, col=col)
+                hovertemplate="%{y}: %{x:+.2f} pp<extra>" + DATASET_NAMES.get(name, name) + "</extra>"), row=row, col=col)
+        fig.add_vline(x=0, line=dict(color="#1f77b4", dash="dash"), row=row, col=col)
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1])
-    height = max(460, 160 + 45 * len(order))  # room for the axis titles above the legend with few rows
+    height = max(460, 160 + 45 * len(order) * grid)  # room for the axis titles above the legend with few rows
     fig = finish(fig, title=title, x="", y="", height=height)
     # Every panel's axis, the first's included (`finish` blanks it); three panels on a phone leave room for "pp" only
     # (the title says what the points are).
-    fig.update_xaxes(title_text="pp vs ReLU" if len(names) <= 2 else "pp")
+    fig.update_xaxes(title_text="pp vs ReLU" if cols <= 2 else "pp")
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-60 / (height - 160), x=0))
     return fig
 
