@@ -180,7 +180,7 @@ def learning_decisions(runs: pd.DataFrame) -> dict:
             band[f"accuracy {end:.2f}"] = f"failed_near_{end:g}"
             columns[f"failed_near_{end:g}"] = near[end] | flat[spread_bar.value]
         for end in spread_bar.ends():
-            band[f"spread {end:g}"] = f"failed_flat_{end:g}"
+            band[f"spread {end:.0e}"] = f"failed_flat_{end:g}"
             columns[f"failed_flat_{end:g}"] = near[bar.value] | flat[end]
         order = sorted(cell.setting.unique(), key=deep_narrow.setting_rank)
         out[block, width, depth] = decision.decide(cell.assign(**columns), learning_endpoints(bar), order=order,
@@ -246,11 +246,11 @@ def collapse_table(table: pd.DataFrame) -> pd.DataFrame:
     return pivot.drop(columns=["width", "depth"]).rename(columns={"shape": "depth × width"}).reset_index(drop=True)
 
 
-def verdict_table(judged: pd.DataFrame) -> pd.DataFrame:
-    """One row per shape, one column per block: the decision procedure's verdict on collapse."""
+def verdict_table(judged: pd.DataFrame, column: str = "recommendation") -> pd.DataFrame:
+    """One row per shape, one column per block: the decision procedure's verdict (`column`: "category" for its
+    one-word category, where the full verdicts are too long for a grid)."""
     shown = judged.assign(shape=[f"{d}×{w}" for w, d in zip(judged.width, judged.depth)])
-    pivot = shown.pivot_table(index=["width", "depth", "shape"], columns="block", values="recommendation",
-                              aggfunc="first")
+    pivot = shown.pivot_table(index=["width", "depth", "shape"], columns="block", values=column, aggfunc="first")
     pivot = pivot[[b for b in BLOCKS if b in pivot.columns]].rename(columns=BLOCK_NAMES)
     return pivot.reset_index().drop(columns=["width", "depth"]).rename(columns={"shape": "depth × width"})
 
