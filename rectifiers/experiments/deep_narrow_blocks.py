@@ -46,8 +46,8 @@ def frame(blocks: list[dict], plain: list[dict]) -> pd.DataFrame:
     """One row per run (`deep_narrow.run_row`) with its `block` and `endpoint`: the blocks study's runs and Chapter 5's
     He-initialised runs of the same shapes and settings. `failed` (ended near chance or diverged) uses Chapter 5's bar,
     set by its own widest, shallowest networks, for every block."""
-    chapter5 = deep_narrow.frame(plain)
-    bar = deep_narrow.near_chance_bar(chapter5)
+    chapter5 = chapter5_frame(deep_narrow.frame(plain))
+    bar = chapter5.attrs["near_chance_bar"]
     runs = pd.DataFrame([{**deep_narrow.run_row(r), "block": r["config"]["block"], "optimizer": r["config"]["optimizer"],
                           "learning_rate": r["config"]["learning_rate"], "late_change": late_change(r)}
                          for r in blocks])
@@ -55,19 +55,16 @@ def frame(blocks: list[dict], plain: list[dict]) -> pd.DataFrame:
     shapes = set(zip(runs.width, runs.depth))
     same = [(w, d) in shapes and s in set(runs.setting) for w, d, s in zip(chapter5.width, chapter5.depth,
                                                                           chapter5.setting)]
-    both = pd.concat([chapter5[same].assign(block=PLAIN), runs], ignore_index=True)
-    both = both.assign(endpoint=endpoint(both))
+    both = pd.concat([chapter5[same], runs.assign(endpoint=endpoint(runs))], ignore_index=True)
     both.attrs["near_chance_bar"] = bar  # the learning verdicts' second bar (`learning_verdicts`)
     return both
 
 
-def chapter5_frame(plain: list[dict]) -> pd.DataFrame:
-    """Chapter 5's deep-and-narrow runs alone, every shape and setting (its RAI initialisation included), shaped as
-    `frame` shapes them (block "plain", each run's endpoint, the near-chance bar in `attrs`): what `learning_verdicts`
-    judges for Chapter 5's rows of the decision guide."""
-    chapter5 = deep_narrow.frame(plain)
-    runs = chapter5.assign(block=PLAIN)
-    runs = runs.assign(endpoint=endpoint(runs))
+def chapter5_frame(chapter5: pd.DataFrame) -> pd.DataFrame:
+    """Chapter 5's deep-and-narrow runs (`deep_narrow.frame`), every shape and setting (its RAI initialisation
+    included), shaped as `frame` shapes them (block "plain", each run's endpoint, the near-chance bar in `attrs`): what
+    `learning_verdicts` judges for Chapter 5's rows of the decision guide."""
+    runs = chapter5.assign(block=PLAIN, endpoint=endpoint(chapter5))
     runs.attrs["near_chance_bar"] = deep_narrow.near_chance_bar(chapter5)
     return runs
 

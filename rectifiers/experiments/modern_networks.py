@@ -180,10 +180,14 @@ def plateau_sentence(by_network: dict[str, pd.DataFrame]) -> str:
     for network, table in by_network.items():
         if table is None or table.empty:
             continue
-        window, last = table.attrs["window"], table.attrs["last"]
-        parts.append(f"{NETWORK_NAMES[network]} (epochs {last - window + 1}–{last} against {last - 2 * window + 1}–"
-                     f"{last - window}): {plateau_state(table)}")
+        parts.append(f"{NETWORK_NAMES[network]} ({_windows(table)}): {plateau_state(table)}")
     return "; ".join(parts) if parts else family_report.MISSING
+
+
+def _windows(table: pd.DataFrame) -> str:
+    """The two windows a `plateau` table compares: "epochs 39–50 against 27–38"."""
+    window, last = table.attrs["window"], table.attrs["last"]
+    return f"epochs {last - window + 1}–{last} against {last - 2 * window + 1}–{last - window}"
 
 
 def plateau_state(table: pd.DataFrame) -> str:
@@ -202,9 +206,7 @@ def plateau_evidence(records: list[dict]) -> str:
     table = plateau(rectifier_family.family_history(records))
     if table.empty:
         return ""
-    window, last = table.attrs["window"], table.attrs["last"]
-    return (f"Levelled off? Test accuracy's seed median over epochs {last - window + 1}–{last} against "
-            f"{last - 2 * window + 1}–{last - window}: {plateau_state(table)}.")
+    return f"Levelled off? Test accuracy's seed median over {_windows(table)}: {plateau_state(table)}."
 
 
 def _records(path: str, store) -> list[dict] | None:

@@ -92,12 +92,11 @@ def guide_evidence(store=None) -> list[dict]:
                         "recommendation": v.recommendation, "evidence": v.evidence, "category": v.category,
                         "numbers": v.numbers, "optimizer": v.optimizer, "seeds": v.seeds, "section": learning_rates.SECTION,
                         "studies": [one.source for one in studies]})
-    records = [r for path in deep_narrow.STUDIES for r in study_records(study(path), store)]
-    runs = deep_narrow.frame(records)
+    runs = deep_narrow.frame([r for path in deep_narrow.STUDIES for r in study_records(study(path), store)])
     collapse = {(v.width, v.depth): v.recommendation for v in deep_narrow.verdicts(runs).itertuples()}
     # Judged on learning (collapsed, near chance or diverged = failed), as Chapter 8 judges its blocks: a network that
     # did not collapse can still end near chance, and a verdict on collapse alone would call that a win.
-    for v in deep_narrow_blocks.learning_verdicts(deep_narrow_blocks.chapter5_frame(records)).itertuples():
+    for v in deep_narrow_blocks.learning_verdicts(deep_narrow_blocks.chapter5_frame(runs)).itertuples():
         out.append({"situation": f"deep and narrow MLP {v.depth}×{v.width} (depth × width, MNIST, "
                                  f"{learning_rates.budget_text(runs)})",
                     "recommendation": v.recommendation, "seeds": v.seeds, "category": v.category,

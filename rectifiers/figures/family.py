@@ -113,14 +113,13 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str, sa
                         horizontal_spacing=0.05, subplot_titles=[DATASET_NAMES.get(n, n) for n in names],
                         **(dict(vertical_spacing=0.12) if grid > 1 else {}))
     for at, name in enumerate(names):
-        row, col = divmod(at, cols)
-        row, col = row + 1, col + 1
+        row, col = at // cols + 1, at % cols + 1
         d = by_dataset[name].set_index("variant").reindex(order).dropna(subset=["acc_gap_pp"]).reset_index()
         for verdict, colour in VERDICT_COLOURS.items():
             rows = d[d.verdict == verdict]
             fig.add_trace(go.Scatter(
                 x=rows.acc_gap_pp, y=rows.variant, mode="markers", name=verdict, legendgroup=verdict,
-                showlegend=(col == 1), marker=dict(color=colour, size=10),
+                showlegend=(at == 0), marker=dict(color=colour, size=10),
                 error_x=dict(type="data", symmetric=False, array=rows.acc_high - rows.acc_gap_pp,
                              arrayminus=rows.acc_gap_pp - rows.acc_low, thickness=3, width=0, color=colour),
                 hovertemplate="%{y}: %{x:+.2f} pp<extra>" + DATASET_NAMES.get(name, name) + "</extra>"), row=row, col=col)
