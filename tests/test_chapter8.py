@@ -209,6 +209,11 @@ def test_the_schedule_is_judged_beside_constant_adam_and_paired_by_seed(two_trai
         "AdamW with weight decay 0.01, the learning rate rising linearly from 0 to 0.01 over the first 1 epoch and "
         "falling along a half cosine to 0 at epoch 3; batch 50, 300 training signals, 3 epochs = 18 steps, 3 paired")
     assert "across the activations" in schedules.effect_sentence(compared["effect"])
+    one_clear = compared["effect"].assign(low=[0.5, -1.0], high=[1.0, 1.0])  # the verb agrees with the count
+    assert schedules.effect_sentence(one_clear).endswith("1 of the 2 intervals excludes zero (95 %, uncorrected)")
+    assert schedules.effect_sentence(one_clear.assign(low=0.5)).endswith("2 of the 2 intervals exclude zero "
+                                                                          "(95 %, uncorrected)")
+    assert schedules.plateau_sentence("transformer", scheduled).startswith("The transformer (epochs ")
     from rectifiers.figures.family import datasets_side_by_side
 
     figure = datasets_side_by_side(compared["diffs"], title="t", same_scale=True)

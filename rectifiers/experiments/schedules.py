@@ -134,13 +134,15 @@ def effect_sentence(effect: pd.DataFrame) -> str:
     pp = family_report._pp
     return (f"The schedule moved the test accuracy by {pp(effect.change_pp.min())} to {pp(effect.change_pp.max())} pp "
             f"across the activations (largest: {biggest.variant}, {pp(biggest.change_pp)} pp, 95 % CI "
-            f"{pp(biggest.low)} to {pp(biggest.high)}); {len(clear)} of the {len(effect)} intervals exclude zero "
-            "(95 %, uncorrected)")
+            f"{pp(biggest.low)} to {pp(biggest.high)}); {len(clear)} of the {len(effect)} intervals "
+            f"{'excludes' if len(clear) == 1 else 'exclude'} zero (95 %, uncorrected)")
 
 
 def plateau_sentence(network: str, scheduled: list[dict]) -> str:
-    """Whether the AdamW runs levelled off, by Chapter 8's stated measure (`modern_networks.plateau`)."""
-    return modern_networks.plateau_sentence({network: modern_networks.plateau(family_history(scheduled))})
+    """Whether the AdamW runs levelled off, by Chapter 8's stated measure (`modern_networks.plateau`), as a sentence
+    ("The transformer (epochs ...): ...")."""
+    said = modern_networks.plateau_sentence({network: modern_networks.plateau(family_history(scheduled))})
+    return f"The {said}" if said != NOT_STORED else said
 
 
 def _missing_row(network: str) -> dict:
