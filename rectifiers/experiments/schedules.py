@@ -142,7 +142,7 @@ def plateau_sentence(network: str, scheduled: list[dict]) -> str:
     """Whether the AdamW runs levelled off, by Chapter 8's stated measure (`modern_networks.plateau`), as a sentence
     ("The transformer (epochs ...): ...")."""
     said = modern_networks.plateau_sentence({network: modern_networks.plateau(family_history(scheduled))})
-    return f"The {said}" if said != NOT_STORED else said
+    return f"The {said}" if said != family_report.MISSING else said
 
 
 def _missing_row(network: str) -> dict:
