@@ -229,6 +229,9 @@ def test_without_the_adamw_runs_the_guide_rows_say_what_to_train(tmp_path):
     for row, path in zip(rows, schedules.SCHEDULED.values()):
         assert row["seeds"] is None and f"python -m rectifiers study {path}" in row["evidence"]
     assert len(schedules.open_studies(ResultsStore(tmp_path))) == len(schedules.SCHEDULED)
+    for row in schedules.guide_evidence():  # a stored AdamW row says whether its runs had levelled off
+        assert row["seeds"] is None or row["evidence"].split(". ")[-1].startswith(
+            "Levelled off? Test accuracy's seed median over epochs ")
 
 
 def _fashion_finals(shift: float, gelu_gain: float) -> pd.DataFrame:
