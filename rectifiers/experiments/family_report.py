@@ -31,7 +31,7 @@ def verdict_sentence(diffs: pd.DataFrame, dataset: str) -> str:
     return (f"on {DATASET_NAMES.get(dataset, dataset)}, of {c['comparisons']} variants compared with ReLU over {n} paired seeds, "
             f"{c['better']} had a higher and {c['worse']} a lower test accuracy after Holm's correction for "
             f"{c['comparisons']} comparisons, and {c['within']} are within seed noise; before the correction "
-            f"{c['uncorrected']} of the 95 % intervals excluded no difference")
+            f"{c['uncorrected']} of the 95 % intervals excluded zero (no difference)")
 
 
 def leaky_sentence(diffs: pd.DataFrame, dataset: str) -> str:
