@@ -89,6 +89,7 @@ def test_timing_figure_shows_every_repeat_in_ms():
 
 def test_table_formats_numbers_for_reading():
     import pandas as pd
+    import plotly.io as pio
 
     html = plots.table(pd.DataFrame({"x": [1.4e-6, -0.5], "ok": [True, False], "n": [3, 4]})).to_html()
     assert "1.4e−06" in html and "−0.5" in html and "yes" in html and "no" in html and ">3<" in html
@@ -97,6 +98,7 @@ def test_table_formats_numbers_for_reading():
 def test_table_speaks_the_readers_words():
     """No raw pandas in the book: NaN, activation keys, initialiser keys and package column names are translated."""
     import pandas as pd
+    import plotly.io as pio
 
     frame = pd.DataFrame(
         {"initialisation": ["he_leaky", "he × 1.5"], "escape_step": [4500, None], "min_mean": [6.439954e-13, float("nan")]},
@@ -139,3 +141,24 @@ def test_layer_names_read_as_words():
     assert plots.layer_words("dense_3") == "hidden layer 3" and plots.layer_words("act_2") == "hidden layer 2"
     assert plots.layer_words("conv2d") == "convolution 1" and plots.layer_words("conv2d_1") == "convolution 2"
     assert plots.layer_words("output") == "output"
+
+
+def test_the_per_epoch_figures_store_their_values_as_float32():
+    """The epoch slider's boxes and the median curves carry one value per seed or per epoch; as float32 they weigh
+    half what float64 does in the page, and the figure shows 4 decimals."""
+    import json
+
+    import pandas as pd
+    import plotly.io as pio
+
+    from rectifiers.figures import family
+
+    history = pd.DataFrame([dict(variant=name, activation=act, alpha=alpha, seed=seed, epoch=epoch,
+                                 test_accuracy=0.5 + 0.01 * epoch + 0.001 * seed, test_loss=1.0 / epoch)
+                            for name, act, alpha in (("ReLU", "relu", None), ("Leaky ReLU (α=0.1)", "leaky_relu", 0.1))
+                            for seed in range(3) for epoch in range(1, 6)])
+    for figure in (family.epochs_slider(history, title="t"), family.median_curves({"net": history}, title="t")):
+        ys = [trace["y"] for trace in json.loads(pio.to_json(figure))["data"]]
+        assert ys and all(y["dtype"] == "f4" for y in ys)
+    curve = family.median_curves({"net": history}, title="t").data[0]
+    np.testing.assert_allclose(curve.y, [0.501 + 0.01 * e for e in range(1, 6)], atol=1e-6)
