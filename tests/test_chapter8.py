@@ -203,8 +203,16 @@ def test_the_schedule_is_judged_beside_constant_adam_and_paired_by_seed(two_trai
     assert list(effect.index) == ["ReLU", "Leaky ReLU (α=0.1)"] and set(effect.seeds) == {3}
     assert effect.loc["Leaky ReLU (α=0.1)", "change_pp"] == pytest.approx(
         np.mean([100 * (accuracy(scheduled, "leaky_relu", s) - accuracy(constant, "leaky_relu", s)) for s in range(3)]))
-    assert schedules.verdict_sentence(compared).startswith(
-        "Over 3 paired seeds, after Holm's correction within each training: with constant Adam, ")
+    assert schedules.verdict_sentence(compared).startswith(  # the same verdict under both trainings is said once
+        "Over 3 paired seeds, after Holm's correction within each training: under both trainings, every variant within "
+        "seed noise of ReLU; so the schedule changes no activation's verdict. ")
+    scheduled_diffs = compared["diffs"][schedules.OPTIMISERS[1]].assign(verdict="better than ReLU")
+    differ = {**compared, "diffs": {**compared["diffs"], schedules.OPTIMISERS[1]: scheduled_diffs}}
+    assert schedules.verdict_sentence(differ).startswith(
+        "Over 3 paired seeds, after Holm's correction within each training: with constant Adam, every variant within "
+        "seed noise of ReLU; with AdamW + cosine, Leaky ReLU (α=0.1) better than ReLU; the verdicts that change: Leaky "
+        "ReLU (α=0.1): within seed noise (Holm p = ")
+    assert ") with constant Adam, better than ReLU (Holm p = " in schedules.verdict_sentence(differ)
     assert schedules.setup_text(scheduled).startswith(
         "AdamW with weight decay 0.01, the learning rate rising linearly from 0 to 0.01 over the first 1 epoch and "
         "falling along a half cosine to 0 at epoch 3; batch 50, 300 training signals, 3 epochs = 18 steps, 3 paired")

@@ -57,8 +57,9 @@ def others_sentence(diffs: pd.DataFrame) -> str:
                      for r in others.itertuples()) if not others.empty else MISSING
 
 
-def change_sentence(by_dataset: dict[str, pd.DataFrame]) -> str:
-    """Whether any variant's verdict differs between MNIST and Fashion-MNIST."""
+def change_sentence(by_dataset: dict[str, pd.DataFrame], preposition: str = "on") -> str:
+    """Whether any variant's verdict differs between MNIST and Fashion-MNIST (or between any two keys: two
+    trainings, "with constant Adam", take `preposition` "with")."""
     if len(by_dataset) < 2 or any(d.empty for d in by_dataset.values()):
         return MISSING
     changed = changed_verdicts(by_dataset)
@@ -70,8 +71,9 @@ def change_sentence(by_dataset: dict[str, pd.DataFrame]) -> str:
     def verdict(d, v):
         return d.verdict[v] + f" (Holm p = {d.p_holm[v]:.2f})"
 
-    return "; ".join(f"{v}: {verdict(a, v)} on {DATASET_NAMES[names[0]]}, {verdict(b, v)} on "
-                     f"{DATASET_NAMES[names[1]]}" for v in changed)
+    first, second = (DATASET_NAMES.get(name, name) for name in names)
+    return "; ".join(f"{v}: {verdict(a, v)} {preposition} {first}, {verdict(b, v)} {preposition} {second}"
+                     for v in changed)
 
 
 def cost_sentence(costs: pd.DataFrame) -> str:

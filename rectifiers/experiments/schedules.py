@@ -116,8 +116,10 @@ def verdict_sentence(comparison: dict) -> str:
     """Each training's verdict after Holm's correction, and whether any variant's verdict changes between them."""
     diffs = comparison["diffs"]
     n = min(int(d.n_seeds.min()) for d in diffs.values())
-    said = "; ".join(f"with {name}, {_verdict(d)}" for name, d in diffs.items())
-    changed = family_report.change_sentence(diffs)
+    verdicts = {name: _verdict(d) for name, d in diffs.items()}
+    said = (f"under both trainings, {next(iter(verdicts.values()))}" if len(set(verdicts.values())) == 1 else
+            "; ".join(f"with {name}, {verdict}" for name, verdict in verdicts.items()))  # said once when the same
+    changed = family_report.change_sentence(diffs, preposition="with")
     changed = ("so the schedule changes no activation's verdict" if changed.startswith("no variant")
                else f"the verdicts that change: {changed}")
     widths = " and ".join(f"{(d.acc_high - d.acc_low).mean():.2f} pp wide with {name}" for name, d in diffs.items())
