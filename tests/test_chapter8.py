@@ -354,3 +354,14 @@ def test_the_blocks_plateau_sentence_says_when_the_networks_were_still_learning(
     assert text.endswith("the verdicts hold for Chapter 5's budget, not for training to the end.")
     still = runs.assign(late_change=[0.0, 0.001, -0.002, 0.0])
     assert dnb.plateau_sentence(still).endswith("The networks that learned had levelled off.")
+
+
+def test_the_verdict_count_agrees_in_number_with_one_variant_or_many():
+    from rectifiers.experiments import family_report
+
+    both = rectifier_family.differences_from_relu(_fashion_finals(0.0, 0.02))
+    one = both[both.variant == "GELU"]
+    assert "of 2 variants compared with ReLU over 5 paired seeds" in family_report.verdict_sentence(both, "mnist")
+    said = family_report.verdict_sentence(one, "mnist")
+    assert "of 1 variant compared with ReLU" in said and "correction for 1 comparison, and " in said
+    assert "of the 95 % interval excluded zero" in said

@@ -162,3 +162,8 @@ def test_the_per_epoch_figures_store_their_values_as_float32():
         assert ys and all(y["dtype"] == "f4" for y in ys)
     curve = family.median_curves({"net": history}, title="t").data[0]
     np.testing.assert_allclose(curve.y, [0.501 + 0.01 * e for e in range(1, 6)], atol=1e-6)
+    assert (curve.x, curve.x0, curve.dx) == (None, 1, 1)  # consecutive epochs: a start and a step, no array
+    gappy = family.median_curves({"net": history[history.epoch != 3]}, title="t").data[0]
+    assert list(gappy.x) == [1, 2, 4, 5]
+    slider = family.epochs_slider(history, title="t")
+    assert slider.data[0].boxpoints is None and slider.layout.template.data.box[0].boxpoints == "all"  # said once

@@ -28,10 +28,12 @@ def verdict_sentence(diffs: pd.DataFrame, dataset: str) -> str:
     95 % intervals exclude 0 before it."""
     c = verdict_counts(diffs)
     n = int(diffs.n_seeds.min())
-    return (f"on {DATASET_NAMES.get(dataset, dataset)}, of {c['comparisons']} variants compared with ReLU over {n} paired seeds, "
-            f"{c['better']} had a higher and {c['worse']} a lower test accuracy after Holm's correction for "
-            f"{c['comparisons']} comparisons, and {c['within']} are within seed noise; before the correction "
-            f"{c['uncorrected']} of the 95 % intervals excluded zero (no difference)")
+    k = c["comparisons"]
+    return (f"on {DATASET_NAMES.get(dataset, dataset)}, of {k} variant{'s' * (k != 1)} compared with ReLU over {n} "
+            f"paired seeds, {c['better']} had a higher and {c['worse']} a lower test accuracy after Holm's correction "
+            f"for {k} comparison{'s' * (k != 1)}, and {c['within']} {'is' if c['within'] == 1 else 'are'} within seed "
+            f"noise; before the correction {c['uncorrected']} of the 95 % interval{'s' * (k != 1)} excluded zero "
+            "(no difference)")
 
 
 def leaky_sentence(diffs: pd.DataFrame, dataset: str) -> str:
