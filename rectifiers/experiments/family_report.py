@@ -29,11 +29,11 @@ def verdict_sentence(diffs: pd.DataFrame, dataset: str) -> str:
     c = verdict_counts(diffs)
     n = int(diffs.n_seeds.min())
     k = c["comparisons"]
-    return (f"on {DATASET_NAMES.get(dataset, dataset)}, of {k} variant{'s' * (k != 1)} compared with ReLU over {n} "
-            f"paired seeds, {c['better']} had a higher and {c['worse']} a lower test accuracy after Holm's correction "
-            f"for {k} comparison{'s' * (k != 1)}, and {c['within']} {'is' if c['within'] == 1 else 'are'} within seed "
-            f"noise; before the correction {c['uncorrected']} of the 95 % interval{'s' * (k != 1)} excluded zero "
-            "(no difference)")
+    s = "" if k == 1 else "s"
+    return (f"on {DATASET_NAMES.get(dataset, dataset)}, of {k} variant{s} compared with ReLU over {n} paired seeds, "
+            f"{c['better']} had a higher and {c['worse']} a lower test accuracy after Holm's correction for {k} "
+            f"comparison{s}, and {c['within']} {'is' if c['within'] == 1 else 'are'} within seed noise; before the "
+            f"correction {c['uncorrected']} of the 95 % interval{s} excluded zero (no difference)")
 
 
 def leaky_sentence(diffs: pd.DataFrame, dataset: str) -> str:
