@@ -116,7 +116,7 @@ def datasets_side_by_side(by_dataset: dict[str, pd.DataFrame], *, title: str, sa
     grid = -(-len(names) // cols)
     fig = make_subplots(rows=grid, cols=cols, shared_yaxes=True, shared_xaxes="all" if same_scale else False,
                         horizontal_spacing=0.05, subplot_titles=[DATASET_NAMES.get(n, n) for n in names],
-                        **(dict(vertical_spacing=0.12) if grid > 1 else {}))
+                        **(dict(vertical_spacing=0.17) if grid > 1 else {}))
     for at, name in enumerate(names):
         row, col = at // cols + 1, at % cols + 1
         d = by_dataset[name].set_index("variant").reindex(order).dropna(subset=["acc_gap_pp"]).reset_index()
