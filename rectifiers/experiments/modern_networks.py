@@ -200,10 +200,10 @@ def plateau_state(table: pd.DataFrame) -> str:
     return f"{state}; the largest change, {worst.variant}, {family_report._pp(worst.change_pp)} pp"
 
 
-def plateau_evidence(records: list[dict]) -> str:
+def plateau_evidence(records: list[dict], window: int | None = None) -> str:
     """Whether the runs had levelled off by the epoch the guide reads, for a row's evidence: "Levelled off? Over
-    epochs 39–50 against 27–38: …" (`plateau`, `plateau_state`)."""
-    table = plateau(rectifier_family.family_history(records))
+    epochs 39–50 against 27–38: …" (`plateau` with its `window`, `plateau_state`)."""
+    table = plateau(rectifier_family.family_history(records), window=window)
     if table.empty:
         return ""
     return f"Levelled off? Test accuracy's seed median over {_windows(table)}: {plateau_state(table)}."

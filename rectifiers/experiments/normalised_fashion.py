@@ -173,7 +173,8 @@ def guide_evidence(store=None) -> list[dict]:
     evidence = (f"Fashion-MNIST, seed CNN with BatchNorm, {spent['n_train']:,} training images, epoch {spent['epochs']} "
                 f"({spent['steps']:,} steps), test accuracy minus ReLU's over {int(diffs.n_seeds.min())} paired seeds: "
                 + "; ".join(f"{family_report.gap_text(r)}, Holm p = {r.p_holm:.2f}" for r in diffs.itertuples())
-                + "." + (context + "." if context else ""))
+                + "." + (context + "." if context else "") + " "
+                + modern_networks.plateau_evidence(records, window=PLATEAU_WINDOW)).rstrip()
     return [dict(situation=SITUATION, recommendation=judged.verdict, evidence=evidence,
                  seeds=int(diffs.n_seeds.min()), section=SECTION, studies=studies, rule=family_guide.RULE,
                  numbers=decision_numbers.numbers(judged, ENDPOINTS))]
