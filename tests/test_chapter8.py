@@ -229,6 +229,26 @@ def test_the_schedule_is_judged_beside_constant_adam_and_paired_by_seed(two_trai
     assert datasets_side_by_side(compared["diffs"], title="t").layout.xaxis2.matches is None
 
 
+def test_constant_rate_runs_that_train_longer_are_read_at_the_adamw_budget(two_trainings):
+    """The transformer's constant-rate runs train past the AdamW runs' last epoch (for their own plateau): the
+    schedule is judged at the same budget, and the section says at which epoch."""
+    import copy
+
+    from rectifiers.experiments import schedules
+
+    constant, scheduled = two_trainings
+    assert schedules.read_epoch_text(constant, scheduled) == ""
+    shorter = copy.deepcopy(scheduled)  # as if the AdamW study ended at epoch 1
+    for record in shorter:
+        record["snapshots"] = [s for s in record["snapshots"] if s["epoch"] <= 1]
+    compared = schedules.compare(constant, shorter)
+    at_one = rectifier_family.at_epoch(rectifier_family.family_snapshots(constant), 1)
+    assert compared["finals"][schedules.OPTIMISERS[0]].test_accuracy.tolist() == at_one.test_accuracy.tolist()
+    assert schedules.read_epoch_text(constant, shorter) == (
+        "Its constant-rate runs train to epoch 3 for their own plateau; here both trainings are read at epoch 1, the "
+        "AdamW runs' budget")
+
+
 def test_without_the_adamw_runs_the_guide_rows_say_what_to_train(tmp_path):
     from rectifiers.experiments import schedules
 
@@ -271,6 +291,37 @@ def test_batchnorm_on_fashion_pairs_each_activation_with_the_plain_cnn_and_says_
     # Not stored: every sentence says so, and the guide's row names the study to train.
     assert nf.change_sentence({nf.PLAIN: diffs[nf.PLAIN], nf.KEY: None}) == family_report.MISSING
     assert nf.effect_sentence(nf.batchnorm_effect({nf.PLAIN: finals[nf.PLAIN]})) == family_report.MISSING
+
+
+def test_the_batchnorm_fashion_row_says_whether_its_runs_levelled_off():
+    from rectifiers.experiments import normalised_fashion as nf
+
+    (row,) = nf.guide_evidence()  # the stored study: like every Chapter 8 row, its evidence ends with its plateau
+    last = max(s["epoch"] for r in nf._records(None)[0] for s in r["snapshots"])
+    window = nf.plateau_window(last)
+    assert row["evidence"].split(". ")[-1].startswith(
+        f"Levelled off? Test accuracy's seed median over epochs {last - window + 1}–{last} against "
+        f"{last - 2 * window + 1}–{last - window}: ")
+
+
+def test_beside_the_plain_cnn_the_batchnorm_runs_are_read_at_the_plain_cnn_s_budget():
+    from types import SimpleNamespace
+
+    from rectifiers.experiments import normalised_fashion as nf
+
+    results = nf.gather()
+    plain_epoch = results[nf.PLAIN].epoch
+    finals, diffs = nf.at_plain_budget(results)
+    expected = rectifier_family.at_epoch(results[nf.KEY].snapshots(), plain_epoch)
+    assert finals[nf.KEY].test_accuracy.tolist() == expected.test_accuracy.tolist()
+    assert diffs[nf.KEY].acc_gap_pp.tolist() == pytest.approx(
+        rectifier_family.differences_from_relu(expected).acc_gap_pp.tolist())
+    assert nf.budgets_sentence({nf.KEY: SimpleNamespace(epoch=10), nf.PLAIN: SimpleNamespace(epoch=10)}) == (
+        "Both networks train 10 epochs and are compared at epoch 10")
+    longer = nf.budgets_sentence({nf.KEY: SimpleNamespace(epoch=20), nf.PLAIN: SimpleNamespace(epoch=10)})
+    assert longer.startswith("The BatchNorm runs train 20 epochs, to their plateau, and are judged against ReLU at "
+                             "epoch 20; ") and longer.endswith("read at epoch 10, the plain CNN's budget")
+    assert [nf.plateau_window(n) for n in (2, 10, 20, 200)] == [3, 3, 5, 50]
 
 
 def test_an_empty_store_s_guide_says_to_train_the_batchnorm_fashion_study(tmp_path):

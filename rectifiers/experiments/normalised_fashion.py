@@ -11,6 +11,8 @@ per activation, paired), the plateau of the short training and the guide's row.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from .. import decision_numbers
@@ -28,8 +30,10 @@ PLAIN = "fashion_mnist"
 
 SECTION = "ch8-fashion"
 SITUATION = "a CNN with BatchNorm on harder data (Fashion-MNIST)"
-PLATEAU_WINDOW = 3
-"""Ten epochs: the plateau compares the seed median over epochs 8–10 with epochs 5–7 (`modern_networks.plateau`)."""
+MIN_PLATEAU_WINDOW = 3
+"""The plateau compares the last quarter of the epochs with the quarter before (`modern_networks.plateau`), but never
+fewer than 3 epochs each: a seed median of one or two epochs of a BatchNorm network's test accuracy is noisy (ten
+epochs: 8–10 against 5–7; twenty: 16–20 against 11–15)."""
 NAMES = {KEY: "CNN with BatchNorm", PLAIN: "plain CNN (Chapter 6)"}
 
 
@@ -42,10 +46,39 @@ def gather(store=None, *, train: bool = False, **overrides) -> dict:
             PLAIN: rectifier_family.gather_family(PLAIN, store)}
 
 
+def plateau_window(last_epoch: int) -> int:
+    """The epochs each plateau window spans for a training of `last_epoch` epochs (`MIN_PLATEAU_WINDOW`)."""
+    return max(MIN_PLATEAU_WINDOW, last_epoch // modern_networks.PLATEAU_SHARE)
+
+
 def finals_and_differences(results: dict) -> tuple[dict, dict]:
-    """Per network: its runs at the epoch read and their paired differences from ReLU (None where not stored)."""
+    """Per network: its runs at the epoch read (each its own last) and their paired differences from ReLU (None
+    where not stored)."""
     both = {name: modern_networks.final_and_differences(r) for name, r in results.items()}
     return {name: f for name, (f, _) in both.items()}, {name: d for name, (_, d) in both.items()}
+
+
+def at_plain_budget(results: dict) -> tuple[dict, dict]:
+    """Both networks at the plain CNN's epoch (its budget), for setting them side by side: the BatchNorm CNN may train
+    longer, to its own plateau, and is judged there (`finals_and_differences`); here it is read at the plain CNN's
+    epoch, and its differences from ReLU are judged again there (Holm over its own variants)."""
+    finals, diffs = finals_and_differences({PLAIN: results[PLAIN]})
+    normalised = results[KEY]
+    if normalised.epoch != results[PLAIN].epoch:
+        normalised = dataclasses.replace(normalised, epoch=results[PLAIN].epoch)
+    final, diff = modern_networks.final_and_differences(normalised)
+    return {**finals, KEY: final}, {**diffs, KEY: diff}
+
+
+def budgets_sentence(results: dict) -> str:
+    """At which epoch each comparison reads the BatchNorm CNN: its own last epoch, and the plain CNN's budget when
+    it trains longer."""
+    normalised, plain = results[KEY].epoch, results[PLAIN].epoch
+    if normalised == plain:
+        return f"Both networks train {plain} epochs and are compared at epoch {plain}"
+    return (f"The BatchNorm runs train {normalised} epochs, to their plateau, and are judged against ReLU at epoch "
+            f"{normalised}; set beside the plain CNN (the figure, the verdicts that change and what BatchNorm itself "
+            f"did) they are read at epoch {plain}, the plain CNN's budget")
 
 
 def shared_variants(diffs: dict) -> dict:
@@ -135,7 +168,7 @@ def plateau_sentence(history: pd.DataFrame) -> str:
     """Whether the BatchNorm CNN's seed medians levelled off over its last epochs (`modern_networks.plateau`)."""
     if history is None or history.empty:
         return family_report.MISSING
-    table = modern_networks.plateau(history, window=PLATEAU_WINDOW)
+    table = modern_networks.plateau(history, window=plateau_window(int(history.epoch.max())))
     if table.empty:
         return family_report.MISSING
     window, last = table.attrs["window"], table.attrs["last"]
@@ -167,14 +200,17 @@ def guide_evidence(store=None) -> list[dict]:
     diffs = differences_from_relu(final)
     judged = family_guide.judge(final, set(final.activation) - {"relu"})
     spent = budget(records[0])
-    plain = finals_and_differences({PLAIN: rectifier_family.gather_family(PLAIN, store)})[1][PLAIN]
-    context = ("" if plain is None else " Without BatchNorm (Chapter 6, the same seeds and budget): "
+    plain_results = rectifier_family.gather_family(PLAIN, store)
+    plain = finals_and_differences({PLAIN: plain_results})[1][PLAIN]
+    same = "the same seeds and budget" if plain_results.epoch == spent["epochs"] else (
+        f"the same seeds, epoch {plain_results.epoch}")
+    context = ("" if plain is None else f" Without BatchNorm (Chapter 6, {same}): "
                + "; ".join(f"{r.variant} {r.verdict}" for r in plain[plain.variant.isin(set(diffs.variant))].itertuples()))
     evidence = (f"Fashion-MNIST, seed CNN with BatchNorm, {spent['n_train']:,} training images, epoch {spent['epochs']} "
                 f"({spent['steps']:,} steps), test accuracy minus ReLU's over {int(diffs.n_seeds.min())} paired seeds: "
                 + "; ".join(f"{family_report.gap_text(r)}, Holm p = {r.p_holm:.2f}" for r in diffs.itertuples())
                 + "." + (context + "." if context else "") + " "
-                + modern_networks.plateau_evidence(records, window=PLATEAU_WINDOW)).rstrip()
+                + modern_networks.plateau_evidence(records, window=plateau_window(spent["epochs"]))).rstrip()
     return [dict(situation=SITUATION, recommendation=judged.verdict, evidence=evidence,
                  seeds=int(diffs.n_seeds.min()), section=SECTION, studies=studies, rule=family_guide.RULE,
                  numbers=decision_numbers.numbers(judged, ENDPOINTS))]

@@ -18,7 +18,8 @@ from ..prose import MISSING as NOT_STORED
 from ..stats import mean_ci
 from . import family_guide, family_report, modern_networks
 from .outcomes import budget
-from .rectifier_family import (ENDPOINTS, at_last_epoch, differences_from_relu, family_history, variant_order)
+from .rectifier_family import (ENDPOINTS, at_epoch, at_last_epoch, differences_from_relu, family_history,
+                               family_snapshots, variant_order)
 
 SCHEDULED = {"resnet": "studies/ch8_adamw_resnet.yaml", "transformer": "studies/ch8_adamw_transformer.yaml"}
 """Each network's AdamW study; its constant-rate Adam study is `modern_networks.NETWORKS[network][0]`."""
@@ -49,21 +50,34 @@ def stored(store=None) -> dict[str, tuple[list[dict], list[dict]]]:
 
 
 def open_studies(store=None) -> list[str]:
-    """The AdamW study files not stored yet, each with the command that trains it."""
-    store = modern_networks._store(store)
-    return [f"{path} (train it with: python -m rectifiers study {path})"
-            for path in SCHEDULED.values() if modern_networks._records(path, store) is None]
+    """The AdamW studies whose comparison cannot be made yet (it or its constant-rate study not stored), each with
+    the commands that train them."""
+    both = stored(store)
+    return [f"{path} (train it, after its constant-rate study {modern_networks.NETWORKS[network][0]}, with: "
+            f"python -m rectifiers study {path})" for network, path in SCHEDULED.items() if network not in both]
 
 
 def compare(constant: list[dict], scheduled: list[dict]) -> dict:
-    """Both trainings of one network over the variants they share: their runs at the last epoch (`finals`), each
+    """Both trainings of one network over the variants they share, at the same budget: the AdamW runs at their last
+    epoch, the constant-rate runs at that epoch too (they may train longer, for their own plateau), as `finals`; each
     one's differences from ReLU judged by the decision procedure (`diffs`, keyed by `OPTIMISERS`), and the
     schedule's own paired effect per variant (`effect`)."""
-    a, b = at_last_epoch(constant), at_last_epoch(scheduled)
+    b = at_last_epoch(scheduled)
+    a = at_epoch(family_snapshots(constant), int(family_snapshots(scheduled).epoch.max()))
     shared = set(a.variant) & set(b.variant)
     finals = {name: f[f.variant.isin(shared)].reset_index(drop=True) for name, f in zip(OPTIMISERS, (a, b))}
     return {"finals": finals, "diffs": {name: differences_from_relu(f) for name, f in finals.items()},
             "effect": schedule_effect(*finals.values())}
+
+
+def read_epoch_text(constant: list[dict], scheduled: list[dict]) -> str:
+    """Where the constant-rate runs train longer than the AdamW runs, the epoch both are read at, as a sentence
+    ("" when both end at the same epoch)."""
+    last_constant, last_scheduled = (int(family_snapshots(r).epoch.max()) for r in (constant, scheduled))
+    if last_constant == last_scheduled:
+        return ""
+    return (f"Its constant-rate runs train to epoch {last_constant} for their own plateau; here both trainings are "
+            f"read at epoch {last_scheduled}, the AdamW runs' budget")
 
 
 def schedule_effect(constant: pd.DataFrame, scheduled: pd.DataFrame) -> pd.DataFrame:
