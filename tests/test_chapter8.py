@@ -324,6 +324,23 @@ def test_beside_the_plain_cnn_the_batchnorm_runs_are_read_at_the_plain_cnn_s_bud
     assert [nf.plateau_window(n) for n in (2, 10, 20, 200)] == [3, 3, 5, 50]
 
 
+def test_the_batchnorm_fashion_plateau_sentence_says_when_its_verdicts_are_of_the_budget_only():
+    from rectifiers.experiments import normalised_fashion as nf
+
+    def history(late_gain: float) -> pd.DataFrame:  # ten epochs, two variants, three seeds; ReLU flat
+        return pd.DataFrame([dict(variant=v, activation=a, alpha=al, seed=s, epoch=e,
+                                  test_accuracy=0.87 + (late_gain if a == "gelu" and e > 7 else 0.0))
+                             for v, a, al in (("ReLU", "relu", None), ("GELU", "gelu", None))
+                             for s in range(3) for e in range(1, 11)])
+
+    flat = nf.plateau_sentence(history(0.0))
+    assert flat.startswith("from epochs 5–7 to epochs 8–10, every activation's median changed by less than 0.5 pp")
+    assert "not of networks trained to a plateau" not in flat
+    moving = nf.plateau_sentence(history(0.01))
+    assert "1 of 2 still moved by 0.5 pp or more (GELU)" in moving and moving.endswith(
+        "so the verdicts above are those of this budget (10 epochs), not of networks trained to a plateau")
+
+
 def test_an_empty_store_s_guide_says_to_train_the_batchnorm_fashion_study(tmp_path):
     from rectifiers.experiments import guide, normalised_fashion as nf
 
