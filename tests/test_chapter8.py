@@ -84,7 +84,7 @@ def test_stored_mode_numbers_equal_a_recomputation_from_the_records(notebook_run
         assert "ch8_mnist1d_transformer.yaml" in glued["ch8_transformer_found"]
     else:
         assert glued["ch8_transformer_verdicts"] in glued["ch8_transformer_found"]
-    assert glued["ch8_transformer_budget"] == "50 epochs of 4,000 signals, batch 100 = 2,000 steps"
+    assert glued["ch8_transformer_budget"] == "100 epochs of 4,000 signals, batch 100 = 4,000 steps"
     from rectifiers.experiments import schedules
 
     for network in schedules.SCHEDULED:
