@@ -260,6 +260,7 @@ def test_without_the_adamw_runs_the_guide_rows_say_what_to_train(tmp_path):
     for row in schedules.guide_evidence():  # a stored AdamW row says whether its runs had levelled off
         assert row["seeds"] is None or row["evidence"].split(". ")[-1].startswith(
             "Levelled off? Test accuracy's seed median over epochs ")
+        assert row["seeds"] is None or ". With constant-rate Adam at the same budget (epoch " in row["evidence"]
 
 
 def _fashion_finals(shift: float, gelu_gain: float) -> pd.DataFrame:

@@ -185,7 +185,8 @@ def guide_evidence(store=None) -> list[dict]:
         evidence = (f"MNIST-1D, {modern_networks.NETWORK_NAMES[network]}, {setup_text(scheduled)}; test accuracy "
                     "minus ReLU's: "
                     + "; ".join(f"{family_report.gap_text(r)}, Holm p = {r.p_holm:.2f}" for r in diffs.itertuples())
-                    + f". With constant-rate Adam: {_verdict(before)}. "
+                    + f". With constant-rate Adam at the same budget (epoch {budget(scheduled[0])['epochs']}): "
+                    f"{_verdict(before)}. "
                     + modern_networks.plateau_evidence(scheduled)).rstrip()
         rows.append(dict(situation=SITUATIONS[network], recommendation=judged.verdict, evidence=evidence,
                          seeds=int(diffs.n_seeds.min()), section=SECTION,
