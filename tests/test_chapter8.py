@@ -320,8 +320,8 @@ def test_beside_the_plain_cnn_the_batchnorm_runs_are_read_at_the_plain_cnn_s_bud
     assert nf.budgets_sentence({nf.KEY: SimpleNamespace(epoch=10), nf.PLAIN: SimpleNamespace(epoch=10)}) == (
         "Both networks train 10 epochs and are compared at epoch 10")
     longer = nf.budgets_sentence({nf.KEY: SimpleNamespace(epoch=20), nf.PLAIN: SimpleNamespace(epoch=10)})
-    assert longer.startswith("The BatchNorm runs train 20 epochs, to their plateau, and are judged against ReLU at "
-                             "epoch 20; ") and longer.endswith("read at epoch 10, the plain CNN's budget")
+    assert longer.startswith("The BatchNorm runs train 20 epochs, for their own plateau, and are judged against "
+                             "ReLU at epoch 20; ") and longer.endswith("read at epoch 10, the plain CNN's budget")
     assert [nf.plateau_window(n) for n in (2, 10, 20, 200)] == [3, 3, 5, 50]
 
 

@@ -76,8 +76,8 @@ def budgets_sentence(results: dict) -> str:
     normalised, plain = results[KEY].epoch, results[PLAIN].epoch
     if normalised == plain:
         return f"Both networks train {plain} epochs and are compared at epoch {plain}"
-    return (f"The BatchNorm runs train {normalised} epochs, to their plateau, and are judged against ReLU at epoch "
-            f"{normalised}; set beside the plain CNN (the figure, the verdicts that change and what BatchNorm itself "
+    return (f"The BatchNorm runs train {normalised} epochs, for their own plateau, and are judged against ReLU at "
+            f"epoch {normalised}; set beside the plain CNN (the figure, the verdicts that change and what BatchNorm itself "
             f"did) they are read at epoch {plain}, the plain CNN's budget")
 
 
