@@ -284,7 +284,7 @@ def test_batchnorm_on_fashion_pairs_each_activation_with_the_plain_cnn_and_says_
     diffs = {k: rectifier_family.differences_from_relu(f) for k, f in finals.items()}
     effect = nf.batchnorm_effect(finals).set_index("variant")
     assert effect.loc["ReLU", "gain_pp"] == pytest.approx(1.0) and effect.loc["GELU", "gain_pp"] > 2.5
-    assert list(nf.shared_variants(diffs)) == ["plain", "BatchNorm"]
+    assert list(nf.shared_variants(diffs)) == ["plain CNN", "BatchNorm"]
     change = nf.change_sentence(diffs)
     assert change.startswith("GELU: within seed noise without BatchNorm") and "better than ReLU with it" in change
     assert "Leaky ReLU" not in change

@@ -34,7 +34,7 @@ MIN_PLATEAU_WINDOW = 3
 """The plateau compares the last quarter of the epochs with the quarter before (`modern_networks.plateau`), but never
 fewer than 3 epochs each: a seed median of one or two epochs of a BatchNorm network's test accuracy is noisy (ten
 epochs: 8–10 against 5–7; twenty: 16–20 against 11–15)."""
-NAMES = {KEY: "BatchNorm", PLAIN: "plain"}
+NAMES = {KEY: "BatchNorm", PLAIN: "plain CNN"}
 """Panel titles of the side-by-side figure: short, so that two panels beside PReLU's long label fit a phone (390 px)."""
 
 
