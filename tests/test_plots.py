@@ -89,7 +89,6 @@ def test_timing_figure_shows_every_repeat_in_ms():
 
 def test_table_formats_numbers_for_reading():
     import pandas as pd
-    import plotly.io as pio
 
     html = plots.table(pd.DataFrame({"x": [1.4e-6, -0.5], "ok": [True, False], "n": [3, 4]})).to_html()
     assert "1.4e−06" in html and "−0.5" in html and "yes" in html and "no" in html and ">3<" in html
@@ -98,7 +97,6 @@ def test_table_formats_numbers_for_reading():
 def test_table_speaks_the_readers_words():
     """No raw pandas in the book: NaN, activation keys, initialiser keys and package column names are translated."""
     import pandas as pd
-    import plotly.io as pio
 
     frame = pd.DataFrame(
         {"initialisation": ["he_leaky", "he × 1.5"], "escape_step": [4500, None], "min_mean": [6.439954e-13, float("nan")]},
