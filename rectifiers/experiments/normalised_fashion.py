@@ -64,10 +64,7 @@ def at_plain_budget(results: dict) -> tuple[dict, dict]:
     longer, to its own plateau, and is judged there (`finals_and_differences`); here it is read at the plain CNN's
     epoch, and its differences from ReLU are judged again there (Holm over its own variants)."""
     finals, diffs = finals_and_differences({PLAIN: results[PLAIN]})
-    normalised = results[KEY]
-    if normalised.epoch != results[PLAIN].epoch:
-        normalised = dataclasses.replace(normalised, epoch=results[PLAIN].epoch)
-    final, diff = modern_networks.final_and_differences(normalised)
+    final, diff = modern_networks.final_and_differences(dataclasses.replace(results[KEY], epoch=results[PLAIN].epoch))
     return {**finals, KEY: final}, {**diffs, KEY: diff}
 
 
