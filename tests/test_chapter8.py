@@ -93,7 +93,9 @@ def test_stored_mode_numbers_equal_a_recomputation_from_the_records(notebook_run
             schedules.stored() else found.startswith(glued[f"ch8_schedule_{network}_verdict"]) or "The training: " in found
     from rectifiers.experiments import deep_narrow_blocks as dnb, normalised_fashion as nf
 
-    fashion = nf.finals_and_differences(nf.gather())[1][nf.KEY]
+    fashion_results = nf.gather()
+    fashion = nf.finals_and_differences(fashion_results)[1][nf.KEY]
+    assert glued["ch8_fashion_budgets"] == nf.budgets_sentence(fashion_results)
     if fashion is None:
         assert glued["ch8_fashion_found"].startswith("Not trained yet.") and nf.STUDIES[nf.KEY][0] in glued[
             "ch8_fashion_found"] and "not trained yet" in glued["ch8_fashion_setup"]
