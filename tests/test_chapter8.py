@@ -337,7 +337,7 @@ def test_the_batchnorm_fashion_plateau_sentence_says_when_its_verdicts_are_of_th
                              for s in range(3) for e in range(1, 11)])
 
     flat = nf.plateau_sentence(history(0.0))
-    assert flat.startswith("from epochs 5–7 to epochs 8–10, every activation's median changed by less than 0.5 pp")
+    assert flat.startswith("over epochs 8–10 against 5–7, every activation's median changed by less than 0.5 pp")
     assert "not of networks trained to a plateau" not in flat
     moving = nf.plateau_sentence(history(0.01))
     assert "1 of 2 still moved by 0.5 pp or more (GELU)" in moving and moving.endswith(

@@ -180,11 +180,11 @@ def plateau_sentence(by_network: dict[str, pd.DataFrame]) -> str:
     for network, table in by_network.items():
         if table is None or table.empty:
             continue
-        parts.append(f"{NETWORK_NAMES[network]} ({_windows(table)}): {plateau_state(table)}")
+        parts.append(f"{NETWORK_NAMES[network]} ({windows_text(table)}): {plateau_state(table)}")
     return "; ".join(parts) if parts else family_report.MISSING
 
 
-def _windows(table: pd.DataFrame) -> str:
+def windows_text(table: pd.DataFrame) -> str:
     """The two windows a `plateau` table compares: "epochs 39–50 against 27–38"."""
     window, last = table.attrs["window"], table.attrs["last"]
     return f"epochs {last - window + 1}–{last} against {last - 2 * window + 1}–{last - window}"
@@ -206,7 +206,7 @@ def plateau_evidence(records: list[dict], window: int | None = None) -> str:
     table = plateau(rectifier_family.family_history(records), window=window)
     if table.empty:
         return ""
-    return f"Levelled off? Test accuracy's seed median over {_windows(table)}: {plateau_state(table)}."
+    return f"Levelled off? Test accuracy's seed median over {windows_text(table)}: {plateau_state(table)}."
 
 
 def _records(path: str, store) -> list[dict] | None:

@@ -169,11 +169,9 @@ def plateau_sentence(history: pd.DataFrame) -> str:
     table = modern_networks.plateau(history, window=plateau_window(int(history.epoch.max())))
     if table.empty:
         return family_report.MISSING
-    window, last = table.attrs["window"], table.attrs["last"]
-    caveat = ("" if table.converged.all() else
-              f", so the verdicts above are those of this budget ({last} epochs), not of networks trained to a plateau")
-    return (f"from epochs {last - 2 * window + 1}–{last - window} to epochs {last - window + 1}–{last}, "
-            f"{modern_networks.plateau_state(table)}{caveat}")
+    caveat = ("" if table.converged.all() else f", so the verdicts above are those of this budget "
+              f"({table.attrs['last']} epochs), not of networks trained to a plateau")
+    return f"over {modern_networks.windows_text(table)}, {modern_networks.plateau_state(table)}{caveat}"
 
 
 def _records(store):
