@@ -18,7 +18,7 @@ from ..prose import MISSING as NOT_STORED
 from ..stats import mean_ci
 from . import family_guide, family_report, modern_networks
 from .outcomes import budget
-from .rectifier_family import (ENDPOINTS, at_epoch, at_last_epoch, differences_from_relu, family_history,
+from .rectifier_family import (ENDPOINTS, at_epoch, differences_from_relu, family_history,
                                family_snapshots, variant_order)
 
 SCHEDULED = {"resnet": "studies/ch8_adamw_resnet.yaml", "transformer": "studies/ch8_adamw_transformer.yaml"}
@@ -61,13 +61,14 @@ def compare(constant: list[dict], scheduled: list[dict]) -> dict:
     """Both trainings of one network over the variants they share, at the same budget: the AdamW runs at their last
     epoch, the constant-rate runs at that epoch too (they may train longer, for their own plateau), as `finals`; each
     one's differences from ReLU judged by the decision procedure (`diffs`, keyed by `OPTIMISERS`), and the
-    schedule's own paired effect per variant (`effect`)."""
-    b = at_last_epoch(scheduled)
-    a = at_epoch(family_snapshots(constant), int(family_snapshots(scheduled).epoch.max()))
+    schedule's own paired effect per variant (`effect`), and the epoch both are read at (`epoch`)."""
+    snapshots = family_snapshots(scheduled)
+    epoch = int(snapshots.epoch.max())
+    a, b = at_epoch(family_snapshots(constant), epoch), at_epoch(snapshots, epoch)
     shared = set(a.variant) & set(b.variant)
     finals = {name: f[f.variant.isin(shared)].reset_index(drop=True) for name, f in zip(OPTIMISERS, (a, b))}
     return {"finals": finals, "diffs": {name: differences_from_relu(f) for name, f in finals.items()},
-            "effect": schedule_effect(*finals.values())}
+            "effect": schedule_effect(*finals.values()), "epoch": epoch}
 
 
 def read_epoch_text(constant: list[dict], scheduled: list[dict]) -> str:
@@ -185,7 +186,7 @@ def guide_evidence(store=None) -> list[dict]:
         evidence = (f"MNIST-1D, {modern_networks.NETWORK_NAMES[network]}, {setup_text(scheduled)}; test accuracy "
                     "minus ReLU's: "
                     + "; ".join(f"{family_report.gap_text(r)}, Holm p = {r.p_holm:.2f}" for r in diffs.itertuples())
-                    + f". With constant-rate Adam at the same budget (epoch {budget(scheduled[0])['epochs']}): "
+                    + f". With constant-rate Adam at the same budget (epoch {compared['epoch']}): "
                     f"{_verdict(before)}. "
                     + modern_networks.plateau_evidence(scheduled)).rstrip()
         rows.append(dict(situation=SITUATIONS[network], recommendation=judged.verdict, evidence=evidence,
